@@ -1,0 +1,74 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AuditEntry, DeviceStatus, DeviceStatusOutcome, RolloutProgress } from './types';
+
+/**
+ * Every signal, query and update of the workflows. The name strings are a wire protocol shared
+ * with running workflows, the CLI and the dashboard: never rename them.
+ */
+
+/** Who asks, why, and an idempotency key: repeating a command with the same key changes nothing. */
+export interface OperatorCommand {
+  by: string;
+  reason?: string;
+  /** Idempotency key; the CLI sends a fresh UUID per invocation unless told otherwise. */
+  requestId: string;
+}
+
+export interface AbortCommand extends OperatorCommand {
+  /** Compensate the batch in flight (restore policies, repair split HA pairs). Default true. */
+  compensate?: boolean;
+}
+
+export interface ApproveCommand extends OperatorCommand {
+  /** The wave whose gate this approves; omitted approves the gate that is waiting. */
+  wave?: number;
+}
+
+export interface ExcludeCommand extends OperatorCommand {
+  smartAgIds: string[];
+}
+
+export interface PaceCommand extends OperatorCommand {
+  concurrency?: number;
+  maxPerMinute?: number;
+}
+
+/** What an operator command answers. A refused command says why and is audited too. */
+export interface CommandResult {
+  accepted: boolean;
+  /** True when the same requestId was seen before: nothing changed this time. */
+  duplicate: boolean;
+  state: RolloutProgress['state'];
+  message: string;
+}
+
+export interface DevicesPageQuery {
+  offset?: number;
+  limit?: number;
+  outcome?: DeviceStatusOutcome;
+}
+
+export interface DevicesPage {
+  total: number;
+  offset: number;
+  devices: DeviceStatus[];
+}
+
+// Signals: stored by the server, so they work even while no worker runs.
+export const pauseSignal = defineSignal<[OperatorCommand]>('pause');
+export const abortSignal = defineSignal<[AbortCommand]>('abort');
+
+// Updates: the operator gets an answer (needs a live worker).
+export const pauseUpdate = defineUpdate<CommandResult, [OperatorCommand]>('pauseRollout');
+export const resumeUpdate = defineUpdate<CommandResult, [OperatorCommand]>('resumeRollout');
+export const abortUpdate = defineUpdate<CommandResult, [AbortCommand]>('abortRollout');
+export const approveUpdate = defineUpdate<CommandResult, [ApproveCommand]>('approveWave');
+export const promoteUpdate = defineUpdate<CommandResult, [OperatorCommand]>('promoteWave');
+export const excludeUpdate = defineUpdate<CommandResult, [ExcludeCommand]>('excludeDevices');
+export const retryFailedUpdate = defineUpdate<CommandResult, [OperatorCommand]>('retryFailed');
+export const setPaceUpdate = defineUpdate<CommandResult, [PaceCommand]>('setPace');
+
+// Queries.
+export const progressQuery = defineQuery<RolloutProgress>('progress');
+export const devicesQuery = defineQuery<DevicesPage, [DevicesPageQuery]>('devices');
+export const auditQuery = defineQuery<AuditEntry[], [number]>('audit');

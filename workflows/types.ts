@@ -1,0 +1,273 @@
+/**
+ * Domain types shared by the workflows, the activities, the CLI and the config schemas. Everything
+ * here is JSON-native (records, arrays, strings, numbers) because it crosses Temporal's payload
+ * boundary and lives in workflow state.
+ */
+
+export type VersionType = 'Device' | 'Dpi';
+
+/** A duration in Temporal's string form: `30s`, `10m`, `2h`, `1d`, or milliseconds as a number. */
+export type Duration = string | number;
+
+export type ErrorClass = 'device' | 'service' | 'rollout';
+export type Persistence = 'transient' | 'permanent';
+/** What the rollout does with a device whose step failed with a given code. */
+export type FailureAction = 'retry' | 'defer' | 'skip' | 'fail' | 'halt';
+
+/** One row of the error policy: how an Alibaba `Code` is treated. */
+export interface CodePolicy {
+  class: ErrorClass;
+  persistence: Persistence;
+  action: FailureAction;
+  /** Backoff for transient codes. */
+  initialInterval?: Duration;
+  maximumInterval?: Duration;
+  backoffCoefficient?: number;
+  maximumAttempts?: number;
+}
+
+/** A rollout policy may override any field of any code's row. */
+export type CodeOverrides = Record<string, Partial<CodePolicy>>;
+
+/** One SAG instance of the inventory. */
+export interface InventoryDevice {
+  smartAgId: string;
+  regionId: string;
+  /** Expected serial numbers; verified against the service at inspect. */
+  serialNumbers?: string[];
+  group?: string;
+  tags?: string[];
+}
+
+/** Chooses devices for a window, a freeze, a cap or a canary. Empty means every device. */
+export interface DeviceSelector {
+  regions?: string[];
+  groups?: string[];
+  tags?: string[];
+  devices?: string[];
+}
+
+export type ChangeWindow =
+  | {
+      kind: 'recurring';
+      /** 5-field cron, or Alibaba's 6-field Quartz form (`0 0 4 1/1 * ?`). */
+      cron: string;
+      duration: Duration;
+      /** IANA zone, e.g. `Asia/Shanghai`. */
+      timeZone: string;
+      appliesTo?: DeviceSelector;
+      name?: string;
+    }
+  | { kind: 'once'; start: string; end: string; appliesTo?: DeviceSelector; name?: string };
+
+export interface FreezePeriod {
+  start: string;
+  end: string;
+  appliesTo?: DeviceSelector;
+  reason?: string;
+}
+
+/** A window instant range computed by an activity (ms since epoch), recorded in history. */
+export interface WindowInstant {
+  start: number;
+  end: number;
+  /** Index into the policy's windows, or -1 for "always open" (no windows configured). */
+  window: number;
+}
+
+export interface WebhookTarget {
+  url: string;
+  format: 'json' | 'chat';
+  /** Event names to send; empty sends all. */
+  events?: string[];
+}
+
+export interface RolloutPolicy {
+  targetVersion: string;
+  versionType: VersionType;
+  /** A different target per hardware model (`HardwareVersion`), e.g. `{ "sag-100wm": "2.4.1.0" }`. */
+  targetsByModel?: Record<string, string>;
+  allowBeta: boolean;
+  canary: { count?: number; percent?: number; devices?: string[]; group?: string };
+  /** Cumulative shares of the inventory after the canary, ending at 100 (`[10, 50, 100]`), or fixed sizes. */
+  waves: { cumulativePercents?: number[]; sizes?: number[] };
+  /** Largest slice of a wave one child workflow runs (Temporal history and pending-child limits). */
+  maxPartSize: number;
+  /** Devices in flight at once across the rollout. */
+  concurrency: number;
+  /** Devices started per minute (AWS IoT Jobs' maximumPerMinute). */
+  maxPerMinute?: number;
+  caps?: { perRegion?: Record<string, number>; perGroup?: Record<string, number> };
+  failureBudget: {
+    /** Breach when failures exceed this share of devices finished... */
+    maxFailurePercent: number;
+    /** ...and at least this many devices failed. */
+    minFailures: number;
+    /** Breach on this many failures in a row (0 disables). */
+    maxConsecutiveFailures: number;
+    onBreach: 'pause' | 'abort';
+  };
+  bake: Duration;
+  /** Re-inspect a wave's devices after the bake; a device no longer healthy counts as failed. */
+  healthRecheck: boolean;
+  approval: 'none' | 'canary' | 'each-wave';
+  approverMustDiffer: boolean;
+  verify: { timeout: Duration; pollInterval: Duration; consecutivePolls: number };
+  /** After an ambiguous upgrade call, wait this long for signs that it took before sending again. */
+  upgradeSettle: Duration;
+  /** Expected time of one upgrade; a device starts only with this much window left. */
+  expectedUpgradeTime: Duration;
+  /** Delay before retrying a device deferred because it was offline. */
+  offlineRetryDelay: Duration;
+  compensation: { repairHaPairs: boolean; requestPreviousVersion: boolean };
+  /** Restore each device's auto-upgrade policy when the rollout is done with it, or leave it manual. */
+  autoUpgradeAfter: 'restore' | 'manual';
+  windows: ChangeWindow[];
+  freezes: FreezePeriod[];
+  /** ISO instant after which no device starts. */
+  deadline?: string;
+  requireTicket: boolean;
+  errorOverrides: CodeOverrides;
+  webhooks: WebhookTarget[];
+}
+
+export type DevicePhase = 'inspect' | 'preflight' | 'pin' | 'upgrade' | 'verify' | 'restore' | 'compensate';
+
+/** Per serial number: where it started and where it ended. */
+export interface SerialVersions {
+  serialNumber: string;
+  role?: string;
+  from: string;
+  to?: string;
+}
+
+export type DeviceOutcome = 'upgraded' | 'skipped' | 'failed' | 'deferred';
+
+export interface DeviceUpgradeResult {
+  smartAgId: string;
+  outcome: DeviceOutcome;
+  /** Why a device was skipped (`AlreadyOnTarget`, `NotBoundCCN`, ...) or failed (the Alibaba code). */
+  errorCode?: string;
+  errorClass?: ErrorClass;
+  phase?: DevicePhase;
+  message?: string;
+  serials: SerialVersions[];
+  requestIds: string[];
+  /** Policies as found before the rollout pinned them to manual; used by restore and compensation. */
+  pinned: PinnedPolicy[];
+  /** Whether the auto-upgrade policies were put back. */
+  policiesRestored: boolean;
+  upgradeCalls: number;
+  apiCalls: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface PinnedPolicy {
+  serialNumber: string;
+  versionType: VersionType;
+  upgradeType: 'scheduled' | 'boot' | 'manual';
+  cronExpression?: string;
+  duration?: number;
+  timeZone?: string;
+  /** Modify cannot set Jitter: recorded so the report can say what a restore could not bring back. */
+  jitter?: string;
+}
+
+/** Everything a rollout decides from arrives here, so it is all in history. No secret belongs here. */
+export interface RolloutInput {
+  rolloutId: string;
+  inventory: InventoryDevice[];
+  policy: RolloutPolicy;
+  /** Who started it and under which change ticket. */
+  operator: string;
+  ticket?: string;
+  /** Task queue for the children (defaults to the rollout's own). */
+  taskQueue?: string;
+  /** Set by continue-as-new: the state carried into the next run. */
+  carried?: unknown;
+}
+
+/** Rollout states of the `status --json` contract. */
+export type RolloutState =
+  | 'running'
+  | 'paused'
+  | 'waiting-approval'
+  | 'waiting-window'
+  | 'completed'
+  | 'aborted'
+  | 'failed';
+
+/** Device outcomes of the `status --json` contract. */
+export type DeviceStatusOutcome =
+  | 'pending'
+  | 'in-progress'
+  | 'upgraded'
+  | 'skipped'
+  | 'failed'
+  | 'excluded'
+  | 'compensated';
+
+export type OutcomeCounts = Record<DeviceStatusOutcome, number>;
+
+export interface DeviceStatus {
+  smartAgId: string;
+  regionId: string;
+  wave: number;
+  outcome: DeviceStatusOutcome;
+  serials: SerialVersions[];
+  phase?: DevicePhase;
+  errorCode?: string;
+  message?: string;
+  /** For compensated devices: what compensation did (`policy-restored`, `ha-repaired`, `not-reversible`...). */
+  compensation?: string;
+  requestIds?: string[];
+}
+
+export type WaveState = 'pending' | 'running' | 'baking' | 'waiting-approval' | 'done' | 'halted' | 'compensated';
+
+export interface WaveProgress {
+  index: number;
+  name: string;
+  size: number;
+  state: WaveState;
+  counts: OutcomeCounts;
+  startedAt?: number;
+  finishedAt?: number;
+  bakeUntil?: number;
+}
+
+export interface RolloutProgress {
+  rolloutId: string;
+  state: RolloutState;
+  targetVersion: string;
+  versionType: VersionType;
+  operator: string;
+  ticket?: string;
+  startedAt: number;
+  finishedAt?: number;
+  total: number;
+  counts: OutcomeCounts;
+  currentWave: number;
+  waves: WaveProgress[];
+  /** What the rollout waits on now, if anything. */
+  gate?: { kind: 'approval' | 'bake' | 'window' | 'freeze' | 'pause'; wave: number; until?: number; detail?: string };
+  window?: { open: boolean; closesAt?: number; nextOpensAt?: number };
+  failureBudget: { failed: number; finished: number; percent: number; limitPercent: number; minFailures: number; consecutive: number; breached: boolean };
+  pace: { concurrency: number; maxPerMinute?: number };
+  haltReason?: string;
+  /** Estimated completion, ms since epoch, from the pace so far. */
+  eta?: number;
+}
+
+/** One audit entry of a rollout-level decision or operator action. */
+export interface AuditEntry {
+  seq: number;
+  at: number;
+  kind: string;
+  by?: string;
+  reason?: string;
+  wave?: number;
+  smartAgId?: string;
+  detail?: Record<string, string | number | boolean | null>;
+}
