@@ -33,8 +33,8 @@ export interface DeviceAttribute {
   serialNumber: string;
   softwareVersion: string;
   dpiSignatureDbVersion?: string;
-  haState?: 'Active' | 'Standby' | string;
-  hcState: 'online' | 'offline' | string;
+  haState?: 'Active' | 'Standby' | (string & {});
+  hcState: 'online' | 'offline' | (string & {});
 }
 
 export interface InstanceAttribute {
@@ -55,7 +55,7 @@ export interface InstanceAttribute {
 
 export interface VersionEntry {
   versionCode: string;
-  type: 'beta' | 'release' | string;
+  type: 'beta' | 'release' | (string & {});
   versionName?: string;
   createTime?: number;
 }
@@ -63,7 +63,7 @@ export interface VersionEntry {
 export interface HaInfo {
   /** warm_backup (active-active) | cold_backup (active-standby) | no_backup */
   backupType: string;
-  state: 'ON' | 'OFF' | string;
+  state: 'ON' | 'OFF' | (string & {});
   mainDeviceId?: string;
   backupDeviceId?: string;
   requestId: string;
@@ -89,7 +89,7 @@ export interface DeviceInfo {
   version?: string;
   /** `YYYY-MM-DD hh:mm:ss`, zone as the service reports it. */
   startupTime?: string;
-  controllerState?: 'Normal' | 'Abnormal' | string;
+  controllerState?: 'Normal' | 'Abnormal' | (string & {});
   lastConnectedControllerTime?: string;
   requestId: string;
 }
