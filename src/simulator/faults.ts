@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { seededRandom } from './fleet';
+
+/**
+ * Fault injection. A rule selects requests (by action, instance, serial number) and fires
+ * either by probability (seeded PRNG, so runs repeat) or by script (the n-th matching call),
+ * optionally at most `times` times. Per-action QPS limits answer `Throttling.User` when a
+ * one-second window overflows.
+ */
+
+export const FAULT_KINDS = ['error', 'html', 'hang', 'drop', 'latency'] as const;
+
+export const faultRuleSchema = z.strictObject({
+  /** Action name, or `*` / absent for every action. */
+  action: z.string().optional(),
+  smartAgId: z.string().optional(),
+  serialNumber: z.string().optional(),
+  /**
+   * error: an Alibaba error body (`code`, status from the catalogue or `httpStatus`);
+   * html: a non-JSON HTML page with `httpStatus` (default 502);
+   * hang: never answer (until the client gives up or the simulator stops);
+   * drop: destroy the socket without a response;
+   * latency: wait `latencyMs`, then serve normally.
+   */
+  kind: z.enum(FAULT_KINDS).default('error'),
+  code: z.string().optional(),
+  httpStatus: z.number().int().min(100).max(599).optional(),
+  message: z.string().optional(),
+  latencyMs: z.number().min(0).optional(),
+  /** Fire with this probability (0-1) on every matching call. */
+  probability: z.number().min(0).max(1).optional(),
+  /** Fire on these matching calls (1-based). */
+  nth: z.array(z.number().int().positive()).optional(),
+  /** Fire at most this many times. */
+  times: z.number().int().positive().optional(),
+});
+export type FaultRule = z.input<typeof faultRuleSchema>;
+type ParsedRule = z.output<typeof faultRuleSchema>;
+
+export const faultSpecSchema = z.strictObject({
+  /** Seed of the PRNG behind `probability`. */
+  seed: z.number().int().optional(),
+  rules: z.array(faultRuleSchema).default([]),
+  /** Requests per second allowed per action; key `*` limits all actions together. */
+  qpsLimits: z.record(z.string(), z.number().positive()).optional(),
+});
+export type FaultSpec = z.input<typeof faultSpecSchema>;
+
+/** What the server does with a request that a rule selected. */
+export type FaultDecision =
+  | { kind: 'error'; code: string; httpStatus?: number; message?: string }
+  | { kind: 'html'; httpStatus: number }
+  | { kind: 'hang' }
+  | { kind: 'drop' }
+  | { kind: 'latency'; latencyMs: number };
+
+interface RuleState {
+  rule: ParsedRule;
+  seen: number;
+  fired: number;
+}
+
+/** Live fault configuration and QPS windows. */
+export class FaultEngine {
+  private rules: RuleState[] = [];
+  private random: () => number = seededRandom(1);
+  private qpsLimits: Record<string, number> = {};
+  private spec: z.output<typeof faultSpecSchema> = { rules: [] };
+  private windowSecond = 0;
+  private windowCounts = new Map<string, number>();
+  private windowTotal = 0;
+
+  constructor(spec?: FaultSpec, qpsLimits?: Record<string, number>) {
+    this.set(spec ?? { rules: [] });
+    if (qpsLimits) this.qpsLimits = { ...qpsLimits, ...this.qpsLimits };
+  }
+
+  /** Replaces the fault rules (and QPS limits, when the spec carries them). */
+  set(spec: FaultSpec): void {
+    const parsed = faultSpecSchema.parse(spec);
+    for (const [i, r] of parsed.rules.entries()) {
+      if (r.kind === 'error' && !r.code) throw new Error(`rules[${i}].code: an error rule needs a code`);
+    }
+    this.spec = parsed;
+    this.rules = parsed.rules.map((rule) => ({ rule, seen: 0, fired: 0 }));
+    this.random = seededRandom(parsed.seed ?? 1);
+    if (parsed.qpsLimits) this.qpsLimits = { ...parsed.qpsLimits };
+  }
+
+  /** Adds rules to the current ones. */
+  add(rules: FaultRule[]): void {
+    const parsed = faultSpecSchema.parse({ rules }).rules;
+    this.spec.rules.push(...parsed);
+    this.rules.push(...parsed.map((rule) => ({ rule, seen: 0, fired: 0 })));
+  }
+
+  setQpsLimits(limits: Record<string, number>): void {
+    this.qpsLimits = { ...limits };
+  }
+
+  /** The current configuration, with per-rule counters. */
+  describe(): { seed?: number; qpsLimits: Record<string, number>; rules: (ParsedRule & { seen: number; fired: number })[] } {
+    return {
+      ...(this.spec.seed !== undefined ? { seed: this.spec.seed } : {}),
+      qpsLimits: { ...this.qpsLimits },
+      rules: this.rules.map((s) => ({ ...s.rule, seen: s.seen, fired: s.fired })),
+    };
+  }
+
+  /** Counts the request against the QPS windows; true when it must be throttled. */
+  throttled(action: string, nowMs: number): boolean {
+    const second = Math.floor(nowMs / 1000);
+    if (second !== this.windowSecond) {
+      this.windowSecond = second;
+      this.windowCounts.clear();
+      this.windowTotal = 0;
+    }
+    const n = (this.windowCounts.get(action) ?? 0) + 1;
+    this.windowCounts.set(action, n);
+    this.windowTotal++;
+    const limit = this.qpsLimits[action];
+    const total = this.qpsLimits['*'];
+    return (limit !== undefined && n > limit) || (total !== undefined && this.windowTotal > total);
+  }
+
+  /** The first rule that fires for this request, if any. */
+  decide(action: string, smartAgId: string | undefined, serialNumber: string | undefined): FaultDecision | undefined {
+    for (const s of this.rules) {
+      const r = s.rule;
+      if (r.action && r.action !== '*' && r.action !== action) continue;
+      if (r.smartAgId && r.smartAgId !== smartAgId) continue;
+      if (r.serialNumber && r.serialNumber !== serialNumber) continue;
+      if (r.times !== undefined && s.fired >= r.times) continue;
+      s.seen++;
+      let fire: boolean;
+      if (r.nth) fire = r.nth.includes(s.seen);
+      else if (r.probability !== undefined) fire = this.random() < r.probability;
+      else fire = true;
+      if (!fire) continue;
+      s.fired++;
+      switch (r.kind) {
+        case 'error':
+          return { kind: 'error', code: r.code!, ...(r.httpStatus ? { httpStatus: r.httpStatus } : {}), ...(r.message ? { message: r.message } : {}) };
+        case 'html':
+          return { kind: 'html', httpStatus: r.httpStatus ?? 502 };
+        case 'hang':
+          return { kind: 'hang' };
+        case 'drop':
+          return { kind: 'drop' };
+        case 'latency':
+          return { kind: 'latency', latencyMs: r.latencyMs ?? 100 };
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,530 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ACTIONS } from './actions';
+import { missingParameter, rpcError, RpcError } from './errors';
+import { FaultEngine, type FaultDecision, type FaultRule, type FaultSpec } from './faults';
+import type { FleetState, SimDevice, SimInstance } from './model';
+import { CompiledPolicy, ramPolicySchema, resourceFor, type RamPolicy } from './ram-policy';
+import { signaturesMatch, signRpc, stringToSign } from './signature';
+
+/** The smartag API version the simulator speaks. */
+export const API_VERSION = '2018-03-13';
+const TIMESTAMP_WINDOW_MS = 15 * 60_000;
+const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
+const MAX_BODY_BYTES = 1 << 20;
+const HISTOGRAM_SECONDS = 3600;
+
+/** One AccessKey the simulator accepts. */
+export interface SimulatorCredential {
+  accessKeyId: string;
+  accessKeySecret: string;
+  /** Account the key belongs to (RAM resources and instance ownership). Default 1234567890123456. */
+  accountId?: string;
+  /** A RAM-like policy; without one the key may call everything. */
+  policy?: RamPolicy;
+  /** Makes this an STS key: every request must carry this `SecurityToken`. */
+  securityToken?: string;
+}
+
+interface KeyState {
+  secret: string;
+  accountId: string;
+  securityToken: string | undefined;
+  policy: CompiledPolicy | undefined;
+}
+
+/** One request as the log keeps it: never the Signature, the SecurityToken or a secret. */
+export interface RequestLogEntry {
+  time: string;
+  method: string;
+  action: string | undefined;
+  accessKeyId: string | undefined;
+  smartAgId: string | undefined;
+  serialNumber: string | undefined;
+  params: Record<string, string>;
+  httpStatus: number;
+  code?: string;
+  requestId: string;
+  fault?: string;
+  durationMs: number;
+}
+
+/** Request counters, served at GET /_admin/stats. */
+export interface SimulatorStats {
+  totalRequests: number;
+  byAction: Record<string, number>;
+  byCode: Record<string, number>;
+  /** Requests that arrived in each wall-clock second (epoch seconds), oldest first, last hour. */
+  perSecond: { second: number; count: number }[];
+  peakPerSecond: number;
+}
+
+/** One row of GET /_admin/devices. */
+export interface DeviceRow {
+  SmartAGId: string;
+  RegionId: string;
+  SerialNumber: string;
+  HardwareVersion: string;
+  Status: string;
+  HaState: string;
+  HcState: string;
+  SoftwareVersion: string;
+  DpiSignatureDbVersion: string;
+  StartupTime: string;
+  upgradeCalls: number;
+  upgradeCallsByVersion: Record<string, number>;
+  autoUpgrades: number;
+  upgrading?: { versionType: string; target?: string; phase: 'downloading' | 'flashing' | 'rebooting'; auto: boolean };
+}
+
+const HTML_BODIES: Record<number, string> = {
+  502: '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n',
+  503: '<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n',
+};
+
+/** The HTTP front of the simulator: RPC on every path but /_admin/, and the admin interface. */
+export class SimulatorServer {
+  readonly fleet: FleetState;
+  readonly faults: FaultEngine;
+  private readonly keys = new Map<string, KeyState>();
+  private readonly nonces = new Map<string, number>();
+  private readonly maxNonces: number;
+  private readonly log: (RequestLogEntry | undefined)[];
+  private logNext = 0;
+  private logCount = 0;
+  private total = 0;
+  private readonly byAction = new Map<string, number>();
+  private readonly byCode = new Map<string, number>();
+  private readonly histSeconds = new Float64Array(HISTOGRAM_SECONDS);
+  private readonly histCounts = new Uint32Array(HISTOGRAM_SECONDS);
+  private readonly hanging = new Set<http.ServerResponse>();
+  private server: http.Server | undefined;
+
+  constructor(options: {
+    fleet: FleetState;
+    credentials: SimulatorCredential[];
+    faults?: FaultSpec;
+    qpsLimits?: Record<string, number>;
+    requestLogSize?: number;
+    nonceCacheSize?: number;
+  }) {
+    this.fleet = options.fleet;
+    this.faults = new FaultEngine(options.faults, options.qpsLimits);
+    for (const c of options.credentials) this.addCredential(c);
+    this.log = new Array<RequestLogEntry | undefined>(Math.max(1, options.requestLogSize ?? 1000));
+    this.maxNonces = options.nonceCacheSize ?? 200_000;
+  }
+
+  addCredential(c: SimulatorCredential): void {
+    this.keys.set(c.accessKeyId, {
+      secret: c.accessKeySecret,
+      accountId: c.accountId ?? '1234567890123456',
+      securityToken: c.securityToken,
+      policy: c.policy ? new CompiledPolicy(c.policy) : undefined,
+    });
+  }
+
+  /** Sets or removes (undefined) the RAM policy of an AccessKey. */
+  setPolicy(accessKeyId: string, policy: RamPolicy | undefined): void {
+    const k = this.keys.get(accessKeyId);
+    if (!k) throw new Error(`unknown AccessKeyId ${accessKeyId}`);
+    k.policy = policy ? new CompiledPolicy(ramPolicySchema.parse(policy)) : undefined;
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    const server = http.createServer((req, res) => this.onRequest(req, res));
+    // Longer than any client's idle keep-alive, so a client never reuses a socket we just closed.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const res of this.hanging) res.socket?.destroy();
+    this.hanging.clear();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  // ---- in-process inspection ------------------------------------------------------------
+
+  /** Every device, settled to now: the rows of GET /_admin/devices. */
+  devices(): DeviceRow[] {
+    const now = Date.now();
+    const rows: DeviceRow[] = [];
+    for (const inst of this.fleet.instances.values()) {
+      inst.settle(now);
+      for (const d of inst.devices) rows.push(deviceRow(inst, d, now));
+    }
+    return rows;
+  }
+
+  /** The request log, oldest first (at most `limit` newest entries). */
+  requests(limit?: number): RequestLogEntry[] {
+    const size = this.log.length;
+    const n = Math.min(this.logCount, limit ?? size);
+    const out: RequestLogEntry[] = [];
+    for (let i = n; i > 0; i--) {
+      const e = this.log[(this.logNext - i + size) % size];
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  stats(): SimulatorStats {
+    const perSecond: { second: number; count: number }[] = [];
+    const nowSec = Math.floor(Date.now() / 1000);
+    let peak = 0;
+    for (let i = 0; i < HISTOGRAM_SECONDS; i++) {
+      const s = this.histSeconds[i]!;
+      if (s > 0 && s > nowSec - HISTOGRAM_SECONDS) {
+        const count = this.histCounts[i]!;
+        perSecond.push({ second: s, count });
+        if (count > peak) peak = count;
+      }
+    }
+    perSecond.sort((a, b) => a.second - b.second);
+    return {
+      totalRequests: this.total,
+      byAction: Object.fromEntries(this.byAction),
+      byCode: Object.fromEntries(this.byCode),
+      perSecond,
+      peakPerSecond: peak,
+    };
+  }
+
+  resetStats(): void {
+    this.total = 0;
+    this.byAction.clear();
+    this.byCode.clear();
+    this.histSeconds.fill(0);
+    this.histCounts.fill(0);
+    this.log.fill(undefined);
+    this.logNext = 0;
+    this.logCount = 0;
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------------
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const started = performance.now();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        req.socket.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      const body = chunks.length ? Buffer.concat(chunks).toString('utf8') : '';
+      const url = req.url ?? '/';
+      if (url.startsWith('/_admin/') || url === '/_admin') {
+        this.onAdmin(req, res, url, body);
+        return;
+      }
+      this.onRpc(req, res, url, body, started).catch((e: unknown) => {
+        if (!res.headersSent && !res.destroyed) this.sendJson(res, 500, { Message: String(e) });
+      });
+    });
+  }
+
+  private sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  private count(action: string | undefined, nowMs: number): void {
+    this.total++;
+    const a = action ?? '(none)';
+    this.byAction.set(a, (this.byAction.get(a) ?? 0) + 1);
+    const sec = Math.floor(nowMs / 1000);
+    const slot = sec % HISTOGRAM_SECONDS;
+    if (this.histSeconds[slot] !== sec) {
+      this.histSeconds[slot] = sec;
+      this.histCounts[slot] = 0;
+    }
+    this.histCounts[slot]!++;
+  }
+
+  private record(entry: RequestLogEntry): void {
+    this.log[this.logNext] = entry;
+    this.logNext = (this.logNext + 1) % this.log.length;
+    if (this.logCount < this.log.length) this.logCount++;
+    if (entry.code) this.byCode.set(entry.code, (this.byCode.get(entry.code) ?? 0) + 1);
+  }
+
+  private async onRpc(req: http.IncomingMessage, res: http.ServerResponse, url: string, body: string, started: number): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const params: Record<string, string> = {};
+    const q = url.indexOf('?');
+    if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) params[k] = v;
+    // Signature checks cover query and form parameters together, as Alibaba's gateway does.
+    if (body && method === 'POST') for (const [k, v] of new URLSearchParams(body)) params[k] = v;
+    const nowMs = Date.now();
+    this.count(params.Action, nowMs);
+    const requestId = randomUUID().toUpperCase();
+    let status = 200;
+    let code: string | undefined;
+    let fault: string | undefined;
+    const finish = () => {
+      const logged: Record<string, string> = {};
+      for (const k in params) if (k !== 'Signature' && k !== 'SecurityToken') logged[k] = params[k]!;
+      this.record({
+        time: new Date(nowMs).toISOString(),
+        method,
+        action: params.Action,
+        accessKeyId: params.AccessKeyId,
+        smartAgId: params.SmartAGId,
+        serialNumber: params.SerialNumber ?? params.SmartAGSn,
+        params: logged,
+        httpStatus: status,
+        ...(code ? { code } : {}),
+        requestId,
+        ...(fault ? { fault } : {}),
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      });
+    };
+    try {
+      const key = this.authenticate(method, params, nowMs);
+      const action = params.Action!;
+      if (this.faults.throttled(action, nowMs)) throw rpcError('Throttling.User');
+      const decision = this.faults.decide(action, params.SmartAGId, params.SerialNumber ?? params.SmartAGSn);
+      if (decision) {
+        fault = decision.kind;
+        const handled = await this.applyTransportFault(decision, req, res);
+        if (handled !== undefined) {
+          status = handled;
+          finish();
+          return;
+        }
+        if (decision.kind === 'error') {
+          throw rpcError(decision.code, {
+            ...(decision.httpStatus ? { status: decision.httpStatus } : {}),
+            ...(decision.message ? { message: decision.message } : {}),
+          });
+        }
+      }
+      const def = ACTIONS[action]!;
+      for (const name of def.required) if (!params[name]) throw missingParameter(name);
+      if (key.policy) {
+        const resource = resourceFor(action, key.accountId, params.RegionId, params.SmartAGId);
+        if (!key.policy.allows(action, resource)) throw rpcError('Forbidden.RAM');
+      }
+      const result = def.handle(params, { fleet: this.fleet, now: Date.now(), accountId: key.accountId });
+      result.RequestId = requestId;
+      if (!res.destroyed) this.sendJson(res, 200, result);
+    } catch (e) {
+      const err = e instanceof RpcError ? e : rpcError('InternalError');
+      status = err.status;
+      code = err.code;
+      if (!res.destroyed) {
+        this.sendJson(res, err.status, {
+          RequestId: requestId,
+          HostId: `smartag.${params.RegionId || 'cn-shanghai'}.aliyuncs.com`,
+          Code: err.code,
+          Message: err.message,
+          Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(err.code)}&product=Smartag&requestId=${requestId}`,
+        });
+      }
+    }
+    finish();
+  }
+
+  /** Applies html/hang/drop/latency; returns the status it answered with, or undefined to go on. */
+  private async applyTransportFault(d: FaultDecision, req: http.IncomingMessage, res: http.ServerResponse): Promise<number | undefined> {
+    switch (d.kind) {
+      case 'html': {
+        const text = HTML_BODIES[d.httpStatus] ?? `<html><body><h1>${d.httpStatus}</h1></body></html>`;
+        res.writeHead(d.httpStatus, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+        return d.httpStatus;
+      }
+      case 'hang':
+        this.hanging.add(res);
+        res.on('close', () => this.hanging.delete(res));
+        return 0;
+      case 'drop':
+        req.socket.destroy();
+        return 0;
+      case 'latency':
+        await new Promise((r) => setTimeout(r, d.latencyMs));
+        return undefined;
+      case 'error':
+        return undefined;
+    }
+  }
+
+  /** The protocol checks, in the order a request meets them. Returns the caller's key. */
+  private authenticate(method: string, params: Record<string, string>, nowMs: number): KeyState {
+    if (method !== 'GET' && method !== 'POST') throw rpcError('UnsupportedHTTPMethod');
+    if (!params.Version) throw missingParameter('Version');
+    if (params.Version !== API_VERSION) throw rpcError('InvalidVersion');
+    if (!params.Action) throw missingParameter('Action');
+    // The action comes from the Action parameter only; pop-core's x-acs-action header is not trusted.
+    if (!Object.hasOwn(ACTIONS, params.Action)) throw rpcError('InvalidApi.NotFound');
+    for (const name of ['AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureNonce', 'Timestamp']) {
+      if (!params[name]) throw missingParameter(name);
+    }
+    if (params.SignatureMethod !== 'HMAC-SHA1') throw rpcError('InvalidSignatureMethod');
+    if (params.SignatureVersion !== undefined && params.SignatureVersion !== '1.0') throw rpcError('InvalidSignatureVersion');
+    const m = TIMESTAMP_RE.exec(params.Timestamp!);
+    const ts = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
+    if (!m || Number.isNaN(ts) || new Date(ts).toISOString().slice(0, 19) + 'Z' !== params.Timestamp) {
+      throw rpcError('InvalidTimeStamp.Format');
+    }
+    if (Math.abs(nowMs - ts) > TIMESTAMP_WINDOW_MS) throw rpcError('InvalidTimeStamp.Expired');
+    const key = this.keys.get(params.AccessKeyId!);
+    if (!key) throw rpcError('InvalidAccessKeyId.NotFound');
+    if (key.securityToken !== undefined) {
+      if (!params.SecurityToken) throw missingParameter('SecurityToken');
+      if (params.SecurityToken !== key.securityToken) throw rpcError('InvalidSecurityToken.MismatchWithAccessKey');
+    }
+    const expected = signRpc(params, method, key.secret);
+    if (!signaturesMatch(params.Signature!, expected)) {
+      throw rpcError('SignatureDoesNotMatch', {
+        message: `Specified signature is not matched with our calculation. server string to sign is:${stringToSign(params, method)}`,
+      });
+    }
+    this.useNonce(`${params.AccessKeyId}\n${params.SignatureNonce}`, nowMs);
+    return key;
+  }
+
+  /** Bounded nonce cache: entries expire after the timestamp window; the oldest go first when full. */
+  private useNonce(nonce: string, nowMs: number): void {
+    for (const [n, expiry] of this.nonces) {
+      if (expiry > nowMs && this.nonces.size < this.maxNonces) break;
+      this.nonces.delete(n);
+    }
+    const seen = this.nonces.get(nonce);
+    if (seen !== undefined && seen > nowMs) throw rpcError('SignatureNonceUsed');
+    this.nonces.set(nonce, nowMs + TIMESTAMP_WINDOW_MS);
+  }
+
+  // ---- admin ------------------------------------------------------------------------------
+
+  private onAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: string, body: string): void {
+    const method = req.method ?? 'GET';
+    const q = url.indexOf('?');
+    const path = q >= 0 ? url.slice(0, q) : url;
+    const query = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
+    try {
+      const json = (): unknown => (body ? JSON.parse(body) : {});
+      if (method === 'GET' && path === '/_admin/devices') return this.sendJson(res, 200, this.devices());
+      if (method === 'GET' && path === '/_admin/requests') {
+        const limit = query.get('limit');
+        return this.sendJson(res, 200, this.requests(limit ? Number(limit) : undefined));
+      }
+      if (method === 'GET' && path === '/_admin/stats') return this.sendJson(res, 200, this.stats());
+      if (method === 'POST' && path === '/_admin/stats/reset') {
+        this.resetStats();
+        return this.sendJson(res, 200, { ok: true });
+      }
+      if (method === 'GET' && path === '/_admin/faults') return this.sendJson(res, 200, this.faults.describe());
+      if (method === 'POST' && path === '/_admin/faults') {
+        const spec = json();
+        if (query.get('append') === '1' || query.get('append') === 'true') {
+          this.faults.add(((spec as { rules?: FaultRule[] }).rules ?? []));
+        } else {
+          this.faults.set(spec as FaultSpec);
+        }
+        return this.sendJson(res, 200, this.faults.describe());
+      }
+      const dev = /^\/_admin\/devices\/([^/]+)$/.exec(path);
+      if (dev && method === 'POST') {
+        const sn = decodeURIComponent(dev[1]!);
+        const found = this.findDevice(sn);
+        if (!found) return this.sendJson(res, 404, { error: `no device ${sn}` });
+        patchDevice(found[0], found[1], json() as Record<string, unknown>);
+        return this.sendJson(res, 200, deviceRow(found[0], found[1], Date.now()));
+      }
+      const pol = /^\/_admin\/policies\/([^/]+)$/.exec(path);
+      if (pol && (method === 'PUT' || method === 'POST' || method === 'DELETE')) {
+        const ak = decodeURIComponent(pol[1]!);
+        this.setPolicy(ak, method === 'DELETE' ? undefined : (json() as RamPolicy));
+        return this.sendJson(res, 200, { ok: true });
+      }
+      return this.sendJson(res, 404, { error: `no admin route ${method} ${path}` });
+    } catch (e) {
+      return this.sendJson(res, 400, { error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  private findDevice(sn: string): [SimInstance, SimDevice] | undefined {
+    for (const inst of this.fleet.instances.values()) {
+      const d = inst.device(sn);
+      if (d) return [inst.settle(Date.now()), d];
+    }
+    return undefined;
+  }
+}
+
+function deviceRow(inst: SimInstance, d: SimDevice, now: number): DeviceRow {
+  const row: DeviceRow = {
+    SmartAGId: inst.smartAgId,
+    RegionId: inst.regionId,
+    SerialNumber: d.serialNumber,
+    HardwareVersion: inst.hardwareVersion,
+    Status: inst.statusAt(now),
+    HaState: d.haState,
+    HcState: d.hcStateAt(now),
+    SoftwareVersion: d.softwareVersion,
+    DpiSignatureDbVersion: d.dpiSignatureDbVersion,
+    StartupTime: d.startupTimeString(),
+    upgradeCalls: d.upgradeCalls,
+    upgradeCallsByVersion: { ...d.upgradeCallsByVersion },
+    autoUpgrades: d.autoUpgrades,
+  };
+  const op = d.operation;
+  if (op) {
+    row.upgrading = {
+      versionType: op.versionType,
+      ...(op.target ? { target: op.target } : {}),
+      phase: op.kind === 'reboot' ? 'rebooting' : now < op.offlineAt ? 'downloading' : 'flashing',
+      auto: op.auto,
+    };
+  }
+  return row;
+}
+
+/** Admin patch of one device: `HcState`, `SoftwareVersion`, `DpiSignatureDbVersion`, and simulation knobs. */
+function patchDevice(inst: SimInstance, d: SimDevice, patch: Record<string, unknown>): void {
+  const str = (k: string) => (typeof patch[k] === 'string' ? (patch[k]) : undefined);
+  const hc = str('HcState');
+  if (hc !== undefined) {
+    if (hc !== 'online' && hc !== 'offline' && hc !== 'unknown') throw new Error('HcState: expected online, offline or unknown');
+    d.hcState = hc;
+    d.flapSince = undefined;
+  }
+  const sv = str('SoftwareVersion');
+  if (sv !== undefined) d.softwareVersion = sv;
+  const dpi = str('DpiSignatureDbVersion');
+  if (dpi !== undefined) d.dpiSignatureDbVersion = dpi;
+  const st = str('Status');
+  if (st !== undefined) inst.status = st;
+  for (const k of ['downloadSeconds', 'upgradeSeconds', 'dpiUpgradeSeconds', 'rebootSeconds', 'flapSeconds'] as const) {
+    if (typeof patch[k] === 'number') d.simulation[k] = patch[k];
+  }
+  const outcome = str('outcome');
+  if (outcome !== undefined) {
+    if (!['ok', 'stay-offline', 'revert', 'flap'].includes(outcome)) throw new Error('outcome: expected ok, stay-offline, revert or flap');
+    d.simulation.outcome = outcome as SimDevice['simulation']['outcome'];
+  }
+  if (typeof patch.allowDowngrade === 'boolean') d.simulation.allowDowngrade = patch.allowDowngrade;
+}
