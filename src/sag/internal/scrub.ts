@@ -5,7 +5,20 @@
  */
 
 /** Parameters whose value must never be shown, in any of their encodings. */
-const SENSITIVE_KEYS = ['AccessKeyId', 'AccessKeySecret', 'SecretAccessKey', 'Signature', 'SecurityToken', 'SignatureNonce', 'SecretKey'];
+const SENSITIVE_KEYS = [
+  'AccessKeyId',
+  'AccessKeySecret',
+  'SecretAccessKey',
+  'Signature',
+  'SecurityToken',
+  'SignatureNonce',
+  'SecretKey',
+  // credential files and the CLI's config.json
+  'access_key_id',
+  'access_key_secret',
+  'sts_token',
+  'security_token',
+];
 
 /** `=` as it appears raw, percent-encoded once (in a URL) or twice (in a string-to-sign). */
 const KEY_VALUE = new RegExp(`(${SENSITIVE_KEYS.join('|')})(=|%3D|%253D)[^&\\s"',;)]*`, 'gi');
