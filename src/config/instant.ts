@@ -24,7 +24,13 @@ export function parseInstant(text: string, field: string): number {
     }
     return bad('is not an ISO 8601 instant (like 2025-12-20T00:00:00+08:00)');
   }
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const second = m[6] ? Number(m[6]) : 0;
   const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();

@@ -61,7 +61,11 @@ interface Row {
  * @throws {InputError} listing every problem, each naming the file and the line (CSV) or the
  *   index and field (JSON).
  */
-export function parseInventory(text: string, format: 'csv' | 'json' | 'auto', opts: InventoryOptions = {}): InventoryDevice[] {
+export function parseInventory(
+  text: string,
+  format: 'csv' | 'json' | 'auto',
+  opts: InventoryOptions = {},
+): InventoryDevice[] {
   const source = opts.source ?? 'inventory';
   const regions = opts.knownRegions ?? SMARTAG_REGIONS;
   const body = text.replace(/^\uFEFF/, '');
@@ -80,7 +84,9 @@ export function parseInventory(text: string, format: 'csv' | 'json' | 'auto', op
       ok = false;
     } else if (!SMARTAG_ID.test(row.smartAgId)) {
       const hint = SMARTAG_ID.test(row.smartAgId.toLowerCase()) ? '; IDs are lowercase' : '';
-      problems.push(`${where}: SmartAGId ${JSON.stringify(row.smartAgId)} is malformed (expected sag- and lowercase letters or digits, like sag-0ovhf732a9j1234567${hint})`);
+      problems.push(
+        `${where}: SmartAGId ${JSON.stringify(row.smartAgId)} is malformed (expected sag- and lowercase letters or digits, like sag-0ovhf732a9j1234567${hint})`,
+      );
       ok = false;
     } else {
       const first = byId.get(row.smartAgId);
@@ -95,7 +101,9 @@ export function parseInventory(text: string, format: 'csv' | 'json' | 'auto', op
       if (!row.reported?.has('regionid')) problems.push(`${where}: RegionId is missing`);
       ok = false;
     } else if (!regions.includes(row.regionId)) {
-      problems.push(`${where}: unknown region ${JSON.stringify(row.regionId)} (known: ${regions.join(', ')})`);
+      problems.push(
+        `${where}: unknown region ${JSON.stringify(row.regionId)} (known: ${regions.join(', ')})`,
+      );
       ok = false;
     }
     const seen = new Set<string>();
@@ -108,7 +116,9 @@ export function parseInventory(text: string, format: 'csv' | 'json' | 'auto', op
       seen.add(sn);
       const other = bySerial.get(sn);
       if (other !== undefined && other.id !== row.smartAgId) {
-        problems.push(`${where}: serial number ${sn} also belongs to ${other.id} (${other.where}); a device belongs to one instance`);
+        problems.push(
+          `${where}: serial number ${sn} also belongs to ${other.id} (${other.where}); a device belongs to one instance`,
+        );
         ok = false;
       } else if (row.smartAgId !== undefined) {
         bySerial.set(sn, { id: row.smartAgId, where });
@@ -122,7 +132,11 @@ export function parseInventory(text: string, format: 'csv' | 'json' | 'auto', op
     devices.push(device);
   }
   if (rows.length === 0 && problems.length === 0) problems.push(`${source}: the inventory lists no device`);
-  if (problems.length > 0) throw new InputError(problems, `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the inventory:`);
+  if (problems.length > 0)
+    throw new InputError(
+      problems,
+      `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'} in the inventory:`,
+    );
   return devices;
 }
 
@@ -205,7 +219,13 @@ function csvRecords(text: string, source: string, problems: string[]): CsvRecord
   return records;
 }
 
-const CSV_COLUMNS = { smartagid: 'SmartAGId', regionid: 'RegionId', serialnumber: 'SerialNumber', group: 'group', tags: 'tags' } as const;
+const CSV_COLUMNS = {
+  smartagid: 'SmartAGId',
+  regionid: 'RegionId',
+  serialnumber: 'SerialNumber',
+  group: 'group',
+  tags: 'tags',
+} as const;
 type ColumnKey = keyof typeof CSV_COLUMNS;
 const COLUMN_ALIASES: Record<string, ColumnKey> = { serialnumbers: 'serialnumber' };
 
@@ -218,13 +238,16 @@ function readCsv(text: string, source: string, problems: string[]): Row[] {
     const lower = name.trim().toLowerCase();
     const key = lower in CSV_COLUMNS ? (lower as ColumnKey) : COLUMN_ALIASES[lower];
     if (key === undefined) return;
-    if (columns.has(key)) problems.push(`${source} line ${header.line}: column ${CSV_COLUMNS[key]} appears twice`);
+    if (columns.has(key))
+      problems.push(`${source} line ${header.line}: column ${CSV_COLUMNS[key]} appears twice`);
     else columns.set(key, index);
   });
   const missing = (['smartagid', 'regionid'] as const).filter((k) => !columns.has(k));
   if (missing.length > 0) {
     for (const k of missing) {
-      problems.push(`${source} line ${header.line}: missing column ${CSV_COLUMNS[k]} (found: ${header.fields.join(', ') || 'nothing'})`);
+      problems.push(
+        `${source} line ${header.line}: missing column ${CSV_COLUMNS[k]} (found: ${header.fields.join(', ') || 'nothing'})`,
+      );
     }
     return [];
   }
@@ -232,7 +255,9 @@ function readCsv(text: string, source: string, problems: string[]): Row[] {
   for (const rec of records) {
     const where = `${source} line ${rec.line}`;
     if (rec.fields.length > header.fields.length) {
-      problems.push(`${where}: ${rec.fields.length} fields but the header has ${header.fields.length} (quote values that contain commas)`);
+      problems.push(
+        `${where}: ${rec.fields.length} fields but the header has ${header.fields.length} (quote values that contain commas)`,
+      );
       continue;
     }
     const get = (k: ColumnKey): string | undefined => {

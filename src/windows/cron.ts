@@ -80,7 +80,8 @@ function parseField(text: string, def: FieldDef): { values: Set<number>; star: b
     if (extra !== undefined) throw new Error(`${def.name} "${item}" has two steps`);
     let step = 1;
     if (stepText !== undefined) {
-      if (!/^\d+$/.test(stepText) || Number(stepText) < 1) throw new Error(`${def.name} "${item}": step must be a positive number`);
+      if (!/^\d+$/.test(stepText) || Number(stepText) < 1)
+        throw new Error(`${def.name} "${item}": step must be a positive number`);
       step = Number(stepText);
     }
     let lo: number;
@@ -124,12 +125,23 @@ export function parseCron(expr: string, field = 'cron'): CronSpec {
     if (typeof expr !== 'string') throw new Error('is not text');
     const parts = expr.trim().split(/\s+/);
     if (parts.length !== 5 && parts.length !== 6) {
-      throw new Error(`has ${parts.length} fields; expected 5 (minute hour day month weekday) or 6 (Quartz: second first)`);
+      throw new Error(
+        `has ${parts.length} fields; expected 5 (minute hour day month weekday) or 6 (Quartz: second first)`,
+      );
     }
     const quartz = parts.length === 6;
-    const [sec, min, hour, dom, month, dow] = (quartz ? parts : ['0', ...parts]) as [string, string, string, string, string, string];
+    const [sec, min, hour, dom, month, dow] = (quartz ? parts : ['0', ...parts]) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     if (quartz && /\d/.test(dow)) {
-      throw new Error(`day-of-week "${dow}": in the 6-field form write days as names (MON-FRI), since Quartz and Vixie cron number them differently`);
+      throw new Error(
+        `day-of-week "${dow}": in the 6-field form write days as names (MON-FRI), since Quartz and Vixie cron number them differently`,
+      );
     }
     const dowField = parseField(dow, DOW);
     if (dowField.values.delete(7)) dowField.values.add(0);
@@ -178,7 +190,12 @@ export const MAX_OCCURRENCES = 5_000_000;
  *
  * @throws {InputError} if the expression fires more than {@link MAX_OCCURRENCES} times in the range.
  */
-export function* cronOccurrences(spec: CronSpec, timeZone: string, fromMs: number, untilMs: number): Generator<number> {
+export function* cronOccurrences(
+  spec: CronSpec,
+  timeZone: string,
+  fromMs: number,
+  untilMs: number,
+): Generator<number> {
   if (!(untilMs > fromMs)) return;
   const firstDay = Math.floor(wallOf(timeZone, fromMs) / DAY) * DAY - DAY;
   const lastDay = Math.floor(wallOf(timeZone, untilMs) / DAY) * DAY + DAY;
@@ -200,7 +217,9 @@ export function* cronOccurrences(spec: CronSpec, timeZone: string, fromMs: numbe
           if (t >= untilMs) return;
           last = t;
           if (++count > MAX_OCCURRENCES) {
-            throw new InputError([`cron ${JSON.stringify(spec.source)} fires more than ${MAX_OCCURRENCES} times in the range; use a coarser expression`]);
+            throw new InputError([
+              `cron ${JSON.stringify(spec.source)} fires more than ${MAX_OCCURRENCES} times in the range; use a coarser expression`,
+            ]);
           }
           yield t;
         }

@@ -1,4 +1,10 @@
-import type { ChangeWindow, FreezePeriod, InventoryDevice, RolloutPolicy, WindowInstant } from '../../workflows/types';
+import type {
+  ChangeWindow,
+  FreezePeriod,
+  InventoryDevice,
+  RolloutPolicy,
+  WindowInstant,
+} from '../../workflows/types';
 import { parseDuration, formatDuration } from '../config/duration';
 import { InputError, ProblemList } from '../config/errors';
 import { parseInstant } from '../config/instant';
@@ -61,7 +67,9 @@ export function windowInstants(
   });
   problems.throwIfAny();
 
-  periods = merge(periods.map((p) => ({ ...p, start: Math.max(p.start, fromMs), end: Math.min(p.end, untilMs) })));
+  periods = merge(
+    periods.map((p) => ({ ...p, start: Math.max(p.start, fromMs), end: Math.min(p.end, untilMs) })),
+  );
   for (const f of closed) periods = subtract(periods, f.start, f.end);
   return periods;
 }
@@ -81,7 +89,10 @@ function openPeriods(w: ChangeWindow, index: number, fromMs: number, untilMs: nu
   const problems = new ProblemList();
   const spec = problems.attempt(() => parseCron(w.cron, `${at}.cron`));
   const duration = problems.attempt(() => parseDuration(w.duration, `${at}.duration`));
-  if (!isKnownTimeZone(w.timeZone)) problems.add(`${at}.timeZone: unknown time zone ${JSON.stringify(w.timeZone)} (use an IANA name such as Asia/Shanghai)`);
+  if (!isKnownTimeZone(w.timeZone))
+    problems.add(
+      `${at}.timeZone: unknown time zone ${JSON.stringify(w.timeZone)} (use an IANA name such as Asia/Shanghai)`,
+    );
   if (duration === 0) problems.add(`${at}.duration: must be longer than 0`);
   problems.throwIfAny();
   if (!spec || !duration) return [];
@@ -97,7 +108,9 @@ function openPeriods(w: ChangeWindow, index: number, fromMs: number, untilMs: nu
 }
 
 function merge(periods: WindowInstant[]): WindowInstant[] {
-  const sorted = periods.filter((p) => p.end > p.start).sort((a, b) => a.start - b.start || a.window - b.window);
+  const sorted = periods
+    .filter((p) => p.end > p.start)
+    .sort((a, b) => a.start - b.start || a.window - b.window);
   const out: WindowInstant[] = [];
   for (const p of sorted) {
     const last = out[out.length - 1];
@@ -125,7 +138,11 @@ function subtract(periods: WindowInstant[], start: number, end: number): WindowI
  * left before it closes. Its `start` is the earliest such moment (never before `atMs`), its
  * `end` the period's close. `undefined` when there is none among `instants`.
  */
-export function nextOpening(instants: WindowInstant[], atMs: number, neededMs = 0): WindowInstant | undefined {
+export function nextOpening(
+  instants: WindowInstant[],
+  atMs: number,
+  neededMs = 0,
+): WindowInstant | undefined {
   for (const p of instants) {
     const start = Math.max(p.start, atMs);
     if (p.end > start && p.end - start >= neededMs) return { start, end: p.end, window: p.window };
@@ -153,7 +170,8 @@ export function isOpenFor(instants: WindowInstant[], atMs: number, neededMs: num
  */
 export function checkFeasible(policy: RolloutPolicy, nowMs: number, inventory?: InventoryDevice[]): number {
   const problems = new ProblemList();
-  const needed = problems.attempt(() => parseDuration(policy.expectedUpgradeTime, 'expectedUpgradeTime')) ?? 0;
+  const needed =
+    problems.attempt(() => parseDuration(policy.expectedUpgradeTime, 'expectedUpgradeTime')) ?? 0;
   let deadline: number | undefined;
   if (policy.deadline !== undefined) {
     deadline = problems.attempt(() => parseInstant(policy.deadline ?? '', 'deadline'));
@@ -164,7 +182,10 @@ export function checkFeasible(policy: RolloutPolicy, nowMs: number, inventory?: 
   problems.throwIfAny();
   const lastStart = deadline ?? nowMs + FEASIBILITY_HORIZON_MS;
   const until = lastStart + needed + 1;
-  const byWhen = deadline !== undefined ? `before the deadline ${policy.deadline}` : `in the next ${Math.round(FEASIBILITY_HORIZON_MS / DAY)} days`;
+  const byWhen =
+    deadline !== undefined
+      ? `before the deadline ${policy.deadline}`
+      : `in the next ${Math.round(FEASIBILITY_HORIZON_MS / DAY)} days`;
   const enough = `with ${formatDuration(needed)} (expectedUpgradeTime) to spare`;
 
   const profiles = new Map<string, { device?: SelectableDevice; ids: string[] }>();
@@ -185,7 +206,11 @@ export function checkFeasible(policy: RolloutPolicy, nowMs: number, inventory?: 
   let earliest: number | undefined;
   for (const { device, ids } of profiles.values()) {
     const who = device ? ` for ${describeDevices(ids)}` : '';
-    if (device && policy.windows.length > 0 && !policy.windows.some((w) => matchesSelector(w.appliesTo, device))) {
+    if (
+      device &&
+      policy.windows.length > 0 &&
+      !policy.windows.some((w) => matchesSelector(w.appliesTo, device))
+    ) {
       problems.add(`windows: no change window applies${who}; add one whose appliesTo selects them`);
       continue;
     }

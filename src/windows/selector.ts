@@ -6,7 +6,12 @@ export type SelectableDevice = Pick<InventoryDevice, 'smartAgId' | 'regionId' | 
 /** Whether a selector restricts anything (an absent or empty selector chooses every device). */
 export function isEmptySelector(selector: DeviceSelector | undefined): boolean {
   if (!selector) return true;
-  return !selector.regions?.length && !selector.groups?.length && !selector.tags?.length && !selector.devices?.length;
+  return (
+    !selector.regions?.length &&
+    !selector.groups?.length &&
+    !selector.tags?.length &&
+    !selector.devices?.length
+  );
 }
 
 /**
@@ -17,7 +22,8 @@ export function isEmptySelector(selector: DeviceSelector | undefined): boolean {
 export function matchesSelector(selector: DeviceSelector | undefined, device: SelectableDevice): boolean {
   if (!selector) return true;
   if (selector.regions?.length && !selector.regions.includes(device.regionId)) return false;
-  if (selector.groups?.length && (device.group === undefined || !selector.groups.includes(device.group))) return false;
+  if (selector.groups?.length && (device.group === undefined || !selector.groups.includes(device.group)))
+    return false;
   if (selector.tags?.length && !(device.tags ?? []).some((t) => selector.tags?.includes(t))) return false;
   if (selector.devices?.length && !selector.devices.includes(device.smartAgId)) return false;
   return true;
