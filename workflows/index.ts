@@ -1,1 +1,4 @@
-export {};
+/** The workflowsPath entry: everything Temporal's sandbox bundles. */
+export { deviceUpgradeWorkflow } from './device';
+export { wavePartWorkflow } from './part';
+export { rolloutWorkflow } from './rollout';

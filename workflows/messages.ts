@@ -72,3 +72,45 @@ export const setPaceUpdate = defineUpdate<CommandResult, [PaceCommand]>('setPace
 export const progressQuery = defineQuery<RolloutProgress>('progress');
 export const devicesQuery = defineQuery<DevicesPage, [DevicesPageQuery]>('devices');
 export const auditQuery = defineQuery<AuditEntry[], [number]>('audit');
+
+/** Where a device workflow is: for the CLI's and dashboard's live view of a device. */
+export interface DeviceProgress {
+  smartAgId: string;
+  phase: import('./types').DevicePhase | 'done';
+  serialNumber?: string;
+  sends: number;
+}
+export const deviceProgressQuery = defineQuery<DeviceProgress>('deviceProgress');
+
+/** Rollout → wave part: operator controls forwarded, applied in order of `seq`. */
+export type PartControl =
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'abort'; compensate: boolean }
+  | { kind: 'exclude'; smartAgIds: string[] }
+  | { kind: 'pace'; concurrency?: number; maxPerMinute?: number };
+export const partControlSignal = defineSignal<[PartControl & { seq: number }]>('partControl');
+
+/** Wave part → rollout: the part halted (failure budget or a rollout-class error). */
+export interface PartHalted {
+  wave: number;
+  part: number;
+  reason: string;
+  code?: string;
+}
+export const partHaltedSignal = defineSignal<[PartHalted]>('partHalted');
+
+export interface PartProgress {
+  wave: number;
+  part: number;
+  total: number;
+  started: number;
+  inFlight: number;
+  counts: import('./types').OutcomeCounts;
+  state: 'running' | 'paused' | 'halted' | 'waiting-window' | 'draining' | 'compensating' | 'done';
+  nextWindowAt?: number;
+  failed: number;
+  finished: number;
+  consecutive: number;
+}
+export const partProgressQuery = defineQuery<PartProgress>('partProgress');

@@ -161,6 +161,8 @@ export interface DeviceUpgradeResult {
   apiCalls: number;
   startedAt: number;
   finishedAt: number;
+  /** Set by a `compensate` run. */
+  compensation?: CompensationReport;
 }
 
 export interface PinnedPolicy {
@@ -258,6 +260,8 @@ export interface RolloutProgress {
   haltReason?: string;
   /** Estimated completion, ms since epoch, from the pace so far. */
   eta?: number;
+  /** Workflow ID of the wave part running now; its `partProgress` and `devices` queries are live. */
+  activePart?: string;
 }
 
 /** One audit entry of a rollout-level decision or operator action. */
@@ -270,4 +274,37 @@ export interface AuditEntry {
   wave?: number;
   smartAgId?: string;
   detail?: Record<string, string | number | boolean | null>;
+}
+
+/** What a device workflow needs of the rollout policy, durations in ms. */
+export interface DeviceUpgradePolicy {
+  targetVersion: string;
+  targetsByModel?: Record<string, string>;
+  versionType: VersionType;
+  allowBeta: boolean;
+  verifyTimeoutMs: number;
+  pollIntervalMs: number;
+  consecutivePolls: number;
+  upgradeSettleMs: number;
+  /** How many times an upgrade may be sent after settles that showed no sign (default 2). */
+  maxSends?: number;
+  autoUpgradeAfter: 'restore' | 'manual';
+  repairHaPairs: boolean;
+  requestPreviousVersion: boolean;
+  errorOverrides: CodeOverrides;
+}
+
+export interface DeviceUpgradeInput {
+  rolloutId: string;
+  device: InventoryDevice;
+  policy: DeviceUpgradePolicy;
+  /** `compensate` undoes what an earlier run of this rollout did (see `previous`). */
+  mode: 'upgrade' | 'compensate';
+  previous?: DeviceUpgradeResult;
+}
+
+export interface CompensationReport {
+  actions: string[];
+  /** Serial numbers whose previous version Alibaba refused (`VersionTooOld`), with the RequestId. */
+  notReversible: { serialNumber: string; version: string; code: string; requestId?: string }[];
 }

@@ -1,0 +1,344 @@
+import { Context, activityInfo, heartbeat, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { toApplicationFailure } from '../src/sag/failure';
+import type { SagClient, VersionType } from '../src/sag/types';
+import type {
+  AwaitDeviceInput,
+  AwaitDeviceResult,
+  CallRecord,
+  DeviceSnapshot,
+  HealthCheckInput,
+  HealthCheckResult,
+  InspectInput,
+  PolicyChangeInput,
+  SerialObservation,
+  UpgradeCallInput,
+} from '../workflows/device-types';
+import type { CodeOverrides, PinnedPolicy } from '../workflows/types';
+import { compareVersions } from '../workflows/versions';
+import { recording } from './recording';
+import { createRolloutActivities, type RolloutActivityDeps } from './rollout';
+
+export interface ActivityDeps extends Partial<RolloutActivityDeps> {
+  client: SagClient;
+}
+
+/** Modify needs a cron, a duration and a zone even to set `manual`: these stand in when none is recorded. */
+const POLICY_FALLBACK = { cronExpression: '0 0 4 * * ?', duration: 60, timeZone: 'Asia/Shanghai' } as const;
+
+/** Codes whose failure leaves it unknown whether Alibaba accepted an upgrade call. */
+export const AMBIGUOUS_CODES = new Set([
+  'RequestTimeout',
+  'ConnectionReset',
+  'NetworkError',
+  'InvalidResponse',
+  'InternalError',
+  'ServiceUnavailable',
+]);
+
+/**
+ * Re-throws a failure as an ApplicationFailure typed by its Alibaba code, carrying the calls made
+ * so far so the audit trail keeps failed calls too.
+ */
+function fail(err: unknown, action: string, calls: CallRecord[], overrides?: CodeOverrides): never {
+  if (err instanceof ApplicationFailure) throw err;
+  const f = toApplicationFailure(err, action, overrides);
+  throw ApplicationFailure.create({
+    message: f.message,
+    type: f.type ?? undefined,
+    nonRetryable: f.nonRetryable ?? undefined,
+    nextRetryDelay: f.nextRetryDelay,
+    details: [...(f.details ?? []), { calls }],
+  });
+}
+
+/** Builds the activities from injected dependencies; nothing here reads the environment. */
+export function createActivities(deps: ActivityDeps) {
+  const sag = deps.client;
+
+  async function observe(
+    client: SagClient,
+    input: Pick<AwaitDeviceInput, 'regionId' | 'smartAgId'>,
+  ): Promise<{ status: string; serials: SerialObservation[]; versionOf: (sn: string, t: VersionType) => string | undefined }> {
+    const attr = await client.describeSmartAccessGatewayAttribute(input.regionId, input.smartAgId);
+    return {
+      status: attr.status,
+      serials: attr.devices.map((d) => ({ serialNumber: d.serialNumber, version: d.softwareVersion, hcState: d.hcState })),
+      versionOf: (sn, t) => {
+        const d = attr.devices.find((x) => x.serialNumber === sn);
+        return t === 'Dpi' ? d?.dpiSignatureDbVersion : d?.softwareVersion;
+      },
+    };
+  }
+
+  return {
+    /**
+     * Reads everything preflight needs: the instance and its devices, the versions on offer, HA
+     * roles, each device's auto-upgrade policies (Device and Dpi) and start-up time.
+     * @throws ApplicationFailure typed by the Alibaba code (e.g. `InvalidId.SMARTAG`).
+     */
+    async inspectDevice(input: InspectInput & { overrides?: CodeOverrides }): Promise<DeviceSnapshot> {
+      const { client, calls } = recording(sag);
+      try {
+        const attr = await client.describeSmartAccessGatewayAttribute(input.regionId, input.smartAgId);
+        const { versions } = await client.describeSmartAccessGatewayVersions(
+          input.regionId,
+          input.smartAgId,
+          input.versionType,
+        );
+        const snapshot: DeviceSnapshot = {
+          smartAgId: input.smartAgId,
+          regionId: input.regionId,
+          status: attr.status,
+          instanceType: attr.instanceType,
+          associatedCcnId: attr.associatedCcnId,
+          endTime: attr.endTime,
+          securityLockThreshold: attr.securityLockThreshold,
+          serials: [],
+          versions: versions.map((v) => ({ versionCode: v.versionCode, type: v.type })),
+          observedAt: Date.now(),
+          calls,
+        };
+        if (attr.devices.length > 1) {
+          const ha = await client.describeSmartAccessGatewayHa(input.regionId, input.smartAgId);
+          snapshot.ha = { backupType: ha.backupType, mainDeviceId: ha.mainDeviceId, backupDeviceId: ha.backupDeviceId };
+        }
+        if (input.versionType === 'Dpi') {
+          snapshot.dpiStatus = (await client.getSmartAgDpiAttribute(input.regionId, input.smartAgId)).dpiStatus;
+        }
+        for (const d of attr.devices) {
+          const policies: PinnedPolicy[] = [];
+          for (const versionType of ['Device', 'Dpi'] as const) {
+            const p = await client.describeDeviceAutoUpgradePolicy(input.regionId, input.smartAgId, d.serialNumber, versionType);
+            policies.push({
+              serialNumber: d.serialNumber,
+              versionType,
+              upgradeType: p.upgradeType,
+              cronExpression: p.cronExpression,
+              duration: p.duration,
+              timeZone: p.timeZone,
+              jitter: p.jitter,
+            });
+          }
+          let startupTime: string | undefined;
+          if (input.versionType === 'Device' && attr.instanceType !== 'sag-software') {
+            startupTime = (await client.describeSagDeviceInfo(input.regionId, input.smartAgId, d.serialNumber)).startupTime;
+          }
+          snapshot.serials.push({
+            serialNumber: d.serialNumber,
+            softwareVersion: d.softwareVersion,
+            dpiVersion: d.dpiSignatureDbVersion,
+            haState: d.haState,
+            hcState: d.hcState,
+            startupTime,
+            policies,
+          });
+        }
+        return snapshot;
+      } catch (err) {
+        fail(err, 'inspect', calls, input.overrides);
+      }
+    },
+
+    /**
+     * Sets every non-manual auto-upgrade policy of the instance to `manual`, so Alibaba's own
+     * scheduled or boot-time upgrades cannot race the rollout. Idempotent.
+     */
+    async pinAutoUpgradePolicies(input: PolicyChangeInput & { overrides?: CodeOverrides }): Promise<{ calls: CallRecord[] }> {
+      const { client, calls } = recording(sag);
+      try {
+        for (const p of input.policies) {
+          if (p.upgradeType === 'manual') continue;
+          await client.modifyDeviceAutoUpgradePolicy({
+            regionId: input.regionId,
+            smartAgId: input.smartAgId,
+            serialNumber: p.serialNumber,
+            versionType: p.versionType,
+            upgradeType: 'manual',
+            cronExpression: p.cronExpression ?? POLICY_FALLBACK.cronExpression,
+            duration: p.duration ?? POLICY_FALLBACK.duration,
+            timeZone: p.timeZone ?? POLICY_FALLBACK.timeZone,
+          });
+        }
+        return { calls };
+      } catch (err) {
+        fail(err, 'pin', calls, input.overrides);
+      }
+    },
+
+    /** Puts back every policy that pin changed. Idempotent. */
+    async restoreAutoUpgradePolicies(input: PolicyChangeInput & { overrides?: CodeOverrides }): Promise<{ calls: CallRecord[] }> {
+      const { client, calls } = recording(sag);
+      try {
+        for (const p of input.policies) {
+          if (p.upgradeType === 'manual') continue;
+          await client.modifyDeviceAutoUpgradePolicy({
+            regionId: input.regionId,
+            smartAgId: input.smartAgId,
+            serialNumber: p.serialNumber,
+            versionType: p.versionType,
+            upgradeType: p.upgradeType,
+            cronExpression: p.cronExpression ?? POLICY_FALLBACK.cronExpression,
+            duration: p.duration ?? POLICY_FALLBACK.duration,
+            timeZone: p.timeZone ?? POLICY_FALLBACK.timeZone,
+          });
+        }
+        return { calls };
+      } catch (err) {
+        fail(err, 'restore', calls, input.overrides);
+      }
+    },
+
+    /**
+     * Sends `UpdateSmartAccessGatewayVersion` once. It is never retried here: the call has no
+     * idempotency token, so after an ambiguous failure (timeout, reset, 5xx) the workflow first
+     * waits for signs that the upgrade took.
+     * @throws ApplicationFailure typed by the code; `details[0].ambiguous` says whether the call may have been accepted.
+     */
+    async requestUpgrade(input: UpgradeCallInput & { overrides?: CodeOverrides }): Promise<{ requestId: string; calls: CallRecord[] }> {
+      const { client, calls } = recording(sag);
+      try {
+        const { requestId } = await client.updateSmartAccessGatewayVersion({
+          regionId: input.regionId,
+          smartAgId: input.smartAgId,
+          serialNumber: input.serialNumber,
+          versionCode: input.versionCode,
+          versionType: input.versionType,
+        });
+        log.info('upgrade accepted', { smartAgId: input.smartAgId, serialNumber: input.serialNumber, requestId });
+        return { requestId, calls };
+      } catch (err) {
+        fail(err, 'upgrade', calls, input.overrides);
+      }
+    },
+
+    /**
+     * Polls the instance until the upgrade shows (settle mode) or is verified (verify mode). Heart-
+     * beats its progress, so a retry after a worker crash continues the count.
+     * @throws ApplicationFailure (non-retryable) `UpgradeNotApplied`, `UpgradeReverted`,
+     *   `DeviceDidNotReturn`, `DeviceUnstable` or `NoRestartObserved` when the deadline passes.
+     */
+    async awaitDevice(input: AwaitDeviceInput): Promise<AwaitDeviceResult> {
+      const { client, calls } = recording(sag);
+      const prior = activityInfo().heartbeatDetails as
+        | { polls: number; consecutive: number; seenOffline: boolean; startedAt: number }
+        | undefined;
+      let polls = prior?.polls ?? 0;
+      let consecutive = prior?.consecutive ?? 0;
+      let seenOffline = prior?.seenOffline ?? false;
+      let everOnTarget = false;
+      const startedAt = prior?.startedAt ?? Date.now();
+      let last: SerialObservation[] = [];
+      const ctx = Context.current();
+      const upgradingSet = new Set(input.upgrading.map((u) => u.serialNumber));
+      for (;;) {
+        polls += 1;
+        let obs: Awaited<ReturnType<typeof observe>> | undefined;
+        try {
+          obs = await observe(client, input);
+        } catch (err) {
+          // A failed poll is no evidence either way; it neither counts nor resets the streak.
+          log.warn('poll failed', { smartAgId: input.smartAgId, error: (err as Error).message });
+        }
+        if (obs) {
+          last = obs.serials.map((s) => ({ ...s, version: obs.versionOf(s.serialNumber, input.versionType) ?? s.version }));
+          const upgrading = last.filter((s) => upgradingSet.has(s.serialNumber));
+          if (upgrading.some((s) => s.hcState !== 'online')) seenOffline = true;
+          const onTarget = upgrading.every((s) => compareVersions(s.version, input.targetVersion, input.versionType) === 0);
+          if (onTarget) everOnTarget = true;
+          if (input.mode === 'settle') {
+            if (seenOffline) return { sign: true, signKind: 'offline', polls, last, calls };
+            if (onTarget) return { sign: true, signKind: 'new-version', polls, last, calls };
+            if (input.versionType === 'Device') {
+              for (const u of input.upgrading) {
+                if (!u.startupTime) continue;
+                const info = await client.describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber).catch(() => undefined);
+                if (info?.startupTime && info.startupTime !== u.startupTime) {
+                  return { sign: true, signKind: 'restarted', polls, last, calls };
+                }
+              }
+            }
+            if (Date.now() - startedAt >= input.settleMs) return { sign: false, polls, last, calls };
+          } else {
+            const allOnline = input.allSerials.every((sn) => last.find((s) => s.serialNumber === sn)?.hcState === 'online');
+            let healthy = onTarget && allOnline && obs.status === 'Active';
+            if (healthy && input.versionType === 'Device') {
+              for (const u of input.upgrading) {
+                if (!u.startupTime) continue;
+                const info = await client.describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber).catch(() => undefined);
+                const s = last.find((x) => x.serialNumber === u.serialNumber);
+                if (s && info?.startupTime) s.startupTime = info.startupTime;
+                if (!info?.startupTime || info.startupTime === u.startupTime) healthy = false;
+              }
+            }
+            consecutive = healthy ? consecutive + 1 : 0;
+            if (consecutive >= input.consecutivePolls) return { ok: true, polls, last, calls };
+          }
+        }
+        heartbeat({ polls, consecutive, seenOffline, startedAt });
+        if (input.mode === 'verify' && Date.now() >= input.deadline) {
+          const upgrading = last.filter((s) => upgradingSet.has(s.serialNumber));
+          const offline = upgrading.some((s) => s.hcState !== 'online');
+          const onTarget =
+            upgrading.length > 0 && upgrading.every((s) => compareVersions(s.version, input.targetVersion, input.versionType) === 0);
+          const code = offline
+            ? everOnTarget
+              ? 'DeviceUnstable'
+              : 'DeviceDidNotReturn'
+            : onTarget
+              ? everOnTarget && consecutive === 0 && seenOffline
+                ? 'DeviceUnstable'
+                : 'NoRestartObserved'
+              : seenOffline
+                ? 'UpgradeReverted'
+                : 'UpgradeNotApplied';
+          throw ApplicationFailure.create({
+            type: code,
+            nonRetryable: true,
+            message: `${input.smartAgId}: not verified on ${input.targetVersion} by the deadline (${code})`,
+            details: [{ code, errorClass: 'device', last, calls }],
+          });
+        }
+        await ctx.sleep(input.pollIntervalMs);
+      }
+    },
+
+    /**
+     * Re-checks a wave's devices after its bake in bulk: `DescribeSmartAccessGateways` takes up to
+     * 50 `SmartAGIds.N`, so a wave costs one call per 50 devices.
+     */
+    async recheckHealth(input: HealthCheckInput): Promise<HealthCheckResult> {
+      const { client, calls } = recording(sag);
+      const unhealthy: HealthCheckResult['unhealthy'] = [];
+      const byRegion = new Map<string, HealthCheckInput['devices']>();
+      for (const d of input.devices) byRegion.set(d.regionId, [...(byRegion.get(d.regionId) ?? []), d]);
+      try {
+        for (const [regionId, devices] of byRegion) {
+          for (let i = 0; i < devices.length; i += 50) {
+            const chunk = devices.slice(i, i + 50);
+            const page = await client.describeSmartAccessGateways({ regionId, smartAgIds: chunk.map((d) => d.smartAgId), pageSize: 50 });
+            for (const d of chunk) {
+              const item = page.items.find((x) => x.smartAgId === d.smartAgId);
+              if (!item) unhealthy.push({ smartAgId: d.smartAgId, reason: 'not found' });
+              else if (item.status !== 'Active') unhealthy.push({ smartAgId: d.smartAgId, reason: `status ${item.status}` });
+              else if (
+                input.versionType === 'Device' &&
+                ((item.softwareVersion && item.softwareVersion !== d.targetVersion) ||
+                  (item.backupSoftwareVersion && item.backupSoftwareVersion !== d.targetVersion))
+              ) {
+                unhealthy.push({ smartAgId: d.smartAgId, reason: `version ${item.softwareVersion}/${item.backupSoftwareVersion ?? '-'}` });
+              }
+            }
+          }
+        }
+        return { unhealthy, calls };
+      } catch (err) {
+        fail(err, 'recheck', calls);
+      }
+    },
+
+    ...createRolloutActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

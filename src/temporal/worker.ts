@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { writeReportFiles } from '../audit/report';
+import { createSagClient, type SagCredentialsProvider } from '../sag/client';
+import { createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
+import type { ApiCallRecord } from '../sag/types';
+import { ensureSearchAttributes } from './search-attributes';
+import { DEFAULT_TASK_QUEUE, type TemporalTarget } from './connection';
+import { projectRoot } from './tooling';
+
+export interface RolloutWorkerOptions {
+  target: TemporalTarget;
+  taskQueue?: string;
+  credentials: SagCredentialsProvider;
+  /** smartag endpoint override (the simulator); otherwise regional Alibaba endpoints. */
+  sagEndpoint?: string;
+  /** The account's API request rate across everything this worker does, requests per second. */
+  apiRate: number;
+  sagTimeoutMs?: number;
+  /** Where closing rollouts write their reports; none when undefined. */
+  reportsDir?: string;
+  /** A pre-built workflow bundle (tests build one per run). */
+  workflowBundle?: { codePath: string } | { code: string };
+  /** Worker tuning. */
+  tuning?: Partial<
+    Pick<
+      WorkerOptions,
+      | 'maxCachedWorkflows'
+      | 'maxConcurrentWorkflowTaskExecutions'
+      | 'maxConcurrentActivityTaskExecutions'
+      | 'maxConcurrentLocalActivityExecutions'
+      | 'maxConcurrentWorkflowTaskPolls'
+      | 'maxConcurrentActivityTaskPolls'
+    >
+  >;
+  onCall?: (record: ApiCallRecord) => void;
+  /** Register missing search attributes on the namespace (default true). */
+  ensureSearchAttributes?: boolean;
+}
+
+export interface RolloutWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  limiter: RateLimiter;
+  taskQueue: string;
+  shutdown(): Promise<void>;
+}
+
+/** Where the workflow code is: sources in development and tests, compiled JS when installed. */
+export function workflowsPath(): string {
+  const root = projectRoot();
+  const ts = path.join(root, 'workflows', 'index.ts');
+  return existsSync(ts) ? ts : path.join(root, 'dist', 'workflows', 'index.js');
+}
+
+/**
+ * Creates the worker that hosts every workflow and activity of the project on one task queue.
+ * Every smartag call passes one token bucket, so the worker never exceeds `apiRate`.
+ */
+export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<RolloutWorker> {
+  const taskQueue = opts.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const limiter = createRateLimiter(opts.apiRate);
+  const client = createSagClient({
+    credentials: opts.credentials,
+    endpoint: opts.sagEndpoint,
+    timeoutMs: opts.sagTimeoutMs,
+    beforeCall: () => limiter.acquire(),
+    onCall: opts.onCall,
+  });
+  const connection = await NativeConnection.connect(opts.target.connectionOptions);
+  if (opts.ensureSearchAttributes !== false) {
+    const { address, tls, apiKey, metadata } = opts.target.connectionOptions;
+    const c = await Connection.connect({ address, tls, apiKey: typeof apiKey === 'string' ? apiKey : undefined, metadata });
+    try {
+      await ensureSearchAttributes(c, opts.target.namespace);
+    } finally {
+      await c.close();
+    }
+  }
+  let exportReport: ((i: { rolloutId: string; workflowId: string }) => Promise<string[]>) | undefined;
+  if (opts.reportsDir) {
+    const dir = opts.reportsDir;
+    const { address, tls, apiKey, metadata } = opts.target.connectionOptions;
+    exportReport = async ({ rolloutId }) => {
+      const c = await Connection.connect({ address, tls, apiKey: typeof apiKey === 'string' ? apiKey : undefined, metadata });
+      try {
+        return await writeReportFiles(new Client({ connection: c, namespace: opts.target.namespace }), rolloutId, dir);
+      } finally {
+        await c.close();
+      }
+    };
+  }
+  const activities = createActivities({ client, exportReport });
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.target.namespace,
+    taskQueue,
+    activities,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsPath() }),
+    maxCachedWorkflows: 2000,
+    maxConcurrentWorkflowTaskExecutions: 100,
+    maxConcurrentActivityTaskExecutions: 500,
+    maxConcurrentLocalActivityExecutions: 500,
+    ...opts.tuning,
+  });
+  return {
+    worker,
+    connection,
+    limiter,
+    taskQueue,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await connection.close().catch(() => undefined);
+    },
+  };
+}

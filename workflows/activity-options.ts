@@ -1,0 +1,40 @@
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+
+/**
+ * Activity option presets, named by intent and always bounded.
+ *
+ * `apiCall`: short reads and idempotent writes run as local activities (one history marker, no
+ * task-queue round trip); transient service failures retry here with backoff, everything else is
+ * typed non-retryable at the edge and decided by the workflow.
+ */
+export const apiCall = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '60s',
+  localRetryThreshold: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 8 },
+});
+
+/**
+ * `upgradeCall`: `UpdateSmartAccessGatewayVersion`, a regular activity with exactly one attempt.
+ * Its Scheduled event is in history before the call leaves, so after a crash the workflow knows a
+ * call may have gone out and settles instead of sending blindly (a local activity would be re-run).
+ */
+export const upgradeCall = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 1 },
+});
+
+/** `awaitDevice`: a heartbeating poller; a retry after a worker crash resumes its count. */
+export function awaitDeviceActivity(pollIntervalMs: number, maxWaitMs: number) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: maxWaitMs + 5 * 60_000,
+    heartbeatTimeout: Math.max(30_000, pollIntervalMs * 2 + 15_000),
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
+  });
+}
+
+/** `rolloutStep`: window computation, notifications and report export. */
+export const rolloutStep = proxyActivities<Activities>({
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
+});

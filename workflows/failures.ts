@@ -1,0 +1,46 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import { resolveCodePolicy } from './error-policy';
+import type { CallRecord } from './device-types';
+import type { CodeOverrides, CodePolicy } from './types';
+
+export interface ClassifiedFailure {
+  code: string;
+  policy: CodePolicy;
+  message: string;
+  requestId?: string;
+  calls: CallRecord[];
+  /** The activity timed out or its worker died: whether its call reached Alibaba is unknown. */
+  timedOut: boolean;
+}
+
+/** Reads the Alibaba code and details an activity failure carries (see src/sag/failure.ts). */
+export function classify(err: unknown, overrides?: CodeOverrides): ClassifiedFailure {
+  let cause: unknown = err;
+  if (err instanceof ActivityFailure) cause = err.cause;
+  if (cause instanceof TimeoutFailure) {
+    return {
+      code: 'ActivityTimeout',
+      policy: resolveCodePolicy('RequestTimeout', overrides),
+      message: 'the activity timed out or its worker stopped',
+      calls: [],
+      timedOut: true,
+    };
+  }
+  if (cause instanceof ApplicationFailure) {
+    const code = cause.type ?? 'Unknown';
+    let requestId: string | undefined;
+    let httpStatus: number | undefined;
+    const calls: CallRecord[] = [];
+    for (const d of cause.details ?? []) {
+      if (d && typeof d === 'object') {
+        const r = d as { requestId?: unknown; httpStatus?: unknown; calls?: unknown };
+        if (typeof r.requestId === 'string') requestId = r.requestId;
+        if (typeof r.httpStatus === 'number') httpStatus = r.httpStatus;
+        if (Array.isArray(r.calls)) calls.push(...(r.calls as CallRecord[]));
+      }
+    }
+    return { code, policy: resolveCodePolicy(code, overrides, httpStatus), message: cause.message, requestId, calls, timedOut: false };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'Unknown', policy: resolveCodePolicy('Unknown', overrides), message, calls: [], timedOut: false };
+}

@@ -1,0 +1,473 @@
+import {
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  condition,
+  executeChild,
+  getExternalWorkflowHandle,
+  setHandler,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { rolloutStep } from './activity-options';
+import { deviceUpgradeWorkflow } from './device';
+import { resolveCodePolicy } from './error-policy';
+import { partControlSignal, partHaltedSignal, partProgressQuery, devicesQuery, type PartControl, type PartProgress, type DevicesPage } from './messages';
+import { SA_ROLLOUT_ID, SA_SMART_AG_ID } from './search-attributes';
+import type {
+  ChangeWindow,
+  DeviceStatus,
+  DeviceUpgradePolicy,
+  DeviceUpgradeResult,
+  FreezePeriod,
+  InventoryDevice,
+  OutcomeCounts,
+  WindowInstant,
+} from './types';
+
+export interface PartBudget {
+  limitPercent: number;
+  minFailures: number;
+  maxConsecutive: number;
+  /** The canary tolerates no failure. */
+  zeroTolerance: boolean;
+  failedBefore: number;
+  finishedBefore: number;
+  consecutiveBefore: number;
+}
+
+export interface WavePartInput {
+  rolloutId: string;
+  parentWorkflowId: string;
+  wave: number;
+  part: number;
+  devices: InventoryDevice[];
+  devicePolicy: DeviceUpgradePolicy;
+  pace: { concurrency: number; maxPerMinute?: number };
+  caps?: { perRegion?: Record<string, number>; perGroup?: Record<string, number> };
+  budget: PartBudget;
+  expectedUpgradeMs: number;
+  offlineRetryDelayMs: number;
+  /** How often an offline device is put back at the end of the wave before it fails. */
+  maxDeferrals: number;
+  windows: ChangeWindow[];
+  freezes: FreezePeriod[];
+  /** No device starts after this instant (ms since epoch). */
+  deadline?: number;
+  paused: boolean;
+  excluded: string[];
+  taskQueue?: string;
+}
+
+export interface WavePartResult {
+  wave: number;
+  part: number;
+  devices: DeviceStatus[];
+  halted?: { reason: string; code?: string };
+  aborted: boolean;
+  failed: number;
+  finished: number;
+  consecutive: number;
+}
+
+const WINDOW_HORIZON_MS = 8 * 24 * 3600_000;
+
+export function emptyCounts(): OutcomeCounts {
+  return { pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0 };
+}
+
+/**
+ * Runs one slice of a wave (at most `maxPartSize` devices): a sliding window of device workflows
+ * bounded by the rollout's concurrency, per-minute, per-region and per-group caps and the change
+ * windows; offline devices go to the end of the slice; the failure budget is checked on every
+ * result. On a breach it starts nothing more, lets upgrades in flight finish, compensates its own
+ * devices and waits for the operator. It never continues-as-new, so it sees every child finish.
+ */
+export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartResult> {
+  const { devices } = input;
+  const pace = { ...input.pace };
+  const statuses: DeviceStatus[] = devices.map((d) => ({
+    smartAgId: d.smartAgId,
+    regionId: d.regionId,
+    wave: input.wave,
+    outcome: input.excluded.includes(d.smartAgId) ? 'excluded' : 'pending',
+    serials: [],
+  }));
+  const results: Record<string, DeviceUpgradeResult> = {};
+  const queue: number[] = devices.map((_, i) => i).filter((i) => statuses[i]!.outcome === 'pending');
+  const deferred: { idx: number; notBefore: number }[] = [];
+  const deferrals: Record<string, number> = {};
+  const regionInFlight: Record<string, number> = {};
+  const groupInFlight: Record<string, number> = {};
+  const recentStarts: number[] = [];
+  let inFlight = 0;
+  let started = 0;
+  let changes = 0;
+  let paused = input.paused;
+  let aborted = false;
+  let compensateOnAbort = true;
+  let halted: { reason: string; code?: string } | undefined;
+  let resumed = false;
+  let failed = 0;
+  let finished = 0;
+  let consecutive = input.budget.consecutiveBefore;
+  let budgetBase = { failed: input.budget.failedBefore, finished: input.budget.finishedBefore };
+  let state: PartProgress['state'] = 'running';
+  let nextWindowAt: number | undefined;
+  const lastSeq = { value: -1 };
+
+  setHandler(partControlSignal, (c) => {
+    if (c.seq <= lastSeq.value) return;
+    lastSeq.value = c.seq;
+    apply(c);
+    changes++;
+  });
+  setHandler(partProgressQuery, () => progress());
+  setHandler(devicesQuery, (q): DevicesPage => {
+    const list = q.outcome ? statuses.filter((s) => s.outcome === q.outcome) : statuses;
+    const offset = q.offset ?? 0;
+    return { total: list.length, offset, devices: list.slice(offset, offset + (q.limit ?? 1000)) };
+  });
+
+  function apply(c: PartControl): void {
+    switch (c.kind) {
+      case 'pause':
+        paused = true;
+        break;
+      case 'resume':
+        paused = false;
+        if (halted) resumed = true;
+        break;
+      case 'abort':
+        aborted = true;
+        compensateOnAbort = c.compensate;
+        break;
+      case 'exclude':
+        for (const id of c.smartAgIds) {
+          const idx = devices.findIndex((d) => d.smartAgId === id);
+          if (idx < 0 || statuses[idx]!.outcome !== 'pending') continue;
+          statuses[idx]!.outcome = 'excluded';
+          removeFrom(queue, idx);
+          const di = deferred.findIndex((x) => x.idx === idx);
+          if (di >= 0) deferred.splice(di, 1);
+        }
+        break;
+      case 'pace':
+        if (c.concurrency) pace.concurrency = c.concurrency;
+        if (c.maxPerMinute !== undefined) pace.maxPerMinute = c.maxPerMinute > 0 ? c.maxPerMinute : undefined;
+        break;
+    }
+  }
+
+  function progress(): PartProgress {
+    const counts = emptyCounts();
+    for (const s of statuses) counts[s.outcome]++;
+    return {
+      wave: input.wave,
+      part: input.part,
+      total: devices.length,
+      started,
+      inFlight,
+      counts,
+      state,
+      nextWindowAt,
+      failed,
+      finished,
+      consecutive,
+    };
+  }
+
+  // Window instants come from an activity (time-zone rules live in the runtime's ICU data, which
+  // changes with Node upgrades); recorded in history, replay never recomputes them.
+  const windowed = input.windows.length > 0 || input.freezes.length > 0;
+  let windowsUntil = 0;
+  let profiles: Record<string, WindowInstant[]> = {};
+  let profileOf: Record<string, string> = {};
+  async function refreshWindows(now: number): Promise<void> {
+    const r = await rolloutStep.computeWindows({
+      windows: input.windows,
+      freezes: input.freezes,
+      fromMs: now,
+      untilMs: now + WINDOW_HORIZON_MS,
+      devices: devices.map((d) => ({ smartAgId: d.smartAgId, regionId: d.regionId, group: d.group, tags: d.tags })),
+    });
+    profiles = r.profiles;
+    profileOf = r.deviceProfile;
+    windowsUntil = now + WINDOW_HORIZON_MS / 2;
+  }
+
+  /** 0 when the device may start now, else the instant its window next opens with room enough. */
+  function windowWait(idx: number, now: number): number {
+    if (!windowed) return 0;
+    const d = devices[idx]!;
+    const needed = input.expectedUpgradeMs * ((d.serialNumbers?.length ?? 1) > 1 ? 2 : 1);
+    const instants = profiles[profileOf[d.smartAgId] ?? ''] ?? [];
+    for (const w of instants) {
+      if (w.end - Math.max(now, w.start) < needed) continue;
+      return w.start <= now ? 0 : w.start;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  function pickNext(now: number): { idx?: number; waitUntil?: number } {
+    while (deferred.length > 0 && deferred[0]!.notBefore <= now) queue.push(deferred.shift()!.idx);
+    if (inFlight >= pace.concurrency) return {};
+    while (recentStarts.length > 0 && recentStarts[0]! <= now - 60_000) recentStarts.shift();
+    if (pace.maxPerMinute && recentStarts.length >= pace.maxPerMinute) return { waitUntil: recentStarts[0]! + 60_000 };
+    let earliest = deferred[0]?.notBefore ?? Number.POSITIVE_INFINITY;
+    for (const idx of queue) {
+      const d = devices[idx]!;
+      const regionCap = input.caps?.perRegion?.[d.regionId];
+      if (regionCap !== undefined && (regionInFlight[d.regionId] ?? 0) >= regionCap) continue;
+      const groupCap = d.group ? input.caps?.perGroup?.[d.group] : undefined;
+      if (groupCap !== undefined && (groupInFlight[d.group!] ?? 0) >= groupCap) continue;
+      const wait = windowWait(idx, now);
+      if (wait === 0) return { idx };
+      earliest = Math.min(earliest, wait);
+    }
+    nextWindowAt = Number.isFinite(earliest) ? earliest : undefined;
+    return Number.isFinite(earliest) ? { waitUntil: earliest } : {};
+  }
+
+  function record(idx: number, r: DeviceUpgradeResult): void {
+    const s = statuses[idx]!;
+    results[s.smartAgId] = r;
+    s.serials = r.serials;
+    s.phase = r.phase;
+    s.errorCode = r.errorCode;
+    s.message = r.message;
+    s.requestIds = r.requestIds.length > 0 ? r.requestIds : undefined;
+    if (r.outcome === 'deferred') {
+      deferrals[s.smartAgId] = (deferrals[s.smartAgId] ?? 0) + 1;
+      if (deferrals[s.smartAgId]! <= input.maxDeferrals) {
+        s.outcome = 'pending';
+        deferred.push({ idx, notBefore: Date.now() + input.offlineRetryDelayMs });
+        deferred.sort((a, b) => a.notBefore - b.notBefore);
+        return;
+      }
+    }
+    s.outcome = r.outcome === 'upgraded' ? 'upgraded' : r.outcome === 'skipped' ? 'skipped' : 'failed';
+    if (s.outcome === 'upgraded') {
+      finished++;
+      consecutive = 0;
+    } else if (s.outcome === 'failed') {
+      finished++;
+      failed++;
+      consecutive++;
+      if (r.errorClass === 'rollout' || (r.errorCode && resolveCodePolicy(r.errorCode, input.devicePolicy.errorOverrides).action === 'halt')) {
+        halt(`${r.errorCode ?? 'error'} on ${s.smartAgId}: the rollout's credentials or permissions are wrong`, r.errorCode);
+        return;
+      }
+      checkBudget(s.smartAgId, r.errorCode);
+    }
+  }
+
+  function checkBudget(smartAgId: string, code: string | undefined): void {
+    if (halted) return;
+    const b = input.budget;
+    const totalFailed = budgetBase.failed + failed;
+    const totalFinished = budgetBase.finished + finished;
+    const pct = totalFinished > 0 ? (totalFailed / totalFinished) * 100 : 0;
+    if (b.zeroTolerance && failed > 0) halt(`canary device ${smartAgId} failed (${code ?? 'unknown'})`, code);
+    else if (b.maxConsecutive > 0 && consecutive >= b.maxConsecutive) halt(`${consecutive} consecutive failures`, code);
+    else if (totalFailed >= b.minFailures && pct > b.limitPercent) {
+      halt(`failure budget exceeded: ${totalFailed}/${totalFinished} failed (${pct.toFixed(1)}% > ${b.limitPercent}%)`, code);
+    }
+  }
+
+  function halt(reason: string, code?: string): void {
+    if (halted) return;
+    halted = { reason, code };
+    void getExternalWorkflowHandle(input.parentWorkflowId)
+      .signal(partHaltedSignal, { wave: input.wave, part: input.part, reason, code })
+      .catch(() => undefined);
+  }
+
+  function start(idx: number, now: number): void {
+    const d = devices[idx]!;
+    removeFrom(queue, idx);
+    inFlight++;
+    started++;
+    recentStarts.push(now);
+    regionInFlight[d.regionId] = (regionInFlight[d.regionId] ?? 0) + 1;
+    if (d.group) groupInFlight[d.group] = (groupInFlight[d.group] ?? 0) + 1;
+    statuses[idx]!.outcome = 'in-progress';
+    void executeChild(deviceUpgradeWorkflow, {
+      workflowId: `upgrade/${d.smartAgId}`,
+      args: [{ rolloutId: input.rolloutId, device: d, policy: input.devicePolicy, mode: 'upgrade' }],
+      taskQueue: input.taskQueue,
+      // Closing the rollout (abort) must never terminate a device mid-upgrade.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      typedSearchAttributes: [
+        { key: SA_ROLLOUT_ID, value: input.rolloutId },
+        { key: SA_SMART_AG_ID, value: d.smartAgId },
+      ],
+    })
+      .then(
+        (r) => record(idx, r),
+        (err: unknown) => {
+          const s = statuses[idx]!;
+          if (err instanceof WorkflowExecutionAlreadyStartedError) {
+            // Another rollout holds this device's upgrade lock: report it, never touch it.
+            s.outcome = 'skipped';
+            s.errorCode = 'HeldByAnotherRollout';
+            s.message = `upgrade/${d.smartAgId} is running for another rollout`;
+          } else {
+            s.outcome = 'failed';
+            s.errorCode = 'DeviceWorkflowFailed';
+            s.message = err instanceof Error ? err.message : String(err);
+            finished++;
+            failed++;
+            consecutive++;
+            checkBudget(d.smartAgId, s.errorCode);
+          }
+        },
+      )
+      .finally(() => {
+        inFlight--;
+        regionInFlight[d.regionId] = (regionInFlight[d.regionId] ?? 1) - 1;
+        if (d.group) groupInFlight[d.group] = (groupInFlight[d.group] ?? 1) - 1;
+        changes++;
+      });
+  }
+
+  async function compensate(): Promise<void> {
+    state = 'compensating';
+    const targets = statuses
+      .map((s, idx) => ({ s, idx, r: results[s.smartAgId] }))
+      .filter(({ r }) => {
+        if (!r) return false;
+        if (r.outcome === 'failed' && (r.upgradeCalls > 0 || (!r.policiesRestored && r.pinned.some((p) => p.upgradeType !== 'manual')))) return true;
+        return r.outcome === 'upgraded' && input.devicePolicy.requestPreviousVersion;
+      });
+    let active = 0;
+    let next = 0;
+    const pending: Promise<void>[] = [];
+    while (next < targets.length || active > 0) {
+      if (next < targets.length && active < Math.max(1, pace.concurrency)) {
+        const { s, idx, r } = targets[next++]!;
+        const d = devices[idx]!;
+        active++;
+        pending.push(
+          executeChild(deviceUpgradeWorkflow, {
+            workflowId: `upgrade/${d.smartAgId}`,
+            args: [{ rolloutId: input.rolloutId, device: d, policy: input.devicePolicy, mode: 'compensate', previous: r }],
+            taskQueue: input.taskQueue,
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+            typedSearchAttributes: [
+              { key: SA_ROLLOUT_ID, value: input.rolloutId },
+              { key: SA_SMART_AG_ID, value: d.smartAgId },
+            ],
+          })
+            .then(
+              (c) => {
+                s.outcome = 'compensated';
+                const rep = c.compensation;
+                const notRev = rep?.notReversible.map((n) => `not-reversible:${n.serialNumber}:${n.code}:${n.requestId ?? '-'}`) ?? [];
+                s.compensation = [...(rep?.actions ?? []), ...notRev].join(' ') || 'nothing-to-undo';
+                if (c.serials.length > 0) s.serials = s.serials.map((sv) => ({ ...sv, to: versionAfter(c, sv.serialNumber) ?? sv.to }));
+                s.requestIds = [...(s.requestIds ?? []), ...c.requestIds];
+                results[s.smartAgId] = { ...r!, compensation: c.compensation };
+              },
+              (err: unknown) => {
+                s.compensation = `compensation-failed:${err instanceof Error ? err.message : String(err)}`;
+              },
+            )
+            .finally(() => {
+              active--;
+              changes++;
+            }),
+        );
+        continue;
+      }
+      const seen = changes;
+      await condition(() => changes !== seen);
+    }
+    await Promise.all(pending);
+  }
+
+  for (;;) {
+    const now = Date.now();
+    if (aborted || halted) {
+      state = aborted ? 'draining' : 'halted';
+      if (inFlight > 0) {
+        await condition(() => inFlight === 0);
+        continue;
+      }
+      if (aborted) {
+        if (compensateOnAbort) await compensate();
+        break;
+      }
+      if (!resumed) {
+        await compensate();
+        state = 'halted';
+        await condition(() => resumed || aborted);
+        if (aborted) break;
+      }
+      // Resumed after a halt: a fresh failure budget from here.
+      halted = undefined;
+      resumed = false;
+      failed = 0;
+      consecutive = 0;
+      budgetBase = { failed: 0, finished: 0 };
+      finished = 0;
+      continue;
+    }
+    if (paused) {
+      state = 'paused';
+      await condition(() => !paused || aborted);
+      continue;
+    }
+    if (input.deadline !== undefined && now >= input.deadline) {
+      for (const idx of [...queue, ...deferred.map((x) => x.idx)]) {
+        const s = statuses[idx]!;
+        s.outcome = 'skipped';
+        s.errorCode = 'DeadlinePassed';
+      }
+      queue.length = 0;
+      deferred.length = 0;
+    }
+    if (queue.length === 0 && deferred.length === 0) {
+      if (inFlight === 0) break;
+      state = 'running';
+      const seen = changes;
+      await condition(() => changes !== seen);
+      continue;
+    }
+    if (windowed && now >= windowsUntil) await refreshWindows(now);
+    const next = pickNext(now);
+    if (next.idx !== undefined) {
+      state = 'running';
+      start(next.idx, now);
+      continue;
+    }
+    const seen = changes;
+    if (next.waitUntil !== undefined) {
+      state = inFlight === 0 && windowed ? 'waiting-window' : 'running';
+      const until = input.deadline !== undefined ? Math.min(next.waitUntil, input.deadline) : next.waitUntil;
+      await condition(() => changes !== seen, Math.max(1, until - now));
+    } else {
+      await condition(() => changes !== seen);
+    }
+  }
+  state = 'done';
+  return {
+    wave: input.wave,
+    part: input.part,
+    devices: statuses,
+    halted,
+    aborted,
+    failed,
+    finished,
+    consecutive,
+  };
+}
+
+function versionAfter(r: DeviceUpgradeResult, sn: string): string | undefined {
+  return r.serials.find((s) => s.serialNumber === sn)?.from;
+}
+
+function removeFrom(list: number[], value: number): void {
+  const i = list.indexOf(value);
+  if (i >= 0) list.splice(i, 1);
+}

@@ -1,0 +1,67 @@
+import type { DeviceSelector, InventoryDevice, RolloutPolicy } from './types';
+
+export interface PlannedWave {
+  index: number;
+  /** `canary`, `wave-1`, `wave-2`, ... */
+  name: string;
+  devices: string[];
+}
+
+/** Whether a device matches a selector (an empty selector matches every device). */
+export function matches(d: InventoryDevice, sel: DeviceSelector | undefined): boolean {
+  if (!sel) return true;
+  if (sel.devices?.length && !sel.devices.includes(d.smartAgId)) return false;
+  if (sel.regions?.length && !sel.regions.includes(d.regionId)) return false;
+  if (sel.groups?.length && (!d.group || !sel.groups.includes(d.group))) return false;
+  if (sel.tags?.length && !(d.tags ?? []).some((t) => sel.tags!.includes(t))) return false;
+  return true;
+}
+
+/**
+ * Splits the inventory into waves: the canary (named devices, a group, or a count or percentage
+ * from the top of the inventory in its order), then waves by cumulative shares of the rest or by
+ * fixed sizes. Pure, so a plan is the same on replay and in `plan` dry runs.
+ */
+export function planWaves(inventory: InventoryDevice[], policy: Pick<RolloutPolicy, 'canary' | 'waves'>): PlannedWave[] {
+  const ids = inventory.map((d) => d.smartAgId);
+  let canary: string[];
+  const c = policy.canary;
+  if (c.devices?.length) canary = ids.filter((id) => c.devices!.includes(id));
+  else if (c.group) canary = inventory.filter((d) => d.group === c.group).map((d) => d.smartAgId);
+  else if (c.percent !== undefined) canary = ids.slice(0, Math.max(1, Math.ceil((ids.length * c.percent) / 100)));
+  else canary = ids.slice(0, Math.min(ids.length, c.count ?? 1));
+  const inCanary = new Set(canary);
+  const rest = ids.filter((id) => !inCanary.has(id));
+  const waves: PlannedWave[] = [];
+  if (canary.length > 0) waves.push({ index: 0, name: 'canary', devices: canary });
+  const push = (devices: string[]) => {
+    if (devices.length > 0) waves.push({ index: waves.length, name: `wave-${waves.length + (canary.length > 0 ? 0 : 1)}`, devices });
+  };
+  if (policy.waves.sizes?.length) {
+    let at = 0;
+    for (const size of policy.waves.sizes) {
+      push(rest.slice(at, at + size));
+      at += size;
+    }
+    push(rest.slice(at));
+  } else {
+    const shares = policy.waves.cumulativePercents?.length ? policy.waves.cumulativePercents : [100];
+    let at = 0;
+    for (const pct of shares) {
+      const upTo = pct >= 100 ? rest.length : Math.min(rest.length, Math.max(at + 1, Math.ceil((rest.length * pct) / 100)));
+      push(rest.slice(at, upTo));
+      at = upTo;
+    }
+    push(rest.slice(at));
+  }
+  return waves;
+}
+
+/** Splits a wave into parts of at most `maxPartSize` devices (Temporal history and child limits). */
+export function splitParts<T>(items: T[], maxPartSize: number): T[][] {
+  const parts: T[][] = [];
+  const n = Math.max(1, Math.ceil(items.length / Math.max(1, maxPartSize)));
+  const size = Math.ceil(items.length / n);
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts;
+}

@@ -1,0 +1,607 @@
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  executeChild,
+  getExternalWorkflowHandle,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { rolloutStep } from './activity-options';
+import {
+  abortSignal,
+  abortUpdate,
+  approveUpdate,
+  auditQuery,
+  devicesQuery,
+  excludeUpdate,
+  partControlSignal,
+  partHaltedSignal,
+  pauseSignal,
+  pauseUpdate,
+  progressQuery,
+  promoteUpdate,
+  resumeUpdate,
+  retryFailedUpdate,
+  setPaceUpdate,
+  type AbortCommand,
+  type CommandResult,
+  type OperatorCommand,
+  type PartControl,
+} from './messages';
+import { emptyCounts, wavePartWorkflow, type WavePartResult } from './part';
+import { planWaves, splitParts, type PlannedWave } from './plan';
+import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from './search-attributes';
+import type {
+  AuditEntry,
+  DeviceStatus,
+  DeviceUpgradePolicy,
+  Duration,
+  RolloutInput,
+  RolloutProgress,
+  RolloutState,
+  WaveProgress,
+} from './types';
+
+/** Everything a rollout carries across continue-as-new. JSON-native. */
+export interface RolloutCarried {
+  plan: PlannedWave[];
+  devices: Record<string, DeviceStatus>;
+  waves: Omit<WaveProgress, 'counts'>[];
+  currentWave: number;
+  currentPart: number;
+  retryRuns: number;
+  state: RolloutState;
+  haltReason?: string;
+  paused: boolean;
+  aborted: boolean;
+  abortCompensate: boolean;
+  approvals: Record<string, { by: string; at: number }>;
+  promoted: Record<string, boolean>;
+  retryQueue: string[];
+  budget: { failed: number; finished: number; consecutive: number };
+  pace: { concurrency: number; maxPerMinute?: number };
+  seen: Record<string, CommandResult>;
+  seenOrder: string[];
+  audit: AuditEntry[];
+  controlSeq: number;
+  startedAt: number;
+  gate?: RolloutProgress['gate'];
+}
+
+export interface RolloutResult {
+  rolloutId: string;
+  state: RolloutState;
+  total: number;
+  counts: RolloutProgress['counts'];
+  haltReason?: string;
+  reportFiles?: string[];
+}
+
+const SEEN_LIMIT = 500;
+
+function toMs(d: Duration | undefined, fallback: number): number {
+  if (d === undefined) return fallback;
+  if (typeof d === 'number') return d;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(d.trim());
+  if (!m) throw ApplicationFailure.nonRetryable(`bad duration ${d}`, 'InvalidPolicy');
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return n * unit;
+}
+
+/**
+ * A fleet rollout: the canary, then growing waves, each run as child workflows of at most
+ * `maxPartSize` devices, with bake times, health re-checks, approval gates, a failure budget,
+ * compensation of a failed batch, change windows and operator controls. ID `rollout/<rolloutId>`.
+ *
+ * Abort is a state change, not a cancellation: devices in flight always finish.
+ */
+export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResult> {
+  const { policy } = input;
+  const info = workflowInfo();
+  const st: RolloutCarried = (input.carried as RolloutCarried | undefined) ?? initialState();
+  if (policy.requireTicket && !input.ticket) {
+    throw ApplicationFailure.nonRetryable('the policy requires a change ticket and none was given', 'TicketRequired');
+  }
+
+  const devicePolicy: DeviceUpgradePolicy = {
+    targetVersion: policy.targetVersion,
+    targetsByModel: policy.targetsByModel,
+    versionType: policy.versionType,
+    allowBeta: policy.allowBeta,
+    verifyTimeoutMs: toMs(policy.verify.timeout, 30 * 60_000),
+    pollIntervalMs: toMs(policy.verify.pollInterval, 30_000),
+    consecutivePolls: policy.verify.consecutivePolls,
+    upgradeSettleMs: toMs(policy.upgradeSettle, 120_000),
+    autoUpgradeAfter: policy.autoUpgradeAfter,
+    repairHaPairs: policy.compensation.repairHaPairs,
+    requestPreviousVersion: policy.compensation.requestPreviousVersion,
+    errorOverrides: policy.errorOverrides,
+  };
+  let activePart: string | undefined;
+  let changes = 0;
+
+  function initialState(): RolloutCarried {
+    const plan = planWaves(input.inventory, policy);
+    const waveOf: Record<string, number> = {};
+    for (const w of plan) for (const id of w.devices) waveOf[id] = w.index;
+    const devices: Record<string, DeviceStatus> = {};
+    for (const d of input.inventory) {
+      devices[d.smartAgId] = { smartAgId: d.smartAgId, regionId: d.regionId, wave: waveOf[d.smartAgId] ?? -1, outcome: 'pending', serials: [] };
+    }
+    return {
+      plan,
+      devices,
+      waves: plan.map((w) => ({ index: w.index, name: w.name, size: w.devices.length, state: 'pending' })),
+      currentWave: 0,
+      currentPart: 0,
+      retryRuns: 0,
+      state: 'running',
+      paused: false,
+      aborted: false,
+      abortCompensate: true,
+      approvals: {},
+      promoted: {},
+      retryQueue: [],
+      budget: { failed: 0, finished: 0, consecutive: 0 },
+      pace: { concurrency: policy.concurrency, maxPerMinute: policy.maxPerMinute },
+      seen: {},
+      seenOrder: [],
+      audit: [],
+      controlSeq: 0,
+      startedAt: Date.now(),
+    };
+  }
+
+  function audit(kind: string, e: Omit<AuditEntry, 'seq' | 'at' | 'kind'> = {}): void {
+    st.audit.push({ seq: st.audit.length + 1, at: Date.now(), kind, ...e });
+  }
+
+  function setState(s: RolloutState): void {
+    if (st.state === s) return;
+    st.state = s;
+    upsertSearchAttributes([{ key: SA_ROLLOUT_STATE, value: s }]);
+  }
+
+  function counts(): RolloutProgress['counts'] {
+    const c = emptyCounts();
+    for (const d of Object.values(st.devices)) c[d.outcome]++;
+    return c;
+  }
+
+  function progress(): RolloutProgress {
+    const waves: WaveProgress[] = st.waves.map((w) => {
+      const c = emptyCounts();
+      for (const id of st.plan[w.index]?.devices ?? []) {
+        const d = st.devices[id];
+        if (d) c[d.outcome]++;
+      }
+      return { ...w, counts: c };
+    });
+    const c = counts();
+    const done = c.upgraded + c.failed + c.skipped + c.compensated + c.excluded;
+    const elapsed = Date.now() - st.startedAt;
+    const total = Object.keys(st.devices).length;
+    return {
+      rolloutId: input.rolloutId,
+      state: st.state,
+      targetVersion: policy.targetVersion,
+      versionType: policy.versionType,
+      operator: input.operator,
+      ticket: input.ticket,
+      startedAt: st.startedAt,
+      total,
+      counts: c,
+      currentWave: st.currentWave,
+      waves,
+      gate: st.gate,
+      failureBudget: {
+        failed: st.budget.failed,
+        finished: st.budget.finished,
+        percent: st.budget.finished > 0 ? (st.budget.failed / st.budget.finished) * 100 : 0,
+        limitPercent: policy.failureBudget.maxFailurePercent,
+        minFailures: policy.failureBudget.minFailures,
+        consecutive: st.budget.consecutive,
+        breached: st.haltReason !== undefined,
+      },
+      pace: st.pace,
+      haltReason: st.haltReason,
+      eta: done > 0 && done < total ? Date.now() + (elapsed / done) * (total - done) : undefined,
+      activePart,
+    };
+  }
+
+  async function forward(c: PartControl): Promise<void> {
+    if (!activePart) return;
+    st.controlSeq += 1;
+    await getExternalWorkflowHandle(activePart)
+      .signal(partControlSignal, { ...c, seq: st.controlSeq })
+      .catch(() => undefined);
+  }
+
+  /** Runs an operator command once per requestId; refusals are answered and audited too. */
+  function once(kind: string, cmd: OperatorCommand, run: () => { accepted: boolean; message: string; fwd?: PartControl }): CommandResult {
+    const prior = st.seen[cmd.requestId];
+    if (prior) return { ...prior, duplicate: true };
+    const r = run();
+    audit(r.accepted ? kind : `${kind}-refused`, { by: cmd.by, reason: cmd.reason, detail: { message: r.message, requestId: cmd.requestId } });
+    if (r.fwd) void forward(r.fwd);
+    const result: CommandResult = { accepted: r.accepted, duplicate: false, state: st.state, message: r.message };
+    st.seen[cmd.requestId] = result;
+    st.seenOrder.push(cmd.requestId);
+    while (st.seenOrder.length > SEEN_LIMIT) delete st.seen[st.seenOrder.shift()!];
+    changes++;
+    return result;
+  }
+
+  const closed = () => st.state === 'completed' || st.state === 'aborted' || st.state === 'failed';
+
+  const doPause = (cmd: OperatorCommand) =>
+    once('pause', cmd, () => {
+      if (closed() || st.aborted) return { accepted: false, message: `rollout is ${st.state}` };
+      if (st.paused) return { accepted: true, message: 'already paused' };
+      st.paused = true;
+      setState('paused');
+      return { accepted: true, message: 'paused: no new device starts; upgrades in flight finish', fwd: { kind: 'pause' } };
+    });
+  const doAbort = (cmd: AbortCommand) =>
+    once('abort', cmd, () => {
+      if (closed()) return { accepted: false, message: `rollout is ${st.state}` };
+      if (st.aborted) return { accepted: true, message: 'already aborting' };
+      st.aborted = true;
+      st.abortCompensate = cmd.compensate ?? true;
+      return {
+        accepted: true,
+        message: `aborting${st.abortCompensate ? ' with compensation' : ''}: upgrades in flight finish first`,
+        fwd: { kind: 'abort', compensate: st.abortCompensate },
+      };
+    });
+
+  setHandler(pauseSignal, (cmd) => void doPause(cmd));
+  setHandler(abortSignal, (cmd) => void doAbort(cmd));
+  setHandler(pauseUpdate, doPause, { validator: validateCommand });
+  setHandler(abortUpdate, doAbort, { validator: validateCommand });
+  setHandler(
+    resumeUpdate,
+    (cmd) =>
+      once('resume', cmd, () => {
+        if (closed() || st.aborted) return { accepted: false, message: `rollout is ${st.aborted ? 'aborting' : st.state}` };
+        if (!st.paused) return { accepted: true, message: 'not paused' };
+        st.paused = false;
+        st.haltReason = undefined;
+        setState('running');
+        return { accepted: true, message: 'resumed', fwd: { kind: 'resume' } };
+      }),
+    { validator: validateCommand },
+  );
+  setHandler(
+    approveUpdate,
+    (cmd) =>
+      once('approve', cmd, () => {
+        const gate = st.gate;
+        if (!gate || gate.kind !== 'approval') return { accepted: false, message: 'no approval gate is waiting' };
+        if (cmd.wave !== undefined && cmd.wave !== gate.wave) return { accepted: false, message: `the waiting gate is before wave ${gate.wave}, not ${cmd.wave}` };
+        if (policy.approverMustDiffer && cmd.by === input.operator) {
+          return { accepted: false, message: `the approver must differ from the operator who started the rollout (${input.operator})` };
+        }
+        st.approvals[String(gate.wave)] = { by: cmd.by, at: Date.now() };
+        return { accepted: true, message: `wave ${gate.wave} approved by ${cmd.by}` };
+      }),
+    { validator: validateCommand },
+  );
+  setHandler(
+    promoteUpdate,
+    (cmd) =>
+      once('promote', cmd, () => {
+        const gate = st.gate;
+        if (!gate || (gate.kind !== 'bake' && gate.kind !== 'approval')) return { accepted: false, message: 'no bake or gate is waiting' };
+        if (gate.kind === 'approval' && policy.approverMustDiffer && cmd.by === input.operator) {
+          return { accepted: false, message: 'promoting past an approval gate needs a different approver' };
+        }
+        st.promoted[String(gate.wave)] = true;
+        if (gate.kind === 'approval') st.approvals[String(gate.wave)] = { by: cmd.by, at: Date.now() };
+        return { accepted: true, message: `promoted past the ${gate.kind} before wave ${gate.wave}` };
+      }),
+    { validator: validateCommand },
+  );
+  setHandler(
+    excludeUpdate,
+    (cmd) =>
+      once('exclude', cmd, () => {
+        const done: string[] = [];
+        const refused: string[] = [];
+        for (const id of cmd.smartAgIds) {
+          const d = st.devices[id];
+          if (!d) refused.push(`${id} (not in this rollout)`);
+          else if (d.outcome === 'excluded') done.push(id);
+          else if (d.outcome !== 'pending') refused.push(`${id} (${d.outcome})`);
+          else {
+            d.outcome = 'excluded';
+            d.message = cmd.reason;
+            done.push(id);
+          }
+        }
+        const msg = `excluded ${done.length}${refused.length ? `; refused: ${refused.join(', ')}` : ''}`;
+        return { accepted: done.length > 0, message: msg, fwd: done.length ? { kind: 'exclude', smartAgIds: done } : undefined };
+      }),
+    { validator: (cmd) => {
+      validateCommand(cmd);
+      if (!Array.isArray(cmd.smartAgIds) || cmd.smartAgIds.length === 0) throw new Error('name at least one SmartAGId');
+    } },
+  );
+  setHandler(
+    retryFailedUpdate,
+    (cmd) =>
+      once('retry-failed', cmd, () => {
+        if (closed() || st.aborted) return { accepted: false, message: `rollout is ${st.aborted ? 'aborting' : st.state}` };
+        const failed = Object.values(st.devices).filter((d) => d.outcome === 'failed' || d.outcome === 'compensated');
+        if (failed.length === 0) return { accepted: false, message: 'no failed devices' };
+        for (const d of failed) {
+          if (!st.retryQueue.includes(d.smartAgId)) st.retryQueue.push(d.smartAgId);
+        }
+        return { accepted: true, message: `${failed.length} failed devices queued for another attempt` };
+      }),
+    { validator: validateCommand },
+  );
+  setHandler(
+    setPaceUpdate,
+    (cmd) =>
+      once('set-pace', cmd, () => {
+        if (closed()) return { accepted: false, message: `rollout is ${st.state}` };
+        if (cmd.concurrency !== undefined) st.pace.concurrency = cmd.concurrency;
+        if (cmd.maxPerMinute !== undefined) st.pace.maxPerMinute = cmd.maxPerMinute > 0 ? cmd.maxPerMinute : undefined;
+        return {
+          accepted: true,
+          message: `pace: ${st.pace.concurrency} in flight, ${st.pace.maxPerMinute ?? 'no'} per-minute cap`,
+          fwd: { kind: 'pace', concurrency: cmd.concurrency, maxPerMinute: cmd.maxPerMinute },
+        };
+      }),
+    {
+      validator: (cmd) => {
+        validateCommand(cmd);
+        if (cmd.concurrency !== undefined && !(Number.isInteger(cmd.concurrency) && cmd.concurrency >= 1)) throw new Error('concurrency must be a whole number ≥ 1');
+        if (cmd.maxPerMinute !== undefined && !(cmd.maxPerMinute >= 0)) throw new Error('maxPerMinute must be ≥ 0');
+      },
+    },
+  );
+  setHandler(partHaltedSignal, (h) => {
+    st.haltReason = h.reason;
+    audit('halted', { wave: h.wave, reason: h.reason, detail: { code: h.code ?? null, part: h.part } });
+    if (policy.failureBudget.onBreach === 'abort') {
+      st.aborted = true;
+      st.abortCompensate = true;
+      void forward({ kind: 'abort', compensate: true });
+    } else {
+      st.paused = true;
+      setState('paused');
+    }
+    notify('halted', { reason: h.reason, wave: h.wave });
+    changes++;
+  });
+  setHandler(progressQuery, progress);
+  setHandler(devicesQuery, (q) => {
+    const all = Object.values(st.devices).filter((d) => !q.outcome || d.outcome === q.outcome);
+    const offset = q.offset ?? 0;
+    return { total: all.length, offset, devices: all.slice(offset, offset + (q.limit ?? 1000)) };
+  });
+  setHandler(auditQuery, (since) => st.audit.filter((e) => e.seq > (since ?? 0)));
+
+  function notify(event: string, detail: Record<string, string | number | boolean | undefined>): void {
+    if (policy.webhooks.length === 0) return;
+    // Delivery retries in its activity and never blocks the rollout.
+    void rolloutStep
+      .notify({ webhooks: policy.webhooks, event, rolloutId: input.rolloutId, detail, at: Date.now() })
+      .catch(() => undefined);
+  }
+
+  if (!input.carried) {
+    upsertSearchAttributes([
+      { key: SA_ROLLOUT_ID, value: input.rolloutId },
+      { key: SA_TARGET_VERSION, value: policy.targetVersion },
+      { key: SA_ROLLOUT_STATE, value: 'running' },
+    ]);
+    audit('started', {
+      by: input.operator,
+      detail: { ticket: input.ticket ?? null, target: policy.targetVersion, versionType: policy.versionType, devices: input.inventory.length },
+    });
+    notify('rollout-started', { devices: input.inventory.length, target: policy.targetVersion });
+  }
+
+  const inventoryById: Record<string, RolloutInput['inventory'][number]> = {};
+  for (const d of input.inventory) inventoryById[d.smartAgId] = d;
+
+  async function runPart(wave: number, name: string, ids: string[], zeroTolerance: boolean): Promise<WavePartResult | undefined> {
+    const devices = ids.map((id) => inventoryById[id]!).filter((d) => st.devices[d.smartAgId]?.outcome === 'pending');
+    if (devices.length === 0) return undefined;
+    const workflowId = `rollout/${input.rolloutId}/${name}`;
+    activePart = workflowId;
+    for (const d of devices) st.devices[d.smartAgId]!.outcome = 'in-progress';
+    const fb = policy.failureBudget;
+    const r = await executeChild(wavePartWorkflow, {
+      workflowId,
+      taskQueue: input.taskQueue,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      typedSearchAttributes: [{ key: SA_ROLLOUT_ID, value: input.rolloutId }],
+      args: [
+        {
+          rolloutId: input.rolloutId,
+          parentWorkflowId: info.workflowId,
+          wave,
+          part: st.currentPart,
+          devices,
+          devicePolicy,
+          pace: st.pace,
+          caps: policy.caps,
+          budget: {
+            limitPercent: fb.maxFailurePercent,
+            minFailures: fb.minFailures,
+            maxConsecutive: fb.maxConsecutiveFailures,
+            zeroTolerance,
+            failedBefore: st.budget.failed,
+            finishedBefore: st.budget.finished,
+            consecutiveBefore: st.budget.consecutive,
+          },
+          expectedUpgradeMs: toMs(policy.expectedUpgradeTime, 15 * 60_000),
+          offlineRetryDelayMs: toMs(policy.offlineRetryDelay, 10 * 60_000),
+          maxDeferrals: 1,
+          windows: policy.windows,
+          freezes: policy.freezes,
+          deadline: policy.deadline ? Date.parse(policy.deadline) : undefined,
+          paused: st.paused,
+          excluded: Object.values(st.devices).filter((d) => d.outcome === 'excluded').map((d) => d.smartAgId),
+          taskQueue: input.taskQueue,
+        },
+      ],
+    });
+    activePart = undefined;
+    for (const d of r.devices) {
+      const prev = st.devices[d.smartAgId];
+      // An exclusion that reached the rollout but not the part in time still stands for unstarted devices.
+      st.devices[d.smartAgId] = prev?.outcome === 'excluded' && d.outcome === 'pending' ? prev : { ...d, wave: prev?.wave ?? wave };
+      if (d.outcome === 'pending' && !st.aborted) st.devices[d.smartAgId]!.outcome = 'pending';
+    }
+    st.budget.failed += r.failed;
+    st.budget.finished += r.finished;
+    st.budget.consecutive = r.consecutive;
+    if (r.halted) st.budget = { failed: 0, finished: 0, consecutive: 0 };
+    audit('part-done', { wave, detail: { part: name, failed: r.failed, finished: r.finished, halted: r.halted?.reason ?? null } });
+    changes++;
+    return r;
+  }
+
+  async function gateWait(kind: 'approval' | 'bake', wave: number, until?: number): Promise<void> {
+    st.gate = { kind, wave, until };
+    if (kind === 'approval') {
+      setState('waiting-approval');
+      notify('gate-waiting', { wave });
+      await condition(() => st.approvals[String(wave)] !== undefined || st.aborted);
+    } else {
+      await condition(() => st.promoted[String(wave)] === true || st.aborted, Math.max(1, (until ?? 0) - Date.now()));
+    }
+    st.gate = undefined;
+    if (!st.aborted && !st.paused) setState('running');
+  }
+
+  async function pausedGate(): Promise<void> {
+    if (st.paused && !st.aborted) {
+      st.gate = { kind: 'pause', wave: st.currentWave, detail: st.haltReason };
+      await condition(() => !st.paused || st.aborted);
+      st.gate = undefined;
+    }
+  }
+
+  async function runRetries(wave: number): Promise<void> {
+    while (st.retryQueue.length > 0 && !st.aborted) {
+      const ids = st.retryQueue.splice(0, st.retryQueue.length);
+      for (const id of ids) {
+        const d = st.devices[id];
+        if (d && (d.outcome === 'failed' || d.outcome === 'compensated')) {
+          st.devices[id] = { smartAgId: d.smartAgId, regionId: d.regionId, wave: d.wave, outcome: 'pending', serials: [] };
+        }
+      }
+      st.retryRuns += 1;
+      for (const [k, chunk] of splitParts(ids, policy.maxPartSize).entries()) {
+        await pausedGate();
+        if (st.aborted) break;
+        await runPart(wave, `retry-${st.retryRuns}${k > 0 ? `-part-${k + 1}` : ''}`, chunk, false);
+      }
+    }
+  }
+
+  const bakeMs = toMs(policy.bake, 0);
+  for (; st.currentWave < st.plan.length && !st.aborted; st.currentWave++, st.currentPart = 0) {
+    const w = st.plan[st.currentWave]!;
+    const ws = st.waves[w.index]!;
+    const needsApproval = w.index > 0 && (policy.approval === 'each-wave' || (policy.approval === 'canary' && w.index === 1));
+    if (needsApproval && !st.approvals[String(w.index)]) {
+      audit('gate-waiting', { wave: w.index });
+      await gateWait('approval', w.index);
+      if (st.aborted) break;
+    }
+    ws.state = 'running';
+    ws.startedAt ??= Date.now();
+    const pending = w.devices.filter((id) => st.devices[id]?.outcome === 'pending');
+    const parts = splitParts(pending, policy.maxPartSize);
+    for (; st.currentPart < parts.length && !st.aborted; st.currentPart++) {
+      await pausedGate();
+      if (st.aborted) break;
+      const name = parts.length === 1 ? `wave-${w.index}` : `wave-${w.index}-part-${st.currentPart + 1}`;
+      const isCanary = w.name === 'canary';
+      await runPart(w.index, name, parts[st.currentPart]!, isCanary);
+      await runRetries(w.index);
+      if (workflowInfo().continueAsNewSuggested) {
+        st.currentPart++;
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof rolloutWorkflow>({ ...input, carried: st });
+      }
+    }
+    if (st.aborted) break;
+    if (bakeMs > 0 && w.index < st.plan.length - 1) {
+      ws.state = 'baking';
+      ws.bakeUntil = Date.now() + bakeMs;
+      await gateWait('bake', w.index, ws.bakeUntil);
+    }
+    if (policy.healthRecheck && !st.aborted) {
+      const upgraded = w.devices.filter((id) => st.devices[id]?.outcome === 'upgraded');
+      if (upgraded.length > 0) {
+        const r = await rolloutStep.recheckHealth({
+          devices: upgraded.map((id) => ({ smartAgId: id, regionId: st.devices[id]!.regionId, targetVersion: targetOf(id) })),
+          versionType: policy.versionType,
+        });
+        for (const u of r.unhealthy) {
+          const d = st.devices[u.smartAgId]!;
+          d.outcome = 'failed';
+          d.phase = 'verify';
+          d.errorCode = 'HealthRecheckFailed';
+          d.message = u.reason;
+          st.budget.failed += 1;
+        }
+        if (r.unhealthy.length > 0) {
+          audit('health-recheck-failed', { wave: w.index, detail: { devices: r.unhealthy.length } });
+          const pct = st.budget.finished > 0 ? (st.budget.failed / st.budget.finished) * 100 : 100;
+          if (st.budget.failed >= policy.failureBudget.minFailures && pct > policy.failureBudget.maxFailurePercent) {
+            st.haltReason = `health re-check after wave ${w.index}: ${r.unhealthy.length} devices unhealthy`;
+            st.paused = true;
+            setState('paused');
+            notify('halted', { reason: st.haltReason, wave: w.index });
+          }
+        }
+      }
+    }
+    ws.state = 'done';
+    ws.finishedAt = Date.now();
+    audit('wave-done', { wave: w.index });
+    notify('wave-done', { wave: w.index, name: w.name });
+    await pausedGate();
+  }
+
+  await runRetries(st.currentWave - 1);
+  setState(st.aborted ? 'aborted' : 'completed');
+  audit(st.aborted ? 'aborted' : 'completed');
+  notify(st.aborted ? 'aborted' : 'completed', { devices: Object.keys(st.devices).length });
+  let reportFiles: string[] | undefined;
+  try {
+    reportFiles = (await rolloutStep.exportReport({ rolloutId: input.rolloutId, workflowId: info.workflowId })).files;
+  } catch {
+    audit('report-export-failed');
+  }
+  await condition(allHandlersFinished);
+  return { rolloutId: input.rolloutId, state: st.state, total: Object.keys(st.devices).length, counts: counts(), haltReason: st.haltReason, reportFiles };
+
+  /** The version a device was taken to (per-model targets differ), for the health re-check. */
+  function targetOf(id: string): string {
+    return st.devices[id]?.serials.find((s) => s.to)?.to ?? policy.targetVersion;
+  }
+}
+
+/** Update validators run synchronously and only check shape; refusals on state are answered by the handler and audited. */
+function validateCommand(cmd: OperatorCommand): void {
+  if (!cmd || typeof cmd.by !== 'string' || cmd.by.trim() === '') throw new Error('the command must say who sends it (by)');
+  if (typeof cmd.requestId !== 'string' || cmd.requestId === '') throw new Error('the command needs a requestId');
+}
