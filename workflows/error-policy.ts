@@ -9,7 +9,7 @@
 import type { CodePolicy, CodeOverrides } from './types';
 
 /** Short API-level retries: throttling, 5xx, timeouts, resets, bodies that are not JSON. */
-const SERVICE_TRANSIENT: CodePolicy = {
+const SERVICE_TRANSIENT: Readonly<CodePolicy> = Object.freeze({
   class: 'service',
   persistence: 'transient',
   action: 'retry',
@@ -17,10 +17,10 @@ const SERVICE_TRANSIENT: CodePolicy = {
   maximumInterval: '1m',
   backoffCoefficient: 2,
   maximumAttempts: 10,
-};
+});
 
 /** The service could not read the device's version or state: retried more patiently. */
-const SERVICE_DEVICE_READ: CodePolicy = {
+const SERVICE_DEVICE_READ: Readonly<CodePolicy> = Object.freeze({
   class: 'service',
   persistence: 'transient',
   action: 'retry',
@@ -28,13 +28,13 @@ const SERVICE_DEVICE_READ: CodePolicy = {
   maximumInterval: '5m',
   backoffCoefficient: 2,
   maximumAttempts: 8,
-};
+});
 
 /** The credentials or the API contract are wrong: every further device would fail the same way. */
-const ROLLOUT_HALT: CodePolicy = { class: 'rollout', persistence: 'permanent', action: 'halt' };
+const ROLLOUT_HALT: Readonly<CodePolicy> = Object.freeze({ class: 'rollout', persistence: 'permanent', action: 'halt' });
 
-const DEVICE_FAIL: CodePolicy = { class: 'device', persistence: 'permanent', action: 'fail' };
-const DEVICE_SKIP: CodePolicy = { class: 'device', persistence: 'permanent', action: 'skip' };
+const DEVICE_FAIL: Readonly<CodePolicy> = Object.freeze({ class: 'device', persistence: 'permanent', action: 'fail' });
+const DEVICE_SKIP: Readonly<CodePolicy> = Object.freeze({ class: 'device', persistence: 'permanent', action: 'skip' });
 
 /**
  * The error-code table. Each key is an Alibaba `Code` or one of the SAG client's transport codes
@@ -43,7 +43,7 @@ const DEVICE_SKIP: CodePolicy = { class: 'device', persistence: 'permanent', act
  */
 export const DEFAULT_CODE_POLICIES: Readonly<Record<string, Readonly<CodePolicy>>> = Object.freeze({
   // The device may come back: the rollout moves it to the end of its wave and tries again later.
-  SmartAccessGatewayNotOnline: {
+  SmartAccessGatewayNotOnline: Object.freeze({
     class: 'device',
     persistence: 'transient',
     action: 'defer',
@@ -51,7 +51,7 @@ export const DEFAULT_CODE_POLICIES: Readonly<Record<string, Readonly<CodePolicy>
     maximumInterval: '30m',
     backoffCoefficient: 2,
     maximumAttempts: 5,
-  },
+  }),
   GetSmartAccessGatewayVersionError: SERVICE_DEVICE_READ,
   GetSmartAccessGatewayStateError: SERVICE_DEVICE_READ,
 
@@ -70,7 +70,7 @@ export const DEFAULT_CODE_POLICIES: Readonly<Record<string, Readonly<CodePolicy>
   'InvalidTimeStamp.Expired': SERVICE_TRANSIENT,
   // The credential provider could not produce keys (STS or metadata refresh failed). Retried, and
   // if it persists the whole rollout stops rather than failing device after device.
-  CredentialsUnavailable: {
+  CredentialsUnavailable: Object.freeze({
     class: 'rollout',
     persistence: 'transient',
     action: 'retry',
@@ -78,7 +78,7 @@ export const DEFAULT_CODE_POLICIES: Readonly<Record<string, Readonly<CodePolicy>
     maximumInterval: '1m',
     backoffCoefficient: 2,
     maximumAttempts: 5,
-  },
+  }),
 
   'InvalidId.SMARTAG': DEVICE_FAIL,
   NotBoundCCN: DEVICE_SKIP,

@@ -35,6 +35,7 @@ describe('DEFAULT_CODE_POLICIES', () => {
 
   it('is frozen, and resolving returns a copy the caller may change', () => {
     expect(Object.isFrozen(DEFAULT_CODE_POLICIES)).toBe(true);
+    for (const row of Object.values(DEFAULT_CODE_POLICIES)) expect(Object.isFrozen(row)).toBe(true);
     const copy = resolveCodePolicy('Throttling');
     copy.maximumAttempts = 1;
     expect(DEFAULT_CODE_POLICIES.Throttling!.maximumAttempts).toBe(10);
