@@ -15,7 +15,8 @@ import { instantOfWall, offsetAt, wallOf } from './zone';
  * Each field takes `*`, `?` (day fields only), values, names (`JAN`, `MON`), ranges `a-b`,
  * lists `a,b`, and steps `*\/n`, `a-b/n`, `a/n` (from `a` to the field's maximum). `L`, `W`
  * and `#` are not supported. When both day fields are restricted (neither starts with `*` nor is
- * `?`), a day matches if either matches, as in Vixie cron.
+ * `?`), a day matches if either matches; otherwise both must match, as in Vixie cron (so
+ * `*\/2` in one day field still combines with the other by AND).
  */
 export interface CronSpec {
   /** The expression as given. */
@@ -170,10 +171,8 @@ export function cronMatchesDay(spec: CronSpec, dayWall: number): boolean {
   if (!spec.months[d.getUTCMonth() + 1]) return false;
   const dom = spec.daysOfMonth[d.getUTCDate()] === true;
   const dow = spec.daysOfWeek[d.getUTCDay()] === true;
-  if (!spec.domStar && !spec.dowStar) return dom || dow;
-  if (!spec.domStar) return dom;
-  if (!spec.dowStar) return dow;
-  return true;
+  // Vixie cron: OR when both day fields are restricted, AND otherwise (a `*` field matches all).
+  return !spec.domStar && !spec.dowStar ? dom || dow : dom && dow;
 }
 
 const DAY = 86_400_000;
