@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InventoryDevice, RolloutPolicy } from '../../workflows/types';
 import { InputError } from '../../src/config/errors';
@@ -445,5 +447,24 @@ describe('validatePolicy', () => {
     expect(problemsOf(() => validatePolicy(p, inventory, { nowMs: NOW }))).toContain(
       'windows: no change window opens',
     );
+  });
+});
+
+describe('the documented example policy', () => {
+  it('loads and validates against an inventory with the groups and regions it names', () => {
+    const text = readFileSync(path.join(__dirname, 'fixtures', 'example-policy.yaml'), 'utf8');
+    const p = loadPolicy(text, 'auto', 'example-policy.yaml');
+    expect(p.windows).toHaveLength(3);
+    expect(p.errorOverrides.SmartAccessGatewayNotOnline).toEqual({
+      action: 'defer',
+      initialInterval: 300_000,
+      maximumInterval: 3_600_000,
+      maximumAttempts: 6,
+    });
+    const fleet: InventoryDevice[] = [
+      { smartAgId: 'sag-0001', regionId: 'cn-shanghai', group: 'stores', tags: ['retail'] },
+      { smartAgId: 'sag-0002', regionId: 'eu-central-1' },
+    ];
+    expect(() => validatePolicy(p, fleet, { nowMs: Date.parse('2025-11-01T00:00:00Z') })).not.toThrow();
   });
 });
