@@ -227,6 +227,7 @@ export function createActivities(deps: ActivityDeps) {
       let consecutive = prior?.consecutive ?? 0;
       let seenOffline = prior?.seenOffline ?? false;
       let everOnTarget = false;
+      let revertedPolls = 0;
       const startedAt = prior?.startedAt ?? Date.now();
       let last: SerialObservation[] = [];
       const ctx = Context.current();
@@ -273,6 +274,24 @@ export function createActivities(deps: ActivityDeps) {
             }
             consecutive = healthy ? consecutive + 1 : 0;
             if (consecutive >= input.consecutivePolls) return { ok: true, polls, last, calls };
+            // Back online on the old version after going offline: the upgrade reverted. Conclude
+            // once that is stable rather than waiting for the deadline.
+            const reverted =
+              seenOffline &&
+              upgrading.length > 0 &&
+              upgrading.every((s) => {
+                const from = input.upgrading.find((u) => u.serialNumber === s.serialNumber)?.fromVersion;
+                return s.hcState === 'online' && from !== undefined && s.version === from;
+              });
+            revertedPolls = reverted ? revertedPolls + 1 : 0;
+            if (revertedPolls >= Math.max(2, input.consecutivePolls)) {
+              throw ApplicationFailure.create({
+                type: 'UpgradeReverted',
+                nonRetryable: true,
+                message: `${input.smartAgId}: came back on ${upgrading.map((s) => s.version).join(', ')} instead of ${input.targetVersion}`,
+                details: [{ code: 'UpgradeReverted', errorClass: 'device', last, calls }],
+              });
+            }
           }
         }
         heartbeat({ polls, consecutive, seenOffline, startedAt });

@@ -276,8 +276,19 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
   function halt(reason: string, code?: string): void {
     if (halted) return;
     halted = { reason, code };
-    void getExternalWorkflowHandle(input.parentWorkflowId)
-      .signal(partHaltedSignal, { wave: input.wave, part: input.part, reason, code })
+  }
+
+  /** Tells the rollout the part halted, once its in-flight devices finished and it compensated. */
+  async function reportHalt(): Promise<void> {
+    if (!halted) return;
+    await getExternalWorkflowHandle(input.parentWorkflowId)
+      .signal(partHaltedSignal, {
+        wave: input.wave,
+        part: input.part,
+        reason: halted.reason,
+        code: halted.code,
+        devices: statuses.filter((s) => s.outcome !== 'pending'),
+      })
       .catch(() => undefined);
   }
 
@@ -401,6 +412,7 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
       if (!resumed) {
         await compensate();
         state = 'halted';
+        await reportHalt();
         await condition(() => resumed || aborted);
         if (aborted) break;
       }

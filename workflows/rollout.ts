@@ -371,6 +371,9 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   );
   setHandler(partHaltedSignal, (h) => {
     st.haltReason = h.reason;
+    for (const d of h.devices) {
+      if (st.devices[d.smartAgId]?.outcome !== 'excluded') st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
+    }
     audit('halted', { wave: h.wave, reason: h.reason, detail: { code: h.code ?? null, part: h.part } });
     if (policy.failureBudget.onBreach === 'abort') {
       st.aborted = true;
