@@ -4,7 +4,8 @@ import { call, popClient, testFleet } from './helpers';
 
 let sim: SimulatorHandle;
 beforeAll(async () => {
-  sim = await startSimulator({ fleet: testFleet(), requestLogSize: 5 });
+  // A long download keeps upgraded devices online on their old version for the whole file.
+  sim = await startSimulator({ fleet: testFleet({ downloadSeconds: 60 }), requestLogSize: 5 });
 });
 afterAll(() => sim.stop());
 

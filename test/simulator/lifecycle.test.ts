@@ -21,6 +21,8 @@ const upgrade = (id: string, extra: Record<string, string> = {}) =>
 
 describe('upgrade lifecycle', () => {
   it('is accepted, stays online on the old version briefly, goes offline, then comes back on the new version with a new StartupTime', async () => {
+    // Long enough a download that a loaded machine still sees the old version right after the call.
+    sim.instance('sag-ok1')!.devices[0]!.simulation.downloadSeconds = 1;
     const before = await info('sag-ok1', 'sn-sag-ok1');
     const res = await upgrade('sag-ok1', { SerialNumber: 'sn-sag-ok1', VersionType: 'Device' });
     expect(Object.keys(res)).toEqual(['RequestId']);
@@ -46,6 +48,7 @@ describe('upgrade lifecycle', () => {
   });
 
   it('accepts and counts a second call while the first upgrade is still downloading', async () => {
+    sim.instance('sag-ok2')!.devices[0]!.simulation.downloadSeconds = 30;
     await upgrade('sag-ok2');
     await upgrade('sag-ok2');
     const row = sim.devices().find((d) => d.SmartAGId === 'sag-ok2')!;
