@@ -48,7 +48,7 @@ function fail(err: unknown, action: string, calls: CallRecord[], overrides?: Cod
     type: f.type ?? undefined,
     nonRetryable: f.nonRetryable ?? undefined,
     nextRetryDelay: f.nextRetryDelay,
-    details: [...(f.details ?? []), { calls }],
+    details: [...((f.details ?? [])), { calls }],
   });
 }
 

@@ -51,8 +51,8 @@ export function recording(inner: SagClient): RecordingClient {
       if (sn) rec.sn = sn;
       calls.push(rec);
       try {
-        const fn = inner[method] as (...a: unknown[]) => Promise<{ requestId?: string }>;
-        const result = await fn.apply(inner, args);
+        const fn = (inner[method] as (...a: unknown[]) => Promise<{ requestId?: string }>).bind(inner);
+        const result = await fn(...args);
         if (result && typeof result.requestId === 'string') rec.rid = result.requestId;
         return result;
       } catch (err) {

@@ -30,7 +30,9 @@ import {
   setPaceUpdate,
   type AbortCommand,
   type CommandResult,
+  type ExcludeCommand,
   type OperatorCommand,
+  type PaceCommand,
   type PartControl,
 } from './messages';
 import { emptyCounts, wavePartWorkflow, type WavePartResult } from './part';
@@ -124,7 +126,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     errorOverrides: policy.errorOverrides,
   };
   let activePart: string | undefined;
-  let changes = 0;
 
   function initialState(): RolloutCarried {
     const plan = planWaves(input.inventory, policy);
@@ -235,7 +236,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     st.seen[cmd.requestId] = result;
     st.seenOrder.push(cmd.requestId);
     while (st.seenOrder.length > SEEN_LIMIT) delete st.seen[st.seenOrder.shift()!];
-    changes++;
     return result;
   }
 
@@ -329,7 +329,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
         const msg = `excluded ${done.length}${refused.length ? `; refused: ${refused.join(', ')}` : ''}`;
         return { accepted: done.length > 0, message: msg, fwd: done.length ? { kind: 'exclude', smartAgIds: done } : undefined };
       }),
-    { validator: (cmd) => {
+    { validator: (cmd: ExcludeCommand) => {
       validateCommand(cmd);
       if (!Array.isArray(cmd.smartAgIds) || cmd.smartAgIds.length === 0) throw new Error('name at least one SmartAGId');
     } },
@@ -362,7 +362,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
         };
       }),
     {
-      validator: (cmd) => {
+      validator: (cmd: PaceCommand) => {
         validateCommand(cmd);
         if (cmd.concurrency !== undefined && !(Number.isInteger(cmd.concurrency) && cmd.concurrency >= 1)) throw new Error('concurrency must be a whole number ≥ 1');
         if (cmd.maxPerMinute !== undefined && !(cmd.maxPerMinute >= 0)) throw new Error('maxPerMinute must be ≥ 0');
@@ -384,7 +384,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       setState('paused');
     }
     notify('halted', { reason: h.reason, wave: h.wave });
-    changes++;
   });
   setHandler(progressQuery, progress);
   setHandler(devicesQuery, (q) => {
@@ -474,7 +473,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     st.budget.consecutive = r.consecutive;
     if (r.halted) st.budget = { failed: 0, finished: 0, consecutive: 0 };
     audit('part-done', { wave, detail: { part: name, failed: r.failed, finished: r.finished, halted: r.halted?.reason ?? null } });
-    changes++;
     return r;
   }
 

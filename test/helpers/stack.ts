@@ -47,8 +47,9 @@ export async function startStack(
     client: env.client,
     worker,
     taskQueue,
-    async run(fn) {
-      if (failure) throw failure;
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      if (failure instanceof Error) throw failure;
+      if (failure !== undefined) throw new Error('the worker stopped');
       return fn();
     },
     async stop() {
@@ -131,19 +132,19 @@ export function instance(id: string, extra: Partial<Inst> = {}, device: Record<s
     ],
     simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.2, outcome: 'ok' },
     ...extra,
-  } as Inst;
+  };
 }
 
 /** An HA pair: `a` active, `b` standby. */
 export function haInstance(id: string, extra: Partial<Inst> = {}): Inst {
-  const base = instance(id, { DeviceLevelBackupType: 'cold_backup', ...extra } as Partial<Inst>);
+  const base = instance(id, { DeviceLevelBackupType: 'cold_backup', ...extra });
   return {
     ...base,
     Devices: [
       { SerialNumber: `sn${id.slice(4)}a`, SoftwareVersion: '2.3.0.0', HaState: 'Active', HcState: 'online' },
       { SerialNumber: `sn${id.slice(4)}b`, SoftwareVersion: '2.3.0.0', HaState: 'Standby', HcState: 'online' },
     ],
-  } as Inst;
+  };
 }
 
 export const VERSIONS = {
