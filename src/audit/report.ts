@@ -1,34 +1,36 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { auditQuery, devicesQuery, progressQuery } from '../../workflows/messages';
-import type { DeviceStatus } from '../../workflows/types';
+import { collectReport, type CollectOptions } from './collect';
+import { renderCallsCsv, renderReport } from './render';
 
-/** Reads a rollout's state through its queries (a closed workflow still answers them). */
-export async function readRollout(client: Client, rolloutId: string) {
-  const handle = client.workflow.getHandle(`rollout/${rolloutId}`);
-  const progress = await handle.query(progressQuery);
-  const devices: DeviceStatus[] = [];
-  for (let offset = 0; ; ) {
-    const page = await handle.query(devicesQuery, { offset, limit: 1000 });
-    devices.push(...page.devices);
-    offset += page.devices.length;
-    if (page.devices.length === 0 || offset >= page.total) break;
-  }
-  const audit = await handle.query(auditQuery, 0);
-  return { progress, devices, audit };
+export { readRollout, type RolloutSnapshot } from './read';
+export { collectReport, groupFailures, type CollectOptions } from './collect';
+export { renderReport, renderJsonl, renderDevicesCsv, renderCallsCsv, renderHtml, escapeHtml, csvCell, HTML_CALL_LIMIT } from './render';
+export type { ReportData, ReportFormat, ReportCall, ReportDevice, ReportWave, DeviceRun, FailureGroup } from './types';
+
+/** The file-name stem of a rollout's report files (IDs may hold characters a file name may not). */
+export function reportFileStem(rolloutId: string): string {
+  return rolloutId.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-/** Writes the rollout's report as JSON Lines into `dir`; returns the paths written. */
-export async function writeReportFiles(client: Client, rolloutId: string, dir: string): Promise<string[]> {
-  const { progress, devices, audit } = await readRollout(client, rolloutId);
+/**
+ * Collects the rollout's report and writes it into `dir` in every format: `<id>.jsonl`,
+ * `<id>.devices.csv`, `<id>.calls.csv` and `<id>.html`. Returns the paths written. The worker's
+ * `exportReport` activity calls this when a rollout closes, so the audit outlives the namespace's
+ * history retention.
+ * @throws what {@link collectReport} throws, and file-system errors.
+ */
+export async function writeReportFiles(client: Client, rolloutId: string, dir: string, options: CollectOptions = {}): Promise<string[]> {
+  const data = await collectReport(client, rolloutId, options);
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${rolloutId.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
-  const lines = [
-    JSON.stringify({ type: 'summary', ...progress }),
-    ...audit.map((a) => JSON.stringify({ type: 'audit', ...a })),
-    ...devices.map((d) => JSON.stringify({ type: 'device', ...d })),
+  const stem = path.join(dir, reportFileStem(rolloutId));
+  const files: [string, string][] = [
+    [`${stem}.jsonl`, renderReport(data, 'jsonl')],
+    [`${stem}.devices.csv`, renderReport(data, 'csv')],
+    [`${stem}.calls.csv`, renderCallsCsv(data)],
+    [`${stem}.html`, renderReport(data, 'html')],
   ];
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return [file];
+  for (const [file, content] of files) writeFileSync(file, content);
+  return files.map(([file]) => file);
 }
