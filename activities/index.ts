@@ -47,8 +47,8 @@ function fail(err: unknown, action: string, calls: CallRecord[], overrides?: Cod
     message: f.message,
     type: f.type ?? undefined,
     nonRetryable: f.nonRetryable ?? undefined,
-    nextRetryDelay: f.nextRetryDelay,
-    details: [...((f.details ?? [])), { calls }],
+    nextRetryDelay: (f.details?.[0] as { nextRetryDelayMs?: number } | undefined)?.nextRetryDelayMs,
+    details: [...(f.details ?? []), { calls }],
   });
 }
 
