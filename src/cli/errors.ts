@@ -1,0 +1,57 @@
+import { InputError } from '../config/errors';
+import { CredentialsConfigError } from '../sag/credentials';
+import { IamPolicyInputError } from '../sag/iam-policy';
+
+/**
+ * Exit codes of every `sag-rollout` command (a public contract, documented in docs/cli.md).
+ */
+export const ExitCode = {
+  /** The command did what was asked (a rollout it watched completed). */
+  ok: 0,
+  /** Anything unexpected: a bug, an unreachable Temporal server, no worker to answer. */
+  internal: 1,
+  /** Bad input: flags, inventory, policy, configuration. Nothing was started or changed. */
+  badInput: 2,
+  /** Refused: the rollout said no, the operator declined, or there was no terminal to ask on. */
+  refused: 3,
+  /** The named rollout (or file) does not exist. */
+  notFound: 4,
+  /** The rollout halted on its failure budget, was aborted, or failed. */
+  halted: 5,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error the CLI reports as one clear message and a specific exit code. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue,
+    /** Extra lines printed under the message (e.g. every problem of an input file). */
+    readonly details: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Maps any thrown value onto the message and exit code the CLI reports. Never includes a secret. */
+export function classifyError(err: unknown): { message: string; details: string[]; exitCode: ExitCodeValue } {
+  if (err instanceof CliError) return { message: err.message, details: err.details, exitCode: err.exitCode };
+  if (err instanceof InputError) {
+    const [first, ...rest] = err.message.split('\n');
+    return { message: first ?? 'invalid input', details: rest.map((l) => l.trim()), exitCode: ExitCode.badInput };
+  }
+  if (err instanceof CredentialsConfigError || err instanceof IamPolicyInputError) {
+    return { message: err.message, details: [], exitCode: ExitCode.badInput };
+  }
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'WorkflowNotFoundError') {
+    return { message: err instanceof Error ? err.message : String(err), details: [], exitCode: ExitCode.notFound };
+  }
+  if (name === 'FleetValidationError') {
+    return { message: err instanceof Error ? err.message : String(err), details: [], exitCode: ExitCode.badInput };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { message, details: [], exitCode: ExitCode.internal };
+}

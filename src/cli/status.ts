@@ -1,0 +1,154 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
+import type { DeviceStatus, OutcomeCounts, RolloutProgress, RolloutState, WaveProgress } from '../../workflows/types';
+
+/** The workflow ID of a rollout. */
+export function rolloutWorkflowId(rolloutId: string): string {
+  return `rollout/${rolloutId}`;
+}
+
+/**
+ * A rollout's live status: the rollout's progress with per-device state merged from the wave
+ * part running now. This is the `status --json` contract (docs/cli.md).
+ */
+export interface RolloutStatus extends Omit<RolloutProgress, 'state'> {
+  state: RolloutState;
+  /** Whether the rollout workflow has closed (its state is then final). */
+  closed: boolean;
+  /** The live state of the wave part running now, if any. */
+  part?: PartProgress;
+  /** One entry per instance of the inventory, in inventory order. */
+  devices: DeviceStatus[];
+}
+
+/** The rollout does not exist in this namespace. */
+export class RolloutNotFoundError extends Error {
+  override readonly name = 'RolloutNotFoundError';
+  constructor(readonly rolloutId: string) {
+    super(`no rollout ${rolloutId} (workflow ${rolloutWorkflowId(rolloutId)}) in this namespace`);
+  }
+}
+
+/** The rollout exists but no worker answered its queries in time. */
+export class NoWorkerError extends Error {
+  override readonly name = 'NoWorkerError';
+  constructor(
+    readonly rolloutId: string,
+    readonly taskQueue: string,
+    readonly workflowStatus: string,
+    readonly pollers: number,
+  ) {
+    super(
+      pollers === 0
+        ? `no worker is running on task queue ${taskQueue}: rollout ${rolloutId} (${workflowStatus.toLowerCase()}) can only answer queries while one runs; start one with \`sag-rollout worker\``
+        : `no worker answered the queries of rollout ${rolloutId} (${workflowStatus.toLowerCase()}) on task queue ${taskQueue} in time; is the worker overloaded or stopped?`,
+    );
+  }
+}
+
+export interface StatusOptions {
+  /** How long to wait for a worker to answer a query (default 5 s). */
+  queryTimeoutMs?: number;
+}
+
+function emptyCounts(): OutcomeCounts {
+  return { pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0 };
+}
+
+/** Whether a query failed because nobody answered in time (gRPC DEADLINE_EXCEEDED, code 4). */
+function isDeadline(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 4) return true;
+    if (e instanceof Error && /deadline/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+async function allDevices(client: Client, handle: WorkflowHandle, timeoutMs: number): Promise<DeviceStatus[]> {
+  const devices: DeviceStatus[] = [];
+  for (let offset = 0; ; ) {
+    const page = await client.withDeadline(Date.now() + timeoutMs, () => handle.query(devicesQuery, { offset, limit: 1000 }));
+    devices.push(...page.devices);
+    offset += page.devices.length;
+    if (page.devices.length === 0 || offset >= page.total) break;
+  }
+  return devices;
+}
+
+/**
+ * Reads a rollout's status. The rollout's own `devices` query changes only when a wave part
+ * finishes, so the devices of the part running now (`activePart`) override it, and the state
+ * reads `waiting-window` while that part waits for a change window. Counts are recomputed from
+ * the merged devices. Prints nothing: the CLI and the dashboard share it.
+ *
+ * @throws RolloutNotFoundError when no workflow `rollout/<rolloutId>` exists.
+ * @throws NoWorkerError when no worker answers the queries within the timeout.
+ */
+export async function getRolloutStatus(client: Client, rolloutId: string, options: StatusOptions = {}): Promise<RolloutStatus> {
+  const timeoutMs = options.queryTimeoutMs ?? 5000;
+  const handle = client.workflow.getHandle(rolloutWorkflowId(rolloutId));
+  let description: Awaited<ReturnType<WorkflowHandle['describe']>>;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof Error && err.name === 'WorkflowNotFoundError') throw new RolloutNotFoundError(rolloutId);
+    throw err;
+  }
+  const workflowStatus = description.status.name;
+  let progress: RolloutProgress;
+  let rolloutDevices: DeviceStatus[];
+  try {
+    progress = await client.withDeadline(Date.now() + timeoutMs, () => handle.query(progressQuery));
+    rolloutDevices = await allDevices(client, handle, timeoutMs);
+  } catch (err) {
+    if (!isDeadline(err)) throw err;
+    const pollers = await client.workflowService
+      .describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: description.taskQueue } })
+      .then((r) => r.pollers?.length ?? 0)
+      .catch(() => -1);
+    throw new NoWorkerError(rolloutId, description.taskQueue, workflowStatus, pollers);
+  }
+
+  let part: PartProgress | undefined;
+  const merged = new Map(rolloutDevices.map((d) => [d.smartAgId, d]));
+  if (progress.activePart) {
+    try {
+      const ph = client.workflow.getHandle(progress.activePart);
+      part = await client.withDeadline(Date.now() + timeoutMs, () => ph.query(partProgressQuery));
+      for (const d of await allDevices(client, ph, timeoutMs)) {
+        const before = merged.get(d.smartAgId);
+        // An exclusion recorded by the rollout stands even if the part has not applied it yet.
+        if (before?.outcome === 'excluded' && d.outcome === 'pending') continue;
+        merged.set(d.smartAgId, { ...d, wave: before?.wave ?? d.wave });
+      }
+    } catch {
+      // The part may have just closed and been folded into the rollout; its own view is then stale.
+      part = undefined;
+    }
+  }
+  const devices = [...merged.values()];
+  const counts = emptyCounts();
+  const byWave = new Map<number, OutcomeCounts>();
+  for (const d of devices) {
+    counts[d.outcome]++;
+    const c = byWave.get(d.wave) ?? emptyCounts();
+    c[d.outcome]++;
+    byWave.set(d.wave, c);
+  }
+  const waves: WaveProgress[] = progress.waves.map((w) => ({ ...w, counts: byWave.get(w.index) ?? w.counts }));
+  let state = progress.state;
+  if (state === 'running' && part?.state === 'waiting-window') state = 'waiting-window';
+  const closed = workflowStatus !== 'RUNNING';
+  if (closed && state === 'running') state = workflowStatus === 'COMPLETED' ? 'completed' : 'failed';
+  return {
+    ...progress,
+    state,
+    closed,
+    finishedAt: progress.finishedAt ?? (closed ? description.closeTime?.getTime() : undefined),
+    counts,
+    waves,
+    part,
+    devices,
+  };
+}
