@@ -8,7 +8,7 @@ import { seededRandom } from './fleet';
  * one-second window overflows.
  */
 
-export const FAULT_KINDS = ['error', 'html', 'hang', 'drop', 'latency'] as const;
+export const FAULT_KINDS = ['error', 'html', 'hang', 'drop', 'latency', 'hang-after', 'drop-after'] as const;
 
 export const faultRuleSchema = z.strictObject({
   /** Action name, or `*` / absent for every action. */
@@ -20,7 +20,9 @@ export const faultRuleSchema = z.strictObject({
    * html: a non-JSON HTML page with `httpStatus` (default 502);
    * hang: never answer (until the client gives up or the simulator stops);
    * drop: destroy the socket without a response;
-   * latency: wait `latencyMs`, then serve normally.
+   * latency: wait `latencyMs`, then serve normally;
+   * hang-after: process the request (an upgrade is accepted and counted), then never answer;
+   * drop-after: process the request, then destroy the socket instead of answering.
    */
   kind: z.enum(FAULT_KINDS).default('error'),
   code: z.string().optional(),
@@ -52,7 +54,9 @@ export type FaultDecision =
   | { kind: 'html'; httpStatus: number }
   | { kind: 'hang' }
   | { kind: 'drop' }
-  | { kind: 'latency'; latencyMs: number };
+  | { kind: 'latency'; latencyMs: number }
+  | { kind: 'hang-after' }
+  | { kind: 'drop-after' };
 
 interface RuleState {
   rule: ParsedRule;
@@ -149,6 +153,10 @@ export class FaultEngine {
           return { kind: 'drop' };
         case 'latency':
           return { kind: 'latency', latencyMs: r.latencyMs ?? 100 };
+        case 'hang-after':
+          return { kind: 'hang-after' };
+        case 'drop-after':
+          return { kind: 'drop-after' };
       }
     }
     return undefined;

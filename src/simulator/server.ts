@@ -283,6 +283,14 @@ export class SimulatorServer {
     let status = 200;
     let code: string | undefined;
     let fault: string | undefined;
+    // hang-after / drop-after: the request is processed in full, only the answer is lost.
+    let after: 'hang-after' | 'drop-after' | undefined;
+    const reply = (httpStatus: number, payload: unknown) => {
+      if (res.destroyed) return;
+      if (after === 'drop-after') req.socket.destroy();
+      else if (after === 'hang-after') this.hang(res);
+      else this.sendJson(res, httpStatus, payload);
+    };
     const finish = () => {
       const logged: Record<string, string> = {};
       for (const k in params) if (k !== 'Signature' && k !== 'SecurityToken') logged[k] = params[k]!;
@@ -308,6 +316,7 @@ export class SimulatorServer {
       const decision = this.faults.decide(action, params.SmartAGId, params.SerialNumber ?? params.SmartAGSn);
       if (decision) {
         fault = decision.kind;
+        if (decision.kind === 'hang-after' || decision.kind === 'drop-after') after = decision.kind;
         const handled = await this.applyTransportFault(decision, req, res);
         if (handled !== undefined) {
           status = handled;
@@ -329,20 +338,18 @@ export class SimulatorServer {
       }
       const result = def.handle(params, { fleet: this.fleet, now: Date.now(), accountId: key.accountId });
       result.RequestId = requestId;
-      if (!res.destroyed) this.sendJson(res, 200, result);
+      reply(200, result);
     } catch (e) {
       const err = e instanceof RpcError ? e : rpcError('InternalError');
       status = err.status;
       code = err.code;
-      if (!res.destroyed) {
-        this.sendJson(res, err.status, {
-          RequestId: requestId,
-          HostId: `smartag.${params.RegionId || 'cn-shanghai'}.aliyuncs.com`,
-          Code: err.code,
-          Message: err.message,
-          Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(err.code)}&product=Smartag&requestId=${requestId}`,
-        });
-      }
+      reply(err.status, {
+        RequestId: requestId,
+        HostId: `smartag.${params.RegionId || 'cn-shanghai'}.aliyuncs.com`,
+        Code: err.code,
+        Message: err.message,
+        Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(err.code)}&product=Smartag&requestId=${requestId}`,
+      });
     }
     finish();
   }
@@ -357,8 +364,7 @@ export class SimulatorServer {
         return d.httpStatus;
       }
       case 'hang':
-        this.hanging.add(res);
-        res.on('close', () => this.hanging.delete(res));
+        this.hang(res);
         return 0;
       case 'drop':
         req.socket.destroy();
@@ -367,8 +373,16 @@ export class SimulatorServer {
         await new Promise((r) => setTimeout(r, d.latencyMs));
         return undefined;
       case 'error':
+      case 'hang-after':
+      case 'drop-after':
         return undefined;
     }
+  }
+
+  /** Keeps a response open without answering, until the client gives up or the simulator stops. */
+  private hang(res: http.ServerResponse): void {
+    this.hanging.add(res);
+    res.on('close', () => this.hanging.delete(res));
   }
 
   /** The protocol checks, in the order a request meets them. Returns the caller's key. */
