@@ -18,6 +18,8 @@ export interface DevServerOptions {
   logFile?: string;
   /** Extra `--dynamic-config-value KEY=VALUE` pairs. */
   dynamicConfig?: Record<string, string | number | boolean>;
+  /** SQLite pragmas as `--sqlite-pragma NAME=VALUE` (e.g. `{ journal_mode: 'WAL', synchronous: 'NORMAL' }`). */
+  sqlitePragmas?: Record<string, string>;
   /** How long to wait for health (default 30 s). */
   startTimeoutMs?: number;
   log?: (line: string) => void;
@@ -107,6 +109,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   for (const [k, v] of Object.entries({ ...DEFAULT_DYNAMIC_CONFIG, ...options.dynamicConfig })) {
     args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
   }
+  for (const [k, v] of Object.entries(options.sqlitePragmas ?? {})) args.push('--sqlite-pragma', `${k}=${v}`);
   const fd = openSync(logFile, 'a');
   const started = Date.now();
   const child = spawn(cli.path, args, { stdio: ['ignore', fd, fd], detached: false });

@@ -1,0 +1,447 @@
+/**
+ * End-to-end rollout benchmark: a fresh dev server (its own SQLite file, headless), the simulator
+ * and the worker each in a process of their own, a rollout of N simulated devices with near-zero
+ * device time, and a baseline of the same API call sequence without Temporal. See BENCHMARKS.md.
+ *
+ *   npm run bench -- [--devices 1000] [--runs 3] [--concurrency 100] [--api-rate 400] [--no-baseline]
+ *   npm run bench:10k
+ *
+ * Prints a summary per run and medians over runs on stderr, and the whole result as JSON on stdout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { generateFleet, type SimulatorStats } from '../src/simulator';
+import { startDevServer } from '../src/temporal/dev-server';
+import { rolloutWorkflow } from '../workflows';
+import type { DeviceUpgradeResult, InventoryDevice, RolloutPolicy } from '../workflows/types';
+import { runBaseline, type BaselineResult } from './lib/baseline';
+import { summariseProfile, type ProfileSummary } from './lib/cpu-profile';
+import { cpuSeconds, memoryMiB } from './lib/proc';
+import type { WorkerProcessConfig } from './lib/worker-process';
+
+const { values: args } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '100' },
+    'api-rate': { type: 'string', default: '400' },
+    'max-part-size': { type: 'string', default: '1000' },
+    waves: { type: 'string', default: '10,50,100' },
+    'upgrade-seconds': { type: 'string', default: '0.05' },
+    'download-seconds': { type: 'string', default: '0' },
+    'poll-interval': { type: 'string', default: '200' },
+    'consecutive-polls': { type: 'string', default: '2' },
+    seed: { type: 'string', default: '1' },
+    sample: { type: 'string', default: '200' },
+    'timeout-minutes': { type: 'string', default: '9' },
+    baseline: { type: 'boolean', default: true },
+    'no-baseline': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: true },
+    'no-profile': { type: 'boolean', default: false },
+    'no-pragmas': { type: 'boolean', default: false },
+    tuning: { type: 'string' },
+    'worker-extra': { type: 'string' },
+    'dynamic-config': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const N = Number(args.devices);
+const RUNS = Number(args.runs);
+const CONCURRENCY = Number(args.concurrency);
+const API_RATE = Number(args['api-rate']);
+const SEED = Number(args.seed);
+const PROFILE = args.profile && !args['no-profile'];
+const BASELINE = args.baseline && !args['no-baseline'];
+const log = (l: string) => process.stderr.write(`${l}\n`);
+
+/** Near-zero device time: the orchestrator is what is measured. */
+function rolloutPolicy(): RolloutPolicy {
+  return {
+    targetVersion: '2.4.0.0',
+    versionType: 'Device',
+    allowBeta: false,
+    canary: { count: 1 },
+    waves: { cumulativePercents: args.waves.split(',').map(Number) },
+    maxPartSize: Number(args['max-part-size']),
+    concurrency: CONCURRENCY,
+    // The generated fleet has ~3% devices that stay offline or unactivated; they must not halt it.
+    failureBudget: { maxFailurePercent: 50, minFailures: 10, maxConsecutiveFailures: 0, onBreach: 'pause' },
+    bake: 0,
+    healthRecheck: true,
+    approval: 'none',
+    approverMustDiffer: false,
+    verify: { timeout: 60_000, pollInterval: Number(args['poll-interval']), consecutivePolls: Number(args['consecutive-polls']) },
+    upgradeSettle: 5_000,
+    expectedUpgradeTime: 1_000,
+    offlineRetryDelay: 2_000,
+    compensation: { repairHaPairs: true, requestPreviousVersion: false },
+    autoUpgradeAfter: 'restore',
+    windows: [],
+    freezes: [],
+    requireTicket: false,
+    errorOverrides: {},
+    webhooks: [],
+  };
+}
+
+/** The generated fleet as an inventory; the first healthy single device goes first (the canary). */
+function inventory(): InventoryDevice[] {
+  const fleet = generateFleet({ devices: N, seed: SEED });
+  const inv = fleet.instances.map((i) => ({ smartAgId: i.SmartAGId, regionId: i.RegionId, serialNumbers: i.Devices.map((d) => d.SerialNumber) }));
+  const healthy = fleet.instances.findIndex(
+    (i) => i.Status === 'Active' && i.Devices.length === 1 && i.AssociatedCcnId && i.Devices[0]!.SoftwareVersion !== '2.4.0.0' && i.HardwareVersion !== 'sag-software' && (i.EndTime ?? 0) > Date.now(),
+  );
+  if (healthy > 0) inv.unshift(...inv.splice(healthy, 1));
+  return inv;
+}
+
+interface Proc {
+  child: ChildProcess;
+  firstLine: Promise<string>;
+  exited: Promise<void>;
+}
+
+function spawnNode(nodeArgs: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, nodeArgs, { cwd: path.resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const firstLine = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`${nodeArgs.join(' ')} exited with ${code}`)));
+  });
+  return { child, firstLine, exited };
+}
+
+async function stopProc(p: Proc, timeoutMs = 60_000): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const t = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
+  await p.exited;
+  clearTimeout(t);
+}
+
+async function startSim(): Promise<{ proc: Proc; endpoint: string; accessKeyId: string; accessKeySecret: string }> {
+  const proc = spawnNode(['--import', 'tsx', 'bench/lib/simulator-process.ts', String(N), String(SEED), args['download-seconds'], args['upgrade-seconds']]);
+  const info = JSON.parse(await proc.firstLine) as { endpoint: string; accessKeyId: string; accessKeySecret: string };
+  return { proc, ...info };
+}
+
+async function simStats(endpoint: string): Promise<SimulatorStats> {
+  const r = await fetch(`${endpoint}/_admin/stats`);
+  return (await r.json()) as SimulatorStats;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function round(x: number, d = 1): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+interface HistoryFigures {
+  rolloutRuns: { runId: string; events: number }[];
+  parts: { workflowId: string; events: number }[];
+  devicesSampled: number;
+  deviceEvents: { median: number; max: number; p95: number };
+  deviceWorkflowTasks: { median: number; max: number };
+  largest: { workflowId: string; events: number };
+  callsPerUpgradedDevice: { median: number; max: number; min: number; n: number };
+  callsByOutcome: Record<string, { n: number; medianCalls: number; medianEvents: number }>;
+}
+
+async function histories(client: Client, rolloutWorkflowId: string, sampleSize: number): Promise<HistoryFigures> {
+  const rolloutRuns: HistoryFigures['rolloutRuns'] = [];
+  const partIds = new Set<string>();
+  for await (const ex of client.workflow.list({ query: `WorkflowId = "${rolloutWorkflowId}"` })) {
+    const h = await client.workflow.getHandle(rolloutWorkflowId, ex.runId).fetchHistory();
+    const events = h.events ?? [];
+    rolloutRuns.push({ runId: ex.runId, events: events.length });
+    for (const e of events) {
+      const id = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+      if (id) partIds.add(id);
+    }
+  }
+  const parts: HistoryFigures['parts'] = [];
+  const deviceIds: string[] = [];
+  for (const id of partIds) {
+    const h = await client.workflow.getHandle(id).fetchHistory();
+    const events = h.events ?? [];
+    parts.push({ workflowId: id, events: events.length });
+    for (const e of events) {
+      const d = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+      if (d) deviceIds.push(d);
+    }
+  }
+  // A deterministic sample spread over the whole rollout, the canary included.
+  const step = Math.max(1, Math.floor(deviceIds.length / sampleSize));
+  const sample = deviceIds.filter((_, i) => i % step === 0).slice(0, sampleSize);
+  const evCounts: number[] = [];
+  const wfts: number[] = [];
+  const upgradedCalls: number[] = [];
+  const byOutcome: Record<string, { calls: number[]; events: number[] }> = {};
+  let largestDevice = { workflowId: '', events: 0 };
+  for (const id of sample) {
+    const h = await client.workflow.getHandle(id).fetchHistory();
+    const events: HistoryEvent[] = h.events ?? [];
+    evCounts.push(events.length);
+    wfts.push(events.filter((e) => e.workflowTaskCompletedEventAttributes).length);
+    if (events.length > largestDevice.events) largestDevice = { workflowId: id, events: events.length };
+    const done = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
+    const payload = done?.result?.payloads?.[0];
+    if (payload) {
+      const r = defaultPayloadConverter.fromPayload<DeviceUpgradeResult>(payload);
+      const o = (byOutcome[r.outcome] ??= { calls: [], events: [] });
+      o.calls.push(r.apiCalls);
+      o.events.push(events.length);
+      if (r.outcome === 'upgraded' && r.serials.length === 1) upgradedCalls.push(r.apiCalls);
+    }
+  }
+  const all = [...rolloutRuns.map((r) => ({ workflowId: `${rolloutWorkflowId} (run ${r.runId.slice(0, 8)})`, events: r.events })), ...parts, largestDevice];
+  const largest = all.reduce((a, b) => (b.events > a.events ? b : a), { workflowId: '', events: 0 });
+  const sorted = [...evCounts].sort((a, b) => a - b);
+  return {
+    rolloutRuns,
+    parts,
+    devicesSampled: sample.length,
+    deviceEvents: { median: median(evCounts), max: Math.max(...evCounts), p95: sorted[Math.floor(sorted.length * 0.95)] ?? NaN },
+    deviceWorkflowTasks: { median: median(wfts), max: Math.max(...wfts) },
+    largest,
+    callsPerUpgradedDevice: { median: median(upgradedCalls), max: Math.max(...upgradedCalls), min: Math.min(...upgradedCalls), n: upgradedCalls.length },
+    callsByOutcome: Object.fromEntries(
+      Object.entries(byOutcome).map(([k, v]) => [k, { n: v.calls.length, medianCalls: median(v.calls), medianEvents: median(v.events) }]),
+    ),
+  };
+}
+
+interface RunResult {
+  run: number;
+  load: { before: number[]; after: number[] };
+  state: string;
+  counts: Record<string, number>;
+  elapsedMs: number;
+  devicesPerMinute: number;
+  history: HistoryFigures;
+  apiCalls: { total: number; perDevice: number; byAction: Record<string, number>; byCode: Record<string, number> };
+  rate: { limit: number; peakPerSecond: number; peakOverLimitPct: number; secondsOver5pct: number };
+  worker: { peakRssMiB: number; cpuSeconds: number };
+  server: { cpuSeconds: number; version: string };
+  simulator: { cpuSeconds: number };
+  /** One summary per thread: the main thread (activities, SDK) and the workflow thread(s). */
+  profile?: { file: string; summary: ProfileSummary }[];
+  baseline?: BaselineResult & { devicesPerMinute: number; peakPerSecond: number };
+  ratio?: number;
+}
+
+async function oneRun(run: number, tmp: string, bundlePath: string): Promise<RunResult> {
+  const dir = path.join(tmp, `run-${run}`);
+  mkdirSync(dir, { recursive: true });
+  const policy = rolloutPolicy();
+  const inv = inventory();
+  const loadBefore = os.loadavg().map((x) => round(x, 2));
+  log(`run ${run}: ${N} devices, concurrency ${CONCURRENCY}, api-rate ${API_RATE}/s, load ${loadBefore.join(' ')}`);
+
+  let baseline: RunResult['baseline'];
+  if (BASELINE) {
+    const sim = await startSim();
+    const devicePolicy = {
+      targetVersion: policy.targetVersion,
+      versionType: policy.versionType,
+      allowBeta: false,
+      verifyTimeoutMs: 60_000,
+      pollIntervalMs: policy.verify.pollInterval as number,
+      consecutivePolls: policy.verify.consecutivePolls,
+      upgradeSettleMs: 5_000,
+      autoUpgradeAfter: 'restore' as const,
+      repairHaPairs: true,
+      requestPreviousVersion: false,
+      errorOverrides: {},
+    };
+    const b = await runBaseline({ ...sim, apiRate: API_RATE, concurrency: CONCURRENCY, devices: inv, policy: devicePolicy });
+    const st = await simStats(sim.endpoint);
+    await stopProc(sim.proc);
+    baseline = { ...b, devicesPerMinute: round(N / (b.elapsedMs / 60_000)), peakPerSecond: st.peakPerSecond };
+    log(`run ${run}: baseline ${baseline.devicesPerMinute} devices/min in ${round(b.elapsedMs / 1000)} s, ${b.calls} calls, peak ${st.peakPerSecond}/s ${JSON.stringify(b.outcomes)}`);
+  }
+
+  const server = await startDevServer({
+    dbFile: path.join(dir, 'temporal.db'),
+    uiPort: false,
+    log,
+    dynamicConfig: args['dynamic-config'] ? (JSON.parse(args['dynamic-config']) as Record<string, string | number | boolean>) : {},
+    sqlitePragmas: args['no-pragmas'] ? {} : { journal_mode: 'WAL', synchronous: 'NORMAL' },
+  });
+  const sim = await startSim();
+  const taskQueue = `bench-${run}`;
+  const cfg: WorkerProcessConfig = {
+    address: server.address,
+    taskQueue,
+    endpoint: sim.endpoint,
+    accessKeyId: sim.accessKeyId,
+    accessKeySecret: sim.accessKeySecret,
+    apiRate: API_RATE,
+    bundlePath,
+    ...(args.tuning ? { tuning: JSON.parse(args.tuning) as WorkerProcessConfig['tuning'] } : {}),
+    ...(args['worker-extra'] ? { extra: JSON.parse(args['worker-extra']) as Record<string, unknown> } : {}),
+  };
+  const profDir = path.join(dir, 'prof');
+  const worker = spawnNode([...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), '--import', 'tsx', 'bench/lib/worker-process.ts'], {
+    BENCH_WORKER: JSON.stringify(cfg),
+  });
+  await worker.firstLine;
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: 'default' });
+
+  const pids = { worker: worker.child.pid, server: server.process.pid, sim: sim.proc.child.pid };
+  const cpu0 = { worker: cpuSeconds(pids.worker), server: cpuSeconds(pids.server), sim: cpuSeconds(pids.sim) };
+  let peakRss = 0;
+  const memTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, memoryMiB(pids.worker).rss);
+  }, 500);
+  const rolloutId = `bench-${run}`;
+  const started = Date.now();
+  const handle = await client.workflow.start(rolloutWorkflow, {
+    workflowId: `rollout/${rolloutId}`,
+    taskQueue,
+    args: [{ rolloutId, inventory: inv, policy, operator: 'bench', ticket: 'BENCH', taskQueue }],
+  });
+  let state: string;
+  let counts: Record<string, number> = {};
+  const timeoutMs = Number(args['timeout-minutes']) * 60_000;
+  try {
+    const r = await Promise.race([
+      handle.result(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
+    ]);
+    state = r.state;
+    counts = r.counts;
+  } catch (err) {
+    state = `stopped: ${(err as Error).message}`;
+    await handle.terminate('benchmark timeout').catch(() => undefined);
+  }
+  const elapsedMs = Date.now() - started;
+  const cpu1 = { worker: cpuSeconds(pids.worker), server: cpuSeconds(pids.server), sim: cpuSeconds(pids.sim) };
+  clearInterval(memTimer);
+  const mem = memoryMiB(pids.worker);
+  peakRss = Math.max(peakRss, mem.hwm, mem.rss);
+  const loadAfter = os.loadavg().map((x) => round(x, 2));
+  const st = await simStats(sim.endpoint);
+  log(`run ${run}: rollout ${state} in ${round(elapsedMs / 1000)} s (${round(N / (elapsedMs / 60_000))} devices/min), ${st.totalRequests} calls, load ${loadAfter.join(' ')}`);
+
+  const history = await histories(client, `rollout/${rolloutId}`, Number(args.sample));
+  await connection.close();
+  await stopProc(worker, 120_000);
+  await stopProc(sim.proc);
+  await server.stop();
+
+  let profile: RunResult['profile'];
+  if (PROFILE) {
+    // Node writes one profile per thread; workflow tasks run in a worker thread of their own.
+    profile = readdirSync(profDir)
+      .filter((x) => x.endsWith('.cpuprofile'))
+      .map((f) => ({ file: f, summary: summariseProfile(path.join(profDir, f)) }))
+      .sort((a, b) => b.summary.totalMs - a.summary.totalMs);
+  }
+  const limit = API_RATE;
+  const over = st.perSecond.filter((s) => s.count > limit * 1.05).length;
+  const devicesPerMinute = round(N / (elapsedMs / 60_000));
+  return {
+    run,
+    load: { before: loadBefore, after: loadAfter },
+    state,
+    counts,
+    elapsedMs,
+    devicesPerMinute,
+    history,
+    apiCalls: { total: st.totalRequests, perDevice: round(st.totalRequests / N, 2), byAction: st.byAction, byCode: st.byCode },
+    rate: { limit, peakPerSecond: st.peakPerSecond, peakOverLimitPct: round(((st.peakPerSecond - limit) / limit) * 100), secondsOver5pct: over },
+    worker: { peakRssMiB: round(peakRss), cpuSeconds: round(cpu1.worker - cpu0.worker) },
+    server: { cpuSeconds: round(cpu1.server - cpu0.server), version: server.cli.version ?? 'unknown' },
+    simulator: { cpuSeconds: round(cpu1.sim - cpu0.sim) },
+    profile,
+    baseline,
+    ratio: baseline ? round(devicesPerMinute / baseline.devicesPerMinute, 3) : undefined,
+  };
+}
+
+function printRun(r: RunResult): void {
+  const h = r.history;
+  log(`--- run ${r.run}: ${r.state} ${JSON.stringify(r.counts)}`);
+  log(`devices/min end to end   ${r.devicesPerMinute} (${round(r.elapsedMs / 1000)} s for ${N})`);
+  log(`device history events    median ${h.deviceEvents.median}, p95 ${h.deviceEvents.p95}, max ${h.deviceEvents.max} (sample of ${h.devicesSampled}); workflow tasks median ${h.deviceWorkflowTasks.median}`);
+  log(`largest history          ${h.largest.events} events (${h.largest.workflowId}); rollout runs ${h.rolloutRuns.map((x) => x.events).join('/')}; parts max ${Math.max(...h.parts.map((p) => p.events))} over ${h.parts.length}`);
+  log(`API calls per device     ${r.apiCalls.perDevice} overall; upgraded single device median ${h.callsPerUpgradedDevice.median} (min ${h.callsPerUpgradedDevice.min}, max ${h.callsPerUpgradedDevice.max})`);
+  log(`by outcome               ${JSON.stringify(h.callsByOutcome)}`);
+  log(`worker peak RSS          ${r.worker.peakRssMiB} MiB; CPU s worker ${r.worker.cpuSeconds}, server ${r.server.cpuSeconds}, simulator ${r.simulator.cpuSeconds}`);
+  log(`API rate                 peak ${r.rate.peakPerSecond}/s vs limit ${r.rate.limit}/s (${r.rate.peakOverLimitPct}%); seconds over +5%: ${r.rate.secondsOver5pct}`);
+  if (r.baseline) log(`baseline                 ${r.baseline.devicesPerMinute} devices/min; ratio Temporal/baseline ${r.ratio}`);
+  for (const { file, summary } of r.profile ?? []) {
+    log(`worker profile ${file} (${round(summary.totalMs / 1000)} s sampled):`);
+    for (const a of summary.areas) log(`  ${String(a.pct).padStart(5)}%  ${a.area}`);
+    for (const t of summary.top.slice(0, 15)) log(`  ${String(t.pct).padStart(5)}%  ${t.fn}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sag-bench-'));
+  const t = Date.now();
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../workflows/index.ts'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+  });
+  const bundlePath = path.join(tmp, 'workflow-bundle.js');
+  writeFileSync(bundlePath, code);
+  log(`bench: workflow bundle in ${Date.now() - t} ms; nproc ${os.cpus().length}, ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; tmp ${tmp}`);
+  const results: RunResult[] = [];
+  try {
+    for (let run = 1; run <= RUNS; run++) {
+      const r = await oneRun(run, tmp, bundlePath);
+      printRun(r);
+      results.push(r);
+    }
+  } finally {
+    if (!args.keep) rmSync(tmp, { recursive: true, force: true });
+  }
+  const m = (f: (r: RunResult) => number) => median(results.map(f));
+  const summary = {
+    devices: N,
+    runs: results.length,
+    concurrency: CONCURRENCY,
+    apiRate: API_RATE,
+    devicesPerMinute: m((r) => r.devicesPerMinute),
+    deviceEventsMedian: m((r) => r.history.deviceEvents.median),
+    deviceEventsMax: Math.max(...results.map((r) => r.history.deviceEvents.max)),
+    largestHistory: Math.max(...results.map((r) => r.history.largest.events)),
+    callsPerDevice: m((r) => r.apiCalls.perDevice),
+    callsPerUpgradedDevice: m((r) => r.history.callsPerUpgradedDevice.median),
+    workerPeakRssMiB: m((r) => r.worker.peakRssMiB),
+    peakApiRate: Math.max(...results.map((r) => r.rate.peakPerSecond)),
+    baselineDevicesPerMinute: BASELINE ? m((r) => r.baseline!.devicesPerMinute) : undefined,
+    ratio: BASELINE ? m((r) => r.ratio!) : undefined,
+    cpuSeconds: { worker: m((r) => r.worker.cpuSeconds), server: m((r) => r.server.cpuSeconds), simulator: m((r) => r.simulator.cpuSeconds) },
+  };
+  log(`=== medians over ${results.length} run(s): ${JSON.stringify(summary)}`);
+  process.stdout.write(`${JSON.stringify({ summary, runs: results })}\n`);
+}
+
+main().catch((err: unknown) => {
+  log(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
