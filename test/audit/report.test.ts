@@ -51,7 +51,8 @@ beforeAll(async () => {
           instance(C1),
           instance(O2),
           instance(ON, {}, { SoftwareVersion: '2.4.0.0' }),
-          instance(RV, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' } }),
+          // Offline long enough that the verify polls see the restart before it comes back on the old version.
+          instance(RV, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.6, outcome: 'revert' } }),
           instance(O3),
         ],
       },
