@@ -209,6 +209,9 @@ async function runDemo(client: Client, a: DemoArgs): Promise<ExitCodeValue> {
   let latest: RolloutStatus | undefined;
   const onStatus = (s: RolloutStatus) => {
     latest = s;
+    // A gate is acted on once; a status read that started before the answer may still show it.
+    if (s.state !== 'waiting-approval') approving = false;
+    if (s.state !== 'paused') resuming = false;
     if (s.state === 'waiting-approval' && !approving) {
       approving = true;
       note(`the canary passed; approving wave-1 in ${Math.round(a.pauseMs / 1000)} s${canPrompt() ? ' (Enter approves now)' : ''}`);
@@ -216,7 +219,6 @@ async function runDemo(client: Client, a: DemoArgs): Promise<ExitCodeValue> {
         await waitOrEnter(a.pauseMs);
         const res = await sendControl(client, rolloutId, 'approve', { by: 'demo-approver', reason: 'demo: canary looks healthy' });
         note(`approve: ${res.result?.message ?? 'sent'}`);
-        approving = false;
       });
     }
     if (s.state === 'paused' && s.haltReason && !resuming) {
@@ -230,7 +232,6 @@ async function runDemo(client: Client, a: DemoArgs): Promise<ExitCodeValue> {
         }
         const res = await sendControl(client, rolloutId, 'resume', { by: 'demo-operator', reason: 'demo: breach reviewed, compensation done' });
         note(`resume: ${res.result?.message ?? 'sent'}`);
-        resuming = false;
       });
     }
   };
