@@ -80,7 +80,7 @@ function rolloutPolicy(): RolloutPolicy {
     verify: { timeout: 60_000, pollInterval: Number(args['poll-interval']), consecutivePolls: Number(args['consecutive-polls']) },
     upgradeSettle: 5_000,
     expectedUpgradeTime: 1_000,
-    offlineRetryDelay: 2_000,
+    offlineRetryDelay: 1_000,
     compensation: { repairHaPairs: true, requestPreviousVersion: false },
     autoUpgradeAfter: 'restore',
     windows: [],

@@ -8,7 +8,7 @@
  */
 import { createActivities } from '../../activities';
 import { createSagClient } from '../../src/sag/client';
-import { createRateLimiter } from '../../src/sag/rate-limiter';
+import { apiRateLimiter } from '../../src/temporal/worker';
 import { preflight } from '../../workflows/preflight';
 import { compareVersions } from '../../workflows/versions';
 import type { DeviceUpgradePolicy, InventoryDevice } from '../../workflows/types';
@@ -32,7 +32,7 @@ export interface BaselineResult {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
-  const limiter = createRateLimiter(o.apiRate);
+  const limiter = apiRateLimiter(o.apiRate);
   let calls = 0;
   const client = createSagClient({
     credentials: { getCredentials: () => Promise.resolve({ accessKeyId: o.accessKeyId, accessKeySecret: o.accessKeySecret }) },

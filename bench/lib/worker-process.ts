@@ -37,8 +37,10 @@ async function main(): Promise<void> {
     workflowBundle: { codePath: cfg.bundlePath },
     ensureSearchAttributes: true,
     ...(cfg.tuning ? { tuning: cfg.tuning } : {}),
-    ...(cfg.extra ?? {}),
   };
+  // One worker holds the whole rate: the cross-worker quota (`sharedQuota`) is off unless `extra`
+  // turns it on.
+  Object.assign(options, { sharedQuota: false }, cfg.extra);
   const w = await createRolloutWorker(options);
   const running = w.worker.run();
   process.stdout.write('ready\n');
