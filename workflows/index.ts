@@ -2,3 +2,4 @@
 export { deviceUpgradeWorkflow } from './device';
 export { wavePartWorkflow } from './part';
 export { rolloutWorkflow } from './rollout';
+export { apiQuotaWorkflow } from './quota';

@@ -9,6 +9,7 @@ import { createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
 import type { ApiCallRecord } from '../sag/types';
 import { ensureSearchAttributes } from './search-attributes';
 import { DEFAULT_TASK_QUEUE, type TemporalTarget } from './connection';
+import { startApiQuota } from './quota';
 import { projectRoot } from './tooling';
 
 export interface RolloutWorkerOptions {
@@ -39,6 +40,11 @@ export interface RolloutWorkerOptions {
   onCall?: (record: ApiCallRecord) => void;
   /** Register missing search attributes on the namespace (default true). */
   ensureSearchAttributes?: boolean;
+  /**
+   * Share `apiRate` with every other worker on the task queue through `apiQuotaWorkflow` (default
+   * true); false gives this worker the whole rate to itself.
+   */
+  sharedQuota?: boolean;
 }
 
 export interface RolloutWorker {
@@ -115,6 +121,10 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     maxConcurrentLocalActivityExecutions: 500,
     ...opts.tuning,
   });
+  const quota =
+    opts.sharedQuota === false
+      ? undefined
+      : startApiQuota({ connection, namespace: opts.target.namespace, taskQueue, apiRate: opts.apiRate, limiter, isRunning: () => !['STOPPED', 'FAILED'].includes(worker.getState()) });
   return {
     worker,
     connection,
@@ -122,6 +132,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     taskQueue,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
+      await quota?.stop();
       await connection.close().catch(() => undefined);
     },
   };
