@@ -1,6 +1,7 @@
 import { CancellationScope, setHandler, sleep } from '@temporalio/workflow';
 import { apiCall, awaitDeviceActivity, upgradeCall } from './activity-options';
 import type { CallRecord, DeviceSnapshot } from './device-types';
+import { durationMs } from './durations';
 import { resolveCodePolicy } from './error-policy';
 import { classify, type ClassifiedFailure } from './failures';
 import { deviceProgressQuery, type DeviceProgress } from './messages';
@@ -312,8 +313,8 @@ function nonEmpty<T extends object>(o: T | undefined): T | undefined {
 }
 
 function backoff(f: ClassifiedFailure, attempt: number): number {
-  const initial = typeof f.policy.initialInterval === 'number' ? f.policy.initialInterval : 1000;
-  const max = typeof f.policy.maximumInterval === 'number' ? f.policy.maximumInterval : 60_000;
+  const initial = durationMs(f.policy.initialInterval, 1000);
+  const max = durationMs(f.policy.maximumInterval, 60_000);
   return Math.min(max, initial * Math.pow(f.policy.backoffCoefficient ?? 2, attempt - 1));
 }
 

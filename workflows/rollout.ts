@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { rolloutStep } from './activity-options';
+import { durationMs } from './durations';
 import {
   abortSignal,
   abortUpdate,
@@ -42,7 +43,6 @@ import type {
   AuditEntry,
   DeviceStatus,
   DeviceUpgradePolicy,
-  Duration,
   RolloutInput,
   RolloutProgress,
   RolloutState,
@@ -86,15 +86,7 @@ export interface RolloutResult {
 
 const SEEN_LIMIT = 500;
 
-function toMs(d: Duration | undefined, fallback: number): number {
-  if (d === undefined) return fallback;
-  if (typeof d === 'number') return d;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(d.trim());
-  if (!m) throw ApplicationFailure.nonRetryable(`bad duration ${d}`, 'InvalidPolicy');
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
-  return n * unit;
-}
+const toMs = durationMs;
 
 /**
  * A fleet rollout: the canary, then growing waves, each run as child workflows of at most

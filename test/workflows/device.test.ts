@@ -143,7 +143,8 @@ describe('deviceUpgradeWorkflow', () => {
   ])('%s: retries away a transient %s and upgrades once', async (id, code) => {
     stack.sim.setFaults({ rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code, nth: [1] }] });
     try {
-      const r = await upgrade(id);
+      // The table's backoff for these codes is seconds to minutes; the policy may override it.
+      const r = await upgrade(id, { errorOverrides: { [code]: { initialInterval: 200, maximumInterval: 500 } } });
       expect(r.outcome).toBe('upgraded');
       expect(calls(id)).toBe(1);
     } finally {
