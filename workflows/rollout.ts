@@ -86,6 +86,14 @@ export interface RolloutResult {
 
 const SEEN_LIMIT = 500;
 
+/**
+ * Continue-as-new carries the input and the whole state in one payload, which the server refuses
+ * over 2 MiB (PayloadsTooLarge, and the workflow task fails for ever). Above this size the run
+ * goes on instead and its history grows past the 4 MiB suggestion: a 10,000-device rollout ends
+ * near 6 MB, under the 10 MiB warning.
+ */
+const CARRY_LIMIT_BYTES = 1536 * 1024;
+
 const toMs = durationMs;
 
 /**
@@ -528,7 +536,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       const isCanary = w.name === 'canary';
       await runPart(w.index, name, parts[st.currentPart]!, isCanary);
       await runRetries(w.index);
-      if (workflowInfo().continueAsNewSuggested) {
+      if (workflowInfo().continueAsNewSuggested && JSON.stringify({ ...input, carried: st }).length < CARRY_LIMIT_BYTES) {
         st.currentPart++;
         await condition(allHandlersFinished);
         await continueAsNew<typeof rolloutWorkflow>({ ...input, carried: st });
