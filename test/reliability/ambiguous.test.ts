@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deviceUpgradeWorkflow } from '../../workflows/device';
+import type { DeviceUpgradePolicy, DeviceUpgradeResult } from '../../workflows/types';
+import { fastDevicePolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
+import { uniqueName } from '../helpers/temporal';
+
+// Issue 4: an upgrade call whose answer is lost after Alibaba accepted it must never be sent again.
+const CLIENT_TIMEOUT_MS = 800;
+let stack: Stack;
+
+const fleet = {
+  versions: VERSIONS,
+  instances: [
+    instance('sag-hang1'),
+    // Accepts, then stays online on the old version for 2 s: longer than the client timeout,
+    // shorter than the workflow's settle time.
+    instance('sag-slow1', { simulation: { downloadSeconds: 2, upgradeSeconds: 0.2, outcome: 'ok' } }),
+    instance('sag-drop1'),
+    instance('sag-drop2', { simulation: { downloadSeconds: 1.5, upgradeSeconds: 0.2, outcome: 'ok' } }),
+  ],
+};
+
+beforeAll(async () => {
+  stack = await startStack({ fleet }, { sagTimeoutMs: CLIENT_TIMEOUT_MS });
+  stack.sim.setFaults({
+    rules: [
+      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-hang1', kind: 'hang-after', times: 1 },
+      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-slow1', kind: 'hang-after', times: 1 },
+      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-drop1', kind: 'drop-after', times: 1 },
+      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-drop2', kind: 'drop-after', times: 1 },
+    ],
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function upgrade(smartAgId: string, policy: Partial<DeviceUpgradePolicy> = {}): Promise<DeviceUpgradeResult> {
+  return stack.run(() =>
+    stack.client.workflow.execute(deviceUpgradeWorkflow, {
+      workflowId: uniqueName(`upgrade/${smartAgId}`),
+      taskQueue: stack.taskQueue,
+      args: [{ rolloutId: 'ambiguous', device: { smartAgId, regionId: 'cn-shanghai' }, policy: fastDevicePolicy(policy), mode: 'upgrade' }],
+    }),
+  );
+}
+
+function simCalls(smartAgId: string): { calls: number; byVersion: Record<string, number>; version: string } {
+  const row = stack.sim.devices().find((d) => d.SmartAGId === smartAgId)!;
+  return { calls: row.upgradeCalls, byVersion: row.upgradeCallsByVersion, version: row.SoftwareVersion };
+}
+
+function upgradeRequests(smartAgId: string) {
+  return stack.sim.requests(1000).filter((r) => r.action === 'UpdateSmartAccessGatewayVersion' && r.smartAgId === smartAgId);
+}
+
+describe('ambiguous upgrade calls', () => {
+  it('does not resend an upgrade whose answer timed out after it was accepted', async () => {
+    const r = await upgrade('sag-hang1');
+    expect(r.outcome).toBe('upgraded');
+    expect(simCalls('sag-hang1')).toEqual({ calls: 1, byVersion: { '2.4.0.0': 1 }, version: '2.4.0.0' });
+    expect(upgradeRequests('sag-hang1')).toEqual([expect.objectContaining({ fault: 'hang-after' })]);
+    // The workflow counted the one send, and its audit keeps the failed call with its transport code.
+    expect(r.upgradeCalls).toBe(1);
+  });
+
+  it('waits out a device that stays online on the old version after accepting, and never resends', async () => {
+    const r = await upgrade('sag-slow1', { upgradeSettleMs: 6000, verifyTimeoutMs: 12_000 });
+    expect(r.outcome).toBe('upgraded');
+    expect(simCalls('sag-slow1')).toEqual({ calls: 1, byVersion: { '2.4.0.0': 1 }, version: '2.4.0.0' });
+    const reqs = upgradeRequests('sag-slow1');
+    expect(reqs).toHaveLength(1);
+    // Polls after the timeout saw the old version for a while (the download phase) and did not resend.
+    const polls = stack.sim.requests(1000).filter((q) => q.action === 'DescribeSmartAccessGatewayAttribute' && q.smartAgId === 'sag-slow1' && q.time > reqs[0]!.time);
+    expect(polls.length).toBeGreaterThan(3);
+  });
+
+  it('does not resend an upgrade whose connection was dropped after it was accepted', async () => {
+    const r = await upgrade('sag-drop1');
+    expect(r.outcome).toBe('upgraded');
+    expect(simCalls('sag-drop1')).toEqual({ calls: 1, byVersion: { '2.4.0.0': 1 }, version: '2.4.0.0' });
+    expect(upgradeRequests('sag-drop1')).toEqual([expect.objectContaining({ fault: 'drop-after' })]);
+  });
+
+  it('does not resend after a dropped answer while the device still downloads', async () => {
+    const r = await upgrade('sag-drop2', { upgradeSettleMs: 5000, verifyTimeoutMs: 12_000 });
+    expect(r.outcome).toBe('upgraded');
+    expect(simCalls('sag-drop2')).toEqual({ calls: 1, byVersion: { '2.4.0.0': 1 }, version: '2.4.0.0' });
+  });
+});
