@@ -274,7 +274,15 @@ export function createActivities(deps: ActivityDeps) {
             }
             consecutive = healthy ? consecutive + 1 : 0;
             if (consecutive >= input.consecutivePolls) return { ok: true, polls, last, calls };
-            // Back online on the old version after going offline: the upgrade reverted. Conclude
+            // A changed StartupTime means the device restarted even if no poll caught it offline.
+            if (!seenOffline && polls > 1 && input.versionType === 'Device' && !onTarget) {
+              for (const u of input.upgrading) {
+                if (!u.startupTime) continue;
+                const info = await client.describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber).catch(() => undefined);
+                if (info?.startupTime && info.startupTime !== u.startupTime) seenOffline = true;
+              }
+            }
+            // Back online on the old version after a restart: the upgrade reverted. Conclude
             // once that is stable rather than waiting for the deadline.
             const reverted =
               seenOffline &&

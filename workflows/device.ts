@@ -260,6 +260,8 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
           await step('compensate', () => apiCall.pinAutoUpgradePolicies({ regionId: device.regionId, smartAgId: device.smartAgId, policies: pinned }));
           for (const s of lagging) {
             await upgradeSerial(s.serialNumber, target, s.startupTime, allSerials, versionOf(s));
+            const sv = result.serials.find((x) => x.serialNumber === s.serialNumber);
+            if (sv) sv.to = target;
             report.actions.push(`ha-repaired:${s.serialNumber}->${target}`);
           }
         } else {
@@ -280,6 +282,8 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
             keep(r);
             result.upgradeCalls += 1;
             report.actions.push(`previous-version-requested:${sv.serialNumber}->${sv.from}`);
+            const cur = result.serials.find((x) => x.serialNumber === sv.serialNumber);
+            if (cur) cur.to = sv.from;
           } catch (err) {
             const f = classify(err, policy.errorOverrides);
             calls.push(...f.calls);
@@ -296,6 +300,8 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
       result.errorCode = e.failure.code;
       result.phase = 'compensate';
     }
+    // Serial numbers compensation did not move stay where they were.
+    for (const s of result.serials) s.to ??= s.from;
     // Restore what is still pinned: after a failed run, or after the HA repair pinned it again.
     const repaired = report.actions.some((a) => a.startsWith('ha-repaired'));
     if (pinned.length > 0 && (!(prev?.policiesRestored ?? false) || repaired)) {

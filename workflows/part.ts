@@ -376,6 +376,7 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
                 const rep = c.compensation;
                 const notRev = rep?.notReversible.map((n) => `not-reversible:${n.serialNumber}:${n.code}:${n.requestId ?? '-'}`) ?? [];
                 s.compensation = [...(rep?.actions ?? []), ...notRev].join(' ') || 'nothing-to-undo';
+                // The original `from` stays; `to` is where compensation left each serial number.
                 if (c.serials.length > 0) s.serials = s.serials.map((sv) => ({ ...sv, to: versionAfter(c, sv.serialNumber) ?? sv.to }));
                 s.requestIds = [...(s.requestIds ?? []), ...c.requestIds];
                 results[s.smartAgId] = { ...r!, compensation: c.compensation };
@@ -476,7 +477,8 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
 }
 
 function versionAfter(r: DeviceUpgradeResult, sn: string): string | undefined {
-  return r.serials.find((s) => s.serialNumber === sn)?.from;
+  const s = r.serials.find((x) => x.serialNumber === sn);
+  return s?.to ?? s?.from;
 }
 
 function removeFrom(list: number[], value: number): void {

@@ -72,6 +72,9 @@ export interface RolloutCarried {
   audit: AuditEntry[];
   controlSeq: number;
   startedAt: number;
+  finishedAt?: number;
+  /** Failure-budget breaches so far (the budget starts afresh after each resume). */
+  breaches?: number;
   gate?: RolloutProgress['gate'];
 }
 
@@ -196,6 +199,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       operator: input.operator,
       ticket: input.ticket,
       startedAt: st.startedAt,
+      finishedAt: st.finishedAt,
       total,
       counts: c,
       currentWave: st.currentWave,
@@ -209,6 +213,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
         minFailures: policy.failureBudget.minFailures,
         consecutive: st.budget.consecutive,
         breached: st.haltReason !== undefined,
+        breaches: st.breaches ?? 0,
       },
       pace: st.pace,
       haltReason: st.haltReason,
@@ -371,6 +376,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   );
   setHandler(partHaltedSignal, (h) => {
     st.haltReason = h.reason;
+    st.breaches = (st.breaches ?? 0) + 1;
     for (const d of h.devices) {
       if (st.devices[d.smartAgId]?.outcome !== 'excluded') st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
     }
@@ -583,6 +589,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   }
 
   await runRetries(st.currentWave - 1);
+  st.finishedAt = Date.now();
   setState(st.aborted ? 'aborted' : 'completed');
   audit(st.aborted ? 'aborted' : 'completed');
   notify(st.aborted ? 'aborted' : 'completed', { devices: Object.keys(st.devices).length });

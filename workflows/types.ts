@@ -255,7 +255,17 @@ export interface RolloutProgress {
   /** What the rollout waits on now, if anything. */
   gate?: { kind: 'approval' | 'bake' | 'window' | 'freeze' | 'pause'; wave: number; until?: number; detail?: string };
   window?: { open: boolean; closesAt?: number; nextOpensAt?: number };
-  failureBudget: { failed: number; finished: number; percent: number; limitPercent: number; minFailures: number; consecutive: number; breached: boolean };
+  failureBudget: {
+    failed: number;
+    finished: number;
+    percent: number;
+    limitPercent: number;
+    minFailures: number;
+    consecutive: number;
+    breached: boolean;
+    /** Breaches so far; the budget starts afresh after each resume. */
+    breaches?: number;
+  };
   pace: { concurrency: number; maxPerMinute?: number };
   haltReason?: string;
   /** Estimated completion, ms since epoch, from the pace so far. */
