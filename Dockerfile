@@ -17,8 +17,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./package.json
 COPY bin ./bin
-# The worker bundles workflows from dist/workflows at start-up.
+# The worker bundles workflows from their sources at start-up; the dashboard serves its prebuilt page.
 COPY workflows ./workflows
+COPY src/dashboard/public ./src/dashboard/public
 USER node
 ENTRYPOINT ["node", "bin/sag-rollout.js"]
 CMD ["worker"]

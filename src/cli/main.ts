@@ -282,6 +282,35 @@ SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses 
     });
 
   program
+    .command('dashboard')
+    .description('serve a live web view of rollouts with the operator controls (loopback by default)')
+    .option('--port <port>', 'TCP port', (v) => wholeNumber(v, '--port', 0), 7780)
+    .option('--host <host>', 'interface to bind; anything but loopback needs --token', '127.0.0.1')
+    .option('--token <token>', 'access token required by every request (also SAG_DASHBOARD_TOKEN)')
+    .option('--temporal-ui <url>', 'Temporal web UI base URL for links to device workflows', 'http://127.0.0.1:8233')
+    .option('--operator <name>', 'name the page proposes for the operator', defaultOperator())
+    .action(async (o: { port: number; host: string; token?: string; temporalUi: string; operator: string }, cmd: Command) => {
+      const { startDashboard } = await import('../dashboard/server.js');
+      const { client } = await connect(globals(cmd));
+      const dashboard = await startDashboard({
+        client,
+        port: o.port,
+        host: o.host,
+        token: o.token ?? (process.env.SAG_DASHBOARD_TOKEN || undefined),
+        temporalUiUrl: o.temporalUi,
+        operator: o.operator,
+      });
+      info(`dashboard: ${dashboard.loginUrl}`);
+      out(dashboard.url);
+      await new Promise<void>((resolve) => {
+        const stop = () => void dashboard.stop().then(resolve, resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await disconnect(client);
+    });
+
+  program
     .command('list')
     .description('list rollouts, newest first, by state or target version (search attributes SagRolloutState, SagTargetVersion)')
     .option('--state <state>', 'running, paused, waiting-approval, waiting-window, completed, aborted or failed')
