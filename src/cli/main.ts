@@ -365,6 +365,14 @@ SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses 
   controlOptions(program.command('exclude <rolloutId> <smartAgIds...>'))
     .description('exclude devices that have not started yet from the rollout')
     .action((id: string, ids: string[], _o: unknown, cmd: Command) => control('exclude', id, cmd, { smartAgIds: ids }, `exclude ${ids.join(', ')} from rollout ${id}`));
+  controlOptions(program.command('set-pace <rolloutId>'))
+    .description('change the pace: devices in flight and devices started per minute')
+    .option('--concurrency <n>', 'devices in flight', (v) => wholeNumber(v, '--concurrency', 1))
+    .option('--max-per-minute <n>', 'devices started per minute (0 removes the cap)', (v) => wholeNumber(v, '--max-per-minute', 0))
+    .action((id: string, o: { concurrency?: number; maxPerMinute?: number }, cmd: Command) => {
+      if (o.concurrency === undefined && o.maxPerMinute === undefined) throw new CliError('set-pace needs --concurrency or --max-per-minute', ExitCode.badInput);
+      return control('set-pace', id, cmd, { concurrency: o.concurrency, maxPerMinute: o.maxPerMinute });
+    });
   controlOptions(program.command('retry-failed <rolloutId>'))
     .description('queue every failed or compensated device for another attempt')
     .action((id: string, _o: unknown, cmd: Command) => control('retry-failed', id, cmd));

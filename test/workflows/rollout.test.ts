@@ -12,6 +12,7 @@ import {
   progressQuery,
   resumeUpdate,
   retryFailedUpdate,
+  setPaceUpdate,
 } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import type { InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
@@ -29,6 +30,7 @@ const CONTROL = group('ctl', 12);
 const SHARED = group('shr', 6);
 const EXCL = group('exc', 6);
 const RETRY = group('rty', 4);
+const PACE = group('pac', 3);
 
 const fleet = {
   versions: VERSIONS,
@@ -55,6 +57,7 @@ const fleet = {
     ...CONTROL.map((id) => instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.6, outcome: 'ok' as const } })),
     ...SHARED.map((id) => instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.8, outcome: 'ok' as const } })),
     ...EXCL.map((id) => instance(id)),
+    ...PACE.map((id) => instance(id)),
     ...RETRY.map((id, i) => instance(id, i === 1 ? { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcomes: ['revert', 'ok'] as ('ok' | 'revert')[] } } : {})),
   ],
 };
@@ -210,6 +213,18 @@ describe('rolloutWorkflow operator controls', () => {
     const r = await stack.run(() => h.result());
     expect(r.counts).toMatchObject({ upgraded: 5, excluded: 1 });
     expect(upgradeCalls(['sag-exc06'])).toEqual({ 'sag-exc06': 0 });
+  });
+
+  it('changes the pace of a running rollout and refuses a malformed pace', async () => {
+    const h = await startRollout(PACE, { approval: 'canary', concurrency: 1 });
+    await until(h, (x) => x.state === 'waiting-approval');
+    const r = await h.executeUpdate(setPaceUpdate, { args: [{ ...cmd(), concurrency: 4, maxPerMinute: 120 }] });
+    expect(r.accepted).toBe(true);
+    expect((await h.query(progressQuery)).pace).toEqual({ concurrency: 4, maxPerMinute: 120 });
+    await expect(h.executeUpdate(setPaceUpdate, { args: [{ ...cmd(), concurrency: 0 }] })).rejects.toThrow();
+    expect((await h.query(progressQuery)).pace.concurrency).toBe(4);
+    await h.executeUpdate(approveUpdate, { args: [cmd('bob')] });
+    expect((await stack.run(() => h.result())).counts.upgraded).toBe(PACE.length);
   });
 
   it('retries failed devices when asked, and only then', async () => {

@@ -10,18 +10,20 @@ import {
   promoteUpdate,
   resumeUpdate,
   retryFailedUpdate,
+  setPaceUpdate,
   type AbortCommand,
   type ApproveCommand,
   type CommandResult,
   type ExcludeCommand,
   type OperatorCommand,
+  type PaceCommand,
 } from '../../../workflows/messages';
 import { workerCount } from '../context';
 import { CliError, ExitCode } from '../errors';
 import { RolloutNotFoundError, rolloutWorkflowId } from '../status';
 
 /** The operator controls of a rollout. */
-export type ControlKind = 'pause' | 'resume' | 'abort' | 'approve' | 'promote' | 'exclude' | 'retry-failed';
+export type ControlKind = 'pause' | 'resume' | 'abort' | 'approve' | 'promote' | 'exclude' | 'retry-failed' | 'set-pace';
 
 /** What a control command reports (the `--json` contract). */
 export interface ControlResult {
@@ -45,6 +47,9 @@ export interface ControlOptions {
   compensate?: boolean;
   wave?: number;
   smartAgIds?: string[];
+  /** set-pace: devices in flight and devices started per minute (0 removes the cap). */
+  concurrency?: number;
+  maxPerMinute?: number;
 }
 
 function isDeadline(err: unknown): boolean {
@@ -135,6 +140,14 @@ async function runUpdate(
     }
     case 'promote':
       return handle.executeUpdate(promoteUpdate, { args: [base] });
+    case 'set-pace': {
+      const cmd: PaceCommand = {
+        ...base,
+        ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+        ...(o.maxPerMinute !== undefined ? { maxPerMinute: o.maxPerMinute } : {}),
+      };
+      return handle.executeUpdate(setPaceUpdate, { args: [cmd] });
+    }
     case 'exclude': {
       const cmd: ExcludeCommand = { ...base, smartAgIds: o.smartAgIds ?? [] };
       return handle.executeUpdate(excludeUpdate, { args: [cmd] });
