@@ -12,7 +12,8 @@ import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '.
 import { uniqueName } from '../helpers/temporal';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = path.resolve(__dirname, '../../docs/screenshots/report.png');
+// Screenshots go to a temporary folder; SAG_SCREENSHOT_DIR=docs/screenshots refreshes the committed ones.
+const SCREENSHOT = path.resolve(process.env.SAG_SCREENSHOT_DIR ?? os.tmpdir(), 'report.png');
 
 // Inventory order makes the plan: canary [c1], wave-1 [o2, on, rv], wave-2 [o3, x].
 const C1 = 'sag-rpc1';

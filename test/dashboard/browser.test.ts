@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,8 @@ import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '.
 import { uniqueName } from '../helpers/temporal';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.resolve(__dirname, '../../docs/screenshots');
+// Screenshots go to a temporary folder; SAG_SCREENSHOT_DIR=docs/screenshots refreshes the committed ones.
+const SHOTS = path.resolve(process.env.SAG_SCREENSHOT_DIR ?? os.tmpdir());
 const IDS = Array.from({ length: 10 }, (_, i) => `sag-db${String(i + 1).padStart(2, '0')}`);
 
 let stack: Stack;
