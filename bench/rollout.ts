@@ -337,7 +337,7 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
     args: [{ rolloutId, inventory: inv, policy, operator: 'bench', ticket: 'BENCH', taskQueue }],
   });
   let state: string;
-  let counts: Record<string, number> = {};
+  let counts: Record<string, number>;
   const timeoutMs = Number(args['timeout-minutes']) * 60_000;
   try {
     const r = await Promise.race([
