@@ -533,17 +533,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     }
     ws.state = 'running';
     ws.startedAt ??= Date.now();
-    const pending = w.devices.filter((id) => st.devices[id]?.outcome === 'pending');
-    const parts = splitParts(pending, policy.maxPartSize);
-    for (; st.currentPart < parts.length && !st.aborted; st.currentPart++) {
+    // Each pass runs the next slice of the wave's still-pending devices, so a run that continued
+    // as new picks up exactly where the previous one stopped. `currentPart` counts parts for names.
+    const single = w.devices.length <= policy.maxPartSize;
+    for (;;) {
       await pausedGate();
       if (st.aborted) break;
-      const name = parts.length === 1 ? `wave-${w.index}` : `wave-${w.index}-part-${st.currentPart + 1}`;
-      const isCanary = w.name === 'canary';
-      await runPart(w.index, name, parts[st.currentPart]!, isCanary);
+      const pending = w.devices.filter((id) => st.devices[id]?.outcome === 'pending');
+      if (pending.length === 0) break;
+      const slice = splitParts(pending, policy.maxPartSize)[0]!;
+      st.currentPart++;
+      const name = single ? `wave-${w.index}` : `wave-${w.index}-part-${st.currentPart}`;
+      await runPart(w.index, name, slice, w.name === 'canary');
       await runRetries(w.index);
-      if (workflowInfo().continueAsNewSuggested && JSON.stringify({ ...input, carried: st }).length < CARRY_LIMIT_BYTES) {
-        st.currentPart++;
+      // A part that returns with devices still pending was aborted; never loop on it.
+      if (slice.every((id) => st.devices[id]?.outcome === 'pending')) break;
+      if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         await continueAsNew<typeof rolloutWorkflow>({ ...input, carried: st });
       }
