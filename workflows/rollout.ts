@@ -548,7 +548,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       await runRetries(w.index);
       // A part that returns with devices still pending was aborted; never loop on it.
       if (slice.every((id) => st.devices[id]?.outcome === 'pending')) break;
-      if (workflowInfo().continueAsNewSuggested) {
+      if (workflowInfo().continueAsNewSuggested && JSON.stringify({ ...input, carried: st }).length < CARRY_LIMIT_BYTES) {
         await condition(allHandlersFinished);
         await continueAsNew<typeof rolloutWorkflow>({ ...input, carried: st });
       }
