@@ -5,9 +5,6 @@ import type { NativeConnection } from '@temporalio/worker';
 import type { RateLimiter } from '../sag/rate-limiter';
 import { apiQuotaWorkflowId, leaseApiQuotaUpdate, releaseApiQuotaSignal, type QuotaGrant } from '../../workflows/quota';
 
-/** The rate a worker falls to when it holds no valid grant: practically nothing. */
-export const NO_SHARE_RATE = 0.001;
-
 export interface ApiQuotaOptions {
   connection: NativeConnection;
   namespace: string;
@@ -33,6 +30,8 @@ export interface ApiQuotaLease {
   readonly workflowId: string;
   /** The last grant, if any. */
   readonly grant: QuotaGrant | undefined;
+  /** Whether the worker may send now (it holds a valid grant with a share above 0). */
+  readonly open: boolean;
   /** Ends the lease loop and gives the share back. */
   stop(): Promise<void>;
 }
@@ -40,11 +39,13 @@ export interface ApiQuotaLease {
 /**
  * Runs a worker's side of the shared API quota: renews its lease on `apiQuotaWorkflow` every
  * `intervalMs` and sets the limiter to the granted share. A grant is trusted for one lease period
- * from the moment it was asked for; when no renewal succeeds in that time the limiter falls to
- * {@link NO_SHARE_RATE} until one does, so a worker cut off from Temporal never sends more than
- * its last share while the others may already have taken its part.
+ * from the moment it was asked for; when no renewal succeeds in that time the limiter's gate
+ * closes until one does, so a worker cut off from Temporal never sends on a share the others may
+ * already have taken.
  *
- * The limiter is set to no share at once: the worker sends nothing before its first grant.
+ * It takes over the limiter's `acquire`: a caller first waits for the gate (a valid grant with a
+ * share above 0), then for a token. The gate is closed from the start, so the worker sends nothing
+ * before its first grant.
  */
 export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
   const intervalMs = opts.intervalMs ?? 1000;
@@ -58,7 +59,22 @@ export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
-  opts.limiter.setRate(NO_SHARE_RATE);
+  let open = false;
+  let gateWaiters: (() => void)[] = [];
+  const setShare = (share: number) => {
+    if (share > 0) {
+      if (share !== opts.limiter.rate) opts.limiter.setRate(share);
+      open = true;
+      const ready = gateWaiters;
+      gateWaiters = [];
+      for (const r of ready) r();
+    } else {
+      open = false;
+    }
+  };
+  const acquireToken = opts.limiter.acquire.bind(opts.limiter);
+  // A closed gate holds callers here rather than in the bucket, whose timers a rate change does not reset.
+  opts.limiter.acquire = () => (open ? acquireToken() : new Promise<void>((resolve) => gateWaiters.push(resolve)).then(acquireToken));
 
   const lease = async (): Promise<QuotaGrant> => {
     const args: [{ workerId: string; apiRate: number }] = [{ workerId, apiRate: opts.apiRate }];
@@ -82,10 +98,10 @@ export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
         const g = await lease();
         grant = g;
         validUntil = askedAt + g.leaseMs;
-        opts.limiter.setRate(g.share > 0 ? g.share : NO_SHARE_RATE);
+        setShare(g.share);
       } catch (err) {
-        if (Date.now() >= validUntil && opts.limiter.rate !== NO_SHARE_RATE) {
-          opts.limiter.setRate(NO_SHARE_RATE);
+        if (Date.now() >= validUntil && open) {
+          setShare(0);
           log('api quota: lease not renewed in time, sending nothing until it is', { error: err instanceof Error ? err.message : String(err) });
         }
       }
@@ -96,10 +112,10 @@ export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
         timer = setTimeout(resolve, wait > 0 ? wait : intervalMs);
         timer.unref();
       });
-      if (Date.now() >= validUntil && opts.limiter.rate !== NO_SHARE_RATE) opts.limiter.setRate(NO_SHARE_RATE);
+      if (Date.now() >= validUntil) setShare(0);
     }
     // Nothing more goes out on this grant; the others may have the share at their next renewal.
-    opts.limiter.setRate(NO_SHARE_RATE);
+    setShare(0);
     await opts.connection
       .withDeadline(Date.now() + 1000, () => client.workflow.getHandle(workflowId).signal(releaseApiQuotaSignal, { workerId }))
       .catch(() => undefined);
@@ -110,6 +126,9 @@ export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
     workflowId,
     get grant() {
       return grant;
+    },
+    get open() {
+      return open;
     },
     async stop() {
       if (stopped) return;
