@@ -4,6 +4,7 @@ import {
   condition,
   executeChild,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -458,6 +459,12 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     if (next.waitUntil !== undefined) {
       state = inFlight === 0 && windowed ? 'waiting-window' : 'running';
       const until = input.deadline !== undefined ? Math.min(next.waitUntil, input.deadline) : next.waitUntil;
+      await condition(() => changes !== seen, Math.max(1, until - now));
+    } else if (windowed && inFlight === 0 && patched('part-wait-without-window')) {
+      // No window opens within the computed horizon: wait for the deadline (which skips the rest)
+      // or for the horizon to move on, instead of waiting for a change that never comes.
+      state = 'waiting-window';
+      const until = Math.min(windowsUntil, input.deadline ?? Number.POSITIVE_INFINITY);
       await condition(() => changes !== seen, Math.max(1, until - now));
     } else {
       await condition(() => changes !== seen);
