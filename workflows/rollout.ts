@@ -7,11 +7,13 @@ import {
   continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { rolloutStep } from './activity-options';
+import { classify } from './failures';
 import { durationMs } from './durations';
 import {
   abortSignal,
@@ -402,6 +404,16 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   function notify(event: string, detail: Record<string, string | number | boolean | undefined>): void {
     if (policy.webhooks.length === 0) return;
     // Delivery retries in its activity and never blocks the rollout.
+    if (patched('notify-per-webhook')) {
+      // One activity per webhook: one that fails or never answers is retried on its own, and
+      // neither delays nor repeats the delivery to the others.
+      const at = Date.now();
+      for (const hook of policy.webhooks) {
+        if (hook.events?.length && !hook.events.includes(event)) continue;
+        void rolloutStep.notify({ webhooks: [hook], event, rolloutId: input.rolloutId, detail, at }).catch(() => undefined);
+      }
+      return;
+    }
     void rolloutStep
       .notify({ webhooks: policy.webhooks, event, rolloutId: input.rolloutId, detail, at: Date.now() })
       .catch(() => undefined);
@@ -561,11 +573,25 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     }
     if (policy.healthRecheck && !st.aborted) {
       const upgraded = w.devices.filter((id) => st.devices[id]?.outcome === 'upgraded');
+      let r: Awaited<ReturnType<typeof rolloutStep.recheckHealth>> | undefined;
       if (upgraded.length > 0) {
-        const r = await rolloutStep.recheckHealth({
-          devices: upgraded.map((id) => ({ smartAgId: id, regionId: st.devices[id]!.regionId, targetVersion: targetOf(id) })),
-          versionType: policy.versionType,
-        });
+        try {
+          r = await rolloutStep.recheckHealth({
+            devices: upgraded.map((id) => ({ smartAgId: id, regionId: st.devices[id]!.regionId, targetVersion: targetOf(id) })),
+            versionType: policy.versionType,
+          });
+        } catch (err) {
+          // A re-check that cannot run (Forbidden.RAM, credentials) must not fail the rollout:
+          // halt and say why, like any other rollout-class failure.
+          const f = classify(err, policy.errorOverrides);
+          st.haltReason = `${f.code} in the health re-check after wave ${w.index}: ${f.policy.class === 'rollout' ? "the rollout's credentials or permissions are wrong" : f.message}`;
+          audit('health-recheck-failed', { wave: w.index, reason: st.haltReason, detail: { code: f.code } });
+          st.paused = true;
+          setState('paused');
+          notify('halted', { reason: st.haltReason, wave: w.index });
+        }
+      }
+      if (r) {
         for (const u of r.unhealthy) {
           const d = st.devices[u.smartAgId]!;
           d.outcome = 'failed';
