@@ -259,7 +259,8 @@ interface RunResult {
   simulator: { cpuSeconds: number };
   /** One summary per thread: the main thread (activities, SDK) and the workflow thread(s). */
   profile?: { file: string; summary: ProfileSummary }[];
-  baseline?: BaselineResult & { devicesPerMinute: number; peakPerSecond: number };
+  /** `cpuSeconds`: the bench process's own CPU while it drove the baseline. */
+  baseline?: BaselineResult & { devicesPerMinute: number; peakPerSecond: number; cpuSeconds: number };
   ratio?: number;
 }
 
@@ -287,11 +288,13 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
       requestPreviousVersion: false,
       errorOverrides: {},
     };
+    const cpuBefore = process.cpuUsage();
     const b = await runBaseline({ ...sim, apiRate: API_RATE, concurrency: CONCURRENCY, devices: inv, policy: devicePolicy });
+    const cpu = process.cpuUsage(cpuBefore);
     const st = await simStats(sim.endpoint);
     await stopProc(sim.proc);
-    baseline = { ...b, devicesPerMinute: round(N / (b.elapsedMs / 60_000)), peakPerSecond: st.peakPerSecond };
-    log(`run ${run}: baseline ${baseline.devicesPerMinute} devices/min in ${round(b.elapsedMs / 1000)} s, ${b.calls} calls, peak ${st.peakPerSecond}/s ${JSON.stringify(b.outcomes)}`);
+    baseline = { ...b, devicesPerMinute: round(N / (b.elapsedMs / 60_000)), peakPerSecond: st.peakPerSecond, cpuSeconds: round((cpu.user + cpu.system) / 1e6) };
+    log(`run ${run}: baseline ${baseline.devicesPerMinute} devices/min in ${round(b.elapsedMs / 1000)} s, ${b.calls} calls, peak ${st.peakPerSecond}/s, ${baseline.cpuSeconds} CPU s ${JSON.stringify(b.outcomes)}`);
   }
 
   const server = await startDevServer({
