@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+import { VERSIONS } from '../helpers/stack';
+import { connectTestEnv, uniqueName, workflowBundle } from '../helpers/temporal';
+import { inventoryOf, quickFleet, quickPolicy, spawnWorker, startRollout, type WorkerProcess } from './helpers';
+
+// The AccessKey secret and every device's SecretKey stay out of histories, logs and error output.
+const FLEET = quickFleet('sec', 5);
+let sim: SimulatorHandle;
+let env: TestWorkflowEnvironment;
+let worker: WorkerProcess | undefined;
+
+beforeAll(async () => {
+  sim = await startSimulator({ fleet: { versions: VERSIONS, instances: FLEET } });
+  env = await connectTestEnv();
+});
+afterAll(async () => {
+  await worker?.kill();
+  await env?.teardown();
+  await sim?.stop();
+});
+
+/** Every string in a history, with payload bytes decoded as UTF-8 (and as base64 text). */
+function texts(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'), Buffer.from(value).toString('base64'));
+  else if (Array.isArray(value)) for (const v of value) texts(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) texts(v, out);
+  return out;
+}
+
+function runCli(args: string[], extraEnv: NodeJS.ProcessEnv, until?: RegExp): Promise<{ code: number | null; output: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'cli-main.ts'), ...args], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: { PATH: process.env.PATH, HOME: '/nonexistent-home', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      output += d.toString('utf8');
+      if (until && until.test(output)) proc.kill('SIGTERM');
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('secrets', () => {
+  it('never appear in the histories of a rollout, its parts and its device workflows, nor in the worker log', async () => {
+    const secrets = [sim.accessKeySecret, ...sim.instances().flatMap((i) => i.devices.map((d) => d.secretKey))].filter((s): s is string => typeof s === 'string' && s.length > 0);
+    expect(secrets.length).toBe(1 + FLEET.length);
+    const taskQueue = uniqueName('secrets');
+    worker = spawnWorker({ address: inject('temporalAddress'), taskQueue, sim, workflowBundle: workflowBundle().codePath });
+    await worker.ready;
+    const rolloutId = uniqueName('secrets');
+    const h = await startRollout(env.client, taskQueue, rolloutId, inventoryOf(FLEET), quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] } }));
+    const r = await h.result();
+    expect(r.counts.upgraded).toBe(FLEET.length);
+    const ids = [`rollout/${rolloutId}`, `rollout/${rolloutId}/wave-0`, `rollout/${rolloutId}/wave-1`, ...FLEET.map((i) => `upgrade/${i.SmartAGId}`)];
+    let events = 0;
+    for (const id of ids) {
+      const history = await env.client.workflow.getHandle(id).fetchHistory();
+      events += history.events?.length ?? 0;
+      const all = texts(history).join('\n');
+      for (const s of secrets) expect(all.includes(s), `${id} contains a secret`).toBe(false);
+      for (const s of secrets) expect(all.includes(Buffer.from(s).toString('base64')), `${id} contains a secret (base64)`).toBe(false);
+    }
+    expect(events).toBeGreaterThan(50);
+    await worker.kill('SIGTERM');
+    const log = worker.output();
+    expect(log).toContain('upgrade accepted');
+    for (const s of secrets) expect(log.includes(s), 'the worker log contains a secret').toBe(false);
+  }, 120_000);
+
+  it('the CLI worker refuses to start without credentials, names what is missing, and never prints a secret', async () => {
+    const none = await runCli(['worker'], { TEMPORAL_ADDRESS: inject('temporalAddress') });
+    expect(none.code).not.toBe(0);
+    expect(none.output).toMatch(/no Alibaba Cloud credentials configured/);
+    const half = await runCli(['worker'], { TEMPORAL_ADDRESS: inject('temporalAddress'), ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret });
+    expect(half.code).not.toBe(0);
+    expect(half.output).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID is missing/);
+    expect(half.output).not.toContain(sim.accessKeySecret);
+    // Pointed at a simulator with the simulator's keys, it starts (and says where the keys came from).
+    const started = await runCli(
+      ['worker', '--task-queue', uniqueName('cli-worker')],
+      { TEMPORAL_ADDRESS: inject('temporalAddress'), SAG_ENDPOINT: sim.endpoint, SAG_SIMULATOR_ACCESS_KEY_ID: sim.accessKeyId, SAG_SIMULATOR_ACCESS_KEY_SECRET: sim.accessKeySecret },
+      /worker: polling task queue/,
+    );
+    expect(started.output).toMatch(/credentials from simulator-env/);
+    expect(started.output).not.toContain(sim.accessKeySecret);
+  }, 120_000);
+});
