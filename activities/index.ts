@@ -71,6 +71,32 @@ export function createActivities(deps: ActivityDeps) {
     };
   }
 
+  /** Writes each recorded non-manual policy as `manual` (pin) or back as it was (restore). */
+  async function writePolicies(
+    input: PolicyChangeInput & { overrides?: CodeOverrides },
+    mode: 'pin' | 'restore',
+  ): Promise<{ calls: CallRecord[] }> {
+    const { client, calls } = recording(sag);
+    try {
+      for (const p of input.policies) {
+        if (p.upgradeType === 'manual') continue;
+        await client.modifyDeviceAutoUpgradePolicy({
+          regionId: input.regionId,
+          smartAgId: input.smartAgId,
+          serialNumber: p.serialNumber,
+          versionType: p.versionType,
+          upgradeType: mode === 'pin' ? 'manual' : p.upgradeType,
+          cronExpression: p.cronExpression ?? POLICY_FALLBACK.cronExpression,
+          duration: p.duration ?? POLICY_FALLBACK.duration,
+          timeZone: p.timeZone ?? POLICY_FALLBACK.timeZone,
+        });
+      }
+      return { calls };
+    } catch (err) {
+      fail(err, mode, calls, input.overrides);
+    }
+  }
+
   return {
     /**
      * Reads everything preflight needs: the instance and its devices, the versions on offer, HA
@@ -145,48 +171,12 @@ export function createActivities(deps: ActivityDeps) {
      * scheduled or boot-time upgrades cannot race the rollout. Idempotent.
      */
     async pinAutoUpgradePolicies(input: PolicyChangeInput & { overrides?: CodeOverrides }): Promise<{ calls: CallRecord[] }> {
-      const { client, calls } = recording(sag);
-      try {
-        for (const p of input.policies) {
-          if (p.upgradeType === 'manual') continue;
-          await client.modifyDeviceAutoUpgradePolicy({
-            regionId: input.regionId,
-            smartAgId: input.smartAgId,
-            serialNumber: p.serialNumber,
-            versionType: p.versionType,
-            upgradeType: 'manual',
-            cronExpression: p.cronExpression ?? POLICY_FALLBACK.cronExpression,
-            duration: p.duration ?? POLICY_FALLBACK.duration,
-            timeZone: p.timeZone ?? POLICY_FALLBACK.timeZone,
-          });
-        }
-        return { calls };
-      } catch (err) {
-        fail(err, 'pin', calls, input.overrides);
-      }
+      return writePolicies(input, 'pin');
     },
 
     /** Puts back every policy that pin changed. Idempotent. */
     async restoreAutoUpgradePolicies(input: PolicyChangeInput & { overrides?: CodeOverrides }): Promise<{ calls: CallRecord[] }> {
-      const { client, calls } = recording(sag);
-      try {
-        for (const p of input.policies) {
-          if (p.upgradeType === 'manual') continue;
-          await client.modifyDeviceAutoUpgradePolicy({
-            regionId: input.regionId,
-            smartAgId: input.smartAgId,
-            serialNumber: p.serialNumber,
-            versionType: p.versionType,
-            upgradeType: p.upgradeType,
-            cronExpression: p.cronExpression ?? POLICY_FALLBACK.cronExpression,
-            duration: p.duration ?? POLICY_FALLBACK.duration,
-            timeZone: p.timeZone ?? POLICY_FALLBACK.timeZone,
-          });
-        }
-        return { calls };
-      } catch (err) {
-        fail(err, 'restore', calls, input.overrides);
-      }
+      return writePolicies(input, 'restore');
     },
 
     /**

@@ -293,6 +293,23 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
       .catch(() => undefined);
   }
 
+  /**
+   * A device's workflow: its upgrade lock `upgrade/<SmartAGId>`, abandoned on parent close so that
+   * closing the rollout (abort) never terminates a device mid-upgrade.
+   */
+  function deviceChildOptions(d: InventoryDevice) {
+    return {
+      workflowId: `upgrade/${d.smartAgId}`,
+      taskQueue: input.taskQueue,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      typedSearchAttributes: [
+        { key: SA_ROLLOUT_ID, value: input.rolloutId },
+        { key: SA_SMART_AG_ID, value: d.smartAgId },
+      ],
+    };
+  }
+
   function start(idx: number, now: number): void {
     const d = devices[idx]!;
     removeFrom(queue, idx);
@@ -303,16 +320,8 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     if (d.group) groupInFlight[d.group] = (groupInFlight[d.group] ?? 0) + 1;
     statuses[idx]!.outcome = 'in-progress';
     void executeChild(deviceUpgradeWorkflow, {
-      workflowId: `upgrade/${d.smartAgId}`,
+      ...deviceChildOptions(d),
       args: [{ rolloutId: input.rolloutId, device: d, policy: input.devicePolicy, mode: 'upgrade' }],
-      taskQueue: input.taskQueue,
-      // Closing the rollout (abort) must never terminate a device mid-upgrade.
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      typedSearchAttributes: [
-        { key: SA_ROLLOUT_ID, value: input.rolloutId },
-        { key: SA_SMART_AG_ID, value: d.smartAgId },
-      ],
     })
       .then(
         (r) => record(idx, r),
@@ -361,15 +370,8 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
         active++;
         pending.push(
           executeChild(deviceUpgradeWorkflow, {
-            workflowId: `upgrade/${d.smartAgId}`,
+            ...deviceChildOptions(d),
             args: [{ rolloutId: input.rolloutId, device: d, policy: input.devicePolicy, mode: 'compensate', previous: r }],
-            taskQueue: input.taskQueue,
-            parentClosePolicy: ParentClosePolicy.ABANDON,
-            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-            typedSearchAttributes: [
-              { key: SA_ROLLOUT_ID, value: input.rolloutId },
-              { key: SA_SMART_AG_ID, value: d.smartAgId },
-            ],
           })
             .then(
               (c) => {
