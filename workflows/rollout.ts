@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
@@ -430,6 +431,22 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       detail: { ticket: input.ticket ?? null, target: policy.targetVersion, versionType: policy.versionType, devices: input.inventory.length },
     });
     notify('rollout-started', { devices: input.inventory.length, target: policy.targetVersion });
+  }
+
+  // Windows that never open (before the deadline) are refused before any device starts, also for
+  // rollouts started without the CLI's own check.
+  const windowed = policy.windows.length > 0 || policy.freezes.length > 0 || policy.deadline !== undefined;
+  if (!input.carried && windowed && patched('rollout-window-feasibility')) {
+    try {
+      await rolloutStep.checkWindowsFeasible({ policy, nowMs: Date.now() });
+    } catch (err) {
+      const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      if (cause?.type !== 'ImpossibleWindow') throw err;
+      st.finishedAt = Date.now();
+      setState('failed');
+      audit('refused', { by: input.operator, reason: cause.message });
+      throw ApplicationFailure.nonRetryable(cause.message, 'ImpossibleWindow');
+    }
   }
 
   const inventoryById: Record<string, RolloutInput['inventory'][number]> = {};

@@ -247,6 +247,23 @@ describe('rolloutWorkflow operator controls', () => {
   });
 });
 
+describe('rolloutWorkflow change windows', () => {
+  it('refuses a rollout whose windows never open before its deadline, before any device starts', async () => {
+    const past = new Date(Date.now() - 3_600_000);
+    const h = await startRollout(BASIC.slice(0, 2), {
+      windows: [{ kind: 'once', start: new Date(past.getTime() - 3_600_000).toISOString(), end: past.toISOString() }],
+      deadline: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const before = upgradeCalls(BASIC.slice(0, 2));
+    const err = await stack.run(() => h.result()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as { cause?: { type?: string } } | undefined)?.cause?.type).toBe('ImpossibleWindow');
+    expect(upgradeCalls(BASIC.slice(0, 2))).toEqual(before);
+  });
+});
+
 describe('rolloutWorkflow device lock', () => {
   it('never upgrades a device twice when two rollouts share it', async () => {
     const a = await startRollout(SHARED, { concurrency: 6, waves: { cumulativePercents: [100] } });
