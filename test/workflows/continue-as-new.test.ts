@@ -72,7 +72,7 @@ describe('rolloutWorkflow continue-as-new', () => {
     const pace = { by: 'alice', reason: 'slower', requestId: randomUUID(), concurrency: 1 };
     expect(await handle.executeUpdate(setPaceUpdate, { args: [pace] })).toMatchObject({ accepted: true, duplicate: false });
 
-    const latest = client.workflow.getHandle(`rollout/${rolloutId}`);
+    const latest = client.workflow.getHandle<typeof rolloutWorkflow>(`rollout/${rolloutId}`);
     let runId = firstRun;
     for (let i = 0; i < 300 && runId === firstRun; i++) {
       runId = (await latest.describe()).runId;
