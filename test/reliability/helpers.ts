@@ -131,7 +131,9 @@ export const inventoryOf = (instances: { SmartAGId: string; RegionId?: string }[
 /** A rollout policy for quick fleets: fast polls, one canary, two waves. */
 export function quickPolicy(overrides: Partial<RolloutPolicy> = {}): RolloutPolicy {
   return fastRolloutPolicy({
-    verify: { timeout: 20_000, pollInterval: 60, consecutivePolls: 2 },
+    // Longer than the 30 s activity timeouts a killed worker leaves behind: the verify deadline
+    // counts from before the upgrade call.
+    verify: { timeout: 90_000, pollInterval: 60, consecutivePolls: 2 },
     upgradeSettle: 3000,
     healthRecheck: false,
     maxPartSize: 1000,
