@@ -44,11 +44,11 @@ const cases: Case[] = [
   { name: 'version: malformed firmware version', run: () => validatePolicy(applyPolicyFlags(withTarget(), { targetVersion: '2.4-beta' }), INV, { nowMs: NOW }), message: /"2\.4-beta" is not a Device version/ },
   { name: 'version: unknown version type', run: () => applyPolicyFlags(withTarget(), { versionType: 'Kernel' }), message: /version-type|Kernel/ },
   // regions
-  { name: 'region: window selector names an unknown region', run: () => validatePolicy(withTarget({ windows: [{ cron: '0 0 2 * * ?', duration: '4h', timeZone: 'Asia/Shanghai', appliesTo: { regions: ['xx-nowhere'] } }] } as Partial<RolloutPolicy>), INV, { nowMs: NOW }), message: /xx-nowhere|region/ },
+  { name: 'region: window selector names an unknown region', run: () => validatePolicy(withTarget({ windows: [{ kind: 'recurring', cron: '0 0 2 * * ?', duration: '4h', timeZone: 'Asia/Shanghai', appliesTo: { regions: ['xx-nowhere'] } }] }), INV, { nowMs: NOW }), message: /xx-nowhere|region/ },
   // windows
   { name: 'window: unknown time zone', run: () => loadPolicy(windowYaml('0 0 2 * * ?', 'Mars/Olympus'), 'yaml', 'policy.yaml'), message: /line \d+: windows\[0\]\.timeZone: unknown time zone/ },
   { name: 'window: bad cron', run: () => validatePolicy(loadPolicy(windowYaml('0 0 25 * * ?', 'Asia/Shanghai'), 'yaml', 'policy.yaml'), INV, { nowMs: NOW }), message: /windows\[0\]\.cron/ },
-  { name: 'window: never open before the deadline (frozen)', run: () => checkFeasible(withTarget({ windows: [{ cron: '0 0 2 * * ?', duration: '4h', timeZone: 'Asia/Shanghai' }], freezes: [{ from: '2026-11-01T00:00:00Z', to: '2027-01-31T00:00:00Z' }], deadline: '2026-12-31T00:00:00Z' } as Partial<RolloutPolicy>), NOW), message: /deadline|window|freeze/i },
+  { name: 'window: never open before the deadline (frozen)', run: () => checkFeasible(withTarget({ windows: [{ kind: 'recurring', cron: '0 0 2 * * ?', duration: '4h', timeZone: 'Asia/Shanghai' }], freezes: [{ start: '2026-11-01T00:00:00Z', end: '2027-01-31T00:00:00Z' }], deadline: '2026-12-31T00:00:00Z' }), NOW), message: /deadline/i },
   // credentials
   { name: 'credentials: key id without secret', run: () => resolveCredentialsProvider({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAIexample' }, { homeDir: '/nonexistent' }), message: /ALIBABA_CLOUD_ACCESS_KEY_SECRET is missing|ALIBABA_CLOUD_ACCESS_KEY_ID is set/ },
   { name: 'credentials: secret without key id', run: () => resolveCredentialsProvider({ ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'topsecretvalue123' }, { homeDir: '/nonexistent' }), message: /ALIBABA_CLOUD_ACCESS_KEY_ID is missing/ },
