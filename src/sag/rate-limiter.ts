@@ -4,16 +4,27 @@
  */
 export interface RateLimiter {
   acquire(): Promise<void>;
-  /** Changes the rate (requests per second) without losing queued callers. */
+  /** Changes the rate (requests per second) at once, queued callers included. */
   setRate(ratePerSecond: number): void;
   readonly rate: number;
 }
 
-export function createRateLimiter(ratePerSecond: number, burst = Math.max(1, Math.ceil(ratePerSecond / 10))): RateLimiter {
-  if (!(ratePerSecond > 0)) throw new Error(`API rate must be a positive number of requests per second, got ${ratePerSecond}`);
+/** Default burst: 2% of a second's worth, so no one-second window overshoots the rate by more. */
+export const DEFAULT_BURST_FRACTION = 0.02;
+
+/**
+ * @param burstFraction the bucket holds this share of one second's requests (at least one).
+ * @throws Error when the rate is not a positive number.
+ */
+export function createRateLimiter(ratePerSecond: number, burstFraction = DEFAULT_BURST_FRACTION): RateLimiter {
+  const check = (r: number) => {
+    if (!(r > 0) || !Number.isFinite(r)) throw new Error(`API rate must be a positive number of requests per second, got ${r}`);
+  };
+  check(ratePerSecond);
+  const capacityFor = (r: number) => Math.max(1, Math.floor(r * burstFraction));
   let rate = ratePerSecond;
-  let capacity = burst;
-  let tokens = burst;
+  let capacity = capacityFor(rate);
+  let tokens = capacity;
   let last = performance.now();
   const waiters: (() => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -30,10 +41,7 @@ export function createRateLimiter(ratePerSecond: number, burst = Math.max(1, Mat
       tokens -= 1;
       waiters.shift()!();
     }
-    if (waiters.length > 0) {
-      const waitMs = Math.max(1, ((1 - tokens) / rate) * 1000);
-      timer = setTimeout(drain, waitMs);
-    }
+    if (waiters.length > 0) timer = setTimeout(drain, Math.max(1, ((1 - tokens) / rate) * 1000));
   };
   return {
     get rate() {
@@ -46,11 +54,16 @@ export function createRateLimiter(ratePerSecond: number, burst = Math.max(1, Mat
       });
     },
     setRate(r: number) {
-      if (!(r > 0)) throw new Error(`API rate must be positive, got ${r}`);
+      check(r);
       refill();
       rate = r;
-      capacity = Math.max(1, Math.ceil(r / 10));
+      capacity = capacityFor(r);
       tokens = Math.min(tokens, capacity);
+      // A wait scheduled at the old rate would hold queued callers too long (or too short).
+      if (timer) {
+        clearTimeout(timer);
+        drain();
+      }
     },
   };
 }

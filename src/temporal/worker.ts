@@ -5,7 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../../activities';
 import { writeReportFiles } from '../audit/report';
 import { createSagClient, type SagCredentialsProvider } from '../sag/client';
-import { createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
+import { DEFAULT_BURST_FRACTION, createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
 import type { ApiCallRecord } from '../sag/types';
 import { ensureSearchAttributes } from './search-attributes';
 import { DEFAULT_TASK_QUEUE, type TemporalTarget } from './connection';
@@ -68,7 +68,7 @@ export function workflowsPath(): string {
  * exceeded by no more than 5% in any second (a burst of 10% measured 5.3% over).
  */
 export function apiRateLimiter(apiRate: number): RateLimiter {
-  return createRateLimiter(apiRate, Math.max(1, Math.floor(apiRate / 50)));
+  return createRateLimiter(apiRate, DEFAULT_BURST_FRACTION);
 }
 
 /**
