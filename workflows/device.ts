@@ -150,6 +150,13 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     result.errorCode = e.failure.code;
     result.errorClass = e.failure.policy.class;
     result.message = e.failure.message;
+    // Where each serial number ended: unchanged when nothing was sent, else what it last reported.
+    for (const sv of result.serials) {
+      if (sv.to !== undefined) continue;
+      const seen = e.failure.last?.find((o) => o.serialNumber === sv.serialNumber)?.version;
+      if (seen) sv.to = seen;
+      else if (result.upgradeCalls === 0) sv.to = sv.from;
+    }
     const action = e.failure.policy.action;
     // Only a device nothing was sent to can be deferred or skipped; once a call went out it has failed.
     const untouched = result.upgradeCalls === 0;

@@ -11,6 +11,8 @@ export interface ClassifiedFailure {
   calls: CallRecord[];
   /** The activity timed out or its worker died: whether its call reached Alibaba is unknown. */
   timedOut: boolean;
+  /** What the device last reported, when a wait for it failed. */
+  last?: { serialNumber: string; version: string }[];
 }
 
 /** Reads the Alibaba code and details an activity failure carries (see src/sag/failure.ts). */
@@ -31,15 +33,17 @@ export function classify(err: unknown, overrides?: CodeOverrides): ClassifiedFai
     let requestId: string | undefined;
     let httpStatus: number | undefined;
     const calls: CallRecord[] = [];
+    let last: ClassifiedFailure['last'];
     for (const d of cause.details ?? []) {
       if (d && typeof d === 'object') {
-        const r = d as { requestId?: unknown; httpStatus?: unknown; calls?: unknown };
+        const r = d as { requestId?: unknown; httpStatus?: unknown; calls?: unknown; last?: unknown };
         if (typeof r.requestId === 'string') requestId = r.requestId;
         if (typeof r.httpStatus === 'number') httpStatus = r.httpStatus;
         if (Array.isArray(r.calls)) calls.push(...(r.calls as CallRecord[]));
+        if (Array.isArray(r.last)) last = r.last as ClassifiedFailure['last'];
       }
     }
-    return { code, policy: resolveCodePolicy(code, overrides, httpStatus), message: cause.message, requestId, calls, timedOut: false };
+    return { code, policy: resolveCodePolicy(code, overrides, httpStatus), message: cause.message, requestId, calls, timedOut: false, last };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'Unknown', policy: resolveCodePolicy('Unknown', overrides), message, calls: [], timedOut: false };

@@ -75,6 +75,8 @@ describe('deviceUpgradeWorkflow', () => {
   it('fails in the verify phase when the device comes back on the old version', async () => {
     const r = await upgrade('sag-rev1', { verifyTimeoutMs: 2500 });
     expect(r).toMatchObject({ outcome: 'failed', phase: 'verify', errorCode: 'UpgradeReverted' });
+    // The result says where the device ended: back on its old version.
+    expect(r.serials).toEqual([expect.objectContaining({ from: '2.3.0.0', to: '2.3.0.0' })]);
     expect(calls('sag-rev1')).toBe(1);
     expect(r.policiesRestored).toBe(true);
   });
@@ -101,6 +103,7 @@ describe('deviceUpgradeWorkflow', () => {
   ])('skips %s at preflight with %s and sends nothing', async (id, code) => {
     const r = await upgrade(id);
     expect(r).toMatchObject({ outcome: 'skipped', errorCode: code });
+    expect(r.serials.every((sv) => sv.to === sv.from)).toBe(true);
     expect(calls(id)).toBe(0);
   });
 
