@@ -9,7 +9,7 @@
  * Prints a summary per run and medians over runs on stderr, and the whole result as JSON on stdout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -318,7 +318,11 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
     ...(args['worker-extra'] ? { extra: JSON.parse(args['worker-extra']) as Record<string, unknown> } : {}),
   };
   const profDir = path.join(dir, 'prof');
-  const worker = spawnNode([...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), '--import', 'tsx', 'bench/lib/worker-process.ts'], {
+  // The worker runs as it does in production, from the compiled tree (`npm run build`), so its
+  // memory is not inflated by on-the-fly TypeScript compilation; sources only when dist/ is absent.
+  const compiled = path.resolve(__dirname, '../dist/bench/lib/worker-process.js');
+  const entry = existsSync(compiled) ? [compiled] : ['--import', 'tsx', 'bench/lib/worker-process.ts'];
+  const worker = spawnNode([...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...entry], {
     BENCH_WORKER: JSON.stringify(cfg),
   });
   await worker.firstLine;
