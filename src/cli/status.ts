@@ -102,12 +102,14 @@ export async function getRolloutStatus(client: Client, rolloutId: string, option
     progress = await client.withDeadline(Date.now() + timeoutMs, () => handle.query(progressQuery));
     rolloutDevices = await allDevices(client, handle, timeoutMs);
   } catch (err) {
-    if (!isDeadline(err)) throw err;
+    // With no worker the query either runs into our deadline or the server gives up on it first
+    // ("Failed to query Workflow"); an empty task queue tells the two causes apart.
     const pollers = await client.workflowService
       .describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: description.taskQueue } })
       .then((r) => r.pollers?.length ?? 0)
       .catch(() => -1);
-    throw new NoWorkerError(rolloutId, description.taskQueue, workflowStatus, pollers);
+    if (isDeadline(err) || pollers === 0) throw new NoWorkerError(rolloutId, description.taskQueue, workflowStatus, pollers);
+    throw err;
   }
 
   let part: PartProgress | undefined;
