@@ -4,7 +4,10 @@
  */
 export interface RateLimiter {
   acquire(): Promise<void>;
-  /** Changes the rate (requests per second) at once, queued callers included. */
+  /**
+   * Changes the rate (requests per second) at once, queued callers included. A rate of 0 closes
+   * the limiter: callers wait until a positive rate is set.
+   */
   setRate(ratePerSecond: number): void;
   readonly rate: number;
 }
@@ -14,13 +17,15 @@ export const DEFAULT_BURST_FRACTION = 0.02;
 
 /**
  * @param burstFraction the bucket holds this share of one second's requests (at least one).
- * @throws Error when the rate is not a positive number.
+ * @throws Error when the rate is not a positive number (setRate also takes 0: closed).
  */
 export function createRateLimiter(ratePerSecond: number, burstFraction = DEFAULT_BURST_FRACTION): RateLimiter {
-  const check = (r: number) => {
-    if (!(r > 0) || !Number.isFinite(r)) throw new Error(`API rate must be a positive number of requests per second, got ${r}`);
+  const check = (r: number, allowZero: boolean) => {
+    if (!(r > 0 || (allowZero && r === 0)) || !Number.isFinite(r)) {
+      throw new Error(`API rate must be a positive number of requests per second, got ${r}`);
+    }
   };
-  check(ratePerSecond);
+  check(ratePerSecond, false);
   const capacityFor = (r: number) => Math.max(1, Math.floor(r * burstFraction));
   let rate = ratePerSecond;
   let capacity = capacityFor(rate);
@@ -37,6 +42,7 @@ export function createRateLimiter(ratePerSecond: number, burstFraction = DEFAULT
   const drain = () => {
     timer = undefined;
     refill();
+    if (rate === 0) return; // closed: setRate wakes the queue
     while (waiters.length > 0 && tokens >= 1) {
       tokens -= 1;
       waiters.shift()!();
@@ -54,16 +60,15 @@ export function createRateLimiter(ratePerSecond: number, burstFraction = DEFAULT
       });
     },
     setRate(r: number) {
-      check(r);
+      check(r, true);
       refill();
       rate = r;
       capacity = capacityFor(r);
       tokens = Math.min(tokens, capacity);
-      // A wait scheduled at the old rate would hold queued callers too long (or too short).
-      if (timer) {
-        clearTimeout(timer);
-        drain();
-      }
+      // A wait scheduled at the old rate would hold queued callers too long (or too short), and
+      // callers queued while the limiter was closed have no wait scheduled at all.
+      if (timer) clearTimeout(timer);
+      if (waiters.length > 0) drain();
     },
   };
 }

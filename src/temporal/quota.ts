@@ -43,9 +43,8 @@ export interface ApiQuotaLease {
  * closes until one does, so a worker cut off from Temporal never sends on a share the others may
  * already have taken.
  *
- * It takes over the limiter's `acquire`: a caller first waits for the gate (a valid grant with a
- * share above 0), then for a token. The gate is closed from the start, so the worker sends nothing
- * before its first grant.
+ * Without a valid grant the limiter is closed (rate 0): it is closed from the start, so the
+ * worker sends nothing before its first grant.
  */
 export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
   const intervalMs = opts.intervalMs ?? 1000;
@@ -59,22 +58,10 @@ export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
-  let open = false;
-  let gateWaiters: (() => void)[] = [];
   const setShare = (share: number) => {
-    if (share > 0) {
-      if (share !== opts.limiter.rate) opts.limiter.setRate(share);
-      open = true;
-      const ready = gateWaiters;
-      gateWaiters = [];
-      for (const r of ready) r();
-    } else {
-      open = false;
-    }
+    if (share !== opts.limiter.rate) opts.limiter.setRate(share);
   };
-  const acquireToken = opts.limiter.acquire.bind(opts.limiter);
-  // A closed gate holds callers here rather than in the bucket, whose timers a rate change does not reset.
-  opts.limiter.acquire = () => (open ? acquireToken() : new Promise<void>((resolve) => gateWaiters.push(resolve)).then(acquireToken));
+  setShare(0);
 
   const lease = async (): Promise<QuotaGrant> => {
     const args: [{ workerId: string; apiRate: number }] = [{ workerId, apiRate: opts.apiRate }];
@@ -100,7 +87,7 @@ export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
         validUntil = askedAt + g.leaseMs;
         setShare(g.share);
       } catch (err) {
-        if (Date.now() >= validUntil && open) {
+        if (Date.now() >= validUntil && opts.limiter.rate > 0) {
           setShare(0);
           log('api quota: lease not renewed in time, sending nothing until it is', { error: err instanceof Error ? err.message : String(err) });
         }
@@ -128,7 +115,7 @@ export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
       return grant;
     },
     get open() {
-      return open;
+      return opts.limiter.rate > 0;
     },
     async stop() {
       if (stopped) return;

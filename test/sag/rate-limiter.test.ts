@@ -26,6 +26,18 @@ describe('createRateLimiter', () => {
     expect(await queued).toBeLessThan(500);
   });
 
+  it('holds callers while closed (rate 0) and lets them through when reopened', async () => {
+    const limiter = createRateLimiter(100);
+    limiter.setRate(0);
+    let passed = 0;
+    const all = Promise.all(Array.from({ length: 3 }, () => limiter.acquire().then(() => passed++)));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(passed).toBe(0);
+    limiter.setRate(100);
+    await all;
+    expect(passed).toBe(3);
+  });
+
   it('refuses a rate that is not a positive number', () => {
     expect(() => createRateLimiter(0)).toThrow(/positive/);
     expect(() => createRateLimiter(10).setRate(-1)).toThrow(/positive/);
