@@ -26,9 +26,13 @@ export function temporalTarget(
   return { connectionOptions, namespace: explicit.namespace ?? cfg.namespace ?? 'default' };
 }
 
+/** A client connection to the target (the worker's native options, as the client takes them). */
+export async function connectTemporal(target: TemporalTarget): Promise<Connection> {
+  const { address, tls, apiKey, metadata } = target.connectionOptions;
+  return Connection.connect({ address, tls, apiKey: typeof apiKey === 'string' ? apiKey : undefined, metadata });
+}
+
 /** A workflow client for the CLI and dashboard. */
 export async function connectClient(target: TemporalTarget): Promise<Client> {
-  const { address, tls, apiKey, metadata } = target.connectionOptions;
-  const connection = await Connection.connect({ address, tls, apiKey: typeof apiKey === 'string' ? apiKey : undefined, metadata });
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection: await connectTemporal(target), namespace: target.namespace });
 }

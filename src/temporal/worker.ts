@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { writeReportFiles } from '../audit/report';
@@ -8,7 +8,7 @@ import { createSagClient, type SagCredentialsProvider } from '../sag/client';
 import { DEFAULT_BURST_FRACTION, createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
 import type { ApiCallRecord } from '../sag/types';
 import { ensureSearchAttributes } from './search-attributes';
-import { DEFAULT_TASK_QUEUE, type TemporalTarget } from './connection';
+import { DEFAULT_TASK_QUEUE, connectTemporal, type TemporalTarget } from './connection';
 import { startApiQuota } from './quota';
 import { projectRoot } from './tooling';
 
@@ -87,8 +87,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
   });
   const connection = await NativeConnection.connect(opts.target.connectionOptions);
   if (opts.ensureSearchAttributes !== false) {
-    const { address, tls, apiKey, metadata } = opts.target.connectionOptions;
-    const c = await Connection.connect({ address, tls, apiKey: typeof apiKey === 'string' ? apiKey : undefined, metadata });
+    const c = await connectTemporal(opts.target);
     try {
       await ensureSearchAttributes(c, opts.target.namespace);
     } finally {
@@ -98,9 +97,8 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
   let exportReport: ((i: { rolloutId: string; workflowId: string }) => Promise<string[]>) | undefined;
   if (opts.reportsDir) {
     const dir = opts.reportsDir;
-    const { address, tls, apiKey, metadata } = opts.target.connectionOptions;
     exportReport = async ({ rolloutId }) => {
-      const c = await Connection.connect({ address, tls, apiKey: typeof apiKey === 'string' ? apiKey : undefined, metadata });
+      const c = await connectTemporal(opts.target);
       try {
         return await writeReportFiles(new Client({ connection: c, namespace: opts.target.namespace }), rolloutId, dir);
       } finally {
