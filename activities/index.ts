@@ -26,16 +26,6 @@ export interface ActivityDeps extends Partial<RolloutActivityDeps> {
 /** Modify needs a cron, a duration and a zone even to set `manual`: these stand in when none is recorded. */
 const POLICY_FALLBACK = { cronExpression: '0 0 4 * * ?', duration: 60, timeZone: 'Asia/Shanghai' } as const;
 
-/** Codes whose failure leaves it unknown whether Alibaba accepted an upgrade call. */
-export const AMBIGUOUS_CODES = new Set([
-  'RequestTimeout',
-  'ConnectionReset',
-  'NetworkError',
-  'InvalidResponse',
-  'InternalError',
-  'ServiceUnavailable',
-]);
-
 /**
  * Re-throws a failure as an ApplicationFailure typed by its Alibaba code, carrying the calls made
  * so far so the audit trail keeps failed calls too.

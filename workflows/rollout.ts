@@ -100,8 +100,6 @@ const SEEN_LIMIT = 500;
  */
 const CARRY_LIMIT_BYTES = 1536 * 1024;
 
-const toMs = durationMs;
-
 /**
  * A fleet rollout: the canary, then growing waves, each run as child workflows of at most
  * `maxPartSize` devices, with bake times, health re-checks, approval gates, a failure budget,
@@ -122,10 +120,10 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     targetsByModel: policy.targetsByModel,
     versionType: policy.versionType,
     allowBeta: policy.allowBeta,
-    verifyTimeoutMs: toMs(policy.verify.timeout, 30 * 60_000),
-    pollIntervalMs: toMs(policy.verify.pollInterval, 30_000),
+    verifyTimeoutMs: durationMs(policy.verify.timeout, 30 * 60_000),
+    pollIntervalMs: durationMs(policy.verify.pollInterval, 30_000),
     consecutivePolls: policy.verify.consecutivePolls,
-    upgradeSettleMs: toMs(policy.upgradeSettle, 120_000),
+    upgradeSettleMs: durationMs(policy.upgradeSettle, 120_000),
     autoUpgradeAfter: policy.autoUpgradeAfter,
     repairHaPairs: policy.compensation.repairHaPairs,
     requestPreviousVersion: policy.compensation.requestPreviousVersion,
@@ -484,8 +482,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
             finishedBefore: st.budget.finished,
             consecutiveBefore: st.budget.consecutive,
           },
-          expectedUpgradeMs: toMs(policy.expectedUpgradeTime, 15 * 60_000),
-          offlineRetryDelayMs: toMs(policy.offlineRetryDelay, 10 * 60_000),
+          expectedUpgradeMs: durationMs(policy.expectedUpgradeTime, 15 * 60_000),
+          offlineRetryDelayMs: durationMs(policy.offlineRetryDelay, 10 * 60_000),
           maxDeferrals: 1,
           windows: policy.windows,
           freezes: policy.freezes,
@@ -501,7 +499,6 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       const prev = st.devices[d.smartAgId];
       // An exclusion that reached the rollout but not the part in time still stands for unstarted devices.
       st.devices[d.smartAgId] = prev?.outcome === 'excluded' && d.outcome === 'pending' ? prev : { ...d, wave: prev?.wave ?? wave };
-      if (d.outcome === 'pending' && !st.aborted) st.devices[d.smartAgId]!.outcome = 'pending';
     }
     st.budget.failed += r.failed;
     st.budget.finished += r.finished;
@@ -550,7 +547,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     }
   }
 
-  const bakeMs = toMs(policy.bake, 0);
+  const bakeMs = durationMs(policy.bake, 0);
   for (; st.currentWave < st.plan.length && !st.aborted; st.currentWave++, st.currentPart = 0) {
     const w = st.plan[st.currentWave]!;
     const ws = st.waves[w.index]!;

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CodeOverrides, CodePolicy, ErrorClass, FailureAction, Persistence } from '../../workflows/types';
 import { resolveCodePolicy } from '../../workflows/error-policy';
 import { normalizeError } from './errors';
-import { durationMs } from './internal/duration';
+import { parseDurationMs as durationMs } from '../../workflows/durations';
 
 /** `details[0]` of every failure built by {@link toApplicationFailure}. JSON-native. */
 export interface SagFailureDetails {
