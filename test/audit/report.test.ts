@@ -5,11 +5,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { collectReport, renderCallsCsv, renderReport, writeReportFiles, type ReportData } from '../../src/audit/report';
-import { approveUpdate, excludeUpdate, partProgressQuery, progressQuery, resumeUpdate } from '../../workflows/messages';
+import { approveUpdate, excludeUpdate, partProgressQuery, resumeUpdate } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import type { RolloutProgress } from '../../workflows/types';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
+import { untilProgress } from '../helpers/progress';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Screenshots go to a temporary folder; SAG_SCREENSHOT_DIR=docs/screenshots refreshes the committed ones.
@@ -31,15 +32,7 @@ let handle: WorkflowHandle<typeof rolloutWorkflow>;
 let data: ReportData;
 const rolloutId = uniqueName('rep');
 
-async function until(pred: (p: RolloutProgress) => boolean, what: string, timeoutMs = 30_000): Promise<RolloutProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.query(progressQuery);
-    if (pred(p)) return p;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify({ state: p.state, counts: p.counts, gate: p.gate })}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (pred: (p: RolloutProgress) => boolean, what: string, timeoutMs = 30_000) => untilProgress(handle, what, pred, timeoutMs);
 
 const cmd = (by: string, reason?: string) => ({ by, reason, requestId: randomUUID() });
 

@@ -13,6 +13,7 @@ import { rolloutWorkflow } from '../../workflows/rollout';
 import type { RolloutProgress } from '../../workflows/types';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
+import { untilProgress } from '../helpers/progress';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Screenshots go to a temporary folder; SAG_SCREENSHOT_DIR=docs/screenshots refreshes the committed ones.
@@ -26,15 +27,7 @@ let page: Page;
 let handle: WorkflowHandle<typeof rolloutWorkflow>;
 const rolloutId = uniqueName('dash');
 
-async function until(pred: (p: RolloutProgress) => boolean, what: string, timeoutMs = 30_000): Promise<RolloutProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.query(progressQuery);
-    if (pred(p)) return p;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify({ state: p.state, counts: p.counts, gate: p.gate })}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (pred: (p: RolloutProgress) => boolean, what: string, timeoutMs = 30_000) => untilProgress(handle, what, pred, timeoutMs);
 
 describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   beforeAll(async () => {

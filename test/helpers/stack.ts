@@ -2,6 +2,9 @@ import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../src/simulator';
 import { createRolloutWorker, type RolloutWorker, type RolloutWorkerOptions } from '../../src/temporal/worker';
+import { deviceUpgradeWorkflow } from '../../workflows/device';
+import type { DeviceUpgradePolicy, DeviceUpgradeResult } from '../../workflows/types';
+import { fastDevicePolicy } from './fixtures';
 import { connectTestEnv, uniqueName, workflowBundle } from './temporal';
 import { inject } from 'vitest';
 
@@ -59,6 +62,22 @@ export async function startStack(
       await sim.stop();
     },
   };
+}
+
+/** Runs one device workflow on the stack with a test-sized policy and returns its result. */
+export async function runDeviceUpgrade(
+  stack: Stack,
+  smartAgId: string,
+  policy: Partial<DeviceUpgradePolicy> = {},
+  rolloutId = 'test',
+): Promise<DeviceUpgradeResult> {
+  return stack.run(() =>
+    stack.client.workflow.execute(deviceUpgradeWorkflow, {
+      workflowId: uniqueName(`upgrade/${smartAgId}`),
+      taskQueue: stack.taskQueue,
+      args: [{ rolloutId, device: { smartAgId, regionId: 'cn-shanghai' }, policy: fastDevicePolicy(policy), mode: 'upgrade' }],
+    }),
+  );
 }
 
 export { fastDevicePolicy, fastRolloutPolicy, haInstance, instance, VERSIONS } from './fixtures';

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deviceUpgradeWorkflow } from '../../workflows/device';
-import type { DeviceUpgradePolicy, DeviceUpgradeResult } from '../../workflows/types';
-import { fastDevicePolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
-import { uniqueName } from '../helpers/temporal';
+import type { DeviceUpgradePolicy } from '../../workflows/types';
+import { instance, runDeviceUpgrade, startStack, VERSIONS, type Stack } from '../helpers/stack';
 
 // Issue 4: an upgrade call whose answer is lost after Alibaba accepted it must never be sent again.
 const CLIENT_TIMEOUT_MS = 800;
@@ -35,15 +33,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function upgrade(smartAgId: string, policy: Partial<DeviceUpgradePolicy> = {}): Promise<DeviceUpgradeResult> {
-  return stack.run(() =>
-    stack.client.workflow.execute(deviceUpgradeWorkflow, {
-      workflowId: uniqueName(`upgrade/${smartAgId}`),
-      taskQueue: stack.taskQueue,
-      args: [{ rolloutId: 'ambiguous', device: { smartAgId, regionId: 'cn-shanghai' }, policy: fastDevicePolicy(policy), mode: 'upgrade' }],
-    }),
-  );
-}
+const upgrade = (smartAgId: string, policy: Partial<DeviceUpgradePolicy> = {}) => runDeviceUpgrade(stack, smartAgId, policy, 'ambiguous');
 
 function simCalls(smartAgId: string): { calls: number; byVersion: Record<string, number>; version: string } {
   const row = stack.sim.devices().find((d) => d.SmartAGId === smartAgId)!;

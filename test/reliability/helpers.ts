@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { SimulatorHandle, SimulatorOptions } from '../../src/simulator';
-import { devicesQuery, progressQuery } from '../../workflows/messages';
+import { devicesQuery } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import type { DeviceStatus, InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
+import type { DeviceStatus, InventoryDevice, RolloutPolicy } from '../../workflows/types';
 import { fastRolloutPolicy, instance } from '../helpers/stack';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -166,12 +166,7 @@ export async function allDevices(h: WorkflowHandle): Promise<DeviceStatus[]> {
   }
 }
 
-export async function untilProgress(h: WorkflowHandle, what: string, pred: (p: RolloutProgress) => boolean, timeoutMs = 60_000): Promise<RolloutProgress> {
-  return waitFor(what, async () => {
-    const p = await h.query(progressQuery);
-    return pred(p) ? p : undefined;
-  }, timeoutMs, 100);
-}
+export { untilProgress } from '../helpers/progress';
 
 /** Upgrade calls the simulator counted, per instance and target version. */
 export function upgradeCallsByVersion(sim: Pick<SimulatorHandle, 'devices'>, ids?: Set<string>): Record<string, Record<string, number>> {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceUpgradeWorkflow } from '../../workflows/device';
 import { deviceProgressQuery } from '../../workflows/messages';
-import type { DeviceUpgradePolicy, DeviceUpgradeResult } from '../../workflows/types';
-import { fastDevicePolicy, haInstance, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
+import type { DeviceUpgradePolicy } from '../../workflows/types';
+import { fastDevicePolicy, haInstance, instance, runDeviceUpgrade, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 
 let stack: Stack;
@@ -33,15 +33,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function upgrade(smartAgId: string, policy: Partial<DeviceUpgradePolicy> = {}): Promise<DeviceUpgradeResult> {
-  return stack.run(() =>
-    stack.client.workflow.execute(deviceUpgradeWorkflow, {
-      workflowId: uniqueName(`upgrade/${smartAgId}`),
-      taskQueue: stack.taskQueue,
-      args: [{ rolloutId: 't', device: { smartAgId, regionId: 'cn-shanghai' }, policy: fastDevicePolicy(policy), mode: 'upgrade' }],
-    }),
-  );
-}
+const upgrade = (smartAgId: string, policy: Partial<DeviceUpgradePolicy> = {}) => runDeviceUpgrade(stack, smartAgId, policy, 't');
 
 function calls(smartAgId: string): number {
   return stack.sim.devices().filter((d) => d.SmartAGId === smartAgId).reduce((n, d) => n + d.upgradeCalls, 0);

@@ -18,6 +18,7 @@ import { rolloutWorkflow } from '../../workflows/rollout';
 import type { InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
 import { fastRolloutPolicy, haInstance, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
+import { untilProgress } from '../helpers/progress';
 
 let stack: Stack;
 
@@ -80,16 +81,8 @@ async function startRollout(ids: string[], policy: Partial<RolloutPolicy> = {}, 
   });
 }
 
-/** Polls the progress query until `pred` holds (no wall-clock sleeps on progress). */
-async function until(handle: WorkflowHandle, pred: (p: RolloutProgress) => boolean, timeoutMs = 30_000): Promise<RolloutProgress> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await handle.query(progressQuery);
-    if (pred(p)) return p;
-    if (Date.now() > deadline) throw new Error(`timed out waiting; last progress: ${JSON.stringify({ state: p.state, counts: p.counts, gate: p.gate })}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (handle: WorkflowHandle, pred: (p: RolloutProgress) => boolean, timeoutMs = 30_000) =>
+  untilProgress(handle, 'the rollout', pred, timeoutMs);
 
 function upgradeCalls(ids: string[]): Record<string, number> {
   const out: Record<string, number> = {};
