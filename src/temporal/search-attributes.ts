@@ -9,7 +9,7 @@ const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
  * works against a bare server or a cluster whose operator has not prepared the namespace.
  * Returns the names it added.
  */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = ALL_SEARCH_ATTRIBUTES.filter((k) => !known.has(k.name));

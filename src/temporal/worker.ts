@@ -86,14 +86,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     onCall: opts.onCall,
   });
   const connection = await NativeConnection.connect(opts.target.connectionOptions);
-  if (opts.ensureSearchAttributes !== false) {
-    const c = await connectTemporal(opts.target);
-    try {
-      await ensureSearchAttributes(c, opts.target.namespace);
-    } finally {
-      await c.close();
-    }
-  }
+  if (opts.ensureSearchAttributes !== false) await ensureSearchAttributes(connection, opts.target.namespace);
   let exportReport: ((i: { rolloutId: string; workflowId: string }) => Promise<string[]>) | undefined;
   if (opts.reportsDir) {
     const dir = opts.reportsDir;
