@@ -268,6 +268,25 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       };
     });
 
+  function recordStart(): void {
+    upsertSearchAttributes([
+      { key: SA_ROLLOUT_ID, value: input.rolloutId },
+      { key: SA_TARGET_VERSION, value: policy.targetVersion },
+      { key: SA_ROLLOUT_STATE, value: 'running' },
+    ]);
+    audit('started', {
+      by: input.operator,
+      detail: { ticket: input.ticket ?? null, target: policy.targetVersion, versionType: policy.versionType, devices: input.inventory.length },
+    });
+    notify('rollout-started', { devices: input.inventory.length, target: policy.targetVersion });
+  }
+
+  // The start is recorded before any handler exists: a command delivered with the first workflow
+  // task (a pause sent right after start) runs as soon as its handler is set, and must find the
+  // rollout started, not be overwritten by it.
+  const startedFirst = !input.carried && patched('started-before-handlers');
+  if (startedFirst) recordStart();
+
   setHandler(pauseSignal, (cmd) => void doPause(cmd));
   setHandler(abortSignal, (cmd) => void doAbort(cmd));
   setHandler(pauseUpdate, doPause, { validator: validateCommand });
@@ -418,18 +437,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       .catch(() => undefined);
   }
 
-  if (!input.carried) {
-    upsertSearchAttributes([
-      { key: SA_ROLLOUT_ID, value: input.rolloutId },
-      { key: SA_TARGET_VERSION, value: policy.targetVersion },
-      { key: SA_ROLLOUT_STATE, value: 'running' },
-    ]);
-    audit('started', {
-      by: input.operator,
-      detail: { ticket: input.ticket ?? null, target: policy.targetVersion, versionType: policy.versionType, devices: input.inventory.length },
-    });
-    notify('rollout-started', { devices: input.inventory.length, target: policy.targetVersion });
-  }
+  if (!input.carried && !startedFirst) recordStart();
 
   // Windows that never open (before the deadline) are refused before any device starts, also for
   // rollouts started without the CLI's own check.

@@ -15,6 +15,7 @@ import {
   setPaceUpdate,
 } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
+import { SA_ROLLOUT_STATE } from '../../workflows/search-attributes';
 import type { InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
 import { fastRolloutPolicy, haInstance, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
@@ -32,6 +33,7 @@ const SHARED = group('shr', 6);
 const EXCL = group('exc', 6);
 const RETRY = group('rty', 4);
 const PACE = group('pac', 3);
+const EARLY = group('ear', 3);
 
 const fleet = {
   versions: VERSIONS,
@@ -59,6 +61,7 @@ const fleet = {
     ...SHARED.map((id) => instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.8, outcome: 'ok' as const } })),
     ...EXCL.map((id) => instance(id)),
     ...PACE.map((id) => instance(id)),
+    ...EARLY.map((id) => instance(id)),
     ...RETRY.map((id, i) => instance(id, i === 1 ? { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcomes: ['revert', 'ok'] as ('ok' | 'revert')[] } } : {})),
   ],
 };
@@ -192,6 +195,37 @@ describe('rolloutWorkflow operator controls', () => {
     expect(kinds).toEqual(expect.arrayContaining(['approve-refused', 'approve', 'pause', 'resume', 'completed']));
     expect(audit.filter((a) => a.kind === 'approve')).toHaveLength(1);
     expect(audit.find((a) => a.kind === 'pause')).toMatchObject({ by: 'carol', reason: 'maintenance call' });
+  });
+
+  it('takes a pause delivered with the start: the start is recorded first and the rollout stays paused', async () => {
+    const rolloutId = uniqueName('r');
+    // Signal-with-start puts the pause into the rollout's first workflow task, before any await.
+    const h = await stack.client.workflow.signalWithStart(rolloutWorkflow, {
+      workflowId: `rollout/${rolloutId}`,
+      taskQueue: stack.taskQueue,
+      args: [{ rolloutId, inventory: inv(EARLY), policy: fastRolloutPolicy({}), operator: 'alice', ticket: 'CHG-1', taskQueue: stack.taskQueue }],
+      signal: pauseSignal,
+      signalArgs: [cmd('carol', 'hold until the change board meets')],
+    });
+    await until(h, (x) => x.state === 'paused');
+    const audit = await h.query(auditQuery, 0);
+    expect(audit.slice(0, 2)).toMatchObject([
+      { seq: 1, kind: 'started', by: 'alice' },
+      { seq: 2, kind: 'pause', by: 'carol' },
+    ]);
+    // The state search attribute follows the pause, not the start that used to overwrite it.
+    let state: string | undefined;
+    for (let i = 0; i < 50 && state !== 'paused'; i++) {
+      state = (await h.describe()).typedSearchAttributes.get(SA_ROLLOUT_STATE);
+      if (state !== 'paused') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(state).toBe('paused');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(upgradeCalls(EARLY)).toEqual(Object.fromEntries(EARLY.map((id) => [id, 0])));
+    await h.executeUpdate(resumeUpdate, { args: [cmd('carol', 'approved')] });
+    const r = await stack.run(() => h.result());
+    expect(r.counts.upgraded).toBe(EARLY.length);
+    expect((await h.describe()).typedSearchAttributes.get(SA_ROLLOUT_STATE)).toBe('completed');
   });
 
   it('excludes pending devices, refuses finished ones, and never touches the excluded', async () => {
