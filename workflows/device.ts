@@ -1,4 +1,4 @@
-import { CancellationScope, setHandler, sleep } from '@temporalio/workflow';
+import { CancellationScope, patched, setHandler, sleep } from '@temporalio/workflow';
 import { apiCall, awaitDeviceActivity, upgradeCall } from './activity-options';
 import type { CallRecord, DeviceSnapshot } from './device-types';
 import { durationMs } from './durations';
@@ -191,7 +191,10 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     fromVersion: string,
   ): Promise<void> {
     progress.serialNumber = serialNumber;
-    const maxSends = policy.maxSends ?? 2;
+    // Sends after a settle that showed no sign follow the failure's own retry budget (a 503 is a
+    // transient service fault, retried like any other); `maxSends` caps them when the policy sets it.
+    const sendsByCode = patched('resend-by-code-policy');
+    const sendLimit = (f: ClassifiedFailure): number => policy.maxSends ?? (sendsByCode ? Math.max(2, f.policy.maximumAttempts ?? 2) : 2);
     const verifyDeadline = Date.now() + policy.verifyTimeoutMs;
     const waiter = awaitDeviceActivity(policy.pollIntervalMs, Math.max(policy.verifyTimeoutMs, policy.upgradeSettleMs));
     const base = {
@@ -230,7 +233,7 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
           progress.phase = 'verify';
           const settled = await step('verify', () => waiter.awaitDevice({ ...base, mode: 'settle', deadline: Date.now() + policy.upgradeSettleMs }));
           if (settled.sign) break;
-          if (sends >= maxSends) throw new StepError('upgrade', f);
+          if (sends >= sendLimit(f)) throw new StepError('upgrade', f);
           continue;
         }
         // Alibaba answered with a refusal: nothing was accepted, so the upgrade count goes back.

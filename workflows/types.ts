@@ -296,7 +296,7 @@ export interface DeviceUpgradePolicy {
   pollIntervalMs: number;
   consecutivePolls: number;
   upgradeSettleMs: number;
-  /** How many times an upgrade may be sent after settles that showed no sign (default 2). */
+  /** How many times an upgrade may be sent after settles that showed no sign (default: the failure code's retry attempts, at least 2). */
   maxSends?: number;
   autoUpgradeAfter: 'restore' | 'manual';
   repairHaPairs: boolean;

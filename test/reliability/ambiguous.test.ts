@@ -15,6 +15,8 @@ const fleet = {
     instance('sag-slow1', { simulation: { downloadSeconds: 2, upgradeSeconds: 0.2, outcome: 'ok' } }),
     instance('sag-drop1'),
     instance('sag-drop2', { simulation: { downloadSeconds: 1.5, upgradeSeconds: 0.2, outcome: 'ok' } }),
+    instance('sag-busy1'),
+    instance('sag-busy2'),
   ],
 };
 
@@ -26,6 +28,8 @@ beforeAll(async () => {
       { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-slow1', kind: 'hang-after', times: 1 },
       { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-drop1', kind: 'drop-after', times: 1 },
       { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-drop2', kind: 'drop-after', times: 1 },
+      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-busy1', code: 'ServiceUnavailable', times: 3 },
+      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-busy2', code: 'ServiceUnavailable', times: 3 },
     ],
   });
 });
@@ -76,5 +80,20 @@ describe('ambiguous upgrade calls', () => {
     const r = await upgrade('sag-drop2', { upgradeSettleMs: 5000, verifyTimeoutMs: 12_000 });
     expect(r.outcome).toBe('upgraded');
     expect(simCalls('sag-drop2')).toEqual({ calls: 1, byVersion: { '2.4.0.0': 1 }, version: '2.4.0.0' });
+  });
+
+  it('sends again after settles with no sign for as long as the code is retried, and accepts once', async () => {
+    const r = await upgrade('sag-busy1', { upgradeSettleMs: 300 });
+    expect(r.outcome).toBe('upgraded');
+    const reqs = upgradeRequests('sag-busy1');
+    expect(reqs.map((q) => q.code ?? 'accepted')).toEqual(['ServiceUnavailable', 'ServiceUnavailable', 'ServiceUnavailable', 'accepted']);
+    expect(simCalls('sag-busy1')).toEqual({ calls: 1, byVersion: { '2.4.0.0': 1 }, version: '2.4.0.0' });
+  });
+
+  it('fails the device with the code once an explicit send limit is spent', async () => {
+    const r = await upgrade('sag-busy2', { upgradeSettleMs: 300, maxSends: 2 });
+    expect(r).toMatchObject({ outcome: 'failed', phase: 'upgrade', errorCode: 'ServiceUnavailable' });
+    expect(upgradeRequests('sag-busy2')).toHaveLength(2);
+    expect(simCalls('sag-busy2').calls).toBe(0);
   });
 });
