@@ -66,7 +66,7 @@ export function createActivities(deps: ActivityDeps) {
     input: PolicyChangeInput & { overrides?: CodeOverrides },
     mode: 'pin' | 'restore',
   ): Promise<{ calls: CallRecord[] }> {
-    const { client, calls } = recording(sag);
+    const { client, calls } = recording(sag, { overrides: input.overrides });
     try {
       for (const p of input.policies) {
         if (p.upgradeType === 'manual') continue;
@@ -94,7 +94,7 @@ export function createActivities(deps: ActivityDeps) {
      * @throws ApplicationFailure typed by the Alibaba code (e.g. `InvalidId.SMARTAG`).
      */
     async inspectDevice(input: InspectInput & { overrides?: CodeOverrides }): Promise<DeviceSnapshot> {
-      const { client, calls } = recording(sag);
+      const { client, calls } = recording(sag, { overrides: input.overrides });
       try {
         const attr = await client.describeSmartAccessGatewayAttribute(input.regionId, input.smartAgId);
         const { versions } = await client.describeSmartAccessGatewayVersions(
@@ -176,7 +176,7 @@ export function createActivities(deps: ActivityDeps) {
      * @throws ApplicationFailure typed by the code; `details[0].ambiguous` says whether the call may have been accepted.
      */
     async requestUpgrade(input: UpgradeCallInput & { overrides?: CodeOverrides }): Promise<{ requestId: string; calls: CallRecord[] }> {
-      const { client, calls } = recording(sag);
+      const { client, calls } = recording(sag, { overrides: input.overrides });
       try {
         const { requestId } = await client.updateSmartAccessGatewayVersion({
           regionId: input.regionId,
@@ -199,7 +199,7 @@ export function createActivities(deps: ActivityDeps) {
      *   `DeviceDidNotReturn`, `DeviceUnstable` or `NoRestartObserved` when the deadline passes.
      */
     async awaitDevice(input: AwaitDeviceInput): Promise<AwaitDeviceResult> {
-      const { client, calls } = recording(sag);
+      const { client, calls } = recording(sag, { retryInPlace: false });
       const prior = activityInfo().heartbeatDetails as
         | { polls: number; consecutive: number; seenOffline: boolean; startedAt: number }
         | undefined;

@@ -1,5 +1,15 @@
 import type { SagClient } from '../src/sag/types';
 import type { CallRecord } from '../workflows/device-types';
+import { resolveCodePolicy } from '../workflows/error-policy';
+import type { CodeOverrides } from '../workflows/types';
+
+/** Attempts of one idempotent call within an activity before its failure leaves the activity. */
+export const CALL_ATTEMPTS = 3;
+const CALL_RETRY_BASE_MS = 250;
+/** Throttling asks for a longer pause than a lost answer. */
+const THROTTLED_RETRY_BASE_MS = 1000;
+/** Never retried in place: it has no idempotency token (the workflow decides, see device.ts). */
+const NOT_RETRIED: ReadonlySet<keyof SagClient> = new Set(['updateSmartAccessGatewayVersion']);
 
 /** The smartag action behind each client method, for the audit trail. */
 const ACTIONS: Record<keyof SagClient, string> = {
@@ -36,22 +46,42 @@ export interface RecordingClient {
   calls: CallRecord[];
 }
 
+/** Whether a failed call may be sent again at once: a transient service fault under the rollout's policy. */
+function retriedInPlace(code: string | undefined, overrides: CodeOverrides | undefined): boolean {
+  if (code === undefined) return false;
+  const p = resolveCodePolicy(code, overrides);
+  return p.class === 'service' && p.persistence === 'transient' && p.action === 'retry';
+}
+
 /**
  * Wraps a client so every call of one activity invocation is recorded: action, serial number,
  * RequestId, error code and timing. The records travel in the activity's result into history.
+ *
+ * An idempotent call that fails with a transient service code (throttling, 5xx, a lost or
+ * unreadable answer) is sent again up to {@link CALL_ATTEMPTS} times with a short jittered
+ * backoff, each attempt recorded, so one lost answer does not repeat every call the activity
+ * already made. The upgrade call is never sent again here.
  */
-export function recording(inner: SagClient): RecordingClient {
+export interface RecordingOptions {
+  /** The rollout's error-code overrides: a code made permanent there is not sent again. */
+  overrides?: CodeOverrides;
+  /** Off for pollers, whose next poll is the retry. Default on. */
+  retryInPlace?: boolean;
+}
+
+export function recording(inner: SagClient, options: RecordingOptions = {}): RecordingClient {
+  const { overrides, retryInPlace = true } = options;
   const calls: CallRecord[] = [];
   const client = {} as Record<keyof SagClient, unknown>;
   for (const method of Object.keys(ACTIONS) as (keyof SagClient)[]) {
-    client[method] = async (...args: unknown[]) => {
+    const fn = (inner[method] as (...a: unknown[]) => Promise<{ requestId?: string }>).bind(inner);
+    const attempt = async (args: unknown[]) => {
       const t = Date.now();
       const rec: CallRecord = { a: ACTIONS[method], t, ms: 0 };
       const sn = serialOf(method, args);
       if (sn) rec.sn = sn;
       calls.push(rec);
       try {
-        const fn = (inner[method] as (...a: unknown[]) => Promise<{ requestId?: string }>).bind(inner);
         const result = await fn(...args);
         if (result && typeof result.requestId === 'string') rec.rid = result.requestId;
         return result;
@@ -63,6 +93,28 @@ export function recording(inner: SagClient): RecordingClient {
         throw err;
       } finally {
         rec.ms = Date.now() - t;
+      }
+    };
+    client[method] = async (...args: unknown[]) => {
+      for (let n = 1; ; n++) {
+        try {
+          return await attempt(args);
+        } catch (err) {
+          const code = (err as { code?: unknown }).code;
+          if (
+            !retryInPlace ||
+            n >= CALL_ATTEMPTS ||
+            NOT_RETRIED.has(method) ||
+            !retriedInPlace(typeof code === 'string' ? code : undefined, overrides)
+          )
+            throw err;
+          const base =
+            typeof code === 'string' && code.startsWith('Throttling')
+              ? THROTTLED_RETRY_BASE_MS
+              : CALL_RETRY_BASE_MS;
+          const delay = base * 2 ** (n - 1);
+          await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
+        }
       }
     };
   }

@@ -48,7 +48,7 @@ describe('transient and permanent faults', () => {
     expect(r.state).toBe('completed');
     const devices = await allDevices(h);
     const byId = Object.fromEntries(devices.map((d) => [d.smartAgId, d]));
-    for (const i of HEALTHY) expect(byId[i.SmartAGId]?.outcome, `${i.SmartAGId}: ${byId[i.SmartAGId]?.errorCode}`).toBe('upgraded');
+    for (const i of HEALTHY) expect(byId[i.SmartAGId]?.outcome, `${i.SmartAGId}: ${JSON.stringify(byId[i.SmartAGId])}`).toBe('upgraded');
     for (const [id, p] of Object.entries(PERMANENT)) {
       expect(byId[id], id).toMatchObject({ outcome: p.outcome, errorCode: p.code });
     }

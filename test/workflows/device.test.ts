@@ -22,6 +22,7 @@ const fleet = {
     instance('sag-inact', { Status: 'Delivered' }),
     instance('sag-down1', {}, { HcState: 'offline' }),
     instance('sag-soft1', { HardwareVersion: 'sag-software' }),
+    instance('sag-lost1'),
     ...['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'].map((s) => instance(`sag-code${s}`)),
   ],
 };
@@ -142,6 +143,24 @@ describe('deviceUpgradeWorkflow', () => {
       const r = await upgrade(id, { errorOverrides: { [code]: { initialInterval: 200, maximumInterval: 500 } } });
       expect(r.outcome).toBe('upgraded');
       expect(calls(id)).toBe(1);
+    } finally {
+      stack.sim.setFaults({ rules: [] });
+    }
+  });
+
+  it('sends a read whose answer was lost again in place, without repeating the reads before it', async () => {
+    // The last read of the inspection fails twice: only that read is repeated.
+    stack.sim.setFaults({ rules: [{ action: 'DescribeSAGDeviceInfo', smartAgId: 'sag-lost1', code: 'ServiceUnavailable', times: 2 }] });
+    try {
+      const r = await upgrade('sag-lost1');
+      expect(r.outcome).toBe('upgraded');
+      const reqs = stack.sim.requests(2000).filter((q) => q.smartAgId === 'sag-lost1');
+      const beforeUpgrade = reqs.slice(0, reqs.findIndex((q) => q.action === 'UpdateSmartAccessGatewayVersion'));
+      const count = (action: string) => beforeUpgrade.filter((q) => q.action === action).length;
+      expect(count('DescribeSmartAccessGatewayAttribute')).toBe(1);
+      expect(count('DescribeSmartAccessGatewayVersions')).toBe(1);
+      expect(beforeUpgrade.filter((q) => q.action === 'DescribeSAGDeviceInfo').map((q) => q.code ?? 'ok')).toEqual(['ServiceUnavailable', 'ServiceUnavailable', 'ok']);
+      expect(calls('sag-lost1')).toBe(1);
     } finally {
       stack.sim.setFaults({ rules: [] });
     }
