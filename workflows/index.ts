@@ -3,3 +3,4 @@ export { deviceUpgradeWorkflow } from './device';
 export { wavePartWorkflow } from './part';
 export { rolloutWorkflow } from './rollout';
 export { apiQuotaWorkflow } from './quota';
+export { notificationWorkflow } from './notify';

@@ -10,6 +10,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -39,6 +40,7 @@ import {
   type PaceCommand,
   type PartControl,
 } from './messages';
+import { notificationWorkflow } from './notify';
 import { emptyCounts, wavePartWorkflow, type WavePartResult } from './part';
 import { planWaves, splitParts, type PlannedWave } from './plan';
 import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from './search-attributes';
@@ -439,6 +441,30 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
 
   if (!input.carried && !startedFirst) recordStart();
 
+  /**
+   * Sends an event the rollout emits as it closes. Its deliveries run in a workflow of their own
+   * that outlives this one, so a webhook that fails at first still gets every retry.
+   */
+  async function notifyClosing(event: string, detail: Record<string, string | number | boolean | undefined>): Promise<void> {
+    if (policy.webhooks.length === 0) return;
+    if (!patched('notify-closing-workflow')) return notify(event, detail);
+    const webhooks = policy.webhooks.filter((hook) => !hook.events?.length || hook.events.includes(event));
+    if (webhooks.length === 0) return;
+    try {
+      await startChild(notificationWorkflow, {
+        workflowId: `rollout/${input.rolloutId}/notify-${event}`,
+        taskQueue: input.taskQueue,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        args: [{ rolloutId: input.rolloutId, event, detail, at: Date.now(), webhooks }],
+      });
+    } catch {
+      // The workflow ID is taken (a rollout ID reused while its last delivery still retries):
+      // deliver from here, while this rollout is open.
+      notify(event, detail);
+    }
+  }
+
   // Windows that never open (before the deadline) are refused before any device starts, also for
   // rollouts started without the CLI's own check.
   const windowed = policy.windows.length > 0 || policy.freezes.length > 0 || policy.deadline !== undefined;
@@ -645,7 +671,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   st.finishedAt = Date.now();
   setState(st.aborted ? 'aborted' : 'completed');
   audit(st.aborted ? 'aborted' : 'completed');
-  notify(st.aborted ? 'aborted' : 'completed', { devices: Object.keys(st.devices).length });
+  await notifyClosing(st.aborted ? 'aborted' : 'completed', { devices: Object.keys(st.devices).length });
   let reportFiles: string[] | undefined;
   try {
     reportFiles = (await rolloutStep.exportReport({ rolloutId: input.rolloutId, workflowId: info.workflowId })).files;

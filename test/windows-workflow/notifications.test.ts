@@ -14,6 +14,8 @@ import { inventory, pollUntil, progressUntil } from './helpers';
 
 interface Received {
   path: string;
+  /** When the request arrived (ms since the epoch). */
+  time: number;
   contentType: string | undefined;
   body: Record<string, unknown>;
 }
@@ -28,6 +30,7 @@ const HANG = '/hang';
 
 const NOTIFY = ['sag-ntf01', 'sag-ntf02', 'sag-ntf03'];
 const FLAKY = ['sag-nfl01', 'sag-nfl02'];
+const LATE = ['sag-nlt01'];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -35,7 +38,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (data += c.toString()));
     req.on('end', () => {
       const path = req.url ?? '';
-      received.push({ path, contentType: req.headers['content-type'], body: JSON.parse(data || '{}') as Record<string, unknown> });
+      received.push({ path, time: Date.now(), contentType: req.headers['content-type'], body: JSON.parse(data || '{}') as Record<string, unknown> });
       if (path === HANG) return; // never answers
       if ((failFirst[path] ?? 0) > 0) {
         failFirst[path]!--;
@@ -56,6 +59,7 @@ beforeAll(async () => {
           instance(NOTIFY[0]!, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' } }),
           ...NOTIFY.slice(1).map((id) => instance(id)),
           ...FLAKY.map((id) => instance(id)),
+          ...LATE.map((id) => instance(id)),
         ],
       },
     },
@@ -147,5 +151,24 @@ describe('rollout notifications', () => {
     const events = ok.map((r) => /: ([a-z-]+)/.exec((r.body.text as { content: string }).content)?.[1]);
     expect(events.sort()).toEqual(['completed', 'gate-waiting', 'rollout-started', 'wave-done', 'wave-done']);
     expect(at('/flaky')).toHaveLength(3);
+  });
+
+  it('keeps retrying the closing event after the rollout has closed, from a workflow of its own', async () => {
+    failFirst['/late'] = 2;
+    const { rolloutId, handle } = await start(LATE, {
+      canary: { count: 0 },
+      waves: { cumulativePercents: [100] },
+      webhooks: [{ url: `${base}/late`, format: 'json', events: ['completed'] }],
+    });
+    const result = await stack.run(() => handle.result());
+    expect(result.state).toBe('completed');
+    const closedAt = (await handle.describe()).closeTime!.getTime();
+    // 500, 500, then delivered: the retries run after the rollout closed.
+    const late = await pollUntil(async () => at('/late'), (l) => l.length >= 3, 30_000, 'the retried closing event');
+    expect(late.map((r) => r.body)).toEqual([1, 2, 3].map(() => ({ event: 'completed', rolloutId, at: late[0]!.body.at, detail: { devices: 1 } })));
+    expect(late[2]!.time).toBeGreaterThan(closedAt);
+    const delivery = stack.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`);
+    expect(await delivery.result()).toEqual({ delivered: 1, failed: [] });
+    expect(at('/late')).toHaveLength(3);
   });
 });
