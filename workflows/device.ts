@@ -192,9 +192,10 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
   ): Promise<void> {
     progress.serialNumber = serialNumber;
     // Sends after a settle that showed no sign follow the failure's own retry budget (a 503 is a
-    // transient service fault, retried like any other); `maxSends` caps them when the policy sets it.
-    const sendsByCode = patched('resend-by-code-policy');
-    const sendLimit = (f: ClassifiedFailure): number => policy.maxSends ?? (sendsByCode ? Math.max(2, f.policy.maximumAttempts ?? 2) : 2);
+    // transient service fault, retried like any other); `maxSends` caps them when the policy sets
+    // it. Asked only after an ambiguous failure, so other histories carry no patch marker.
+    const sendLimit = (f: ClassifiedFailure): number =>
+      policy.maxSends ?? (patched('resend-by-code-policy') ? Math.max(2, f.policy.maximumAttempts ?? 2) : 2);
     const verifyDeadline = Date.now() + policy.verifyTimeoutMs;
     const waiter = awaitDeviceActivity(policy.pollIntervalMs, Math.max(policy.verifyTimeoutMs, policy.upgradeSettleMs));
     const base = {
