@@ -47,10 +47,16 @@ export interface RecordingClient {
 }
 
 /** Whether a failed call may be sent again at once: a transient service fault under the rollout's policy. */
-function retriedInPlace(code: string | undefined, overrides: CodeOverrides | undefined): boolean {
-  if (code === undefined) return false;
+function retriedInPlace(code: string, overrides: CodeOverrides | undefined): boolean {
   const p = resolveCodePolicy(code, overrides);
   return p.class === 'service' && p.persistence === 'transient' && p.action === 'retry';
+}
+
+export interface RecordingOptions {
+  /** The rollout's error-code overrides: a code made permanent there is not sent again. */
+  overrides?: CodeOverrides;
+  /** Off for pollers, whose next poll is the retry. Default on. */
+  retryInPlace?: boolean;
 }
 
 /**
@@ -62,13 +68,6 @@ function retriedInPlace(code: string | undefined, overrides: CodeOverrides | und
  * backoff, each attempt recorded, so one lost answer does not repeat every call the activity
  * already made. The upgrade call is never sent again here.
  */
-export interface RecordingOptions {
-  /** The rollout's error-code overrides: a code made permanent there is not sent again. */
-  overrides?: CodeOverrides;
-  /** Off for pollers, whose next poll is the retry. Default on. */
-  retryInPlace?: boolean;
-}
-
 export function recording(inner: SagClient, options: RecordingOptions = {}): RecordingClient {
   const { overrides, retryInPlace = true } = options;
   const calls: CallRecord[] = [];
@@ -101,18 +100,9 @@ export function recording(inner: SagClient, options: RecordingOptions = {}): Rec
           return await attempt(args);
         } catch (err) {
           const code = (err as { code?: unknown }).code;
-          if (
-            !retryInPlace ||
-            n >= CALL_ATTEMPTS ||
-            NOT_RETRIED.has(method) ||
-            !retriedInPlace(typeof code === 'string' ? code : undefined, overrides)
-          )
-            throw err;
-          const base =
-            typeof code === 'string' && code.startsWith('Throttling')
-              ? THROTTLED_RETRY_BASE_MS
-              : CALL_RETRY_BASE_MS;
-          const delay = base * 2 ** (n - 1);
+          const again = retryInPlace && n < CALL_ATTEMPTS && !NOT_RETRIED.has(method) && typeof code === 'string' && retriedInPlace(code, overrides);
+          if (!again) throw err;
+          const delay = (code.startsWith('Throttling') ? THROTTLED_RETRY_BASE_MS : CALL_RETRY_BASE_MS) * 2 ** (n - 1);
           await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
         }
       }
