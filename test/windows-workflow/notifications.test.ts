@@ -154,7 +154,8 @@ describe('rollout notifications', () => {
   });
 
   it('keeps retrying the closing event after the rollout has closed, from a workflow of its own', async () => {
-    failFirst['/late'] = 2;
+    // Three refusals: the fourth attempt comes 2 + 4 + 8 s after the first, well after the close.
+    failFirst['/late'] = 3;
     const { rolloutId, handle } = await start(LATE, {
       canary: { count: 0 },
       waves: { cumulativePercents: [100] },
@@ -163,12 +164,12 @@ describe('rollout notifications', () => {
     const result = await stack.run(() => handle.result());
     expect(result.state).toBe('completed');
     const closedAt = (await handle.describe()).closeTime!.getTime();
-    // 500, 500, then delivered: the retries run after the rollout closed.
-    const late = await pollUntil(async () => at('/late'), (l) => l.length >= 3, 30_000, 'the retried closing event');
-    expect(late.map((r) => r.body)).toEqual([1, 2, 3].map(() => ({ event: 'completed', rolloutId, at: late[0]!.body.at, detail: { devices: 1 } })));
-    expect(late[2]!.time).toBeGreaterThan(closedAt);
+    // 500, 500, 500, then delivered: the retries run after the rollout closed.
+    const late = await pollUntil(async () => at('/late'), (l) => l.length >= 4, 40_000, 'the retried closing event');
+    expect(late.map((r) => r.body)).toEqual([1, 2, 3, 4].map(() => ({ event: 'completed', rolloutId, at: late[0]!.body.at, detail: { devices: 1 } })));
+    expect(late[3]!.time).toBeGreaterThan(closedAt);
     const delivery = stack.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`);
     expect(await delivery.result()).toEqual({ delivered: 1, failed: [] });
-    expect(at('/late')).toHaveLength(3);
+    expect(at('/late')).toHaveLength(4);
   });
 });
