@@ -26,10 +26,22 @@ export function temporalTarget(
   return { connectionOptions, namespace: explicit.namespace ?? cfg.namespace ?? 'default' };
 }
 
+/**
+ * The largest gRPC message a client accepts. A page of a large rollout's history (part results of
+ * 1,000 devices each) is over gRPC's default of 4 MiB; Temporal pages by event count, not size.
+ */
+export const MAX_RECEIVE_MESSAGE_BYTES = 128 * 1024 * 1024;
+
 /** A client connection to the target (the worker's native options, as the client takes them). */
 export async function connectTemporal(target: TemporalTarget): Promise<Connection> {
   const { address, tls, apiKey, metadata } = target.connectionOptions;
-  return Connection.connect({ address, tls, apiKey: typeof apiKey === 'string' ? apiKey : undefined, metadata });
+  return Connection.connect({
+    address,
+    tls,
+    apiKey: typeof apiKey === 'string' ? apiKey : undefined,
+    metadata,
+    channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES },
+  });
 }
 
 /** A workflow client for the CLI and dashboard. */
