@@ -25,40 +25,43 @@ function duration(ms: number | undefined): string {
 // ---------------------------------------------------------------- JSON Lines
 
 /**
- * JSON Lines: one record a line, each with a `type`: `summary` (first), then `wave`, `audit`,
- * `device` and `call` records. Instants are ms since epoch, as in the workflows.
+ * JSON Lines, a record at a time without its line break: each with a `type`: `summary` (first),
+ * then `wave`, `audit`, `device` and `call` records. Instants are ms since epoch, as in the
+ * workflows.
  */
-export function renderJsonl(data: ReportData): string {
+export function* jsonlLines(data: ReportData): Generator<string> {
   const { progress } = data;
-  const lines: string[] = [
-    JSON.stringify({
-      type: 'summary',
-      rolloutId: data.rolloutId,
-      workflowId: data.workflowId,
-      generatedAt: data.generatedAt,
-      workflowStatus: data.workflowStatus,
-      state: progress.state,
-      targetVersion: progress.targetVersion,
-      versionType: progress.versionType,
-      operator: progress.operator,
-      ticket: progress.ticket,
-      startedAt: progress.startedAt,
-      finishedAt: finishedAt(data),
-      total: progress.total,
-      counts: progress.counts,
-      failureBudget: progress.failureBudget,
-      haltReason: progress.haltReason,
-      calls: data.calls.length,
-      failures: data.failures,
-      policy: data.policy,
-      warnings: data.warnings,
-    }),
-  ];
-  for (const w of data.waves) lines.push(JSON.stringify({ type: 'wave', ...w }));
-  for (const a of data.audit) lines.push(JSON.stringify({ type: 'audit', ...a }));
-  for (const d of data.devices) lines.push(JSON.stringify({ type: 'device', ...d }));
-  for (const c of data.calls) lines.push(JSON.stringify({ type: 'call', ...c }));
-  return `${lines.join('\n')}\n`;
+  yield JSON.stringify({
+    type: 'summary',
+    rolloutId: data.rolloutId,
+    workflowId: data.workflowId,
+    generatedAt: data.generatedAt,
+    workflowStatus: data.workflowStatus,
+    state: progress.state,
+    targetVersion: progress.targetVersion,
+    versionType: progress.versionType,
+    operator: progress.operator,
+    ticket: progress.ticket,
+    startedAt: progress.startedAt,
+    finishedAt: finishedAt(data),
+    total: progress.total,
+    counts: progress.counts,
+    failureBudget: progress.failureBudget,
+    haltReason: progress.haltReason,
+    calls: data.calls.length,
+    failures: data.failures,
+    policy: data.policy,
+    warnings: data.warnings,
+  });
+  for (const w of data.waves) yield JSON.stringify({ type: 'wave', ...w });
+  for (const a of data.audit) yield JSON.stringify({ type: 'audit', ...a });
+  for (const d of data.devices) yield JSON.stringify({ type: 'device', ...d });
+  for (const c of data.calls) yield JSON.stringify({ type: 'call', ...c });
+}
+
+/** {@link jsonlLines} as one text, a line each. */
+export function renderJsonl(data: ReportData): string {
+  return `${[...jsonlLines(data)].join('\n')}\n`;
 }
 
 /** When the rollout closed: the last audit entry of a closed rollout. */
@@ -136,12 +139,17 @@ export function renderDevicesCsv(data: ReportData): string {
 /** Columns of the calls CSV. */
 export const CALL_CSV_COLUMNS = ['time', 'ms', 'action', 'smartAgId', 'serialNumber', 'requestId', 'code', 'httpStatus', 'workflowId', 'runId'] as const;
 
+/** The API-call CSV, a line at a time without its line break: the header, then a row a call, oldest first. */
+export function* callsCsvLines(data: ReportData): Generator<string> {
+  yield CALL_CSV_COLUMNS.map(csvCell).join(',');
+  for (const c of data.calls) {
+    yield [isoMs(c.t), c.ms, c.action, c.smartAgId ?? '', c.serialNumber ?? '', c.requestId ?? '', c.code ?? '', c.httpStatus ?? '', c.workflowId, c.runId].map(csvCell).join(',');
+  }
+}
+
 /** The API-call CSV: one row a call, oldest first. */
 export function renderCallsCsv(data: ReportData): string {
-  return csv(
-    [...CALL_CSV_COLUMNS],
-    data.calls.map((c) => [isoMs(c.t), c.ms, c.action, c.smartAgId ?? '', c.serialNumber ?? '', c.requestId ?? '', c.code ?? '', c.httpStatus ?? '', c.workflowId, c.runId]),
-  );
+  return `${[...callsCsvLines(data)].join('\r\n')}\r\n`;
 }
 
 // ---------------------------------------------------------------- HTML

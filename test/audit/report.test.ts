@@ -185,6 +185,12 @@ describe('renderReport', () => {
     expect(files.map((f) => path.basename(f))).toEqual([`${rolloutId}.jsonl`, `${rolloutId}.devices.csv`, `${rolloutId}.calls.csv`, `${rolloutId}.html`]);
     for (const f of files) expect(existsSync(f)).toBe(true);
     expect(readFileSync(files[3]!, 'utf8')).toContain('CHG-4711');
+    // The long files are written a line at a time; they read back as the one-piece renderings.
+    expect(readFileSync(files[2]!, 'utf8')).toBe(renderCallsCsv(data));
+    const jsonl = readFileSync(files[0]!, 'utf8');
+    expect(jsonl.endsWith('}\n')).toBe(true);
+    // All but the summary line, whose generatedAt is the time of collection.
+    expect(jsonl.split('\n').slice(1)).toEqual(renderReport(data, 'jsonl').split('\n').slice(1));
   });
 });
 
