@@ -21,6 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { defaultPolicy } from '../src/config/policy';
 import { startSimulator } from '../src/simulator';
 import { freePort, startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { rolloutWorkflow } from '../workflows';
@@ -69,11 +70,11 @@ function seeded(seed: number): () => number {
   };
 }
 
+/** The project's defaults, with the soak's pace, waves and a verify loop sized for seconds-long upgrades. */
 function policy(): RolloutPolicy {
   return {
+    ...defaultPolicy(),
     targetVersion: '2.4.0.0',
-    versionType: 'Device',
-    allowBeta: false,
     canary: { count: 1 },
     waves: { cumulativePercents: [5, 30, 100] },
     maxPartSize: 500,
@@ -81,20 +82,10 @@ function policy(): RolloutPolicy {
     // The generated fleet has devices that revert or stay offline by design; they must not halt it.
     failureBudget: { maxFailurePercent: 50, minFailures: 10, maxConsecutiveFailures: 0, onBreach: 'pause' },
     bake: 0,
-    healthRecheck: true,
-    approval: 'none',
-    approverMustDiffer: false,
     verify: { timeout: 600_000, pollInterval: 1_000, consecutivePolls: 2 },
     upgradeSettle: 10_000,
     expectedUpgradeTime: 60_000,
     offlineRetryDelay: 5_000,
-    compensation: { repairHaPairs: true, requestPreviousVersion: false },
-    autoUpgradeAfter: 'restore',
-    windows: [],
-    freezes: [],
-    requireTicket: false,
-    errorOverrides: {},
-    webhooks: [],
   };
 }
 
