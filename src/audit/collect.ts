@@ -145,7 +145,11 @@ export async function collectReport(client: Client, rolloutId: string, options: 
     // Visibility is eventually consistent: a run that just started or closed may not be listed yet.
     await new Promise((r) => setTimeout(r, 500));
   }
-  calls.sort((a, b) => a.t - b.t || a.action.localeCompare(b.action));
+  // A total order: histories are read concurrently, so calls of one millisecond arrive in any
+  // order, and the same rollout must always give the same report.
+  const keyed = calls.map((c) => ({ c, k: [c.action, c.smartAgId ?? '', c.serialNumber ?? '', c.requestId ?? '', c.code ?? '', c.workflowId, c.runId, String(c.ms)].join('\u0000') }));
+  keyed.sort((a, b) => a.c.t - b.c.t || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+  keyed.forEach((x, i) => (calls[i] = x.c));
 
   const devices: ReportDevice[] = statuses.map((d) => {
     const runs = (runsByDevice[d.smartAgId] ?? []).sort((a, b) => a.startedAt - b.startedAt);
