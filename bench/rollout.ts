@@ -9,15 +9,15 @@
  * Prints a summary per run and medians over runs on stderr, and the whole result as JSON on stdout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { generateFleet, type SimulatorStats } from '../src/simulator';
+import { connectClient } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
 import { rolloutWorkflow } from '../workflows';
 import { progressQuery } from '../workflows/messages';
@@ -25,6 +25,7 @@ import type { DeviceUpgradeResult, InventoryDevice, RolloutPolicy } from '../wor
 import { runBaseline, type BaselineResult } from './lib/baseline';
 import { summariseProfile, type ProfileSummary } from './lib/cpu-profile';
 import { cpuSeconds, memoryMiB } from './lib/proc';
+import { bundleWorkflows, workerEntry } from './lib/worker-launch';
 import type { WorkerProcessConfig } from './lib/worker-process';
 
 const { values: args } = parseArgs({
@@ -318,17 +319,14 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
     ...(args['worker-extra'] ? { extra: JSON.parse(args['worker-extra']) as Record<string, unknown> } : {}),
   };
   const profDir = path.join(dir, 'prof');
-  // The worker runs as it does in production, from the compiled tree (`npm run build`), so its
-  // memory is not inflated by on-the-fly TypeScript compilation; sources only when dist/ is absent.
-  const compiled = path.resolve(__dirname, '../dist/bench/lib/worker-process.js');
-  const entry = existsSync(compiled) ? [compiled] : ['--import', 'tsx', 'bench/lib/worker-process.ts'];
+  const entry = workerEntry();
   const worker = spawnNode([...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...entry], {
     BENCH_WORKER: JSON.stringify(cfg),
   });
   await worker.firstLine;
-  // A 10,000-device rollout's history is over 4 MiB, gRPC's default message limit.
-  const connection = await Connection.connect({ address: server.address, channelArgs: { 'grpc.max_receive_message_length': 64 * 2 ** 20 } });
-  const client = new Client({ connection, namespace: 'default' });
+  // connectClient accepts a 10,000-device rollout's history pages (over gRPC's default 4 MiB).
+  const client = await connectClient({ connectionOptions: { address: server.address }, namespace: 'default' });
+  const connection = client.connection;
 
   const pids = { worker: worker.child.pid, server: server.process.pid, sim: sim.proc.child.pid };
   const cpu0 = { worker: cpuSeconds(pids.worker), server: cpuSeconds(pids.server), sim: cpuSeconds(pids.sim) };
@@ -431,12 +429,7 @@ function printRun(r: RunResult): void {
 async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sag-bench-'));
   const t = Date.now();
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.resolve(__dirname, '../workflows/index.ts'),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-  });
-  const bundlePath = path.join(tmp, 'workflow-bundle.js');
-  writeFileSync(bundlePath, code);
+  const bundlePath = await bundleWorkflows(tmp);
   log(`bench: workflow bundle in ${Date.now() - t} ms; nproc ${os.cpus().length}, ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; tmp ${tmp}`);
   const results: RunResult[] = [];
   try {

@@ -15,19 +15,21 @@
  * invariant fails. Figures on stderr, the whole result as JSON on stdout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPolicy } from '../src/config/policy';
 import { startSimulator } from '../src/simulator';
+import { connectClient } from '../src/temporal/connection';
 import { freePort, startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { rolloutWorkflow } from '../workflows';
+import { resolveCodePolicy } from '../workflows/error-policy';
 import { devicesQuery, progressQuery } from '../workflows/messages';
 import type { DeviceStatus, RolloutPolicy, RolloutProgress } from '../workflows/types';
 import { memoryMiB } from './lib/proc';
+import { bundleWorkflows, workerEntry } from './lib/worker-launch';
 import type { WorkerProcessConfig } from './lib/worker-process';
 
 const { values: args } = parseArgs({
@@ -55,8 +57,11 @@ const API_RATE = Number(args['api-rate']);
 const SEED = Number(args.seed);
 const log = (l: string) => process.stderr.write(`soak ${new Date().toISOString().slice(11, 19)} ${l}\n`);
 
-/** Codes that only a transient fault produces: a device that ends failed with one was given up on. */
-const TRANSIENT = new Set(['Throttling', 'Throttling.User', 'Throttling.Api', 'ServiceUnavailable', 'InternalError', 'RequestTimeout', 'ConnectionReset', 'ConnectionRefused', 'InvalidResponse', 'NetworkError']);
+/** A transient service fault under the error-code table: a device that ends failed with one was given up on. */
+function transient(code: string): boolean {
+  const p = resolveCodePolicy(code);
+  return p.class === 'service' && p.persistence === 'transient';
+}
 const FINAL = new Set(['upgraded', 'skipped', 'failed', 'excluded', 'compensated']);
 
 /** A seeded generator, so the kill schedule of a run can be repeated. */
@@ -119,15 +124,8 @@ async function main(): Promise<void> {
       { kind: 'drop', probability: share },
     ],
   });
-  const bundlePath = path.join(tmp, 'workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: path.resolve(__dirname, '../workflows/index.ts'),
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-  });
-  writeFileSync(bundlePath, code);
-
-  const compiled = path.resolve(__dirname, '../dist/bench/lib/worker-process.js');
-  const entry = existsSync(compiled) ? [compiled] : ['--import', 'tsx', path.resolve(__dirname, 'lib/worker-process.ts')];
+  const bundlePath = await bundleWorkflows(tmp);
+  const entry = workerEntry();
   const cfg: WorkerProcessConfig = {
     address: server.address,
     taskQueue: 'soak',
@@ -155,8 +153,8 @@ async function main(): Promise<void> {
     for (const s of slots) if (s.child?.pid) s.peakRssMiB = Math.max(s.peakRssMiB, memoryMiB(s.child.pid).rss);
   }, 1000);
 
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = await connectClient({ connectionOptions: { address: server.address }, namespace: 'default' });
+  const connection = client.connection;
   const rolloutId = `soak-${Date.now()}`;
   const inventory = sim.instances().map((i) => ({ smartAgId: i.smartAgId, regionId: i.regionId }));
   const handle: WorkflowHandle<typeof rolloutWorkflow> = await client.workflow.start(rolloutWorkflow, {
@@ -234,7 +232,7 @@ async function main(): Promise<void> {
   if (devices.length !== N || ids.size !== N) failures.push(`${devices.length} device statuses (${ids.size} distinct) for ${N} devices`);
   const notFinal = devices.filter((d) => !FINAL.has(d.outcome));
   if (notFinal.length > 0) failures.push(`${notFinal.length} devices not in a final state, e.g. ${notFinal[0]!.smartAgId} ${notFinal[0]!.outcome}`);
-  const gaveUp = devices.filter((d) => (d.outcome === 'failed' || d.outcome === 'compensated') && d.errorCode && TRANSIENT.has(d.errorCode));
+  const gaveUp = devices.filter((d) => (d.outcome === 'failed' || d.outcome === 'compensated') && d.errorCode && transient(d.errorCode));
   if (gaveUp.length > 0) failures.push(`${gaveUp.length} devices failed on a transient code, e.g. ${gaveUp[0]!.smartAgId} ${gaveUp[0]!.errorCode} in ${gaveUp[0]!.phase}`);
   let maxSends = 0;
   for (const row of sim.devices()) for (const n of Object.values(row.upgradeCallsByVersion)) maxSends = Math.max(maxSends, n);
