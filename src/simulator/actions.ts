@@ -13,6 +13,8 @@ export interface ActionContext {
   fleet: FleetState;
   now: number;
   accountId: string;
+  /** Told of every device an `UpdateSmartAccessGatewayVersion` call is accepted for. */
+  onUpgradeAccepted?: (accepted: { instance: SimInstance; device: SimDevice; versionCode: string; versionType: VersionType; started: boolean }) => void;
 }
 
 export type Params = Readonly<Record<string, string>>;
@@ -362,7 +364,9 @@ function updateSmartAccessGatewayVersion(params: Params, ctx: ActionContext): Bo
     d.upgradeCallsByVersion[target] = (d.upgradeCallsByVersion[target] ?? 0) + 1;
     // A second call while one is in progress is accepted (the API has no idempotency token) and
     // only counted, so tests can detect double sends.
-    if (!d.operation) d.startOperation('upgrade', type, target, now, false);
+    const started = !d.operation;
+    if (started) d.startOperation('upgrade', type, target, now, false);
+    ctx.onUpgradeAccepted?.({ instance: inst, device: d, versionCode: target, versionType: type, started });
   }
   return {};
 }

@@ -50,6 +50,9 @@ export const COMMON_ERRORS = {
     message: 'Specified SecurityToken mismatch with the AccessKey.',
   },
   'InvalidSecurityToken.Malformed': { status: 400, message: 'Specified SecurityToken is malformed.' },
+  // 400 as in the gateway tables that list the InvalidSecurityToken.* codes together; some product
+  // API pages list this code with 403.
+  'InvalidSecurityToken.Expired': { status: 400, message: 'Specified SecurityToken is expired.' },
   Throttling: { status: 400, message: 'Request was denied due to request throttling.' },
   'Throttling.User': { status: 400, message: 'Request was denied due to user flow control.' },
   'Throttling.Api': { status: 400, message: 'Request was denied due to api flow control.' },
@@ -58,6 +61,10 @@ export const COMMON_ERRORS = {
     message: "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
   },
   InternalError: {
+    status: 500,
+    message: 'The request processing has failed due to some unknown error, exception or failure.',
+  },
+  UnknownError: {
     status: 500,
     message: 'The request processing has failed due to some unknown error, exception or failure.',
   },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorDefinition } from './errors';
 import { seededRandom } from './fleet';
 
 /**
@@ -8,7 +9,23 @@ import { seededRandom } from './fleet';
  * one-second window overflows.
  */
 
-export const FAULT_KINDS = ['error', 'html', 'hang', 'drop', 'latency', 'hang-after', 'drop-after'] as const;
+export const FAULT_KINDS = [
+  'error',
+  'html',
+  'hang',
+  'drop',
+  'latency',
+  'hang-after',
+  'drop-after',
+  'after-error',
+] as const;
+
+/** Body formats of an `error` or `after-error` answer. */
+export const ANSWER_FORMATS = ['json', 'html', 'text'] as const;
+export type AnswerFormat = (typeof ANSWER_FORMATS)[number];
+
+/** The kinds whose request is processed in full before the answer is lost or replaced. */
+export type AfterKind = 'hang-after' | 'drop-after' | 'after-error';
 
 export const faultRuleSchema = z.strictObject({
   /** Action name, or `*` / absent for every action. */
@@ -16,18 +33,25 @@ export const faultRuleSchema = z.strictObject({
   smartAgId: z.string().optional(),
   serialNumber: z.string().optional(),
   /**
-   * error: an Alibaba error body (`code`, status from the catalogue or `httpStatus`);
+   * error: a refusal before processing: an Alibaba error body (`code`, status from the
+   *   catalogue or `httpStatus`), or with `format` html/text another body;
    * html: a non-JSON HTML page with `httpStatus` (default 502);
    * hang: never answer (until the client gives up or the simulator stops);
    * drop: destroy the socket without a response;
    * latency: wait `latencyMs`, then serve normally;
    * hang-after: process the request (an upgrade is accepted and counted), then never answer;
-   * drop-after: process the request, then destroy the socket instead of answering.
+   * drop-after: process the request, then destroy the socket instead of answering;
+   * after-error: process the request, then answer with an error (`format`, `code`, `httpStatus`,
+   *   `body`) instead of its own answer.
    */
   kind: z.enum(FAULT_KINDS).default('error'),
   code: z.string().optional(),
   httpStatus: z.number().int().min(100).max(599).optional(),
   message: z.string().optional(),
+  /** Body of an `error` / `after-error` answer: Alibaba JSON (default), an HTML page, or `body` as is. */
+  format: z.enum(ANSWER_FORMATS).optional(),
+  /** The raw body of `format: 'text'`. */
+  body: z.string().optional(),
   latencyMs: z.number().min(0).optional(),
   /** Fire with this probability (0-1) on every matching call. */
   probability: z.number().min(0).max(1).optional(),
@@ -48,15 +72,58 @@ export const faultSpecSchema = z.strictObject({
 });
 export type FaultSpec = z.input<typeof faultSpecSchema>;
 
+/**
+ * An answer that replaces the one the simulator would give: an Alibaba JSON error (`code`,
+ * `message`, `httpStatus`), an HTML error page, or a raw text body.
+ */
+export type ReplacementAnswer =
+  | { format: 'json'; httpStatus: number; code: string; message: string }
+  | { format: 'html'; httpStatus: number }
+  | { format: 'text'; httpStatus: number; body: string };
+
 /** What the server does with a request that a rule selected. */
 export type FaultDecision =
-  | { kind: 'error'; code: string; httpStatus?: number; message?: string }
+  | { kind: 'error'; answer: ReplacementAnswer }
   | { kind: 'html'; httpStatus: number }
   | { kind: 'hang' }
   | { kind: 'drop' }
   | { kind: 'latency'; latencyMs: number }
   | { kind: 'hang-after' }
-  | { kind: 'drop-after' };
+  | { kind: 'drop-after' }
+  | { kind: 'after-error'; answer: ReplacementAnswer };
+
+const HTML_TITLES: Record<number, string> = {
+  500: '500 Internal Server Error',
+  502: '502 Bad Gateway',
+  503: '503 Service Temporarily Unavailable',
+  504: '504 Gateway Time-out',
+};
+
+/** An error page as Alibaba's Tengine load balancers serve it. */
+export function htmlErrorPage(httpStatus: number): string {
+  const title = HTML_TITLES[httpStatus] ?? `${httpStatus} Error`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n`;
+}
+
+/**
+ * The answer an `error` or `after-error` rule gives. JSON: `code` (an `after-error` rule defaults
+ * to UnknownError), status `httpStatus`, else the code's catalogue status, else 400 for `error`
+ * and 500 for `after-error`; message `message`, else the catalogue's. HTML: status `httpStatus`,
+ * default 502. Text: `body` with status `httpStatus`, default 500.
+ */
+function replacementAnswer(r: ParsedRule): ReplacementAnswer {
+  const format = r.format ?? 'json';
+  if (format === 'html') return { format, httpStatus: r.httpStatus ?? 502 };
+  if (format === 'text') return { format, httpStatus: r.httpStatus ?? 500, body: r.body ?? '' };
+  const code = r.code ?? 'UnknownError';
+  const def = errorDefinition(code);
+  return {
+    format,
+    code,
+    httpStatus: r.httpStatus ?? def?.status ?? (r.kind === 'after-error' ? 500 : 400),
+    message: r.message ?? def?.message ?? `The request failed with ${code}.`,
+  };
+}
 
 interface RuleState {
   rule: ParsedRule;
@@ -82,9 +149,7 @@ export class FaultEngine {
   /** Replaces the fault rules (and QPS limits, when the spec carries them). */
   set(spec: FaultSpec): void {
     const parsed = faultSpecSchema.parse(spec);
-    for (const [i, r] of parsed.rules.entries()) {
-      if (r.kind === 'error' && !r.code) throw new Error(`rules[${i}].code: an error rule needs a code`);
-    }
+    checkRules(parsed.rules);
     this.spec = parsed;
     this.rules = parsed.rules.map((rule) => ({ rule, seen: 0, fired: 0 }));
     this.random = seededRandom(parsed.seed ?? 1);
@@ -94,6 +159,7 @@ export class FaultEngine {
   /** Adds rules to the current ones. */
   add(rules: FaultRule[]): void {
     const parsed = faultSpecSchema.parse({ rules }).rules;
+    checkRules(parsed, this.rules.length);
     this.spec.rules.push(...parsed);
     this.rules.push(...parsed.map((rule) => ({ rule, seen: 0, fired: 0 })));
   }
@@ -144,7 +210,8 @@ export class FaultEngine {
       s.fired++;
       switch (r.kind) {
         case 'error':
-          return { kind: 'error', code: r.code!, ...(r.httpStatus ? { httpStatus: r.httpStatus } : {}), ...(r.message ? { message: r.message } : {}) };
+        case 'after-error':
+          return { kind: r.kind, answer: replacementAnswer(r) };
         case 'html':
           return { kind: 'html', httpStatus: r.httpStatus ?? 502 };
         case 'hang':
@@ -160,5 +227,19 @@ export class FaultEngine {
       }
     }
     return undefined;
+  }
+}
+
+/** The checks zod cannot express: which fields each kind needs or accepts. */
+function checkRules(rules: ParsedRule[], offset = 0): void {
+  for (const [j, r] of rules.entries()) {
+    const at = `rules[${offset + j}]`;
+    const format = r.format ?? 'json';
+    if (r.kind === 'error' && format === 'json' && !r.code) throw new Error(`${at}.code: an error rule needs a code`);
+    if (format === 'text' && r.body === undefined) throw new Error(`${at}.body: format text needs a body`);
+    if (r.body !== undefined && format !== 'text') throw new Error(`${at}.body: only format text takes a body`);
+    if (r.format !== undefined && r.kind !== 'error' && r.kind !== 'after-error') {
+      throw new Error(`${at}.format: only error and after-error rules take a format`);
+    }
   }
 }

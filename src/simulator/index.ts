@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_ACCOUNT_ID, type CredentialRow, type CredentialUpdate, type SimulatorCredential } from './credentials';
 import type { FaultSpec } from './faults';
 import { generateFleet, parseFleet, type FleetFile, type GenerateOptions, type ParsedFleet } from './fleet';
 import { FleetState, type SimInstance } from './model';
 import type { RamPolicy } from './ram-policy';
-import { SimulatorServer, type DeviceRow, type RequestLogEntry, type SimulatorCredential, type SimulatorStats } from './server';
+import { SimulatorServer, type DeviceRow, type RequestLogEntry, type SimulatorStats } from './server';
+import type { AcceptedUpgrade, UpgradeFilter } from './upgrades';
 
 /**
  * The SAG simulator: a local endpoint speaking Alibaba Cloud RPC (smartag 2018-03-13) over a
@@ -13,15 +15,18 @@ import { SimulatorServer, type DeviceRow, type RequestLogEntry, type SimulatorCr
 export { signRpc, signedParams, canonicalize, stringToSign, percentEncode, rpcTimestamp } from './signature';
 export { parseFleet, loadFleetFile, generateFleet, FleetValidationError, OUTCOMES } from './fleet';
 export type { FleetFile, ParsedFleet, GenerateOptions, Outcome, SimulationBlock } from './fleet';
-export type { FaultSpec, FaultRule } from './faults';
+export type { FaultSpec, FaultRule, AnswerFormat } from './faults';
+export { CredentialError } from './credentials';
+export type { SimulatorCredential, CredentialRow, CredentialUpdate } from './credentials';
+export type { AcceptedUpgrade, UpgradeFilter } from './upgrades';
 export type { RamPolicy } from './ram-policy';
-export type { DeviceRow, RequestLogEntry, SimulatorStats, SimulatorCredential } from './server';
+export type { DeviceRow, RequestLogEntry, SimulatorStats } from './server';
 export { API_VERSION } from './server';
 export { UPGRADE_ERRORS, COMMON_ERRORS } from './errors';
 export { SimInstance, SimDevice } from './model';
 export { compareVersions } from './versions';
 
-export const DEFAULT_ACCOUNT_ID = '1234567890123456';
+export { DEFAULT_ACCOUNT_ID } from './credentials';
 
 export interface SimulatorOptions {
   /** TCP port; 0 (default) picks a free one. */
@@ -60,6 +65,26 @@ export interface SimulatorHandle {
   setFaults(spec: FaultSpec): void;
   /** Sets or removes the RAM policy of an AccessKey. */
   setPolicy(accessKeyId: string, policy: RamPolicy | undefined): void;
+  /** Every AccessKey with its state, never a secret or token (GET /_admin/credentials). */
+  credentials(): CredentialRow[];
+  /**
+   * Adds an AccessKey (POST /_admin/credentials).
+   * @throws ZodError for a malformed credential; CredentialError (409) when the id is taken.
+   */
+  addCredential(credential: SimulatorCredential): CredentialRow;
+  /**
+   * Disables or enables a key, expires or renews its STS token, or replaces the token
+   * (POST /_admin/credentials/{AccessKeyId}).
+   * @throws CredentialError (404) for an unknown key; ZodError; Error for `expired` on a non-STS key.
+   */
+  updateCredential(accessKeyId: string, update: CredentialUpdate): CredentialRow;
+  /**
+   * Deletes an AccessKey (DELETE /_admin/credentials/{AccessKeyId}).
+   * @throws CredentialError (404) for an unknown key.
+   */
+  removeCredential(accessKeyId: string): void;
+  /** Accepted UpdateSmartAccessGatewayVersion calls, one entry per device (GET /_admin/upgrades). */
+  upgrades(filter?: UpgradeFilter): AcceptedUpgrade[];
   /** The live simulated instance, settled to now, for tests to read or change. */
   instance(smartAgId: string): SimInstance | undefined;
   /** Every live instance. */
@@ -108,6 +133,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     resetStats: () => server.resetStats(),
     setFaults: (spec) => server.faults.set(spec),
     setPolicy: (ak, policy) => server.setPolicy(ak, policy),
+    credentials: () => server.credentials.list(),
+    addCredential: (c) => server.credentials.add(c),
+    updateCredential: (ak, update) => server.credentials.update(ak, update),
+    removeCredential: (ak) => server.credentials.remove(ak),
+    upgrades: (filter) => server.upgrades.list(filter),
     instance: (id) => fleet.instances.get(id)?.settle(Date.now()),
     instances: () => [...fleet.instances.values()].map((i) => i.settle(Date.now())),
   };

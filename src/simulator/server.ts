@@ -2,11 +2,21 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ACTIONS } from './actions';
+import { assertKeyUsable, CredentialError, CredentialStore, type KeyState, type SimulatorCredential } from './credentials';
 import { missingParameter, rpcError, RpcError } from './errors';
-import { FaultEngine, type FaultDecision, type FaultRule, type FaultSpec } from './faults';
+import {
+  FaultEngine,
+  htmlErrorPage,
+  type AfterKind,
+  type FaultDecision,
+  type FaultRule,
+  type FaultSpec,
+  type ReplacementAnswer,
+} from './faults';
 import type { FleetState, SimDevice, SimInstance } from './model';
-import { CompiledPolicy, ramPolicySchema, resourceFor, type RamPolicy } from './ram-policy';
+import { resourceFor, type RamPolicy } from './ram-policy';
 import { signaturesMatch, signRpc, stringToSign } from './signature';
+import { UpgradeLedger, type AcceptedUpgrade, type UpgradeFilter } from './upgrades';
 
 /** The smartag API version the simulator speaks. */
 export const API_VERSION = '2018-03-13';
@@ -14,25 +24,6 @@ const TIMESTAMP_WINDOW_MS = 15 * 60_000;
 const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 const MAX_BODY_BYTES = 1 << 20;
 const HISTOGRAM_SECONDS = 3600;
-
-/** One AccessKey the simulator accepts. */
-export interface SimulatorCredential {
-  accessKeyId: string;
-  accessKeySecret: string;
-  /** Account the key belongs to (RAM resources and instance ownership). Default 1234567890123456. */
-  accountId?: string;
-  /** A RAM-like policy; without one the key may call everything. */
-  policy?: RamPolicy;
-  /** Makes this an STS key: every request must carry this `SecurityToken`. */
-  securityToken?: string;
-}
-
-interface KeyState {
-  secret: string;
-  accountId: string;
-  securityToken: string | undefined;
-  policy: CompiledPolicy | undefined;
-}
 
 /** One request as the log keeps it: never the Signature, the SecurityToken or a secret. */
 export interface RequestLogEntry {
@@ -43,10 +34,14 @@ export interface RequestLogEntry {
   smartAgId: string | undefined;
   serialNumber: string | undefined;
   params: Record<string, string>;
+  /** The status sent (for hang-after / drop-after: the one the lost answer would have had). */
   httpStatus: number;
+  /** The error code sent, if the answer was an Alibaba error. */
   code?: string;
   requestId: string;
   fault?: string;
+  /** after-error: the answer the processed request had, which the fault replaced. */
+  replaced?: { httpStatus: number; code?: string };
   durationMs: number;
 }
 
@@ -55,6 +50,8 @@ export interface SimulatorStats {
   totalRequests: number;
   byAction: Record<string, number>;
   byCode: Record<string, number>;
+  /** Requests per HTTP status sent (0: no answer, as for hang and drop). */
+  byStatus: Record<string, number>;
   /** Requests that arrived in each wall-clock second (epoch seconds), oldest first, last hour. */
   perSecond: { second: number; count: number }[];
   peakPerSecond: number;
@@ -78,16 +75,14 @@ export interface DeviceRow {
   upgrading?: { versionType: string; target?: string; phase: 'downloading' | 'flashing' | 'rebooting'; auto: boolean };
 }
 
-const HTML_BODIES: Record<number, string> = {
-  502: '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n',
-  503: '<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n',
-};
-
 /** The HTTP front of the simulator: RPC on every path but /_admin/, and the admin interface. */
 export class SimulatorServer {
   readonly fleet: FleetState;
   readonly faults: FaultEngine;
-  private readonly keys = new Map<string, KeyState>();
+  readonly credentials = new CredentialStore();
+  /** Accepted UpdateSmartAccessGatewayVersion calls, served at GET /_admin/upgrades. */
+  readonly upgrades = new UpgradeLedger();
+  private readonly keys = this.credentials.keys;
   private readonly nonces = new Map<string, number>();
   private readonly maxNonces: number;
   private readonly log: (RequestLogEntry | undefined)[];
@@ -96,6 +91,7 @@ export class SimulatorServer {
   private total = 0;
   private readonly byAction = new Map<string, number>();
   private readonly byCode = new Map<string, number>();
+  private readonly byStatus = new Map<string, number>();
   private readonly histSeconds = new Float64Array(HISTOGRAM_SECONDS);
   private readonly histCounts = new Uint32Array(HISTOGRAM_SECONDS);
   private readonly hanging = new Set<http.ServerResponse>();
@@ -117,19 +113,12 @@ export class SimulatorServer {
   }
 
   addCredential(c: SimulatorCredential): void {
-    this.keys.set(c.accessKeyId, {
-      secret: c.accessKeySecret,
-      accountId: c.accountId ?? '1234567890123456',
-      securityToken: c.securityToken,
-      policy: c.policy ? new CompiledPolicy(c.policy) : undefined,
-    });
+    this.credentials.put(c);
   }
 
   /** Sets or removes (undefined) the RAM policy of an AccessKey. */
   setPolicy(accessKeyId: string, policy: RamPolicy | undefined): void {
-    const k = this.keys.get(accessKeyId);
-    if (!k) throw new Error(`unknown AccessKeyId ${accessKeyId}`);
-    k.policy = policy ? new CompiledPolicy(ramPolicySchema.parse(policy)) : undefined;
+    this.credentials.setPolicy(accessKeyId, policy);
   }
 
   async listen(port: number, host: string): Promise<number> {
@@ -201,6 +190,7 @@ export class SimulatorServer {
       totalRequests: this.total,
       byAction: Object.fromEntries(this.byAction),
       byCode: Object.fromEntries(this.byCode),
+      byStatus: Object.fromEntries(this.byStatus),
       perSecond,
       peakPerSecond: peak,
     };
@@ -210,6 +200,7 @@ export class SimulatorServer {
     this.total = 0;
     this.byAction.clear();
     this.byCode.clear();
+    this.byStatus.clear();
     this.histSeconds.fill(0);
     this.histCounts.fill(0);
     this.log.fill(undefined);
@@ -268,6 +259,8 @@ export class SimulatorServer {
     this.logNext = (this.logNext + 1) % this.log.length;
     if (this.logCount < this.log.length) this.logCount++;
     if (entry.code) this.byCode.set(entry.code, (this.byCode.get(entry.code) ?? 0) + 1);
+    const status = String(entry.httpStatus);
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
   }
 
   private async onRpc(req: http.IncomingMessage, res: http.ServerResponse, url: string, body: string, started: number): Promise<void> {
@@ -283,13 +276,21 @@ export class SimulatorServer {
     let status = 200;
     let code: string | undefined;
     let fault: string | undefined;
-    // hang-after / drop-after: the request is processed in full, only the answer is lost.
-    let after: 'hang-after' | 'drop-after' | undefined;
+    // hang-after / drop-after / after-error: the request is processed in full, then its answer
+    // is lost or replaced.
+    let after: AfterKind | undefined;
+    let replacement: ReplacementAnswer | undefined;
+    let replaced: RequestLogEntry['replaced'];
     const reply = (httpStatus: number, payload: unknown) => {
       if (res.destroyed) return;
       if (after === 'drop-after') req.socket.destroy();
       else if (after === 'hang-after') this.hang(res);
-      else this.sendJson(res, httpStatus, payload);
+      else if (replacement) {
+        replaced = { httpStatus, ...(code ? { code } : {}) };
+        status = replacement.httpStatus;
+        code = replacement.format === 'json' ? replacement.code : undefined;
+        this.sendAnswer(res, replacement, requestId, params.RegionId);
+      } else this.sendJson(res, httpStatus, payload);
     };
     const finish = () => {
       const logged: Record<string, string> = {};
@@ -306,28 +307,29 @@ export class SimulatorServer {
         ...(code ? { code } : {}),
         requestId,
         ...(fault ? { fault } : {}),
+        ...(replaced ? { replaced } : {}),
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
       });
     };
     try {
       const key = this.authenticate(method, params, nowMs);
+      assertKeyUsable(key);
       const action = params.Action!;
       if (this.faults.throttled(action, nowMs)) throw rpcError('Throttling.User');
       const decision = this.faults.decide(action, params.SmartAGId, params.SerialNumber ?? params.SmartAGSn);
       if (decision) {
         fault = decision.kind;
         if (decision.kind === 'hang-after' || decision.kind === 'drop-after') after = decision.kind;
-        const handled = await this.applyTransportFault(decision, req, res);
+        if (decision.kind === 'after-error') [after, replacement] = [decision.kind, decision.answer];
+        const handled = await this.applyTransportFault(decision, req, res, requestId, params.RegionId);
         if (handled !== undefined) {
           status = handled;
           finish();
           return;
         }
-        if (decision.kind === 'error') {
-          throw rpcError(decision.code, {
-            ...(decision.httpStatus ? { status: decision.httpStatus } : {}),
-            ...(decision.message ? { message: decision.message } : {}),
-          });
+        if (decision.kind === 'error' && decision.answer.format === 'json') {
+          const a = decision.answer;
+          throw new RpcError(a.code, a.httpStatus, a.message);
         }
       }
       const def = ACTIONS[action]!;
@@ -336,33 +338,52 @@ export class SimulatorServer {
         const resource = resourceFor(action, key.accountId, params.RegionId, params.SmartAGId);
         if (!key.policy.allows(action, resource)) throw rpcError('Forbidden.RAM');
       }
-      const result = def.handle(params, { fleet: this.fleet, now: Date.now(), accountId: key.accountId });
+      const now = Date.now();
+      const result = def.handle(params, {
+        fleet: this.fleet,
+        now,
+        accountId: key.accountId,
+        onUpgradeAccepted: (a) =>
+          this.upgrades.record({
+            time: new Date(now).toISOString(),
+            requestId,
+            accessKeyId: params.AccessKeyId!,
+            RegionId: a.instance.regionId,
+            SmartAGId: a.instance.smartAgId,
+            SerialNumber: a.device.serialNumber,
+            VersionCode: a.versionCode,
+            VersionType: a.versionType,
+            started: a.started,
+            ...(after ? { fault: after } : {}),
+          }),
+      });
       result.RequestId = requestId;
       reply(200, result);
     } catch (e) {
       const err = e instanceof RpcError ? e : rpcError('InternalError');
       status = err.status;
       code = err.code;
-      reply(err.status, {
-        RequestId: requestId,
-        HostId: `smartag.${params.RegionId || 'cn-shanghai'}.aliyuncs.com`,
-        Code: err.code,
-        Message: err.message,
-        Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(err.code)}&product=Smartag&requestId=${requestId}`,
-      });
+      reply(err.status, errorBody(err.code, err.message, requestId, params.RegionId));
     }
     finish();
   }
 
-  /** Applies html/hang/drop/latency; returns the status it answered with, or undefined to go on. */
-  private async applyTransportFault(d: FaultDecision, req: http.IncomingMessage, res: http.ServerResponse): Promise<number | undefined> {
+  /** Applies html/hang/drop/latency and non-JSON errors; returns the status it answered with, or undefined to go on. */
+  private async applyTransportFault(
+    d: FaultDecision,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    requestId: string,
+    regionId: string | undefined,
+  ): Promise<number | undefined> {
     switch (d.kind) {
-      case 'html': {
-        const text = HTML_BODIES[d.httpStatus] ?? `<html><body><h1>${d.httpStatus}</h1></body></html>`;
-        res.writeHead(d.httpStatus, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
+      case 'html':
+        this.sendAnswer(res, { format: 'html', httpStatus: d.httpStatus }, requestId, regionId);
         return d.httpStatus;
-      }
+      case 'error':
+        if (d.answer.format === 'json') return undefined;
+        this.sendAnswer(res, d.answer, requestId, regionId);
+        return d.answer.httpStatus;
       case 'hang':
         this.hang(res);
         return 0;
@@ -372,11 +393,20 @@ export class SimulatorServer {
       case 'latency':
         await new Promise((r) => setTimeout(r, d.latencyMs));
         return undefined;
-      case 'error':
       case 'hang-after':
       case 'drop-after':
+      case 'after-error':
         return undefined;
     }
+  }
+
+  /** Sends an answer that a fault rule chose instead of the simulator's own. */
+  private sendAnswer(res: http.ServerResponse, a: ReplacementAnswer, requestId: string, regionId: string | undefined): void {
+    if (a.format === 'json') return this.sendJson(res, a.httpStatus, errorBody(a.code, a.message, requestId, regionId));
+    const text = a.format === 'html' ? htmlErrorPage(a.httpStatus) : a.body;
+    const type = a.format === 'html' ? 'text/html' : 'text/plain;charset=utf-8';
+    res.writeHead(a.httpStatus, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
   }
 
   /** Keeps a response open without answering, until the client gives up or the simulator stops. */
@@ -468,6 +498,9 @@ export class SimulatorServer {
         patchDevice(found[0], found[1], json() as Record<string, unknown>);
         return this.sendJson(res, 200, deviceRow(found[0], found[1], Date.now()));
       }
+      if (path === '/_admin/upgrades' || path.startsWith('/_admin/credentials')) {
+        if (this.onLedgerOrCredentials(method, path, query, json, res)) return;
+      }
       const pol = /^\/_admin\/policies\/([^/]+)$/.exec(path);
       if (pol && (method === 'PUT' || method === 'POST' || method === 'DELETE')) {
         const ak = decodeURIComponent(pol[1]!);
@@ -476,8 +509,39 @@ export class SimulatorServer {
       }
       return this.sendJson(res, 404, { error: `no admin route ${method} ${path}` });
     } catch (e) {
-      return this.sendJson(res, 400, { error: e instanceof Error ? e.message : String(e) });
+      return this.sendJson(res, e instanceof CredentialError ? e.status : 400, { error: e instanceof Error ? e.message : String(e) });
     }
+  }
+
+  /** GET /_admin/upgrades and the /_admin/credentials routes; false when none matches. */
+  private onLedgerOrCredentials(method: string, path: string, query: URLSearchParams, json: () => unknown, res: http.ServerResponse): boolean {
+    if (method === 'GET' && path === '/_admin/upgrades') {
+      const filter: UpgradeFilter = {};
+      for (const k of ['smartAgId', 'serialNumber', 'versionCode'] as const) {
+        const v = query.get(k);
+        if (v !== null) filter[k] = v;
+      }
+      const limit = query.get('limit');
+      if (limit !== null) filter.limit = Number(limit);
+      this.sendJson(res, 200, this.upgrades.list(filter) satisfies AcceptedUpgrade[]);
+      return true;
+    }
+    if (path === '/_admin/credentials') {
+      if (method === 'GET') this.sendJson(res, 200, this.credentials.list());
+      else if (method === 'POST') this.sendJson(res, 200, this.credentials.add(json()));
+      else return false;
+      return true;
+    }
+    const m = /^\/_admin\/credentials\/([^/]+)$/.exec(path);
+    if (!m) return false;
+    const id = decodeURIComponent(m[1]!);
+    if (method === 'GET') this.sendJson(res, 200, this.credentials.row(id));
+    else if (method === 'POST') this.sendJson(res, 200, this.credentials.update(id, json()));
+    else if (method === 'DELETE') {
+      this.credentials.remove(id);
+      this.sendJson(res, 200, { ok: true });
+    } else return false;
+    return true;
   }
 
   private findDevice(sn: string): [SimInstance, SimDevice] | undefined {
@@ -541,4 +605,15 @@ function patchDevice(inst: SimInstance, d: SimDevice, patch: Record<string, unkn
     d.simulation.outcome = outcome as SimDevice['simulation']['outcome'];
   }
   if (typeof patch.allowDowngrade === 'boolean') d.simulation.allowDowngrade = patch.allowDowngrade;
+}
+
+/** Alibaba's error body: the same five fields for every code. */
+function errorBody(code: string, message: string, requestId: string, regionId: string | undefined): Record<string, string> {
+  return {
+    RequestId: requestId,
+    HostId: `smartag.${regionId || 'cn-shanghai'}.aliyuncs.com`,
+    Code: code,
+    Message: message,
+    Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(code)}&product=Smartag&requestId=${requestId}`,
+  };
 }
