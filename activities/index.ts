@@ -14,13 +14,21 @@ import type {
   SerialObservation,
   UpgradeCallInput,
 } from '../workflows/device-types';
-import type { CodeOverrides, PinnedPolicy } from '../workflows/types';
+import type { CodeOverrides, PinnedPolicy, PriorRecord } from '../workflows/types';
+import { resolveCodePolicy } from '../workflows/error-policy';
 import { compareVersions } from '../workflows/versions';
+import { normalizeError } from '../src/sag/errors';
+import { withSendDeadline } from './send-deadline';
 import { recording } from './recording';
 import { createRolloutActivities, type RolloutActivityDeps } from './rollout';
 
 export interface ActivityDeps extends Partial<RolloutActivityDeps> {
   client: SagClient;
+  /**
+   * Reads what earlier runs of a device's workflow left open (see `PriorRecord`). Without it (the
+   * CLI's `plan`), a device has no earlier runs.
+   */
+  readPriorRecord?: (workflowId: string, currentRunId: string) => Promise<PriorRecord>;
 }
 
 /** Modify needs a cron, a duration and a zone even to set `manual`: these stand in when none is recorded. */
@@ -178,13 +186,17 @@ export function createActivities(deps: ActivityDeps) {
     async requestUpgrade(input: UpgradeCallInput & { overrides?: CodeOverrides }): Promise<{ requestId: string; calls: CallRecord[] }> {
       const { client, calls } = recording(sag, { overrides: input.overrides });
       try {
-        const { requestId } = await client.updateSmartAccessGatewayVersion({
-          regionId: input.regionId,
-          smartAgId: input.smartAgId,
-          serialNumber: input.serialNumber,
-          versionCode: input.versionCode,
-          versionType: input.versionType,
-        });
+        // A call still waiting for the rate limiter when the activity's deadline passes never
+        // leaves: the workflow has by then treated it as ambiguous and is watching the device.
+        const { requestId } = await withSendDeadline(() =>
+          client.updateSmartAccessGatewayVersion({
+            regionId: input.regionId,
+            smartAgId: input.smartAgId,
+            serialNumber: input.serialNumber,
+            versionCode: input.versionCode,
+            versionType: input.versionType,
+          }),
+        );
         log.info('upgrade accepted', { smartAgId: input.smartAgId, serialNumber: input.serialNumber, requestId });
         return { requestId, calls };
       } catch (err) {
@@ -208,7 +220,8 @@ export function createActivities(deps: ActivityDeps) {
       let seenOffline = prior?.seenOffline ?? false;
       let everOnTarget = false;
       let revertedPolls = 0;
-      const startedAt = prior?.startedAt ?? Date.now();
+      // A settle counts from the send it watches, also across retries of this activity.
+      const startedAt = prior?.startedAt ?? input.since ?? Date.now();
       let last: SerialObservation[] = [];
       const ctx = Context.current();
       const upgradingSet = new Set(input.upgrading.map((u) => u.serialNumber));
@@ -218,7 +231,10 @@ export function createActivities(deps: ActivityDeps) {
         try {
           obs = await observe(client, input);
         } catch (err) {
-          // A failed poll is no evidence either way; it neither counts nor resets the streak.
+          // Credentials or permissions that stopped working end the watch at once: the rollout
+          // halts, and a later run watches the device again.
+          if (resolveCodePolicy(normalizeError(err, 'verify').code).action === 'halt') fail(err, 'verify', calls);
+          // Any other failed poll is no evidence either way; it neither counts nor resets the streak.
           log.warn('poll failed', { smartAgId: input.smartAgId, error: (err as Error).message });
         }
         if (obs) {
@@ -239,7 +255,6 @@ export function createActivities(deps: ActivityDeps) {
                 }
               }
             }
-            if (Date.now() - startedAt >= input.settleMs) return { sign: false, polls, last, calls };
           } else {
             const allOnline = input.allSerials.every((sn) => last.find((s) => s.serialNumber === sn)?.hcState === 'online');
             let healthy = onTarget && allOnline && obs.status === 'Active';
@@ -283,6 +298,8 @@ export function createActivities(deps: ActivityDeps) {
           }
         }
         heartbeat({ polls, consecutive, seenOffline, startedAt });
+        // Checked whether or not the poll answered: a settle whose every poll fails still ends.
+        if (input.mode === 'settle' && Date.now() - startedAt >= input.settleMs) return { sign: false, polls, last, calls };
         if (input.mode === 'verify' && Date.now() >= input.deadline) {
           const upgrading = last.filter((s) => upgradingSet.has(s.serialNumber));
           const offline = upgrading.some((s) => s.hcState !== 'online');
@@ -342,6 +359,15 @@ export function createActivities(deps: ActivityDeps) {
       } catch (err) {
         fail(err, 'recheck', calls);
       }
+    },
+
+    /**
+     * What earlier runs of this device's workflow left open: upgrade calls whose effect was never
+     * seen to end, and policies they pinned and could not restore. Not an API call.
+     */
+    async readPriorRecord(input: { workflowId: string; runId: string }): Promise<PriorRecord> {
+      if (!deps.readPriorRecord) return { openSends: [] };
+      return deps.readPriorRecord(input.workflowId, input.runId);
     },
 
     ...createRolloutActivities(deps),

@@ -88,6 +88,7 @@ function rolloutPolicy(): RolloutPolicy {
     approverMustDiffer: false,
     verify: { timeout: 60_000, pollInterval: Number(args['poll-interval']), consecutivePolls: Number(args['consecutive-polls']) },
     upgradeSettle: 5_000,
+    noSignAfterSettle: 'unconfirmed',
     expectedUpgradeTime: 1_000,
     offlineRetryDelay: 1_000,
     compensation: { repairHaPairs: true, requestPreviousVersion: false },

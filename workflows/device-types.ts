@@ -93,6 +93,8 @@ export interface AwaitDeviceInput {
   settleMs: number;
   /** Absolute deadline, ms since epoch (computed in the workflow so retries keep it). */
   deadline: number;
+  /** Settle: when the watched call was sent (ms since epoch); the settle counts from there. */
+  since?: number;
 }
 
 export interface AwaitDeviceResult {

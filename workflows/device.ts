@@ -1,4 +1,4 @@
-import { CancellationScope, patched, setHandler, sleep } from '@temporalio/workflow';
+import { CancellationScope, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { apiCall, awaitDeviceActivity, upgradeCall } from './activity-options';
 import type { CallRecord, DeviceSnapshot } from './device-types';
 import { durationMs } from './durations';
@@ -6,17 +6,27 @@ import { resolveCodePolicy } from './error-policy';
 import { classify, type ClassifiedFailure } from './failures';
 import { deviceProgressQuery, type DeviceProgress } from './messages';
 import { preflight } from './preflight';
+import { blockingSends, closeSends, inProgress, markReverted, mergeOpenSends, presumeFlashing, restorablePolicies } from './open-sends';
 import type {
   CompensationReport,
   DevicePhase,
   DeviceUpgradeInput,
   DeviceUpgradeResult,
+  OpenSend,
   PinnedPolicy,
+  PriorRecord,
 } from './types';
 import { compareVersions } from './versions';
 
-/** Codes after which an upgrade call may or may not have been accepted. */
-const AMBIGUOUS = new Set(['ActivityTimeout', 'RequestTimeout', 'ConnectionReset', 'NetworkError', 'InvalidResponse', 'InternalError', 'ServiceUnavailable']);
+/** Codes after which an upgrade call may or may not have been accepted, before `provesRefusal` decided it. */
+const AMBIGUOUS_BEFORE = new Set(['ActivityTimeout', 'RequestTimeout', 'ConnectionReset', 'NetworkError', 'InvalidResponse', 'InternalError', 'ServiceUnavailable']);
+
+/** A device whose upgrade call proved nothing and which then showed no sign of it. */
+const UNCONFIRMED = 'UpgradeUnconfirmed';
+/** A send withheld because an earlier one to the same serial number may still be in progress. */
+const SEND_IN_PROGRESS = 'SendInProgress';
+/** A send withheld because this rollout's earlier call of the same version to the serial number reverted. */
+const ALREADY_SENT = 'UpgradeAlreadySent';
 
 class StepError extends Error {
   constructor(
@@ -55,7 +65,11 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     startedAt,
     finishedAt: startedAt,
   };
+  /** Upgrade calls to this device whose effect was never seen to end, carried from run to run. */
+  let open: OpenSend[] = mergeOpenSends(input.prior?.openSends, input.previous?.openSends);
+  let priorPinned: PinnedPolicy[] | undefined = input.prior?.pinned;
   const finish = (): DeviceUpgradeResult => {
+    if (open.length > 0) result.openSends = open;
     result.finishedAt = Date.now();
     result.apiCalls = calls.length;
     for (const c of calls) if (c.rid && c.a === 'UpdateSmartAccessGatewayVersion' && !c.code) requestIds.push(c.rid);
@@ -80,6 +94,18 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
   }
 
   return CancellationScope.nonCancellable(async () => {
+    // What earlier runs left open outlives them: read it before anything is sent.
+    if (patched('prior-record')) {
+      try {
+        const info = workflowInfo();
+        const prior: PriorRecord = await apiCall.readPriorRecord({ workflowId: info.workflowId, runId: info.runId });
+        open = mergeOpenSends(open, prior.openSends);
+        priorPinned ??= prior.pinned;
+      } catch (err) {
+        // Without the record nothing may be sent: an earlier call could still be in progress.
+        return finishFailed(new StepError('inspect', { ...classify(err), code: 'PriorRunsUnreadable' }));
+      }
+    }
     let snapshot: DeviceSnapshot;
     try {
       snapshot = await step('inspect', () =>
@@ -96,7 +122,8 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
 
     if (input.mode === 'compensate') return compensate(snapshot);
 
-    const decision = preflight(snapshot, policy, Date.now());
+    // A serial number offline while an upgrade sent to it earlier is open is presumed flashing.
+    const decision = preflight(presumeFlashing(snapshot, open), policy, Date.now());
     progress.phase = 'preflight';
     if (decision.decision === 'skip') {
       result.outcome = 'skipped';
@@ -114,11 +141,13 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
           message: decision.reason,
           calls: [],
           timedOut: false,
+          refused: true,
         }),
       );
     }
 
-    const pinned: PinnedPolicy[] = snapshot.serials.flatMap((s) => s.policies);
+    // Policies an earlier run pinned and could not restore are the originals, not the manual ones now.
+    const pinned: PinnedPolicy[] = restorablePolicies(snapshot.serials.flatMap((s) => s.policies), priorPinned);
     result.pinned = pinned;
     try {
       await step('pin', () => apiCall.pinAutoUpgradePolicies({ regionId: device.regionId, smartAgId: device.smartAgId, policies: pinned }));
@@ -160,7 +189,9 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     const action = e.failure.policy.action;
     // Only a device nothing was sent to can be deferred or skipped; once a call went out it has failed.
     const untouched = result.upgradeCalls === 0;
-    result.outcome = untouched && action === 'defer' ? 'deferred' : untouched && action === 'skip' ? 'skipped' : 'failed';
+    if (e.failure.code === UNCONFIRMED || e.failure.code === SEND_IN_PROGRESS) result.outcome = 'unconfirmed';
+    else if (action === 'halt' && patched('halt-interrupts-device')) result.outcome = 'interrupted';
+    else result.outcome = untouched && action === 'defer' ? 'deferred' : untouched && action === 'skip' ? 'skipped' : 'failed';
     return finish();
   }
 
@@ -180,8 +211,11 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
   }
 
   /**
-   * Sends the upgrade for one serial number and verifies it. After an ambiguous failure it waits
-   * for signs that the call took before it may send again, so an accepted upgrade is never resent.
+   * Sends the upgrade for one serial number and verifies it. An answer that does not prove a
+   * refusal leaves the call open: the device is watched for a sign (offline, `StartupTime`
+   * changed, the new version) for the settle time, counted from the send. Without a sign the
+   * device is `unconfirmed` and nothing more is sent, unless the policy says `resend`. A call left
+   * open by an earlier run is watched the same way instead of sending again.
    */
   async function upgradeSerial(
     serialNumber: string,
@@ -191,12 +225,10 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     fromVersion: string,
   ): Promise<void> {
     progress.serialNumber = serialNumber;
-    // Sends after a settle that showed no sign follow the failure's own retry budget (a 503 is a
-    // transient service fault, retried like any other); `maxSends` caps them when the policy sets
-    // it. Asked only after an ambiguous failure, so other histories carry no patch marker.
+    // Sends after a settle that showed no sign follow the failure's own retry budget; `maxSends`
+    // caps them when the policy sets it. Asked only after an ambiguous failure.
     const sendLimit = (f: ClassifiedFailure): number =>
       policy.maxSends ?? (patched('resend-by-code-policy') ? Math.max(2, f.policy.maximumAttempts ?? 2) : 2);
-    const verifyDeadline = Date.now() + policy.verifyTimeoutMs;
     const waiter = awaitDeviceActivity(policy.pollIntervalMs, Math.max(policy.verifyTimeoutMs, policy.upgradeSettleMs));
     const base = {
       regionId: device.regionId,
@@ -209,12 +241,64 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
       consecutivePolls: policy.consecutivePolls,
       settleMs: policy.upgradeSettleMs,
     };
+    const resendWithoutSign = policy.noSignAfterSettle === 'resend';
+    /** Watches for a sign of the call sent at `since`; true when one showed. */
+    const settle = async (since: number): Promise<boolean> => {
+      progress.phase = 'verify';
+      const r = await step('verify', () => waiter.awaitDevice({ ...base, mode: 'settle', since, deadline: since + policy.upgradeSettleMs }));
+      return r.sign === true;
+    };
+    const unconfirmed = (why: string, f?: ClassifiedFailure): StepError =>
+      new StepError('upgrade', {
+        code: UNCONFIRMED,
+        policy: resolveCodePolicy(UNCONFIRMED, policy.errorOverrides),
+        message: `${serialNumber}: ${why}; no sign of the upgrade to ${target} within the settle, and nothing more was sent`,
+        requestId: f?.requestId,
+        calls: [],
+        timedOut: false,
+        refused: false,
+      });
+
+    // An earlier call to this serial number may still be in progress, or this rollout's own call
+    // of this version already ended in a revert.
+    const earlier = blockingSends(open, serialNumber, input.rolloutId);
+    let lastSendAt = 0;
+    let mustSend = true;
+    if (earlier.some((o) => o.reverted && o.version === target)) {
+      throw new StepError('upgrade', {
+        code: ALREADY_SENT,
+        policy: resolveCodePolicy(ALREADY_SENT, policy.errorOverrides),
+        message: `${serialNumber}: this rollout's upgrade to ${target} was accepted once and reverted; it is not sent again`,
+        calls: [],
+        timedOut: false,
+        refused: true,
+      });
+    }
+    const pending = earlier.filter((o) => !o.reverted);
+    if (pending.length > 0) {
+      const same = pending.filter((o) => o.version === target);
+      if (same.length < pending.length) {
+        throw new StepError('upgrade', {
+          code: SEND_IN_PROGRESS,
+          policy: resolveCodePolicy(SEND_IN_PROGRESS, policy.errorOverrides),
+          message: `${serialNumber}: an upgrade to ${pending.map((o) => o.version).join(', ')} sent earlier may still be in progress; ${target} is not sent`,
+          calls: [],
+          timedOut: false,
+          refused: false,
+        });
+      }
+      lastSendAt = Math.max(...same.map((o) => o.at));
+      if (await settle(lastSendAt)) mustSend = false;
+      else if (!resendWithoutSign) throw unconfirmed(`an upgrade sent at ${new Date(lastSendAt).toISOString()} was never confirmed`);
+    }
+
     let refusals = 0;
-    for (let sends = 0; ; ) {
+    for (let sends = 0; mustSend; ) {
       progress.phase = 'upgrade';
       sends += 1;
       progress.sends = sends;
       result.upgradeCalls += 1;
+      const sentAt = Date.now();
       try {
         const r = await upgradeCall.requestUpgrade({
           regionId: device.regionId,
@@ -225,16 +309,20 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
           overrides: nonEmpty(policy.errorOverrides),
         });
         keep(r);
+        open = [...open, { serialNumber, version: target, versionType: policy.versionType, at: sentAt, accepted: true, requestId: r.requestId, rolloutId: input.rolloutId }];
+        lastSendAt = sentAt;
         break;
       } catch (err) {
         const f = classify(err, policy.errorOverrides);
         calls.push(...f.calls);
-        if (AMBIGUOUS.has(f.code)) {
+        const ambiguous = AMBIGUOUS_BEFORE.has(f.code) || (!f.refused && patched('ambiguous-unless-refused'));
+        if (ambiguous) {
           // The call may have been accepted. Wait for a sign before deciding anything.
-          progress.phase = 'verify';
-          const settled = await step('verify', () => waiter.awaitDevice({ ...base, mode: 'settle', deadline: Date.now() + policy.upgradeSettleMs }));
-          if (settled.sign) break;
-          if (sends >= sendLimit(f)) throw new StepError('upgrade', f);
+          open = [...open, { serialNumber, version: target, versionType: policy.versionType, at: sentAt, accepted: false, requestId: f.requestId, rolloutId: input.rolloutId }];
+          lastSendAt = sentAt;
+          if (await settle(sentAt)) break;
+          if (!resendWithoutSign && patched('unconfirmed-without-sign')) throw unconfirmed(`the upgrade call was answered ${f.code}`, f);
+          if (sends >= sendLimit(f)) throw unconfirmed(`${sends} upgrade calls were answered ${f.code}`, f);
           continue;
         }
         // Alibaba answered with a refusal: nothing was accepted, so the upgrade count goes back.
@@ -247,7 +335,16 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
         throw new StepError('upgrade', f);
       }
     }
-    await step('verify', () => waiter.awaitDevice({ ...base, mode: 'verify', deadline: verifyDeadline }));
+    // The verify deadline counts from the last call that may have been accepted.
+    const deadline = (lastSendAt || Date.now()) + policy.verifyTimeoutMs;
+    try {
+      await step('verify', () => waiter.awaitDevice({ ...base, mode: 'verify', deadline }));
+    } catch (err) {
+      // A device seen to come back on its old version has ended that attempt.
+      if (err instanceof StepError && err.failure.code === 'UpgradeReverted') open = markReverted(open, serialNumber);
+      throw err;
+    }
+    open = closeSends(open, serialNumber);
   }
 
   /** Undoes what this rollout did to the device, in reverse: HA pair, version, policies. */
@@ -282,6 +379,12 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
         for (const sv of prev.serials) {
           const now = snapshot.serials.find((s) => s.serialNumber === sv.serialNumber);
           if (!now || !sv.from || compareVersions(versionOf(now), sv.from, type) === 0) continue;
+          if (inProgress(open, sv.serialNumber)) {
+            // Asking for the previous version while an upgrade may still be flashing would race it.
+            report.actions.push(`withheld:${sv.serialNumber}`);
+            report.failed = { code: SEND_IN_PROGRESS, message: `${sv.serialNumber}: an upgrade sent earlier may still be in progress` };
+            continue;
+          }
           try {
             const r = await upgradeCall.requestUpgrade({
               regionId: device.regionId,
@@ -292,12 +395,14 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
             });
             keep(r);
             result.upgradeCalls += 1;
+            open = [...open, { serialNumber: sv.serialNumber, version: sv.from, versionType: type, at: Date.now(), accepted: true, requestId: r.requestId, rolloutId: input.rolloutId }];
             report.actions.push(`previous-version-requested:${sv.serialNumber}->${sv.from}`);
             const cur = result.serials.find((x) => x.serialNumber === sv.serialNumber);
             if (cur) cur.to = sv.from;
           } catch (err) {
             const f = classify(err, policy.errorOverrides);
             calls.push(...f.calls);
+            if (!f.refused) open = [...open, { serialNumber: sv.serialNumber, version: sv.from, versionType: type, at: Date.now(), accepted: false, rolloutId: input.rolloutId }];
             const rid = f.requestId ?? [...f.calls].reverse().find((c) => c.rid)?.rid;
             report.notReversible.push({ serialNumber: sv.serialNumber, version: sv.from, code: f.code, requestId: rid });
             report.actions.push(`not-reversible:${sv.serialNumber}`);
@@ -307,8 +412,10 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     } catch (err) {
       const e = err instanceof StepError ? err : new StepError('compensate', classify(err));
       report.actions.push(`failed:${e.failure.code}`);
+      report.failed = { code: e.failure.code, message: e.failure.message };
       result.outcome = 'failed';
       result.errorCode = e.failure.code;
+      result.message = e.failure.message;
       result.phase = 'compensate';
     }
     // Serial numbers compensation did not move stay where they were.
@@ -318,6 +425,7 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     if (pinned.length > 0 && (!(prev?.policiesRestored ?? false) || repaired)) {
       await restorePolicies(pinned);
       if (result.policiesRestored) report.actions.push('policy-restored');
+      else report.failed ??= { code: 'PolicyRestoreFailed', message: result.message ?? 'the auto-upgrade policies could not be restored' };
     } else if (prev?.policiesRestored) {
       result.policiesRestored = true;
     }

@@ -89,11 +89,19 @@ export const DEFAULT_CODE_POLICIES: Readonly<Record<string, Readonly<CodePolicy>
   VersionTooOld: DEVICE_FAIL,
   VersionNotExist: DEVICE_FAIL,
 
+  // The credentials or the permissions are wrong (an STS token expired, a key was disabled, a RAM
+  // policy lacks an action): every device would fail the same way until an operator fixes them.
   Forbidden: ROLLOUT_HALT,
   'Forbidden.RAM': ROLLOUT_HALT,
+  'Forbidden.AccessKeyDisabled': ROLLOUT_HALT,
   PermissionError: ROLLOUT_HALT,
+  NoPermission: ROLLOUT_HALT,
   'InvalidAccessKeyId.NotFound': ROLLOUT_HALT,
   'InvalidAccessKeyId.Inactive': ROLLOUT_HALT,
+  InvalidAccessKeySecret: ROLLOUT_HALT,
+  'InvalidSecurityToken.Expired': ROLLOUT_HALT,
+  'InvalidSecurityToken.Malformed': ROLLOUT_HALT,
+  'InvalidSecurityToken.MismatchWithAccessKey': ROLLOUT_HALT,
   SignatureDoesNotMatch: ROLLOUT_HALT,
   IncompleteSignature: ROLLOUT_HALT,
   InvalidSignatureMethod: ROLLOUT_HALT,
@@ -101,7 +109,14 @@ export const DEFAULT_CODE_POLICIES: Readonly<Record<string, Readonly<CodePolicy>
   'InvalidAction.NotFound': ROLLOUT_HALT,
   InvalidVersion: ROLLOUT_HALT,
   UnsupportedHTTPMethod: ROLLOUT_HALT,
+
+  // The worker gave a call up before it left (its activity's deadline passed while it waited for
+  // the rate limiter): nothing reached Alibaba, so it may be sent again.
+  NotSent: SERVICE_TRANSIENT,
 } satisfies Record<string, CodePolicy>);
+
+/** Code families that say the credentials or permissions are wrong, whatever the suffix. */
+const CREDENTIAL_PREFIXES = ['InvalidAccessKeyId.', 'InvalidSecurityToken.', 'Forbidden.', 'NoPermission.', 'EntityNotExist.Role'];
 
 function hasRow(code: string): boolean {
   return Object.prototype.hasOwnProperty.call(DEFAULT_CODE_POLICIES, code);
@@ -111,7 +126,7 @@ function baseRow(code: string, httpStatus: number | undefined): CodePolicy {
   if (hasRow(code)) return { ...DEFAULT_CODE_POLICIES[code]! };
   // Alibaba's own tooling treats every Throttling* code as retryable (Throttling.Resource, ...).
   if (code.startsWith('Throttling.') || code === 'Rejected.Throttling') return { ...SERVICE_TRANSIENT };
-  if (code.startsWith('InvalidAccessKeyId.')) return { ...ROLLOUT_HALT };
+  if (CREDENTIAL_PREFIXES.some((prefix) => code.startsWith(prefix))) return { ...ROLLOUT_HALT };
   // Missing{Param} / Invalid{Param}: the request for this device was malformed.
   if (code.startsWith('Missing') || code.startsWith('Invalid')) return { ...DEVICE_FAIL };
   if (httpStatus !== undefined && httpStatus >= 500 && httpStatus <= 599) return { ...SERVICE_TRANSIENT };
@@ -122,7 +137,8 @@ function baseRow(code: string, httpStatus: number | undefined): CodePolicy {
  * The policy for one code: the table row (or the fallback for an unknown code), with the
  * rollout's override for that code merged over it field by field.
  *
- * Unknown codes: `Throttling.*` retry like `Throttling`; `InvalidAccessKeyId.*` halt;
+ * Unknown codes: `Throttling.*` retry like `Throttling`; `InvalidAccessKeyId.*`,
+ * `InvalidSecurityToken.*`, `Forbidden.*`, `NoPermission.*` and `EntityNotExist.Role*` halt;
  * `Missing*` / `Invalid*` fail the device; any other code retries when the HTTP status is 5xx
  * and fails the device otherwise.
  *
@@ -142,4 +158,67 @@ export function resolveCodePolicy(code: string, overrides?: CodeOverrides, httpS
 /** Whether a failure with this policy may be retried by Temporal's activity retry policy. */
 export function isRetryablePolicy(policy: CodePolicy): boolean {
   return policy.action === 'retry';
+}
+
+/**
+ * Codes that Alibaba documents as answers of `UpdateSmartAccessGatewayVersion` that refuse the
+ * call (the API page's table, some of them with HTTP 500), and the gateway's own refusals of a
+ * request it never handed to the service (signature, key, timestamp, nonce, throttling).
+ */
+const DOCUMENTED_REFUSALS: ReadonlySet<string> = new Set([
+  'Forbidden',
+  'InvalidId.SMARTAG',
+  'NotBoundCCN',
+  'SmartAccessGatewayNotOnline',
+  'GetSmartAccessGatewayVersionError',
+  'GetSmartAccessGatewayStateError',
+  'VersionTooOld',
+  'VersionNotExist',
+  'SmartAccessGatewayInArrears',
+  'SmartAccessGatewayNotActivated',
+  'PermissionError',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'InvalidSignatureMethod',
+  'SignatureNonceUsed',
+  'InvalidTimeStamp.Expired',
+  'InvalidTimeStamp.Format',
+  'InvalidApi.NotFound',
+  'InvalidAction.NotFound',
+  'InvalidVersion',
+  'UnsupportedHTTPMethod',
+]);
+
+/** Failures in which no request left this machine: nothing can have been accepted. */
+const NEVER_SENT: ReadonlySet<string> = new Set(['NotSent', 'ConnectionRefused', 'CredentialsUnavailable', 'InvalidRegionId']);
+
+/** The client's codes for an answer that is not Alibaba's (or none): never proof of anything. */
+const NOT_ALIBABA_ANSWERS: ReadonlySet<string> = new Set([
+  'RequestTimeout',
+  'ConnectionReset',
+  'NetworkError',
+  'InvalidResponse',
+  'UnknownError',
+  'ActivityTimeout',
+]);
+
+/**
+ * Whether a failed `UpdateSmartAccessGatewayVersion` proves that the upgrade was not accepted.
+ *
+ * Only three answers do: a code Alibaba documents as a refusal (whatever its HTTP status), any
+ * other Alibaba error body with a 4xx status (the SAG client reports a code with a status only
+ * when the body was Alibaba's JSON), and a failure before the request left (`NotSent`,
+ * `ConnectionRefused`, `CredentialsUnavailable`). Everything else is ambiguous: any other 5xx
+ * (`InternalError`, `ServiceUnavailable`, `UnknownError`, a load balancer's 502/503/504), a body
+ * that is not JSON, a timeout, a reset, a worker that died while the call was out. The call may
+ * then have been acted on, and the device is watched before anything is sent again.
+ *
+ * Pure; the one place this question is answered.
+ */
+export function provesRefusal(code: string, httpStatus?: number): boolean {
+  if (NEVER_SENT.has(code) || DOCUMENTED_REFUSALS.has(code)) return true;
+  if (NOT_ALIBABA_ANSWERS.has(code)) return false;
+  if (code.startsWith('Throttling') || code === 'Rejected.Throttling') return httpStatus === undefined || httpStatus < 500;
+  if (CREDENTIAL_PREFIXES.some((prefix) => code.startsWith(prefix))) return httpStatus === undefined || httpStatus < 500;
+  return httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500;
 }

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
-import { resolveCodePolicy } from './error-policy';
+import { provesRefusal, resolveCodePolicy } from './error-policy';
 import type { CallRecord } from './device-types';
 import type { CodeOverrides, CodePolicy } from './types';
 
@@ -11,6 +11,9 @@ export interface ClassifiedFailure {
   calls: CallRecord[];
   /** The activity timed out or its worker died: whether its call reached Alibaba is unknown. */
   timedOut: boolean;
+  /** The answer proves that the call was not acted on (see `provesRefusal`). */
+  refused: boolean;
+  httpStatus?: number;
   /** What the device last reported, when a wait for it failed. */
   last?: { serialNumber: string; version: string }[];
 }
@@ -26,6 +29,7 @@ export function classify(err: unknown, overrides?: CodeOverrides): ClassifiedFai
       message: 'the activity timed out or its worker stopped',
       calls: [],
       timedOut: true,
+      refused: false,
     };
   }
   if (cause instanceof ApplicationFailure) {
@@ -43,8 +47,18 @@ export function classify(err: unknown, overrides?: CodeOverrides): ClassifiedFai
         if (Array.isArray(r.last)) last = r.last as ClassifiedFailure['last'];
       }
     }
-    return { code, policy: resolveCodePolicy(code, overrides, httpStatus), message: cause.message, requestId, calls, timedOut: false, last };
+    return {
+      code,
+      policy: resolveCodePolicy(code, overrides, httpStatus),
+      message: cause.message,
+      requestId,
+      calls,
+      timedOut: false,
+      refused: provesRefusal(code, httpStatus),
+      httpStatus,
+      last,
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { code: 'Unknown', policy: resolveCodePolicy('Unknown', overrides), message, calls: [], timedOut: false };
+  return { code: 'Unknown', policy: resolveCodePolicy('Unknown', overrides), message, calls: [], timedOut: false, refused: false };
 }

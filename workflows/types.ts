@@ -113,8 +113,16 @@ export interface RolloutPolicy {
   approval: 'none' | 'canary' | 'each-wave';
   approverMustDiffer: boolean;
   verify: { timeout: Duration; pollInterval: Duration; consecutivePolls: number };
-  /** After an ambiguous upgrade call, wait this long for signs that it took before sending again. */
+  /**
+   * After an upgrade call whose answer proves nothing (a 5xx, a timeout, a reset), watch the device
+   * this long for a sign that the upgrade started; at least the documented upgrade time.
+   */
   upgradeSettle: Duration;
+  /**
+   * No sign after the settle: report the device `unconfirmed` and send nothing more (default), or
+   * send the upgrade again (`resend`, as often as the failure's code is retried).
+   */
+  noSignAfterSettle: 'unconfirmed' | 'resend';
   /** Expected time of one upgrade; a device starts only with this much window left. */
   expectedUpgradeTime: Duration;
   /** Delay before retrying a device deferred because it was offline. */
@@ -141,7 +149,47 @@ export interface SerialVersions {
   to?: string;
 }
 
-export type DeviceOutcome = 'upgraded' | 'skipped' | 'failed' | 'deferred';
+/**
+ * `unconfirmed`: an upgrade call was answered ambiguously and the device showed no sign within the
+ * settle; nothing more was sent, and the send may still be in progress.
+ * `interrupted`: the rollout's credentials or permissions failed while the device was in flight;
+ * not the device's failure: it is inspected again when the rollout resumes.
+ */
+export type DeviceOutcome = 'upgraded' | 'skipped' | 'failed' | 'deferred' | 'unconfirmed' | 'interrupted';
+
+/**
+ * An upgrade call whose effect was never seen to end: accepted (or answered ambiguously) and
+ * then neither verified on the target nor seen to revert. While one is open for a serial number,
+ * no run of `upgrade/<SmartAGId>` sends to it again without a sign or the policy's explicit
+ * `noSignAfterSettle: resend` after a full settle.
+ */
+export interface OpenSend {
+  serialNumber: string;
+  version: string;
+  versionType: VersionType;
+  /** When the call was scheduled, ms since epoch. */
+  at: number;
+  /** Alibaba answered with success (true) or the answer proved nothing (false). */
+  accepted: boolean;
+  requestId?: string;
+  /** The rollout that sent it. */
+  rolloutId?: string;
+  /**
+   * The device was seen to restart and come back on its old version: this attempt ended. Kept so
+   * that the same rollout never sends that version to the serial number again (HA repair, retries);
+   * another rollout may, as a deliberate new attempt.
+   */
+  reverted?: boolean;
+}
+
+/** What a run of `upgrade/<SmartAGId>` learns from the runs before it. */
+export interface PriorRecord {
+  openSends: OpenSend[];
+  /** Policies as found before an earlier run pinned them, when that run could not restore them. */
+  pinned?: PinnedPolicy[];
+  /** The earlier run this comes from. */
+  runId?: string;
+}
 
 export interface DeviceUpgradeResult {
   smartAgId: string;
@@ -163,6 +211,8 @@ export interface DeviceUpgradeResult {
   finishedAt: number;
   /** Set by a `compensate` run. */
   compensation?: CompensationReport;
+  /** Upgrade calls whose effect was never seen to end, this run's and those carried from earlier runs. */
+  openSends?: OpenSend[];
 }
 
 export interface PinnedPolicy {
@@ -196,6 +246,8 @@ export type RolloutState =
   | 'paused'
   | 'waiting-approval'
   | 'waiting-window'
+  /** Aborted: devices in flight finish, then failed devices are compensated, then it closes. */
+  | 'aborting'
   | 'completed'
   | 'aborted'
   | 'failed';
@@ -208,7 +260,8 @@ export type DeviceStatusOutcome =
   | 'skipped'
   | 'failed'
   | 'excluded'
-  | 'compensated';
+  | 'compensated'
+  | 'unconfirmed';
 
 export type OutcomeCounts = Record<DeviceStatusOutcome, number>;
 
@@ -221,9 +274,22 @@ export interface DeviceStatus {
   phase?: DevicePhase;
   errorCode?: string;
   message?: string;
-  /** For compensated devices: what compensation did (`policy-restored`, `ha-repaired`, `not-reversible`...). */
+  /**
+   * What compensation did (`policy-restored`, `ha-repaired:…`, `not-reversible:…`), or
+   * `compensation-failed:<code>` when it could not.
+   */
   compensation?: string;
   requestIds?: string[];
+  /** What compensation needs of the device run that failed (failed and unconfirmed devices). */
+  undo?: DeviceUndo;
+}
+
+/** The parts of a device run's result that compensation reads. */
+export interface DeviceUndo {
+  pinned: PinnedPolicy[];
+  policiesRestored: boolean;
+  upgradeCalls: number;
+  openSends?: OpenSend[];
 }
 
 export type WaveState = 'pending' | 'running' | 'baking' | 'waiting-approval' | 'done' | 'halted' | 'compensated';
@@ -296,6 +362,8 @@ export interface DeviceUpgradePolicy {
   pollIntervalMs: number;
   consecutivePolls: number;
   upgradeSettleMs: number;
+  /** Absent in rollouts started before the setting existed: `unconfirmed`. */
+  noSignAfterSettle?: 'unconfirmed' | 'resend';
   /** How many times an upgrade may be sent after settles that showed no sign (default: the failure code's retry attempts, at least 2). */
   maxSends?: number;
   autoUpgradeAfter: 'restore' | 'manual';
@@ -311,10 +379,14 @@ export interface DeviceUpgradeInput {
   /** `compensate` undoes what an earlier run of this rollout did (see `previous`). */
   mode: 'upgrade' | 'compensate';
   previous?: DeviceUpgradeResult;
+  /** What the caller knows of earlier runs of this device (merged with what the run reads itself). */
+  prior?: PriorRecord;
 }
 
 export interface CompensationReport {
   actions: string[];
+  /** Set when compensation could not do what it had to: the code and why. */
+  failed?: { code: string; message: string };
   /** Serial numbers whose previous version Alibaba refused (`VersionTooOld`), with the RequestId. */
   notReversible: { serialNumber: string; version: string; code: string; requestId?: string }[];
 }

@@ -52,7 +52,7 @@ export interface StatusOptions {
 }
 
 function emptyCounts(): OutcomeCounts {
-  return { pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0 };
+  return { pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0, unconfirmed: 0 };
 }
 
 /** Whether a query failed because nobody answered in time (gRPC DEADLINE_EXCEEDED, code 4). */

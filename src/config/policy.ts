@@ -203,7 +203,10 @@ export const policySchema = z.strictObject({
       consecutivePolls: z.int().default(3),
     })
     .prefault({}),
-  upgradeSettle: durationMs.default(parseDuration('2m')),
+  // Alibaba documents an upgrade as about 10 minutes, downloading first while the device stays
+  // online on its old version: a shorter watch would mistake a download for "nothing happened".
+  upgradeSettle: durationMs.default(parseDuration('15m')),
+  noSignAfterSettle: z.enum(['unconfirmed', 'resend']).default('unconfirmed'),
   expectedUpgradeTime: durationMs.default(parseDuration('15m')),
   offlineRetryDelay: durationMs.default(parseDuration('10m')),
   compensation: z

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { assertMayLeave } from '../../activities/send-deadline';
 import { writeReportFiles } from '../audit/report';
 import { createSagClient, type SagCredentialsProvider } from '../sag/client';
 import { DEFAULT_BURST_FRACTION, createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
@@ -10,6 +11,7 @@ import type { ApiCallRecord } from '../sag/types';
 import { ensureSearchAttributes } from './search-attributes';
 import { DEFAULT_TASK_QUEUE, connectTemporal, type TemporalTarget } from './connection';
 import { startApiQuota } from './quota';
+import { readPriorRecord } from './prior-runs';
 import { projectRoot } from './tooling';
 
 export interface RolloutWorkerOptions {
@@ -82,7 +84,11 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     credentials: opts.credentials,
     endpoint: opts.sagEndpoint,
     timeoutMs: opts.sagTimeoutMs,
-    beforeCall: () => limiter.acquire(),
+    // The limiter may hold a call past its activity's deadline; such a call then never leaves.
+    beforeCall: async (action) => {
+      await limiter.acquire();
+      assertMayLeave(action);
+    },
     onCall: opts.onCall,
   });
   const connection = await NativeConnection.connect(opts.target.connectionOptions);
@@ -99,7 +105,12 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
       }
     };
   }
-  const activities = createActivities({ client, exportReport });
+  const temporalClient = new Client({ connection, namespace: opts.target.namespace });
+  const activities = createActivities({
+    client,
+    exportReport,
+    readPriorRecord: (workflowId, runId) => readPriorRecord(temporalClient, workflowId, runId),
+  });
   const worker = await Worker.create({
     connection,
     namespace: opts.target.namespace,

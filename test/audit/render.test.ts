@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { csvCell, escapeHtml, groupFailures, renderReport, HTML_CALL_LIMIT, type ReportData } from '../../src/audit/report';
 import type { OutcomeCounts } from '../../workflows/types';
 
-const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({ pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0, ...o });
+const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({ pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0, unconfirmed: 0, ...o });
 
 function report(calls = 2): ReportData {
   return {

@@ -36,6 +36,7 @@ export function fastRolloutPolicy(overrides: Partial<RolloutPolicy> = {}): Rollo
     approverMustDiffer: false,
     verify: { timeout: 8000, pollInterval: 100, consecutivePolls: 2 },
     upgradeSettle: 1500,
+    noSignAfterSettle: 'unconfirmed',
     expectedUpgradeTime: 1000,
     offlineRetryDelay: 300,
     compensation: { repairHaPairs: true, requestPreviousVersion: false },

@@ -17,6 +17,7 @@ const fleet = {
     instance('sag-drop2', { simulation: { downloadSeconds: 1.5, upgradeSeconds: 0.2, outcome: 'ok' } }),
     instance('sag-busy1'),
     instance('sag-busy2'),
+    instance('sag-busy3'),
   ],
 };
 
@@ -30,6 +31,7 @@ beforeAll(async () => {
       { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-drop2', kind: 'drop-after', times: 1 },
       { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-busy1', code: 'ServiceUnavailable', times: 3 },
       { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-busy2', code: 'ServiceUnavailable', times: 3 },
+      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-busy3', code: 'ServiceUnavailable', times: 1 },
     ],
   });
 });
@@ -82,17 +84,27 @@ describe('ambiguous upgrade calls', () => {
     expect(simCalls('sag-drop2')).toEqual({ calls: 1, byVersion: { '2.4.0.0': 1 }, version: '2.4.0.0' });
   });
 
-  it('sends again after settles with no sign for as long as the code is retried, and accepts once', async () => {
-    const r = await upgrade('sag-busy1', { upgradeSettleMs: 300 });
+  it('reports a device unconfirmed after a 503 and a settle without a sign, and sends nothing more', async () => {
+    const r = await upgrade('sag-busy3', { upgradeSettleMs: 300 });
+    expect(r).toMatchObject({ outcome: 'unconfirmed', phase: 'upgrade', errorCode: 'UpgradeUnconfirmed' });
+    expect(r.message).toMatch(/answered ServiceUnavailable/);
+    expect(upgradeRequests('sag-busy3')).toHaveLength(1);
+    expect(simCalls('sag-busy3').calls).toBe(0);
+    // The send stays on record for later runs of the device.
+    expect(r.openSends).toEqual([expect.objectContaining({ serialNumber: 'snbusy3a', version: '2.4.0.0', accepted: false })]);
+  });
+
+  it('sends again after settles with no sign when the policy says resend, as often as the code is retried, and accepts once', async () => {
+    const r = await upgrade('sag-busy1', { upgradeSettleMs: 300, noSignAfterSettle: 'resend' });
     expect(r.outcome).toBe('upgraded');
     const reqs = upgradeRequests('sag-busy1');
     expect(reqs.map((q) => q.code ?? 'accepted')).toEqual(['ServiceUnavailable', 'ServiceUnavailable', 'ServiceUnavailable', 'accepted']);
     expect(simCalls('sag-busy1')).toEqual({ calls: 1, byVersion: { '2.4.0.0': 1 }, version: '2.4.0.0' });
   });
 
-  it('fails the device with the code once an explicit send limit is spent', async () => {
-    const r = await upgrade('sag-busy2', { upgradeSettleMs: 300, maxSends: 2 });
-    expect(r).toMatchObject({ outcome: 'failed', phase: 'upgrade', errorCode: 'ServiceUnavailable' });
+  it('reports the device unconfirmed once an explicit send limit is spent', async () => {
+    const r = await upgrade('sag-busy2', { upgradeSettleMs: 300, maxSends: 2, noSignAfterSettle: 'resend' });
+    expect(r).toMatchObject({ outcome: 'unconfirmed', phase: 'upgrade', errorCode: 'UpgradeUnconfirmed' });
     expect(upgradeRequests('sag-busy2')).toHaveLength(2);
     expect(simCalls('sag-busy2').calls).toBe(0);
   });

@@ -112,14 +112,15 @@ describe('deviceUpgradeWorkflow', () => {
 
   // Each documented code of UpdateSmartAccessGatewayVersion, returned by the call itself.
   it.each([
-    ['sag-codeb', 'Forbidden', 'failed', 'rollout'],
+    // Credentials or permissions: the device is not at fault; the rollout halts and re-inspects it.
+    ['sag-codeb', 'Forbidden', 'interrupted', 'rollout'],
     ['sag-codec', 'InvalidId.SMARTAG', 'failed', 'device'],
     ['sag-coded', 'NotBoundCCN', 'skipped', 'device'],
     ['sag-codee', 'SmartAccessGatewayNotOnline', 'deferred', 'device'],
     ['sag-codef', 'VersionTooOld', 'failed', 'device'],
     ['sag-codeg', 'SmartAccessGatewayInArrears', 'skipped', 'device'],
     ['sag-codeh', 'SmartAccessGatewayNotActivated', 'skipped', 'device'],
-    ['sag-codei', 'PermissionError', 'failed', 'rollout'],
+    ['sag-codei', 'PermissionError', 'interrupted', 'rollout'],
   ])('%s: the upgrade call answering %s leads to %s', async (id, code, outcome, errorClass) => {
     stack.sim.setFaults({ rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code }] });
     try {
@@ -135,7 +136,6 @@ describe('deviceUpgradeWorkflow', () => {
   it.each([
     ['sag-codej', 'GetSmartAccessGatewayVersionError'],
     ['sag-codek', 'Throttling.User'],
-    ['sag-codel', 'ServiceUnavailable'],
   ])('%s: retries away a transient %s and upgrades once', async (id, code) => {
     stack.sim.setFaults({ rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code, nth: [1] }] });
     try {

@@ -1,0 +1,64 @@
+/**
+ * Upgrade calls whose effect was never seen to end, and what a device run derives from them.
+ * Pure: read by the device workflow, replay-safe.
+ */
+import type { DeviceSnapshot } from './device-types';
+import type { OpenSend, PinnedPolicy } from './types';
+
+/** One list from several, each call once (a call is its serial number, version and send time). */
+export function mergeOpenSends(...lists: (OpenSend[] | undefined)[]): OpenSend[] {
+  const out: OpenSend[] = [];
+  for (const list of lists) {
+    for (const o of list ?? []) {
+      if (!out.some((x) => x.serialNumber === o.serialNumber && x.version === o.version && x.at === o.at)) out.push(o);
+    }
+  }
+  return out;
+}
+
+/** The list without the calls to `serialNumber`: the serial number was verified on its target. */
+export function closeSends(open: OpenSend[], serialNumber: string): OpenSend[] {
+  return open.filter((o) => o.serialNumber !== serialNumber);
+}
+
+/** The list with the calls to `serialNumber` marked as ended by a revert. */
+export function markReverted(open: OpenSend[], serialNumber: string): OpenSend[] {
+  return open.map((o) => (o.serialNumber === serialNumber ? { ...o, reverted: true } : o));
+}
+
+/**
+ * The records that stand in the way of sending to `serialNumber` for `rolloutId`: every call
+ * whose effect was never seen to end, and the calls of this same rollout that reverted.
+ */
+export function blockingSends(open: OpenSend[], serialNumber: string, rolloutId: string): OpenSend[] {
+  return open.filter((o) => o.serialNumber === serialNumber && (!o.reverted || o.rolloutId === rolloutId));
+}
+
+/** Whether an upgrade may still be in progress on `serialNumber`. */
+export function inProgress(open: OpenSend[], serialNumber: string): boolean {
+  return open.some((o) => o.serialNumber === serialNumber && !o.reverted);
+}
+
+/**
+ * The snapshot as preflight should judge it: a serial number that is offline while an upgrade
+ * call to it is open is presumed to be flashing, not to be an offline device to defer.
+ */
+export function presumeFlashing(snapshot: DeviceSnapshot, open: OpenSend[]): DeviceSnapshot {
+  if (!open.some((o) => !o.reverted)) return snapshot;
+  return {
+    ...snapshot,
+    status: snapshot.status === 'Offline' ? 'Active' : snapshot.status,
+    serials: snapshot.serials.map((s) =>
+      s.hcState !== 'online' && inProgress(open, s.serialNumber) ? { ...s, hcState: 'online' } : s,
+    ),
+  };
+}
+
+/**
+ * The policies to pin and later restore: as the snapshot found them, except where an earlier run
+ * pinned them and could not put them back; there its record of the originals stands.
+ */
+export function restorablePolicies(found: PinnedPolicy[], earlier: PinnedPolicy[] | undefined): PinnedPolicy[] {
+  if (!earlier || earlier.length === 0) return found;
+  return found.map((p) => earlier.find((e) => e.serialNumber === p.serialNumber && e.versionType === p.versionType && e.upgradeType !== 'manual') ?? p);
+}
