@@ -97,6 +97,8 @@ export interface PartHalted {
   part: number;
   reason: string;
   code?: string;
+  /** The credentials or permissions failed: no budget breach, nothing compensated. */
+  credentials?: boolean;
   /** The part's devices that are no longer pending, after in-flight upgrades and compensation. */
   devices: import('./types').DeviceStatus[];
 }

@@ -9,18 +9,21 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { rolloutStep } from './activity-options';
-import { deviceUpgradeWorkflow } from './device';
+import { countDevice, evaluateBudget, type BudgetCount } from './budget';
+import { deviceUpgradeWorkflow, deviceWorkflowId } from './device';
 import { resolveCodePolicy } from './error-policy';
 import { partControlSignal, partHaltedSignal, partProgressQuery, devicesQuery, type PartControl, type PartProgress, type DevicesPage } from './messages';
 import { SA_ROLLOUT_ID, SA_SMART_AG_ID } from './search-attributes';
 import type {
   ChangeWindow,
   DeviceStatus,
+  DeviceUndo,
   DeviceUpgradePolicy,
   DeviceUpgradeResult,
   FreezePeriod,
   InventoryDevice,
   OutcomeCounts,
+  PriorRecord,
   WindowInstant,
 } from './types';
 
@@ -54,15 +57,24 @@ export interface WavePartInput {
   /** No device starts after this instant (ms since epoch). */
   deadline?: number;
   paused: boolean;
+  /** The rollout was aborted before this part started (a control signal could not reach it yet). */
+  aborted?: { compensate: boolean };
   excluded: string[];
   taskQueue?: string;
+  /**
+   * Compensation only: nothing is started; these devices' failed runs are compensated (an abort
+   * compensates the failed devices of every wave so far), keyed by SmartAGId.
+   */
+  compensateOnly?: Record<string, DeviceUndo & { serials: DeviceStatus['serials']; outcome: DeviceStatus['outcome'] }>;
+  /** What earlier runs of these devices left open, by SmartAGId (a retry or a resume). */
+  priors?: Record<string, PriorRecord>;
 }
 
 export interface WavePartResult {
   wave: number;
   part: number;
   devices: DeviceStatus[];
-  halted?: { reason: string; code?: string };
+  halted?: { reason: string; code?: string; credentials?: boolean };
   aborted: boolean;
   failed: number;
   finished: number;
@@ -72,7 +84,7 @@ export interface WavePartResult {
 const WINDOW_HORIZON_MS = 8 * 24 * 3600_000;
 
 export function emptyCounts(): OutcomeCounts {
-  return { pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0 };
+  return { pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0, unconfirmed: 0 };
 }
 
 /**
@@ -103,9 +115,11 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
   let started = 0;
   let changes = 0;
   let paused = input.paused;
-  let aborted = false;
-  let compensateOnAbort = true;
-  let halted: { reason: string; code?: string } | undefined;
+  let aborted = input.aborted !== undefined;
+  let compensateOnAbort = input.aborted?.compensate ?? true;
+  let halted: WavePartResult['halted'];
+  /** What interrupted or re-run devices' earlier runs left open, passed to their next run. */
+  const priors: Record<string, PriorRecord> = { ...input.priors };
   let resumed = false;
   let failed = 0;
   let finished = 0;
@@ -245,11 +259,23 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
         return;
       }
     }
-    s.outcome = r.outcome === 'upgraded' ? 'upgraded' : r.outcome === 'skipped' ? 'skipped' : 'failed';
+    if (r.outcome === 'interrupted') {
+      // The credentials or permissions failed, not the device: it goes back to the front of the
+      // queue, counts nowhere, and its next run picks up what this one left open.
+      s.outcome = 'pending';
+      priors[s.smartAgId] = { openSends: r.openSends ?? [], ...(r.policiesRestored ? {} : { pinned: r.pinned }) };
+      queue.unshift(idx);
+      halt(`${r.errorCode ?? 'error'} on ${s.smartAgId}: the rollout's credentials or permissions are wrong`, r.errorCode, true);
+      return;
+    }
+    s.outcome = r.outcome === 'upgraded' ? 'upgraded' : r.outcome === 'skipped' ? 'skipped' : r.outcome === 'unconfirmed' ? 'unconfirmed' : 'failed';
+    if (s.outcome === 'failed' || s.outcome === 'unconfirmed') {
+      s.undo = { pinned: r.pinned, policiesRestored: r.policiesRestored, upgradeCalls: r.upgradeCalls, ...(r.openSends ? { openSends: r.openSends } : {}) };
+    }
     if (s.outcome === 'upgraded') {
       finished++;
       consecutive = 0;
-    } else if (s.outcome === 'failed') {
+    } else if (s.outcome === 'failed' || s.outcome === 'unconfirmed') {
       finished++;
       failed++;
       consecutive++;
@@ -263,20 +289,14 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
 
   function checkBudget(smartAgId: string, code: string | undefined): void {
     if (halted) return;
-    const b = input.budget;
-    const totalFailed = budgetBase.failed + failed;
-    const totalFinished = budgetBase.finished + finished;
-    const pct = totalFinished > 0 ? (totalFailed / totalFinished) * 100 : 0;
-    if (b.zeroTolerance && failed > 0) halt(`canary device ${smartAgId} failed (${code ?? 'unknown'})`, code);
-    else if (b.maxConsecutive > 0 && consecutive >= b.maxConsecutive) halt(`${consecutive} consecutive failures`, code);
-    else if (totalFailed >= b.minFailures && pct > b.limitPercent) {
-      halt(`failure budget exceeded: ${totalFailed}/${totalFinished} failed (${pct.toFixed(1)}% > ${b.limitPercent}%)`, code);
-    }
+    const count: BudgetCount = { failed: budgetBase.failed + failed, finished: budgetBase.finished + finished, consecutive };
+    const verdict = evaluateBudget(count, { ...input.budget, zeroTolerance: input.budget.zeroTolerance }, { smartAgId, code });
+    if (verdict.breached) halt(verdict.reason, code);
   }
 
-  function halt(reason: string, code?: string): void {
+  function halt(reason: string, code?: string, credentials?: boolean): void {
     if (halted) return;
-    halted = { reason, code };
+    halted = credentials ? { reason, code, credentials } : { reason, code };
   }
 
   /** Tells the rollout the part halted, once its in-flight devices finished and it compensated. */
@@ -288,6 +308,7 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
         part: input.part,
         reason: halted.reason,
         code: halted.code,
+        ...(halted.credentials ? { credentials: true } : {}),
         devices: statuses.filter((s) => s.outcome !== 'pending'),
       })
       .catch(() => undefined);
@@ -299,7 +320,7 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
    */
   function deviceChildOptions(d: InventoryDevice) {
     return {
-      workflowId: `upgrade/${d.smartAgId}`,
+      workflowId: deviceWorkflowId(d.smartAgId),
       taskQueue: input.taskQueue,
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -321,7 +342,7 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     statuses[idx]!.outcome = 'in-progress';
     void executeChild(deviceUpgradeWorkflow, {
       ...deviceChildOptions(d),
-      args: [{ rolloutId: input.rolloutId, device: d, policy: input.devicePolicy, mode: 'upgrade' }],
+      args: [{ rolloutId: input.rolloutId, device: d, policy: input.devicePolicy, mode: 'upgrade', ...(priors[d.smartAgId] ? { prior: priors[d.smartAgId] } : {}) }],
     })
       .then(
         (r) => record(idx, r),
@@ -336,9 +357,8 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
             s.outcome = 'failed';
             s.errorCode = 'DeviceWorkflowFailed';
             s.message = err instanceof Error ? err.message : String(err);
-            finished++;
-            failed++;
-            consecutive++;
+            const c = countDevice({ failed, finished, consecutive }, true);
+            ({ failed, finished, consecutive } = c);
             checkBudget(d.smartAgId, s.errorCode);
           }
         },
@@ -355,10 +375,11 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     state = 'compensating';
     const targets = statuses
       .map((s, idx) => ({ s, idx, r: results[s.smartAgId] }))
-      .filter(({ r }) => {
-        if (!r) return false;
-        if (r.outcome === 'failed' && (r.upgradeCalls > 0 || (!r.policiesRestored && r.pinned.some((p) => p.upgradeType !== 'manual')))) return true;
-        return r.outcome === 'upgraded' && input.devicePolicy.requestPreviousVersion;
+      .filter(({ s, r }) => {
+        if (!r || s.compensation !== undefined) return false;
+        const failedRun = r.outcome === 'failed' || r.outcome === 'unconfirmed';
+        if (failedRun && (r.upgradeCalls > 0 || (!r.policiesRestored && r.pinned.some((p) => p.upgradeType !== 'manual')))) return true;
+        return r.outcome === 'upgraded' && input.devicePolicy.requestPreviousVersion && !input.compensateOnly;
       });
     let active = 0;
     let next = 0;
@@ -375,17 +396,26 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
           })
             .then(
               (c) => {
-                s.outcome = 'compensated';
                 const rep = c.compensation;
                 const notRev = rep?.notReversible.map((n) => `not-reversible:${n.serialNumber}:${n.code}:${n.requestId ?? '-'}`) ?? [];
-                s.compensation = [...(rep?.actions ?? []), ...notRev].join(' ') || 'nothing-to-undo';
+                const did = [...(rep?.actions ?? []), ...notRev].join(' ');
+                // A device whose compensation could not do its work keeps its outcome and says why.
+                const failedWith = rep?.failed?.code ?? (c.outcome === 'failed' ? (c.errorCode ?? 'Unknown') : undefined);
+                if (failedWith !== undefined && patched('compensation-outcome')) {
+                  s.compensation = `compensation-failed:${failedWith}${did ? ` ${did}` : ''}`;
+                } else {
+                  s.outcome = 'compensated';
+                  s.compensation = did || 'nothing-to-undo';
+                }
                 // The original `from` stays; `to` is where compensation left each serial number.
                 if (c.serials.length > 0) s.serials = s.serials.map((sv) => ({ ...sv, to: versionAfter(c, sv.serialNumber) ?? sv.to }));
                 s.requestIds = [...(s.requestIds ?? []), ...c.requestIds];
                 results[s.smartAgId] = { ...r!, compensation: c.compensation };
               },
               (err: unknown) => {
-                s.compensation = `compensation-failed:${err instanceof Error ? err.message : String(err)}`;
+                const code = err instanceof WorkflowExecutionAlreadyStartedError ? 'HeldByAnotherRollout' : 'DeviceWorkflowFailed';
+                s.compensation = `compensation-failed:${code}`;
+                s.message = err instanceof Error ? err.message : String(err);
               },
             )
             .finally(() => {
@@ -401,6 +431,33 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     await Promise.all(pending);
   }
 
+  if (input.compensateOnly) {
+    // Seeded from the rollout's record of each failed run; nothing is started.
+    for (const [idx, d] of devices.entries()) {
+      const u = input.compensateOnly[d.smartAgId];
+      if (!u) continue;
+      statuses[idx]!.outcome = u.outcome;
+      statuses[idx]!.serials = u.serials;
+      results[d.smartAgId] = {
+        smartAgId: d.smartAgId,
+        outcome: u.outcome === 'unconfirmed' ? 'unconfirmed' : 'failed',
+        serials: u.serials,
+        requestIds: [],
+        pinned: u.pinned,
+        policiesRestored: u.policiesRestored,
+        upgradeCalls: u.upgradeCalls,
+        apiCalls: 0,
+        startedAt: 0,
+        finishedAt: 0,
+        ...(u.openSends ? { openSends: u.openSends } : {}),
+      };
+    }
+    queue.length = 0;
+    await compensate();
+    state = 'done';
+    return { wave: input.wave, part: input.part, devices: statuses, aborted: false, failed: 0, finished: 0, consecutive: 0 };
+  }
+
   for (;;) {
     const now = Date.now();
     if (aborted || halted) {
@@ -414,7 +471,9 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
         break;
       }
       if (!resumed) {
-        await compensate();
+        // Credentials that stopped working are no failure of the batch, and compensation could not
+        // reach Alibaba with them anyway.
+        if (!halted?.credentials) await compensate();
         state = 'halted';
         await reportHalt();
         await condition(() => resumed || aborted);

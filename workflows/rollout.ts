@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   allHandlersFinished,
@@ -10,11 +11,14 @@ import {
   getExternalWorkflowHandle,
   patched,
   setHandler,
+  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { rolloutStep } from './activity-options';
+import { emptyBudget, evaluateBudget, type BudgetCount } from './budget';
+import { resolveCodePolicy } from './error-policy';
 import { classify } from './failures';
 import { durationMs } from './durations';
 import {
@@ -41,13 +45,14 @@ import {
   type PartControl,
 } from './messages';
 import { notificationWorkflow } from './notify';
-import { emptyCounts, wavePartWorkflow, type WavePartResult } from './part';
+import { emptyCounts, wavePartWorkflow, type WavePartInput, type WavePartResult } from './part';
 import { planWaves, splitParts, type PlannedWave } from './plan';
 import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from './search-attributes';
 import type {
   AuditEntry,
   DeviceStatus,
   DeviceUpgradePolicy,
+  PriorRecord,
   RolloutInput,
   RolloutProgress,
   RolloutState,
@@ -110,6 +115,14 @@ const CARRY_LIMIT_BYTES = 1536 * 1024;
  * Abort is a state change, not a cancellation: devices in flight always finish.
  */
 export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResult> {
+  // Everything runs in a scope that a cancellation does not reach: a cancel from the Temporal UI
+  // or API becomes an abort with compensation (see `onCancel` below), so devices in flight
+  // finish, failed devices are compensated and the report is written.
+  const root = CancellationScope.current();
+  return CancellationScope.nonCancellable(() => runRollout(input, root));
+}
+
+async function runRollout(input: RolloutInput, root: CancellationScope): Promise<RolloutResult> {
   const { policy } = input;
   const info = workflowInfo();
   const st: RolloutCarried = (input.carried as RolloutCarried | undefined) ?? initialState();
@@ -125,7 +138,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     verifyTimeoutMs: durationMs(policy.verify.timeout, 30 * 60_000),
     pollIntervalMs: durationMs(policy.verify.pollInterval, 30_000),
     consecutivePolls: policy.verify.consecutivePolls,
-    upgradeSettleMs: durationMs(policy.upgradeSettle, 120_000),
+    upgradeSettleMs: durationMs(policy.upgradeSettle, 15 * 60_000),
+    noSignAfterSettle: policy.noSignAfterSettle,
     autoUpgradeAfter: policy.autoUpgradeAfter,
     repairHaPairs: policy.compensation.repairHaPairs,
     requestPreviousVersion: policy.compensation.requestPreviousVersion,
@@ -225,12 +239,26 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     };
   }
 
+  /**
+   * Sends a control to the running part. A signal that does not arrive (the part's start is still
+   * under way) is sent again while that part is the active one, so a pause or an abort is never
+   * lost; a part that starts after an abort is told so in its input.
+   */
   async function forward(c: PartControl): Promise<void> {
     if (!activePart) return;
     st.controlSeq += 1;
-    await getExternalWorkflowHandle(activePart)
-      .signal(partControlSignal, { ...c, seq: st.controlSeq })
-      .catch(() => undefined);
+    const target = activePart;
+    const seq = st.controlSeq;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await getExternalWorkflowHandle(target).signal(partControlSignal, { ...c, seq });
+        return;
+      } catch {
+        if (activePart !== target || !patched('forward-until-delivered')) return;
+        await sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+        if (activePart !== target) return;
+      }
+    }
   }
 
   /** Runs an operator command once per requestId; refusals are answered and audited too. */
@@ -263,6 +291,7 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       if (st.aborted) return { accepted: true, message: 'already aborting' };
       st.aborted = true;
       st.abortCompensate = cmd.compensate ?? true;
+      if (patched('aborting-state')) setState('aborting');
       return {
         accepted: true,
         message: `aborting${st.abortCompensate ? ' with compensation' : ''}: upgrades in flight finish first`,
@@ -300,6 +329,8 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
         if (closed() || st.aborted) return { accepted: false, message: `rollout is ${st.aborted ? 'aborting' : st.state}` };
         if (!st.paused) return { accepted: true, message: 'not paused' };
         st.paused = false;
+        // A resume after a halt starts a fresh failure budget for the rest of the rollout.
+        if (st.haltReason !== undefined && patched('resume-fresh-budget')) st.budget = emptyBudget();
         st.haltReason = undefined;
         setState('running');
         return { accepted: true, message: 'resumed', fwd: { kind: 'resume' } };
@@ -398,14 +429,16 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   );
   setHandler(partHaltedSignal, (h) => {
     st.haltReason = h.reason;
-    st.breaches = (st.breaches ?? 0) + 1;
+    // Credentials or permissions that failed are no budget breach: the operator fixes them and resumes.
+    if (!h.credentials) st.breaches = (st.breaches ?? 0) + 1;
     for (const d of h.devices) {
       if (st.devices[d.smartAgId]?.outcome !== 'excluded') st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
     }
-    audit('halted', { wave: h.wave, reason: h.reason, detail: { code: h.code ?? null, part: h.part } });
-    if (policy.failureBudget.onBreach === 'abort') {
+    audit('halted', { wave: h.wave, reason: h.reason, detail: { code: h.code ?? null, part: h.part, ...(h.credentials ? { credentials: true } : {}) } });
+    if (policy.failureBudget.onBreach === 'abort' && !h.credentials) {
       st.aborted = true;
       st.abortCompensate = true;
+      if (patched('aborting-state')) setState('aborting');
       void forward({ kind: 'abort', compensate: true });
     } else {
       st.paused = true;
@@ -420,6 +453,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     return { total: all.length, offset, devices: all.slice(offset, offset + (q.limit ?? 1000)) };
   });
   setHandler(auditQuery, (since) => st.audit.filter((e) => e.seq > (since ?? 0)));
+  // A cancellation through Temporal is an abort with compensation, audited like an operator's.
+  root.cancelRequested.catch(() => {
+    if (!patched('cancel-is-abort')) return;
+    doAbort({ by: 'temporal', requestId: `temporal-cancel-${info.runId}`, reason: 'the workflow was cancelled through Temporal', compensate: true });
+  });
 
   function notify(event: string, detail: Record<string, string | number | boolean | undefined>): void {
     if (policy.webhooks.length === 0) return;
@@ -481,10 +519,21 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
     }
   }
 
+  // An offline device goes back to the end of its wave as often as its row in the error-code table
+  // retries it (`SmartAccessGatewayNotOnline`, `maximumAttempts` counts the first try).
+  const offlineRow = resolveCodePolicy('SmartAccessGatewayNotOnline', policy.errorOverrides);
+  const maxDeferrals = patched('deferrals-from-code-table') ? Math.max(0, (offlineRow.maximumAttempts ?? 2) - 1) : 1;
+
   const inventoryById: Record<string, RolloutInput['inventory'][number]> = {};
   for (const d of input.inventory) inventoryById[d.smartAgId] = d;
 
-  async function runPart(wave: number, name: string, ids: string[], zeroTolerance: boolean): Promise<WavePartResult | undefined> {
+  async function runPart(
+    wave: number,
+    name: string,
+    ids: string[],
+    zeroTolerance: boolean,
+    priors?: Record<string, PriorRecord>,
+  ): Promise<WavePartResult | undefined> {
     const devices = ids.map((id) => inventoryById[id]!).filter((d) => st.devices[d.smartAgId]?.outcome === 'pending');
     if (devices.length === 0) return undefined;
     const workflowId = `rollout/${input.rolloutId}/${name}`;
@@ -518,11 +567,13 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
           },
           expectedUpgradeMs: durationMs(policy.expectedUpgradeTime, 15 * 60_000),
           offlineRetryDelayMs: durationMs(policy.offlineRetryDelay, 10 * 60_000),
-          maxDeferrals: 1,
+          maxDeferrals,
           windows: policy.windows,
           freezes: policy.freezes,
           deadline: policy.deadline ? Date.parse(policy.deadline) : undefined,
           paused: st.paused,
+          ...(st.aborted ? { aborted: { compensate: st.abortCompensate } } : {}),
+          ...(priors && Object.keys(priors).length > 0 ? { priors } : {}),
           excluded: Object.values(st.devices).filter((d) => d.outcome === 'excluded').map((d) => d.smartAgId),
           taskQueue: input.taskQueue,
         },
@@ -534,10 +585,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       // An exclusion that reached the rollout but not the part in time still stands for unstarted devices.
       st.devices[d.smartAgId] = prev?.outcome === 'excluded' && d.outcome === 'pending' ? prev : { ...d, wave: prev?.wave ?? wave };
     }
-    st.budget.failed += r.failed;
-    st.budget.finished += r.finished;
-    st.budget.consecutive = r.consecutive;
-    if (r.halted) st.budget = { failed: 0, finished: 0, consecutive: 0 };
+    if (r.halted && patched('budget-after-part-halt')) {
+      // The part started its count afresh when it was resumed, as the rollout did.
+      st.budget = { failed: r.failed, finished: r.finished, consecutive: r.consecutive };
+    } else {
+      st.budget.failed += r.failed;
+      st.budget.finished += r.finished;
+      st.budget.consecutive = r.consecutive;
+      if (r.halted) st.budget = { failed: 0, finished: 0, consecutive: 0 };
+    }
     audit('part-done', { wave, detail: { part: name, failed: r.failed, finished: r.finished, halted: r.halted?.reason ?? null } });
     return r;
   }
@@ -566,9 +622,15 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   async function runRetries(wave: number): Promise<void> {
     while (st.retryQueue.length > 0 && !st.aborted) {
       const ids = st.retryQueue.splice(0, st.retryQueue.length);
+      // What the failed runs left open goes to the next run: an upgrade that may still be in
+      // progress is watched, not sent again.
+      const priors: Record<string, PriorRecord> = {};
       for (const id of ids) {
         const d = st.devices[id];
-        if (d && (d.outcome === 'failed' || d.outcome === 'compensated')) {
+        if (d && (d.outcome === 'failed' || d.outcome === 'compensated' || d.outcome === 'unconfirmed')) {
+          if (d.undo?.openSends?.length || (d.undo && !d.undo.policiesRestored)) {
+            priors[id] = { openSends: d.undo.openSends ?? [], ...(d.undo.policiesRestored ? {} : { pinned: d.undo.pinned }) };
+          }
           st.devices[id] = { smartAgId: d.smartAgId, regionId: d.regionId, wave: d.wave, outcome: 'pending', serials: [] };
         }
       }
@@ -576,7 +638,63 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
       for (const [k, chunk] of splitParts(ids, policy.maxPartSize).entries()) {
         await pausedGate();
         if (st.aborted) break;
-        await runPart(wave, `retry-${st.retryRuns}${k > 0 ? `-part-${k + 1}` : ''}`, chunk, false);
+        await runPart(wave, `retry-${st.retryRuns}${k > 0 ? `-part-${k + 1}` : ''}`, chunk, false, priors);
+      }
+    }
+  }
+
+  /**
+   * After an abort: compensates every failed or unconfirmed device of every wave so far that no
+   * part compensated yet, in parts of at most `maxPartSize`, and records what each compensation
+   * did or why it could not.
+   */
+  async function compensateFailed(): Promise<void> {
+    const seeds: NonNullable<WavePartInput['compensateOnly']> = {};
+    for (const d of Object.values(st.devices)) {
+      if ((d.outcome !== 'failed' && d.outcome !== 'unconfirmed') || d.compensation !== undefined) continue;
+      const undo = d.undo ?? { pinned: [], policiesRestored: true, upgradeCalls: 0 };
+      seeds[d.smartAgId] = { ...undo, serials: d.serials, outcome: d.outcome };
+    }
+    const ids = Object.keys(seeds);
+    if (ids.length === 0) return;
+    audit('compensating', { detail: { devices: ids.length } });
+    for (const [k, chunk] of splitParts(ids, policy.maxPartSize).entries()) {
+      const workflowId = `rollout/${input.rolloutId}/compensate${k > 0 ? `-part-${k + 1}` : ''}`;
+      activePart = workflowId;
+      const part: Record<string, (typeof seeds)[string]> = {};
+      for (const id of chunk) part[id] = seeds[id]!;
+      const r = await executeChild(wavePartWorkflow, {
+        workflowId,
+        taskQueue: input.taskQueue,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        typedSearchAttributes: [{ key: SA_ROLLOUT_ID, value: input.rolloutId }],
+        args: [
+          {
+            rolloutId: input.rolloutId,
+            parentWorkflowId: info.workflowId,
+            wave: -1,
+            part: k + 1,
+            devices: chunk.map((id) => inventoryById[id]!),
+            devicePolicy,
+            pace: st.pace,
+            budget: { limitPercent: 100, minFailures: 0, maxConsecutive: 0, zeroTolerance: false, failedBefore: 0, finishedBefore: 0, consecutiveBefore: 0 },
+            expectedUpgradeMs: 0,
+            offlineRetryDelayMs: 0,
+            maxDeferrals: 0,
+            windows: [],
+            freezes: [],
+            paused: false,
+            excluded: [],
+            taskQueue: input.taskQueue,
+            compensateOnly: part,
+          },
+        ],
+      });
+      activePart = undefined;
+      for (const d of r.devices) {
+        const prev = st.devices[d.smartAgId];
+        if (prev) st.devices[d.smartAgId] = { ...d, wave: prev.wave, errorCode: prev.errorCode, message: prev.message, phase: prev.phase, compensation: d.compensation ?? 'nothing-to-undo' };
       }
     }
   }
@@ -639,24 +757,39 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
           notify('halted', { reason: st.haltReason, wave: w.index });
         }
       }
-      if (r) {
+      if (r && r.unhealthy.length > 0) {
+        // Each unhealthy device turns a success into a failure, in the same budget as the wave's.
+        let count: BudgetCount = { ...st.budget };
         for (const u of r.unhealthy) {
           const d = st.devices[u.smartAgId]!;
           d.outcome = 'failed';
           d.phase = 'verify';
           d.errorCode = 'HealthRecheckFailed';
           d.message = u.reason;
-          st.budget.failed += 1;
+          count = { failed: count.failed + 1, finished: Math.max(count.finished, count.failed + 1), consecutive: count.consecutive + 1 };
         }
-        if (r.unhealthy.length > 0) {
-          audit('health-recheck-failed', { wave: w.index, detail: { devices: r.unhealthy.length } });
-          const pct = st.budget.finished > 0 ? (st.budget.failed / st.budget.finished) * 100 : 100;
-          if (st.budget.failed >= policy.failureBudget.minFailures && pct > policy.failureBudget.maxFailurePercent) {
-            st.haltReason = `health re-check after wave ${w.index}: ${r.unhealthy.length} devices unhealthy`;
+        const fb = policy.failureBudget;
+        const rules = { limitPercent: fb.maxFailurePercent, minFailures: fb.minFailures, maxConsecutive: fb.maxConsecutiveFailures, zeroTolerance: w.name === 'canary' };
+        const last = r.unhealthy[r.unhealthy.length - 1]!;
+        const verdict = evaluateBudget(count, rules, { smartAgId: last.smartAgId, code: 'HealthRecheckFailed' });
+        // Before the canary's zero tolerance and the consecutive rule counted here, only the share did.
+        const before = st.budget.failed + r.unhealthy.length >= fb.minFailures && (st.budget.finished > 0 ? ((st.budget.failed + r.unhealthy.length) / st.budget.finished) * 100 : 100) > fb.maxFailurePercent;
+        const breached = verdict.breached === before || patched('recheck-by-budget-rules') ? verdict.breached : before;
+        if (verdict.breached === before) st.budget.failed += r.unhealthy.length;
+        else st.budget = count;
+        audit('health-recheck-failed', { wave: w.index, detail: { devices: r.unhealthy.length } });
+        if (breached) {
+          st.haltReason = `health re-check after wave ${w.index}: ${r.unhealthy.length} devices unhealthy${verdict.breached ? ` (${verdict.reason})` : ''}`;
+          st.breaches = (st.breaches ?? 0) + 1;
+          audit('halted', { wave: w.index, reason: st.haltReason, detail: { code: 'HealthRecheckFailed' } });
+          if (fb.onBreach === 'abort' && patched('recheck-breach-aborts')) {
+            st.aborted = true;
+            st.abortCompensate = true;
+          } else {
             st.paused = true;
             setState('paused');
-            notify('halted', { reason: st.haltReason, wave: w.index });
           }
+          notify('halted', { reason: st.haltReason, wave: w.index });
         }
       }
     }
@@ -668,6 +801,11 @@ export async function rolloutWorkflow(input: RolloutInput): Promise<RolloutResul
   }
 
   await runRetries(st.currentWave - 1);
+  // An abort compensates every failed device so far, whatever state the rollout was in.
+  if (st.aborted && st.abortCompensate && patched('abort-compensates-all')) {
+    setState('aborting');
+    await compensateFailed();
+  }
   st.finishedAt = Date.now();
   setState(st.aborted ? 'aborted' : 'completed');
   audit(st.aborted ? 'aborted' : 'completed');

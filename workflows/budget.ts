@@ -1,0 +1,55 @@
+/**
+ * The failure budget: when a rollout stops starting devices. One pure decision, used by every
+ * path that counts failures (a wave part as devices finish, the health re-check after a bake), so
+ * they cannot disagree. Replay-safe.
+ */
+
+export interface BudgetRules {
+  /** Breach when failures exceed this share of devices finished... */
+  limitPercent: number;
+  /** ...and at least this many devices failed. */
+  minFailures: number;
+  /** Breach on this many failures in a row (0 disables). */
+  maxConsecutive: number;
+  /** The canary tolerates no failure. */
+  zeroTolerance: boolean;
+}
+
+/** Failures counted since the budget last started afresh (the rollout's start or a resume). */
+export interface BudgetCount {
+  failed: number;
+  finished: number;
+  consecutive: number;
+}
+
+export type BudgetVerdict = { breached: false } | { breached: true; reason: string };
+
+export function emptyBudget(): BudgetCount {
+  return { failed: 0, finished: 0, consecutive: 0 };
+}
+
+/** The count after one more device finished, failed or not. */
+export function countDevice(c: BudgetCount, failed: boolean): BudgetCount {
+  return failed
+    ? { failed: c.failed + 1, finished: c.finished + 1, consecutive: c.consecutive + 1 }
+    : { failed: c.failed, finished: c.finished + 1, consecutive: 0 };
+}
+
+/** The share of finished devices that failed, in percent (0 when none finished). */
+export function failurePercent(c: BudgetCount): number {
+  return c.finished > 0 ? (c.failed / c.finished) * 100 : 0;
+}
+
+/**
+ * Whether `c` breaches the rules, and why in words an operator reads (`last` is the device that
+ * failed last, with its code). Zero tolerance first, then consecutive failures, then the share.
+ */
+export function evaluateBudget(c: BudgetCount, rules: BudgetRules, last: { smartAgId: string; code?: string }): BudgetVerdict {
+  if (rules.zeroTolerance && c.failed > 0) return { breached: true, reason: `canary device ${last.smartAgId} failed (${last.code ?? 'unknown'})` };
+  if (rules.maxConsecutive > 0 && c.consecutive >= rules.maxConsecutive) return { breached: true, reason: `${c.consecutive} consecutive failures` };
+  const pct = failurePercent(c);
+  if (c.failed >= rules.minFailures && pct > rules.limitPercent) {
+    return { breached: true, reason: `failure budget exceeded: ${c.failed}/${c.finished} failed (${pct.toFixed(1)}% > ${rules.limitPercent}%)` };
+  }
+  return { breached: false };
+}
