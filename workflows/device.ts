@@ -261,7 +261,7 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
 
     // An earlier call to this serial number may still be in progress, or this rollout's own call
     // of this version already ended in a revert.
-    const earlier = blockingSends(open, serialNumber, input.rolloutId);
+    const earlier = blockingSends(open, serialNumber, input.rolloutId, input.operatorRetry);
     let lastSendAt = 0;
     let mustSend = true;
     if (earlier.some((o) => o.reverted && o.version === target)) {

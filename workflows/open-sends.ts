@@ -28,10 +28,11 @@ export function markReverted(open: OpenSend[], serialNumber: string): OpenSend[]
 
 /**
  * The records that stand in the way of sending to `serialNumber` for `rolloutId`: every call
- * whose effect was never seen to end, and the calls of this same rollout that reverted.
+ * whose effect was never seen to end, and (unless an operator asked for a new attempt) the calls
+ * of this same rollout that reverted.
  */
-export function blockingSends(open: OpenSend[], serialNumber: string, rolloutId: string): OpenSend[] {
-  return open.filter((o) => o.serialNumber === serialNumber && (!o.reverted || o.rolloutId === rolloutId));
+export function blockingSends(open: OpenSend[], serialNumber: string, rolloutId: string, operatorRetry = false): OpenSend[] {
+  return open.filter((o) => o.serialNumber === serialNumber && (!o.reverted || (o.rolloutId === rolloutId && !operatorRetry)));
 }
 
 /** Whether an upgrade may still be in progress on `serialNumber`. */

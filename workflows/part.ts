@@ -68,6 +68,8 @@ export interface WavePartInput {
   compensateOnly?: Record<string, DeviceUndo & { serials: DeviceStatus['serials']; outcome: DeviceStatus['outcome'] }>;
   /** What earlier runs of these devices left open, by SmartAGId (a retry or a resume). */
   priors?: Record<string, PriorRecord>;
+  /** The devices are retried at an operator's request (see `DeviceUpgradeInput.operatorRetry`). */
+  operatorRetry?: boolean;
 }
 
 export interface WavePartResult {
@@ -342,7 +344,16 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     statuses[idx]!.outcome = 'in-progress';
     void executeChild(deviceUpgradeWorkflow, {
       ...deviceChildOptions(d),
-      args: [{ rolloutId: input.rolloutId, device: d, policy: input.devicePolicy, mode: 'upgrade', ...(priors[d.smartAgId] ? { prior: priors[d.smartAgId] } : {}) }],
+      args: [
+        {
+          rolloutId: input.rolloutId,
+          device: d,
+          policy: input.devicePolicy,
+          mode: 'upgrade',
+          ...(priors[d.smartAgId] ? { prior: priors[d.smartAgId] } : {}),
+          ...(input.operatorRetry ? { operatorRetry: true } : {}),
+        },
+      ],
     })
       .then(
         (r) => record(idx, r),

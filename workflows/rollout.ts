@@ -533,6 +533,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     ids: string[],
     zeroTolerance: boolean,
     priors?: Record<string, PriorRecord>,
+    operatorRetry = false,
   ): Promise<WavePartResult | undefined> {
     const devices = ids.map((id) => inventoryById[id]!).filter((d) => st.devices[d.smartAgId]?.outcome === 'pending');
     if (devices.length === 0) return undefined;
@@ -574,6 +575,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
           paused: st.paused,
           ...(st.aborted ? { aborted: { compensate: st.abortCompensate } } : {}),
           ...(priors && Object.keys(priors).length > 0 ? { priors } : {}),
+          ...(operatorRetry ? { operatorRetry } : {}),
           excluded: Object.values(st.devices).filter((d) => d.outcome === 'excluded').map((d) => d.smartAgId),
           taskQueue: input.taskQueue,
         },
@@ -638,7 +640,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       for (const [k, chunk] of splitParts(ids, policy.maxPartSize).entries()) {
         await pausedGate();
         if (st.aborted) break;
-        await runPart(wave, `retry-${st.retryRuns}${k > 0 ? `-part-${k + 1}` : ''}`, chunk, false, priors);
+        await runPart(wave, `retry-${st.retryRuns}${k > 0 ? `-part-${k + 1}` : ''}`, chunk, false, priors, true);
       }
     }
   }

@@ -381,6 +381,11 @@ export interface DeviceUpgradeInput {
   previous?: DeviceUpgradeResult;
   /** What the caller knows of earlier runs of this device (merged with what the run reads itself). */
   prior?: PriorRecord;
+  /**
+   * An operator's `retry-failed`: a deliberate new attempt, so a version this rollout sent once and
+   * saw revert may be sent again. Calls that may still be in progress block it all the same.
+   */
+  operatorRetry?: boolean;
 }
 
 export interface CompensationReport {

@@ -135,11 +135,13 @@ describe('rolloutWorkflow failure budget and compensation', () => {
     expect(p.waves.find((w) => w.name === 'wave-2')?.counts.pending).toBeGreaterThan(0);
     const list = (await h.query(devicesQuery, { limit: 100 })).devices;
     const byId = Object.fromEntries(list.map((d) => [d.smartAgId, d]));
-    // The split HA pair went forward to one version; its policies were put back.
-    expect(byId['sag-brc02']).toMatchObject({ outcome: 'compensated' });
-    expect(byId['sag-brc02']?.compensation).toMatch(/ha-repaired:snbrc02a->2\.4\.0\.0/);
+    // The split HA pair: its active device took the upgrade once and reverted, so the rollout does
+    // not send it again on its own. Compensation says so, and the pair stays as it is.
+    expect(byId['sag-brc02']).toMatchObject({ outcome: 'failed', errorCode: 'UpgradeReverted' });
+    expect(byId['sag-brc02']?.compensation).toMatch(/^compensation-failed:UpgradeAlreadySent/);
     const pair = stack.sim.devices().filter((d) => d.SmartAGId === 'sag-brc02');
-    expect(pair.map((d) => d.SoftwareVersion)).toEqual(['2.4.0.0', '2.4.0.0']);
+    expect(pair.map((d) => d.SoftwareVersion)).toEqual(['2.3.0.0', '2.4.0.0']);
+    expect(stack.sim.upgrades({ smartAgId: 'sag-brc02' }).map((u) => u.SerialNumber).sort()).toEqual(['snbrc02a', 'snbrc02b']);
     // Devices of the batch that upgraded: the previous version was requested and refused, reported with its RequestId.
     const upgradedInBatch = list.filter((d) => d.wave === 1 && d.compensation?.includes('not-reversible'));
     expect(upgradedInBatch.length).toBeGreaterThan(0);
