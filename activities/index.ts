@@ -57,11 +57,19 @@ export function createActivities(deps: ActivityDeps) {
   async function observe(
     client: SagClient,
     input: Pick<AwaitDeviceInput, 'regionId' | 'smartAgId'>,
-  ): Promise<{ status: string; serials: SerialObservation[]; versionOf: (sn: string, t: VersionType) => string | undefined }> {
+  ): Promise<{
+    status: string;
+    serials: SerialObservation[];
+    versionOf: (sn: string, t: VersionType) => string | undefined;
+  }> {
     const attr = await client.describeSmartAccessGatewayAttribute(input.regionId, input.smartAgId);
     return {
       status: attr.status,
-      serials: attr.devices.map((d) => ({ serialNumber: d.serialNumber, version: d.softwareVersion, hcState: d.hcState })),
+      serials: attr.devices.map((d) => ({
+        serialNumber: d.serialNumber,
+        version: d.softwareVersion,
+        hcState: d.hcState,
+      })),
       versionOf: (sn, t) => {
         const d = attr.devices.find((x) => x.serialNumber === sn);
         return t === 'Dpi' ? d?.dpiSignatureDbVersion : d?.softwareVersion;
@@ -125,15 +133,26 @@ export function createActivities(deps: ActivityDeps) {
         };
         if (attr.devices.length > 1) {
           const ha = await client.describeSmartAccessGatewayHa(input.regionId, input.smartAgId);
-          snapshot.ha = { backupType: ha.backupType, mainDeviceId: ha.mainDeviceId, backupDeviceId: ha.backupDeviceId };
+          snapshot.ha = {
+            backupType: ha.backupType,
+            mainDeviceId: ha.mainDeviceId,
+            backupDeviceId: ha.backupDeviceId,
+          };
         }
         if (input.versionType === 'Dpi') {
-          snapshot.dpiStatus = (await client.getSmartAgDpiAttribute(input.regionId, input.smartAgId)).dpiStatus;
+          snapshot.dpiStatus = (
+            await client.getSmartAgDpiAttribute(input.regionId, input.smartAgId)
+          ).dpiStatus;
         }
         for (const d of attr.devices) {
           const policies: PinnedPolicy[] = [];
           for (const versionType of ['Device', 'Dpi'] as const) {
-            const p = await client.describeDeviceAutoUpgradePolicy(input.regionId, input.smartAgId, d.serialNumber, versionType);
+            const p = await client.describeDeviceAutoUpgradePolicy(
+              input.regionId,
+              input.smartAgId,
+              d.serialNumber,
+              versionType,
+            );
             policies.push({
               serialNumber: d.serialNumber,
               versionType,
@@ -146,7 +165,9 @@ export function createActivities(deps: ActivityDeps) {
           }
           let startupTime: string | undefined;
           if (input.versionType === 'Device' && attr.instanceType !== 'sag-software') {
-            startupTime = (await client.describeSagDeviceInfo(input.regionId, input.smartAgId, d.serialNumber)).startupTime;
+            startupTime = (
+              await client.describeSagDeviceInfo(input.regionId, input.smartAgId, d.serialNumber)
+            ).startupTime;
           }
           snapshot.serials.push({
             serialNumber: d.serialNumber,
@@ -168,12 +189,16 @@ export function createActivities(deps: ActivityDeps) {
      * Sets every non-manual auto-upgrade policy of the instance to `manual`, so Alibaba's own
      * scheduled or boot-time upgrades cannot race the rollout. Idempotent.
      */
-    async pinAutoUpgradePolicies(input: PolicyChangeInput & { overrides?: CodeOverrides }): Promise<{ calls: CallRecord[] }> {
+    async pinAutoUpgradePolicies(
+      input: PolicyChangeInput & { overrides?: CodeOverrides },
+    ): Promise<{ calls: CallRecord[] }> {
       return writePolicies(input, 'pin');
     },
 
     /** Puts back every policy that pin changed. Idempotent. */
-    async restoreAutoUpgradePolicies(input: PolicyChangeInput & { overrides?: CodeOverrides }): Promise<{ calls: CallRecord[] }> {
+    async restoreAutoUpgradePolicies(
+      input: PolicyChangeInput & { overrides?: CodeOverrides },
+    ): Promise<{ calls: CallRecord[] }> {
       return writePolicies(input, 'restore');
     },
 
@@ -183,7 +208,9 @@ export function createActivities(deps: ActivityDeps) {
      * waits for signs that the upgrade took.
      * @throws ApplicationFailure typed by the code; `details[0].ambiguous` says whether the call may have been accepted.
      */
-    async requestUpgrade(input: UpgradeCallInput & { overrides?: CodeOverrides }): Promise<{ requestId: string; calls: CallRecord[] }> {
+    async requestUpgrade(
+      input: UpgradeCallInput & { overrides?: CodeOverrides },
+    ): Promise<{ requestId: string; calls: CallRecord[] }> {
       const { client, calls } = recording(sag, { overrides: input.overrides });
       try {
         // A call still waiting for the rate limiter when the activity's deadline passes never
@@ -197,7 +224,11 @@ export function createActivities(deps: ActivityDeps) {
             versionType: input.versionType,
           }),
         );
-        log.info('upgrade accepted', { smartAgId: input.smartAgId, serialNumber: input.serialNumber, requestId });
+        log.info('upgrade accepted', {
+          smartAgId: input.smartAgId,
+          serialNumber: input.serialNumber,
+          requestId,
+        });
         return { requestId, calls };
       } catch (err) {
         fail(err, 'upgrade', calls, input.overrides);
@@ -213,8 +244,7 @@ export function createActivities(deps: ActivityDeps) {
     async awaitDevice(input: AwaitDeviceInput): Promise<AwaitDeviceResult> {
       const { client, calls } = recording(sag, { retryInPlace: false });
       const prior = activityInfo().heartbeatDetails as
-        | { polls: number; consecutive: number; seenOffline: boolean; startedAt: number }
-        | undefined;
+        { polls: number; consecutive: number; seenOffline: boolean; startedAt: number } | undefined;
       let polls = prior?.polls ?? 0;
       let consecutive = prior?.consecutive ?? 0;
       let seenOffline = prior?.seenOffline ?? false;
@@ -233,15 +263,21 @@ export function createActivities(deps: ActivityDeps) {
         } catch (err) {
           // Credentials or permissions that stopped working end the watch at once: the rollout
           // halts, and a later run watches the device again.
-          if (resolveCodePolicy(normalizeError(err, 'verify').code).action === 'halt') fail(err, 'verify', calls);
+          if (resolveCodePolicy(normalizeError(err, 'verify').code).action === 'halt')
+            fail(err, 'verify', calls);
           // Any other failed poll is no evidence either way; it neither counts nor resets the streak.
           log.warn('poll failed', { smartAgId: input.smartAgId, error: (err as Error).message });
         }
         if (obs) {
-          last = obs.serials.map((s) => ({ ...s, version: obs.versionOf(s.serialNumber, input.versionType) ?? s.version }));
+          last = obs.serials.map((s) => ({
+            ...s,
+            version: obs.versionOf(s.serialNumber, input.versionType) ?? s.version,
+          }));
           const upgrading = last.filter((s) => upgradingSet.has(s.serialNumber));
           if (upgrading.some((s) => s.hcState !== 'online')) seenOffline = true;
-          const onTarget = upgrading.every((s) => compareVersions(s.version, input.targetVersion, input.versionType) === 0);
+          const onTarget = upgrading.every(
+            (s) => compareVersions(s.version, input.targetVersion, input.versionType) === 0,
+          );
           if (onTarget) everOnTarget = true;
           if (input.mode === 'settle') {
             if (seenOffline) return { sign: true, signKind: 'offline', polls, last, calls };
@@ -249,19 +285,25 @@ export function createActivities(deps: ActivityDeps) {
             if (input.versionType === 'Device') {
               for (const u of input.upgrading) {
                 if (!u.startupTime) continue;
-                const info = await client.describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber).catch(() => undefined);
+                const info = await client
+                  .describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber)
+                  .catch(() => undefined);
                 if (info?.startupTime && info.startupTime !== u.startupTime) {
                   return { sign: true, signKind: 'restarted', polls, last, calls };
                 }
               }
             }
           } else {
-            const allOnline = input.allSerials.every((sn) => last.find((s) => s.serialNumber === sn)?.hcState === 'online');
+            const allOnline = input.allSerials.every(
+              (sn) => last.find((s) => s.serialNumber === sn)?.hcState === 'online',
+            );
             let healthy = onTarget && allOnline && obs.status === 'Active';
             if (healthy && input.versionType === 'Device') {
               for (const u of input.upgrading) {
                 if (!u.startupTime) continue;
-                const info = await client.describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber).catch(() => undefined);
+                const info = await client
+                  .describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber)
+                  .catch(() => undefined);
                 const s = last.find((x) => x.serialNumber === u.serialNumber);
                 if (s && info?.startupTime) s.startupTime = info.startupTime;
                 if (!info?.startupTime || info.startupTime === u.startupTime) healthy = false;
@@ -273,7 +315,9 @@ export function createActivities(deps: ActivityDeps) {
             if (!seenOffline && polls > 1 && input.versionType === 'Device' && !onTarget) {
               for (const u of input.upgrading) {
                 if (!u.startupTime) continue;
-                const info = await client.describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber).catch(() => undefined);
+                const info = await client
+                  .describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber)
+                  .catch(() => undefined);
                 if (info?.startupTime && info.startupTime !== u.startupTime) seenOffline = true;
               }
             }
@@ -299,12 +343,14 @@ export function createActivities(deps: ActivityDeps) {
         }
         heartbeat({ polls, consecutive, seenOffline, startedAt });
         // Checked whether or not the poll answered: a settle whose every poll fails still ends.
-        if (input.mode === 'settle' && Date.now() - startedAt >= input.settleMs) return { sign: false, polls, last, calls };
+        if (input.mode === 'settle' && Date.now() - startedAt >= input.settleMs)
+          return { sign: false, polls, last, calls };
         if (input.mode === 'verify' && Date.now() >= input.deadline) {
           const upgrading = last.filter((s) => upgradingSet.has(s.serialNumber));
           const offline = upgrading.some((s) => s.hcState !== 'online');
           const onTarget =
-            upgrading.length > 0 && upgrading.every((s) => compareVersions(s.version, input.targetVersion, input.versionType) === 0);
+            upgrading.length > 0 &&
+            upgrading.every((s) => compareVersions(s.version, input.targetVersion, input.versionType) === 0);
           const code = offline
             ? everOnTarget
               ? 'DeviceUnstable'
@@ -340,17 +386,25 @@ export function createActivities(deps: ActivityDeps) {
         for (const [regionId, devices] of byRegion) {
           for (let i = 0; i < devices.length; i += 50) {
             const chunk = devices.slice(i, i + 50);
-            const page = await client.describeSmartAccessGateways({ regionId, smartAgIds: chunk.map((d) => d.smartAgId), pageSize: 50 });
+            const page = await client.describeSmartAccessGateways({
+              regionId,
+              smartAgIds: chunk.map((d) => d.smartAgId),
+              pageSize: 50,
+            });
             for (const d of chunk) {
               const item = page.items.find((x) => x.smartAgId === d.smartAgId);
               if (!item) unhealthy.push({ smartAgId: d.smartAgId, reason: 'not found' });
-              else if (item.status !== 'Active') unhealthy.push({ smartAgId: d.smartAgId, reason: `status ${item.status}` });
+              else if (item.status !== 'Active')
+                unhealthy.push({ smartAgId: d.smartAgId, reason: `status ${item.status}` });
               else if (
                 input.versionType === 'Device' &&
                 ((item.softwareVersion && item.softwareVersion !== d.targetVersion) ||
                   (item.backupSoftwareVersion && item.backupSoftwareVersion !== d.targetVersion))
               ) {
-                unhealthy.push({ smartAgId: d.smartAgId, reason: `version ${item.softwareVersion}/${item.backupSoftwareVersion ?? '-'}` });
+                unhealthy.push({
+                  smartAgId: d.smartAgId,
+                  reason: `version ${item.softwareVersion}/${item.backupSoftwareVersion ?? '-'}`,
+                });
               }
             }
           }

@@ -27,7 +27,8 @@ export function withSendDeadline<T>(send: () => Promise<T>): Promise<T> {
   }
   const info = ctx.info;
   const limits = [Date.now() + info.startToCloseTimeoutMs];
-  if (info.scheduleToCloseTimeoutMs > 0) limits.push(info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs);
+  if (info.scheduleToCloseTimeoutMs > 0)
+    limits.push(info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs);
   return current.run({ notAfter: Math.min(...limits) - MARGIN_MS, signal: ctx.cancellationSignal }, send);
 }
 
@@ -38,8 +39,17 @@ export function withSendDeadline<T>(send: () => Promise<T>): Promise<T> {
 export function assertMayLeave(action: string): void {
   const d = current.getStore();
   if (!d) return;
-  if (d.signal.aborted) throw new SagError({ code: 'NotSent', action, detail: 'the activity was cancelled before the call left' });
+  if (d.signal.aborted)
+    throw new SagError({
+      code: 'NotSent',
+      action,
+      detail: 'the activity was cancelled before the call left',
+    });
   if (Date.now() >= d.notAfter) {
-    throw new SagError({ code: 'NotSent', action, detail: "the activity's deadline passed while the call waited to leave" });
+    throw new SagError({
+      code: 'NotSent',
+      action,
+      detail: "the activity's deadline passed while the call waited to leave",
+    });
   }
 }

@@ -44,12 +44,21 @@ export function failurePercent(c: BudgetCount): number {
  * Whether `c` breaches the rules, and why in words an operator reads (`last` is the device that
  * failed last, with its code). Zero tolerance first, then consecutive failures, then the share.
  */
-export function evaluateBudget(c: BudgetCount, rules: BudgetRules, last: { smartAgId: string; code?: string }): BudgetVerdict {
-  if (rules.zeroTolerance && c.failed > 0) return { breached: true, reason: `canary device ${last.smartAgId} failed (${last.code ?? 'unknown'})` };
-  if (rules.maxConsecutive > 0 && c.consecutive >= rules.maxConsecutive) return { breached: true, reason: `${c.consecutive} consecutive failures` };
+export function evaluateBudget(
+  c: BudgetCount,
+  rules: BudgetRules,
+  last: { smartAgId: string; code?: string },
+): BudgetVerdict {
+  if (rules.zeroTolerance && c.failed > 0)
+    return { breached: true, reason: `canary device ${last.smartAgId} failed (${last.code ?? 'unknown'})` };
+  if (rules.maxConsecutive > 0 && c.consecutive >= rules.maxConsecutive)
+    return { breached: true, reason: `${c.consecutive} consecutive failures` };
   const pct = failurePercent(c);
   if (c.failed >= rules.minFailures && pct > rules.limitPercent) {
-    return { breached: true, reason: `failure budget exceeded: ${c.failed}/${c.finished} failed (${pct.toFixed(1)}% > ${rules.limitPercent}%)` };
+    return {
+      breached: true,
+      reason: `failure budget exceeded: ${c.failed}/${c.finished} failed (${pct.toFixed(1)}% > ${rules.limitPercent}%)`,
+    };
   }
   return { breached: false };
 }

@@ -6,7 +6,15 @@ import { resolveCodePolicy } from './error-policy';
 import { classify, type ClassifiedFailure } from './failures';
 import { deviceProgressQuery, type DeviceProgress } from './messages';
 import { preflight } from './preflight';
-import { blockingSends, closeSends, inProgress, markReverted, mergeOpenSends, presumeFlashing, restorablePolicies } from './open-sends';
+import {
+  blockingSends,
+  closeSends,
+  inProgress,
+  markReverted,
+  mergeOpenSends,
+  presumeFlashing,
+  restorablePolicies,
+} from './open-sends';
 import type {
   CompensationReport,
   DevicePhase,
@@ -19,7 +27,15 @@ import type {
 import { compareVersions } from './versions';
 
 /** Codes after which an upgrade call may or may not have been accepted, before `provesRefusal` decided it. */
-const AMBIGUOUS_BEFORE = new Set(['ActivityTimeout', 'RequestTimeout', 'ConnectionReset', 'NetworkError', 'InvalidResponse', 'InternalError', 'ServiceUnavailable']);
+const AMBIGUOUS_BEFORE = new Set([
+  'ActivityTimeout',
+  'RequestTimeout',
+  'ConnectionReset',
+  'NetworkError',
+  'InvalidResponse',
+  'InternalError',
+  'ServiceUnavailable',
+]);
 
 /** A device whose upgrade call proved nothing and which then showed no sign of it. */
 const UNCONFIRMED = 'UpgradeUnconfirmed';
@@ -72,7 +88,8 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     if (open.length > 0) result.openSends = open;
     result.finishedAt = Date.now();
     result.apiCalls = calls.length;
-    for (const c of calls) if (c.rid && c.a === 'UpdateSmartAccessGatewayVersion' && !c.code) requestIds.push(c.rid);
+    for (const c of calls)
+      if (c.rid && c.a === 'UpdateSmartAccessGatewayVersion' && !c.code) requestIds.push(c.rid);
     progress.phase = 'done';
     return result;
   };
@@ -80,7 +97,10 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     calls.push(...r.calls);
   };
   /** Runs a step; a failure becomes a StepError carrying its phase and code. */
-  async function step<T extends { calls: CallRecord[] }>(phase: DevicePhase, fn: () => Promise<T>): Promise<T> {
+  async function step<T extends { calls: CallRecord[] }>(
+    phase: DevicePhase,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     progress.phase = phase;
     try {
       const r = await fn();
@@ -98,7 +118,10 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     if (patched('prior-record')) {
       try {
         const info = workflowInfo();
-        const prior: PriorRecord = await apiCall.readPriorRecord({ workflowId: info.workflowId, runId: info.runId });
+        const prior: PriorRecord = await apiCall.readPriorRecord({
+          workflowId: info.workflowId,
+          runId: info.runId,
+        });
         open = mergeOpenSends(open, prior.openSends);
         priorPinned ??= prior.pinned;
       } catch (err) {
@@ -109,7 +132,12 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     let snapshot: DeviceSnapshot;
     try {
       snapshot = await step('inspect', () =>
-        apiCall.inspectDevice({ regionId: device.regionId, smartAgId: device.smartAgId, versionType: policy.versionType, overrides: nonEmpty(policy.errorOverrides) }),
+        apiCall.inspectDevice({
+          regionId: device.regionId,
+          smartAgId: device.smartAgId,
+          versionType: policy.versionType,
+          overrides: nonEmpty(policy.errorOverrides),
+        }),
       );
     } catch (err) {
       return finishFailed(err);
@@ -125,6 +153,13 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     // A serial number offline while an upgrade sent to it earlier is open is presumed flashing.
     const decision = preflight(presumeFlashing(snapshot, open), policy, Date.now());
     progress.phase = 'preflight';
+    // On the target because of a call an earlier run sent (a run interrupted by a credential halt,
+    // an unconfirmed send that took after all): that upgrade is verified and finished here.
+    const taken =
+      decision.decision === 'skip' && decision.code === 'AlreadyOnTarget'
+        ? open.filter((o) => !o.reverted && o.version === decision.targetVersion)
+        : [];
+    if (decision.decision === 'skip' && taken.length > 0) return finishTaken(snapshot, taken);
     if (decision.decision === 'skip') {
       result.outcome = 'skipped';
       result.errorCode = decision.code;
@@ -147,14 +182,29 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     }
 
     // Policies an earlier run pinned and could not restore are the originals, not the manual ones now.
-    const pinned: PinnedPolicy[] = restorablePolicies(snapshot.serials.flatMap((s) => s.policies), priorPinned);
+    const pinned: PinnedPolicy[] = restorablePolicies(
+      snapshot.serials.flatMap((s) => s.policies),
+      priorPinned,
+    );
     result.pinned = pinned;
     try {
-      await step('pin', () => apiCall.pinAutoUpgradePolicies({ regionId: device.regionId, smartAgId: device.smartAgId, policies: pinned }));
+      await step('pin', () =>
+        apiCall.pinAutoUpgradePolicies({
+          regionId: device.regionId,
+          smartAgId: device.smartAgId,
+          policies: pinned,
+        }),
+      );
       const allSerials = snapshot.serials.map((s) => s.serialNumber);
       for (const sn of decision.order) {
         const serial = snapshot.serials.find((s) => s.serialNumber === sn)!;
-        await upgradeSerial(sn, decision.targetVersion, serial.startupTime, allSerials, versionOfSerial(serial));
+        await upgradeSerial(
+          sn,
+          decision.targetVersion,
+          serial.startupTime,
+          allSerials,
+          versionOfSerial(serial),
+        );
         const sv = result.serials.find((s) => s.serialNumber === sn);
         if (sv) sv.to = decision.targetVersion;
       }
@@ -171,6 +221,51 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
       return (policy.versionType === 'Dpi' ? s.dpiVersion : s.softwareVersion) ?? '';
     }
   });
+
+  /** Verifies serial numbers that an earlier run's calls took to the target, and restores the policies. */
+  async function finishTaken(snapshot: DeviceSnapshot, taken: OpenSend[]): Promise<DeviceUpgradeResult> {
+    const target = taken[0]!.version;
+    const pinned = restorablePolicies(
+      snapshot.serials.flatMap((s) => s.policies),
+      priorPinned,
+    );
+    result.pinned = pinned;
+    const serials = [...new Set(taken.map((o) => o.serialNumber))];
+    for (const s of result.serials) {
+      const o = taken.find((x) => x.serialNumber === s.serialNumber);
+      if (o?.fromVersion) s.from = o.fromVersion;
+    }
+    try {
+      const waiter = awaitDeviceActivity(policy.pollIntervalMs, policy.verifyTimeoutMs);
+      await step('verify', () =>
+        waiter.awaitDevice({
+          regionId: device.regionId,
+          smartAgId: device.smartAgId,
+          versionType: policy.versionType,
+          // The restart happened before this run looked: its StartupTime is already the new one.
+          upgrading: serials.map((serialNumber) => ({
+            serialNumber,
+            fromVersion: taken.find((o) => o.serialNumber === serialNumber)?.fromVersion ?? '',
+          })),
+          allSerials: snapshot.serials.map((s) => s.serialNumber),
+          targetVersion: target,
+          pollIntervalMs: policy.pollIntervalMs,
+          consecutivePolls: policy.consecutivePolls,
+          settleMs: policy.upgradeSettleMs,
+          mode: 'verify',
+          deadline: Date.now() + policy.verifyTimeoutMs,
+        }),
+      );
+    } catch (err) {
+      await restorePolicies(pinned);
+      return finishFailed(err);
+    }
+    for (const sn of serials) open = closeSends(open, sn);
+    for (const s of result.serials) s.to = target;
+    result.outcome = 'upgraded';
+    await restorePolicies(pinned);
+    return finish();
+  }
 
   /** Maps a failure to the device outcome the error policy asks for. */
   function finishFailed(err: unknown): DeviceUpgradeResult {
@@ -191,7 +286,9 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     const untouched = result.upgradeCalls === 0;
     if (e.failure.code === UNCONFIRMED || e.failure.code === SEND_IN_PROGRESS) result.outcome = 'unconfirmed';
     else if (action === 'halt' && patched('halt-interrupts-device')) result.outcome = 'interrupted';
-    else result.outcome = untouched && action === 'defer' ? 'deferred' : untouched && action === 'skip' ? 'skipped' : 'failed';
+    else
+      result.outcome =
+        untouched && action === 'defer' ? 'deferred' : untouched && action === 'skip' ? 'skipped' : 'failed';
     return finish();
   }
 
@@ -201,7 +298,13 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
       return;
     }
     try {
-      await step('restore', () => apiCall.restoreAutoUpgradePolicies({ regionId: device.regionId, smartAgId: device.smartAgId, policies: pinned }));
+      await step('restore', () =>
+        apiCall.restoreAutoUpgradePolicies({
+          regionId: device.regionId,
+          smartAgId: device.smartAgId,
+          policies: pinned,
+        }),
+      );
       result.policiesRestored = true;
     } catch (err) {
       // A policy left manual is safe: it only stops Alibaba's own upgrades. Compensation retries it.
@@ -229,7 +332,10 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     // caps them when the policy sets it. Asked only after an ambiguous failure.
     const sendLimit = (f: ClassifiedFailure): number =>
       policy.maxSends ?? (patched('resend-by-code-policy') ? Math.max(2, f.policy.maximumAttempts ?? 2) : 2);
-    const waiter = awaitDeviceActivity(policy.pollIntervalMs, Math.max(policy.verifyTimeoutMs, policy.upgradeSettleMs));
+    const waiter = awaitDeviceActivity(
+      policy.pollIntervalMs,
+      Math.max(policy.verifyTimeoutMs, policy.upgradeSettleMs),
+    );
     const base = {
       regionId: device.regionId,
       smartAgId: device.smartAgId,
@@ -245,7 +351,9 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     /** Watches for a sign of the call sent at `since`; true when one showed. */
     const settle = async (since: number): Promise<boolean> => {
       progress.phase = 'verify';
-      const r = await step('verify', () => waiter.awaitDevice({ ...base, mode: 'settle', since, deadline: since + policy.upgradeSettleMs }));
+      const r = await step('verify', () =>
+        waiter.awaitDevice({ ...base, mode: 'settle', since, deadline: since + policy.upgradeSettleMs }),
+      );
       return r.sign === true;
     };
     const unconfirmed = (why: string, f?: ClassifiedFailure): StepError =>
@@ -289,11 +397,12 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
       }
       lastSendAt = Math.max(...same.map((o) => o.at));
       if (await settle(lastSendAt)) mustSend = false;
-      else if (!resendWithoutSign) throw unconfirmed(`an upgrade sent at ${new Date(lastSendAt).toISOString()} was never confirmed`);
+      else if (!resendWithoutSign)
+        throw unconfirmed(`an upgrade sent at ${new Date(lastSendAt).toISOString()} was never confirmed`);
     }
 
     let refusals = 0;
-    for (let sends = 0; mustSend; ) {
+    for (let sends = 0; mustSend;) {
       progress.phase = 'upgrade';
       sends += 1;
       progress.sends = sends;
@@ -309,7 +418,19 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
           overrides: nonEmpty(policy.errorOverrides),
         });
         keep(r);
-        open = [...open, { serialNumber, version: target, versionType: policy.versionType, at: sentAt, accepted: true, requestId: r.requestId, rolloutId: input.rolloutId }];
+        open = [
+          ...open,
+          {
+            serialNumber,
+            version: target,
+            fromVersion,
+            versionType: policy.versionType,
+            at: sentAt,
+            accepted: true,
+            requestId: r.requestId,
+            rolloutId: input.rolloutId,
+          },
+        ];
         lastSendAt = sentAt;
         break;
       } catch (err) {
@@ -318,10 +439,23 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
         const ambiguous = AMBIGUOUS_BEFORE.has(f.code) || (!f.refused && patched('ambiguous-unless-refused'));
         if (ambiguous) {
           // The call may have been accepted. Wait for a sign before deciding anything.
-          open = [...open, { serialNumber, version: target, versionType: policy.versionType, at: sentAt, accepted: false, requestId: f.requestId, rolloutId: input.rolloutId }];
+          open = [
+            ...open,
+            {
+              serialNumber,
+              version: target,
+              fromVersion,
+              versionType: policy.versionType,
+              at: sentAt,
+              accepted: false,
+              requestId: f.requestId,
+              rolloutId: input.rolloutId,
+            },
+          ];
           lastSendAt = sentAt;
           if (await settle(sentAt)) break;
-          if (!resendWithoutSign && patched('unconfirmed-without-sign')) throw unconfirmed(`the upgrade call was answered ${f.code}`, f);
+          if (!resendWithoutSign && patched('unconfirmed-without-sign'))
+            throw unconfirmed(`the upgrade call was answered ${f.code}`, f);
           if (sends >= sendLimit(f)) throw unconfirmed(`${sends} upgrade calls were answered ${f.code}`, f);
           continue;
         }
@@ -341,7 +475,8 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
       await step('verify', () => waiter.awaitDevice({ ...base, mode: 'verify', deadline }));
     } catch (err) {
       // A device seen to come back on its old version has ended that attempt.
-      if (err instanceof StepError && err.failure.code === 'UpgradeReverted') open = markReverted(open, serialNumber);
+      if (err instanceof StepError && err.failure.code === 'UpgradeReverted')
+        open = markReverted(open, serialNumber);
       throw err;
     }
     open = closeSends(open, serialNumber);
@@ -356,7 +491,8 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     progress.phase = 'compensate';
     const pinned = prev?.pinned ?? [];
     const type = policy.versionType;
-    const versionOf = (s: DeviceSnapshot['serials'][number]) => (type === 'Dpi' ? s.dpiVersion : s.softwareVersion) ?? '';
+    const versionOf = (s: DeviceSnapshot['serials'][number]) =>
+      (type === 'Dpi' ? s.dpiVersion : s.softwareVersion) ?? '';
     const allSerials = snapshot.serials.map((s) => s.serialNumber);
     try {
       // A split HA pair goes forward to one version: the API documents no firmware downgrade.
@@ -365,7 +501,13 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
       const lagging = snapshot.serials.filter((s) => compareVersions(versionOf(s), target, type) < 0);
       if (policy.repairHaPairs && snapshot.serials.length > 1 && onTarget.length > 0 && lagging.length > 0) {
         if (snapshot.serials.every((s) => s.hcState === 'online')) {
-          await step('compensate', () => apiCall.pinAutoUpgradePolicies({ regionId: device.regionId, smartAgId: device.smartAgId, policies: pinned }));
+          await step('compensate', () =>
+            apiCall.pinAutoUpgradePolicies({
+              regionId: device.regionId,
+              smartAgId: device.smartAgId,
+              policies: pinned,
+            }),
+          );
           for (const s of lagging) {
             await upgradeSerial(s.serialNumber, target, s.startupTime, allSerials, versionOf(s));
             const sv = result.serials.find((x) => x.serialNumber === s.serialNumber);
@@ -382,7 +524,10 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
           if (inProgress(open, sv.serialNumber)) {
             // Asking for the previous version while an upgrade may still be flashing would race it.
             report.actions.push(`withheld:${sv.serialNumber}`);
-            report.failed = { code: SEND_IN_PROGRESS, message: `${sv.serialNumber}: an upgrade sent earlier may still be in progress` };
+            report.failed = {
+              code: SEND_IN_PROGRESS,
+              message: `${sv.serialNumber}: an upgrade sent earlier may still be in progress`,
+            };
             continue;
           }
           try {
@@ -395,16 +540,43 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
             });
             keep(r);
             result.upgradeCalls += 1;
-            open = [...open, { serialNumber: sv.serialNumber, version: sv.from, versionType: type, at: Date.now(), accepted: true, requestId: r.requestId, rolloutId: input.rolloutId }];
+            open = [
+              ...open,
+              {
+                serialNumber: sv.serialNumber,
+                version: sv.from,
+                versionType: type,
+                at: Date.now(),
+                accepted: true,
+                requestId: r.requestId,
+                rolloutId: input.rolloutId,
+              },
+            ];
             report.actions.push(`previous-version-requested:${sv.serialNumber}->${sv.from}`);
             const cur = result.serials.find((x) => x.serialNumber === sv.serialNumber);
             if (cur) cur.to = sv.from;
           } catch (err) {
             const f = classify(err, policy.errorOverrides);
             calls.push(...f.calls);
-            if (!f.refused) open = [...open, { serialNumber: sv.serialNumber, version: sv.from, versionType: type, at: Date.now(), accepted: false, rolloutId: input.rolloutId }];
+            if (!f.refused)
+              open = [
+                ...open,
+                {
+                  serialNumber: sv.serialNumber,
+                  version: sv.from,
+                  versionType: type,
+                  at: Date.now(),
+                  accepted: false,
+                  rolloutId: input.rolloutId,
+                },
+              ];
             const rid = f.requestId ?? [...f.calls].reverse().find((c) => c.rid)?.rid;
-            report.notReversible.push({ serialNumber: sv.serialNumber, version: sv.from, code: f.code, requestId: rid });
+            report.notReversible.push({
+              serialNumber: sv.serialNumber,
+              version: sv.from,
+              code: f.code,
+              requestId: rid,
+            });
             report.actions.push(`not-reversible:${sv.serialNumber}`);
           }
         }
@@ -425,7 +597,11 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     if (pinned.length > 0 && (!(prev?.policiesRestored ?? false) || repaired)) {
       await restorePolicies(pinned);
       if (result.policiesRestored) report.actions.push('policy-restored');
-      else report.failed ??= { code: 'PolicyRestoreFailed', message: result.message ?? 'the auto-upgrade policies could not be restored' };
+      else
+        report.failed ??= {
+          code: 'PolicyRestoreFailed',
+          message: result.message ?? 'the auto-upgrade policies could not be restored',
+        };
     } else if (prev?.policiesRestored) {
       result.policiesRestored = true;
     }

@@ -31,10 +31,22 @@ const SERVICE_DEVICE_READ: Readonly<CodePolicy> = Object.freeze({
 });
 
 /** The credentials or the API contract are wrong: every further device would fail the same way. */
-const ROLLOUT_HALT: Readonly<CodePolicy> = Object.freeze({ class: 'rollout', persistence: 'permanent', action: 'halt' });
+const ROLLOUT_HALT: Readonly<CodePolicy> = Object.freeze({
+  class: 'rollout',
+  persistence: 'permanent',
+  action: 'halt',
+});
 
-const DEVICE_FAIL: Readonly<CodePolicy> = Object.freeze({ class: 'device', persistence: 'permanent', action: 'fail' });
-const DEVICE_SKIP: Readonly<CodePolicy> = Object.freeze({ class: 'device', persistence: 'permanent', action: 'skip' });
+const DEVICE_FAIL: Readonly<CodePolicy> = Object.freeze({
+  class: 'device',
+  persistence: 'permanent',
+  action: 'fail',
+});
+const DEVICE_SKIP: Readonly<CodePolicy> = Object.freeze({
+  class: 'device',
+  persistence: 'permanent',
+  action: 'skip',
+});
 
 /**
  * The error-code table. Each key is an Alibaba `Code` or one of the SAG client's transport codes
@@ -116,7 +128,13 @@ export const DEFAULT_CODE_POLICIES: Readonly<Record<string, Readonly<CodePolicy>
 } satisfies Record<string, CodePolicy>);
 
 /** Code families that say the credentials or permissions are wrong, whatever the suffix. */
-const CREDENTIAL_PREFIXES = ['InvalidAccessKeyId.', 'InvalidSecurityToken.', 'Forbidden.', 'NoPermission.', 'EntityNotExist.Role'];
+const CREDENTIAL_PREFIXES = [
+  'InvalidAccessKeyId.',
+  'InvalidSecurityToken.',
+  'Forbidden.',
+  'NoPermission.',
+  'EntityNotExist.Role',
+];
 
 function hasRow(code: string): boolean {
   return Object.prototype.hasOwnProperty.call(DEFAULT_CODE_POLICIES, code);
@@ -146,7 +164,10 @@ function baseRow(code: string, httpStatus: number | undefined): CodePolicy {
  */
 export function resolveCodePolicy(code: string, overrides?: CodeOverrides, httpStatus?: number): CodePolicy {
   const row = baseRow(code, httpStatus);
-  const override = overrides !== undefined && Object.prototype.hasOwnProperty.call(overrides, code) ? overrides[code] : undefined;
+  const override =
+    overrides !== undefined && Object.prototype.hasOwnProperty.call(overrides, code)
+      ? overrides[code]
+      : undefined;
   if (override === undefined) return row;
   const merged: CodePolicy = { ...row };
   for (const [key, value] of Object.entries(override) as [keyof CodePolicy, CodePolicy[keyof CodePolicy]][]) {
@@ -190,7 +211,12 @@ const DOCUMENTED_REFUSALS: ReadonlySet<string> = new Set([
 ]);
 
 /** Failures in which no request left this machine: nothing can have been accepted. */
-const NEVER_SENT: ReadonlySet<string> = new Set(['NotSent', 'ConnectionRefused', 'CredentialsUnavailable', 'InvalidRegionId']);
+const NEVER_SENT: ReadonlySet<string> = new Set([
+  'NotSent',
+  'ConnectionRefused',
+  'CredentialsUnavailable',
+  'InvalidRegionId',
+]);
 
 /** The client's codes for an answer that is not Alibaba's (or none): never proof of anything. */
 const NOT_ALIBABA_ANSWERS: ReadonlySet<string> = new Set([
@@ -218,7 +244,9 @@ const NOT_ALIBABA_ANSWERS: ReadonlySet<string> = new Set([
 export function provesRefusal(code: string, httpStatus?: number): boolean {
   if (NEVER_SENT.has(code) || DOCUMENTED_REFUSALS.has(code)) return true;
   if (NOT_ALIBABA_ANSWERS.has(code)) return false;
-  if (code.startsWith('Throttling') || code === 'Rejected.Throttling') return httpStatus === undefined || httpStatus < 500;
-  if (CREDENTIAL_PREFIXES.some((prefix) => code.startsWith(prefix))) return httpStatus === undefined || httpStatus < 500;
+  if (code.startsWith('Throttling') || code === 'Rejected.Throttling')
+    return httpStatus === undefined || httpStatus < 500;
+  if (CREDENTIAL_PREFIXES.some((prefix) => code.startsWith(prefix)))
+    return httpStatus === undefined || httpStatus < 500;
   return httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500;
 }

@@ -60,5 +60,12 @@ export function classify(err: unknown, overrides?: CodeOverrides): ClassifiedFai
     };
   }
   const message = err instanceof Error ? err.message : String(err);
-  return { code: 'Unknown', policy: resolveCodePolicy('Unknown', overrides), message, calls: [], timedOut: false, refused: false };
+  return {
+    code: 'Unknown',
+    policy: resolveCodePolicy('Unknown', overrides),
+    message,
+    calls: [],
+    timedOut: false,
+    refused: false,
+  };
 }

@@ -99,7 +99,7 @@ export interface PartHalted {
   code?: string;
   /** The credentials or permissions failed: no budget breach, nothing compensated. */
   credentials?: boolean;
-  /** The part's devices that are no longer pending, after in-flight upgrades and compensation. */
+  /** The part's devices after in-flight upgrades and compensation (pending ones: not started, or interrupted). */
   devices: import('./types').DeviceStatus[];
 }
 export const partHaltedSignal = defineSignal<[PartHalted]>('partHalted');

@@ -10,7 +10,8 @@ export function mergeOpenSends(...lists: (OpenSend[] | undefined)[]): OpenSend[]
   const out: OpenSend[] = [];
   for (const list of lists) {
     for (const o of list ?? []) {
-      if (!out.some((x) => x.serialNumber === o.serialNumber && x.version === o.version && x.at === o.at)) out.push(o);
+      if (!out.some((x) => x.serialNumber === o.serialNumber && x.version === o.version && x.at === o.at))
+        out.push(o);
     }
   }
   return out;
@@ -31,8 +32,15 @@ export function markReverted(open: OpenSend[], serialNumber: string): OpenSend[]
  * whose effect was never seen to end, and (unless an operator asked for a new attempt) the calls
  * of this same rollout that reverted.
  */
-export function blockingSends(open: OpenSend[], serialNumber: string, rolloutId: string, operatorRetry = false): OpenSend[] {
-  return open.filter((o) => o.serialNumber === serialNumber && (!o.reverted || (o.rolloutId === rolloutId && !operatorRetry)));
+export function blockingSends(
+  open: OpenSend[],
+  serialNumber: string,
+  rolloutId: string,
+  operatorRetry = false,
+): OpenSend[] {
+  return open.filter(
+    (o) => o.serialNumber === serialNumber && (!o.reverted || (o.rolloutId === rolloutId && !operatorRetry)),
+  );
 }
 
 /** Whether an upgrade may still be in progress on `serialNumber`. */
@@ -59,7 +67,16 @@ export function presumeFlashing(snapshot: DeviceSnapshot, open: OpenSend[]): Dev
  * The policies to pin and later restore: as the snapshot found them, except where an earlier run
  * pinned them and could not put them back; there its record of the originals stands.
  */
-export function restorablePolicies(found: PinnedPolicy[], earlier: PinnedPolicy[] | undefined): PinnedPolicy[] {
+export function restorablePolicies(
+  found: PinnedPolicy[],
+  earlier: PinnedPolicy[] | undefined,
+): PinnedPolicy[] {
   if (!earlier || earlier.length === 0) return found;
-  return found.map((p) => earlier.find((e) => e.serialNumber === p.serialNumber && e.versionType === p.versionType && e.upgradeType !== 'manual') ?? p);
+  return found.map(
+    (p) =>
+      earlier.find(
+        (e) =>
+          e.serialNumber === p.serialNumber && e.versionType === p.versionType && e.upgradeType !== 'manual',
+      ) ?? p,
+  );
 }

@@ -12,7 +12,15 @@ import { rolloutStep } from './activity-options';
 import { countDevice, evaluateBudget, type BudgetCount } from './budget';
 import { deviceUpgradeWorkflow, deviceWorkflowId } from './device';
 import { resolveCodePolicy } from './error-policy';
-import { partControlSignal, partHaltedSignal, partProgressQuery, devicesQuery, type PartControl, type PartProgress, type DevicesPage } from './messages';
+import {
+  partControlSignal,
+  partHaltedSignal,
+  partProgressQuery,
+  devicesQuery,
+  type PartControl,
+  type PartProgress,
+  type DevicesPage,
+} from './messages';
 import { SA_ROLLOUT_ID, SA_SMART_AG_ID } from './search-attributes';
 import type {
   ChangeWindow,
@@ -65,7 +73,10 @@ export interface WavePartInput {
    * Compensation only: nothing is started; these devices' failed runs are compensated (an abort
    * compensates the failed devices of every wave so far), keyed by SmartAGId.
    */
-  compensateOnly?: Record<string, DeviceUndo & { serials: DeviceStatus['serials']; outcome: DeviceStatus['outcome'] }>;
+  compensateOnly?: Record<
+    string,
+    DeviceUndo & { serials: DeviceStatus['serials']; outcome: DeviceStatus['outcome'] }
+  >;
   /** What earlier runs of these devices left open, by SmartAGId (a retry or a resume). */
   priors?: Record<string, PriorRecord>;
   /** The devices are retried at an operator's request (see `DeviceUpgradeInput.operatorRetry`). */
@@ -86,7 +97,16 @@ export interface WavePartResult {
 const WINDOW_HORIZON_MS = 8 * 24 * 3600_000;
 
 export function emptyCounts(): OutcomeCounts {
-  return { pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0, unconfirmed: 0 };
+  return {
+    pending: 0,
+    'in-progress': 0,
+    upgraded: 0,
+    skipped: 0,
+    failed: 0,
+    excluded: 0,
+    compensated: 0,
+    unconfirmed: 0,
+  };
 }
 
 /**
@@ -204,7 +224,12 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
       freezes: input.freezes,
       fromMs: now,
       untilMs: now + WINDOW_HORIZON_MS,
-      devices: devices.map((d) => ({ smartAgId: d.smartAgId, regionId: d.regionId, group: d.group, tags: d.tags })),
+      devices: devices.map((d) => ({
+        smartAgId: d.smartAgId,
+        regionId: d.regionId,
+        group: d.group,
+        tags: d.tags,
+      })),
     });
     profiles = r.profiles;
     profileOf = r.deviceProfile;
@@ -228,7 +253,8 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     while (deferred.length > 0 && deferred[0]!.notBefore <= now) queue.push(deferred.shift()!.idx);
     if (inFlight >= pace.concurrency) return {};
     while (recentStarts.length > 0 && recentStarts[0]! <= now - 60_000) recentStarts.shift();
-    if (pace.maxPerMinute && recentStarts.length >= pace.maxPerMinute) return { waitUntil: recentStarts[0]! + 60_000 };
+    if (pace.maxPerMinute && recentStarts.length >= pace.maxPerMinute)
+      return { waitUntil: recentStarts[0]! + 60_000 };
     let earliest = deferred[0]?.notBefore ?? Number.POSITIVE_INFINITY;
     for (const idx of queue) {
       const d = devices[idx]!;
@@ -265,14 +291,33 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
       // The credentials or permissions failed, not the device: it goes back to the front of the
       // queue, counts nowhere, and its next run picks up what this one left open.
       s.outcome = 'pending';
-      priors[s.smartAgId] = { openSends: r.openSends ?? [], ...(r.policiesRestored ? {} : { pinned: r.pinned }) };
+      priors[s.smartAgId] = {
+        openSends: r.openSends ?? [],
+        ...(r.policiesRestored ? {} : { pinned: r.pinned }),
+      };
       queue.unshift(idx);
-      halt(`${r.errorCode ?? 'error'} on ${s.smartAgId}: the rollout's credentials or permissions are wrong`, r.errorCode, true);
+      halt(
+        `${r.errorCode ?? 'error'} on ${s.smartAgId}: the rollout's credentials or permissions are wrong`,
+        r.errorCode,
+        true,
+      );
       return;
     }
-    s.outcome = r.outcome === 'upgraded' ? 'upgraded' : r.outcome === 'skipped' ? 'skipped' : r.outcome === 'unconfirmed' ? 'unconfirmed' : 'failed';
+    s.outcome =
+      r.outcome === 'upgraded'
+        ? 'upgraded'
+        : r.outcome === 'skipped'
+          ? 'skipped'
+          : r.outcome === 'unconfirmed'
+            ? 'unconfirmed'
+            : 'failed';
     if (s.outcome === 'failed' || s.outcome === 'unconfirmed') {
-      s.undo = { pinned: r.pinned, policiesRestored: r.policiesRestored, upgradeCalls: r.upgradeCalls, ...(r.openSends ? { openSends: r.openSends } : {}) };
+      s.undo = {
+        pinned: r.pinned,
+        policiesRestored: r.policiesRestored,
+        upgradeCalls: r.upgradeCalls,
+        ...(r.openSends ? { openSends: r.openSends } : {}),
+      };
     }
     if (s.outcome === 'upgraded') {
       finished++;
@@ -281,8 +326,14 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
       finished++;
       failed++;
       consecutive++;
-      if (r.errorClass === 'rollout' || (r.errorCode && resolveCodePolicy(r.errorCode, input.devicePolicy.errorOverrides).action === 'halt')) {
-        halt(`${r.errorCode ?? 'error'} on ${s.smartAgId}: the rollout's credentials or permissions are wrong`, r.errorCode);
+      if (
+        r.errorClass === 'rollout' ||
+        (r.errorCode && resolveCodePolicy(r.errorCode, input.devicePolicy.errorOverrides).action === 'halt')
+      ) {
+        halt(
+          `${r.errorCode ?? 'error'} on ${s.smartAgId}: the rollout's credentials or permissions are wrong`,
+          r.errorCode,
+        );
         return;
       }
       checkBudget(s.smartAgId, r.errorCode);
@@ -291,8 +342,16 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
 
   function checkBudget(smartAgId: string, code: string | undefined): void {
     if (halted) return;
-    const count: BudgetCount = { failed: budgetBase.failed + failed, finished: budgetBase.finished + finished, consecutive };
-    const verdict = evaluateBudget(count, { ...input.budget, zeroTolerance: input.budget.zeroTolerance }, { smartAgId, code });
+    const count: BudgetCount = {
+      failed: budgetBase.failed + failed,
+      finished: budgetBase.finished + finished,
+      consecutive,
+    };
+    const verdict = evaluateBudget(
+      count,
+      { ...input.budget, zeroTolerance: input.budget.zeroTolerance },
+      { smartAgId, code },
+    );
     if (verdict.breached) halt(verdict.reason, code);
   }
 
@@ -311,7 +370,8 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
         reason: halted.reason,
         code: halted.code,
         ...(halted.credentials ? { credentials: true } : {}),
-        devices: statuses.filter((s) => s.outcome !== 'pending'),
+        // Every device, pending ones too: the rollout shows what the part shows while it is halted.
+        devices: statuses,
       })
       .catch(() => undefined);
   }
@@ -389,7 +449,11 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
       .filter(({ s, r }) => {
         if (!r || s.compensation !== undefined) return false;
         const failedRun = r.outcome === 'failed' || r.outcome === 'unconfirmed';
-        if (failedRun && (r.upgradeCalls > 0 || (!r.policiesRestored && r.pinned.some((p) => p.upgradeType !== 'manual')))) return true;
+        if (
+          failedRun &&
+          (r.upgradeCalls > 0 || (!r.policiesRestored && r.pinned.some((p) => p.upgradeType !== 'manual')))
+        )
+          return true;
         return r.outcome === 'upgraded' && input.devicePolicy.requestPreviousVersion && !input.compensateOnly;
       });
     let active = 0;
@@ -403,15 +467,27 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
         pending.push(
           executeChild(deviceUpgradeWorkflow, {
             ...deviceChildOptions(d),
-            args: [{ rolloutId: input.rolloutId, device: d, policy: input.devicePolicy, mode: 'compensate', previous: r }],
+            args: [
+              {
+                rolloutId: input.rolloutId,
+                device: d,
+                policy: input.devicePolicy,
+                mode: 'compensate',
+                previous: r,
+              },
+            ],
           })
             .then(
               (c) => {
                 const rep = c.compensation;
-                const notRev = rep?.notReversible.map((n) => `not-reversible:${n.serialNumber}:${n.code}:${n.requestId ?? '-'}`) ?? [];
+                const notRev =
+                  rep?.notReversible.map(
+                    (n) => `not-reversible:${n.serialNumber}:${n.code}:${n.requestId ?? '-'}`,
+                  ) ?? [];
                 const did = [...(rep?.actions ?? []), ...notRev].join(' ');
                 // A device whose compensation could not do its work keeps its outcome and says why.
-                const failedWith = rep?.failed?.code ?? (c.outcome === 'failed' ? (c.errorCode ?? 'Unknown') : undefined);
+                const failedWith =
+                  rep?.failed?.code ?? (c.outcome === 'failed' ? (c.errorCode ?? 'Unknown') : undefined);
                 if (failedWith !== undefined && patched('compensation-outcome')) {
                   s.compensation = `compensation-failed:${failedWith}${did ? ` ${did}` : ''}`;
                 } else {
@@ -419,12 +495,19 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
                   s.compensation = did || 'nothing-to-undo';
                 }
                 // The original `from` stays; `to` is where compensation left each serial number.
-                if (c.serials.length > 0) s.serials = s.serials.map((sv) => ({ ...sv, to: versionAfter(c, sv.serialNumber) ?? sv.to }));
+                if (c.serials.length > 0)
+                  s.serials = s.serials.map((sv) => ({
+                    ...sv,
+                    to: versionAfter(c, sv.serialNumber) ?? sv.to,
+                  }));
                 s.requestIds = [...(s.requestIds ?? []), ...c.requestIds];
                 results[s.smartAgId] = { ...r!, compensation: c.compensation };
               },
               (err: unknown) => {
-                const code = err instanceof WorkflowExecutionAlreadyStartedError ? 'HeldByAnotherRollout' : 'DeviceWorkflowFailed';
+                const code =
+                  err instanceof WorkflowExecutionAlreadyStartedError
+                    ? 'HeldByAnotherRollout'
+                    : 'DeviceWorkflowFailed';
                 s.compensation = `compensation-failed:${code}`;
                 s.message = err instanceof Error ? err.message : String(err);
               },
@@ -466,7 +549,15 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     queue.length = 0;
     await compensate();
     state = 'done';
-    return { wave: input.wave, part: input.part, devices: statuses, aborted: false, failed: 0, finished: 0, consecutive: 0 };
+    return {
+      wave: input.wave,
+      part: input.part,
+      devices: statuses,
+      aborted: false,
+      failed: 0,
+      finished: 0,
+      consecutive: 0,
+    };
   }
 
   for (;;) {

@@ -127,7 +127,10 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
   const info = workflowInfo();
   const st: RolloutCarried = (input.carried as RolloutCarried | undefined) ?? initialState();
   if (policy.requireTicket && !input.ticket) {
-    throw ApplicationFailure.nonRetryable('the policy requires a change ticket and none was given', 'TicketRequired');
+    throw ApplicationFailure.nonRetryable(
+      'the policy requires a change ticket and none was given',
+      'TicketRequired',
+    );
   }
 
   const devicePolicy: DeviceUpgradePolicy = {
@@ -153,7 +156,13 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     for (const w of plan) for (const id of w.devices) waveOf[id] = w.index;
     const devices: Record<string, DeviceStatus> = {};
     for (const d of input.inventory) {
-      devices[d.smartAgId] = { smartAgId: d.smartAgId, regionId: d.regionId, wave: waveOf[d.smartAgId] ?? -1, outcome: 'pending', serials: [] };
+      devices[d.smartAgId] = {
+        smartAgId: d.smartAgId,
+        regionId: d.regionId,
+        wave: waveOf[d.smartAgId] ?? -1,
+        outcome: 'pending',
+        serials: [],
+      };
     }
     return {
       plan,
@@ -262,13 +271,26 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
   }
 
   /** Runs an operator command once per requestId; refusals are answered and audited too. */
-  function once(kind: string, cmd: OperatorCommand, run: () => { accepted: boolean; message: string; fwd?: PartControl }): CommandResult {
+  function once(
+    kind: string,
+    cmd: OperatorCommand,
+    run: () => { accepted: boolean; message: string; fwd?: PartControl },
+  ): CommandResult {
     const prior = st.seen[cmd.requestId];
     if (prior) return { ...prior, duplicate: true };
     const r = run();
-    audit(r.accepted ? kind : `${kind}-refused`, { by: cmd.by, reason: cmd.reason, detail: { message: r.message, requestId: cmd.requestId } });
+    audit(r.accepted ? kind : `${kind}-refused`, {
+      by: cmd.by,
+      reason: cmd.reason,
+      detail: { message: r.message, requestId: cmd.requestId },
+    });
     if (r.fwd) void forward(r.fwd);
-    const result: CommandResult = { accepted: r.accepted, duplicate: false, state: st.state, message: r.message };
+    const result: CommandResult = {
+      accepted: r.accepted,
+      duplicate: false,
+      state: st.state,
+      message: r.message,
+    };
     st.seen[cmd.requestId] = result;
     st.seenOrder.push(cmd.requestId);
     while (st.seenOrder.length > SEEN_LIMIT) delete st.seen[st.seenOrder.shift()!];
@@ -283,7 +305,11 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       if (st.paused) return { accepted: true, message: 'already paused' };
       st.paused = true;
       setState('paused');
-      return { accepted: true, message: 'paused: no new device starts; upgrades in flight finish', fwd: { kind: 'pause' } };
+      return {
+        accepted: true,
+        message: 'paused: no new device starts; upgrades in flight finish',
+        fwd: { kind: 'pause' },
+      };
     });
   const doAbort = (cmd: AbortCommand) =>
     once('abort', cmd, () => {
@@ -307,7 +333,12 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     ]);
     audit('started', {
       by: input.operator,
-      detail: { ticket: input.ticket ?? null, target: policy.targetVersion, versionType: policy.versionType, devices: input.inventory.length },
+      detail: {
+        ticket: input.ticket ?? null,
+        target: policy.targetVersion,
+        versionType: policy.versionType,
+        devices: input.inventory.length,
+      },
     });
     notify('rollout-started', { devices: input.inventory.length, target: policy.targetVersion });
   }
@@ -326,7 +357,8 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     resumeUpdate,
     (cmd) =>
       once('resume', cmd, () => {
-        if (closed() || st.aborted) return { accepted: false, message: `rollout is ${st.aborted ? 'aborting' : st.state}` };
+        if (closed() || st.aborted)
+          return { accepted: false, message: `rollout is ${st.aborted ? 'aborting' : st.state}` };
         if (!st.paused) return { accepted: true, message: 'not paused' };
         st.paused = false;
         // A resume after a halt starts a fresh failure budget for the rest of the rollout.
@@ -342,10 +374,18 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     (cmd) =>
       once('approve', cmd, () => {
         const gate = st.gate;
-        if (!gate || gate.kind !== 'approval') return { accepted: false, message: 'no approval gate is waiting' };
-        if (cmd.wave !== undefined && cmd.wave !== gate.wave) return { accepted: false, message: `the waiting gate is before wave ${gate.wave}, not ${cmd.wave}` };
+        if (!gate || gate.kind !== 'approval')
+          return { accepted: false, message: 'no approval gate is waiting' };
+        if (cmd.wave !== undefined && cmd.wave !== gate.wave)
+          return {
+            accepted: false,
+            message: `the waiting gate is before wave ${gate.wave}, not ${cmd.wave}`,
+          };
         if (policy.approverMustDiffer && cmd.by === input.operator) {
-          return { accepted: false, message: `the approver must differ from the operator who started the rollout (${input.operator})` };
+          return {
+            accepted: false,
+            message: `the approver must differ from the operator who started the rollout (${input.operator})`,
+          };
         }
         st.approvals[String(gate.wave)] = { by: cmd.by, at: Date.now() };
         return { accepted: true, message: `wave ${gate.wave} approved by ${cmd.by}` };
@@ -357,7 +397,8 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     (cmd) =>
       once('promote', cmd, () => {
         const gate = st.gate;
-        if (!gate || (gate.kind !== 'bake' && gate.kind !== 'approval')) return { accepted: false, message: 'no bake or gate is waiting' };
+        if (!gate || (gate.kind !== 'bake' && gate.kind !== 'approval'))
+          return { accepted: false, message: 'no bake or gate is waiting' };
         if (gate.kind === 'approval' && policy.approverMustDiffer && cmd.by === input.operator) {
           return { accepted: false, message: 'promoting past an approval gate needs a different approver' };
         }
@@ -385,19 +426,29 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
           }
         }
         const msg = `excluded ${done.length}${refused.length ? `; refused: ${refused.join(', ')}` : ''}`;
-        return { accepted: done.length > 0, message: msg, fwd: done.length ? { kind: 'exclude', smartAgIds: done } : undefined };
+        return {
+          accepted: done.length > 0,
+          message: msg,
+          fwd: done.length ? { kind: 'exclude', smartAgIds: done } : undefined,
+        };
       }),
-    { validator: (cmd: ExcludeCommand) => {
-      validateCommand(cmd);
-      if (!Array.isArray(cmd.smartAgIds) || cmd.smartAgIds.length === 0) throw new Error('name at least one SmartAGId');
-    } },
+    {
+      validator: (cmd: ExcludeCommand) => {
+        validateCommand(cmd);
+        if (!Array.isArray(cmd.smartAgIds) || cmd.smartAgIds.length === 0)
+          throw new Error('name at least one SmartAGId');
+      },
+    },
   );
   setHandler(
     retryFailedUpdate,
     (cmd) =>
       once('retry-failed', cmd, () => {
-        if (closed() || st.aborted) return { accepted: false, message: `rollout is ${st.aborted ? 'aborting' : st.state}` };
-        const failed = Object.values(st.devices).filter((d) => d.outcome === 'failed' || d.outcome === 'compensated');
+        if (closed() || st.aborted)
+          return { accepted: false, message: `rollout is ${st.aborted ? 'aborting' : st.state}` };
+        const failed = Object.values(st.devices).filter(
+          (d) => d.outcome === 'failed' || d.outcome === 'compensated',
+        );
         if (failed.length === 0) return { accepted: false, message: 'no failed devices' };
         for (const d of failed) {
           if (!st.retryQueue.includes(d.smartAgId)) st.retryQueue.push(d.smartAgId);
@@ -412,7 +463,8 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       once('set-pace', cmd, () => {
         if (closed()) return { accepted: false, message: `rollout is ${st.state}` };
         if (cmd.concurrency !== undefined) st.pace.concurrency = cmd.concurrency;
-        if (cmd.maxPerMinute !== undefined) st.pace.maxPerMinute = cmd.maxPerMinute > 0 ? cmd.maxPerMinute : undefined;
+        if (cmd.maxPerMinute !== undefined)
+          st.pace.maxPerMinute = cmd.maxPerMinute > 0 ? cmd.maxPerMinute : undefined;
         return {
           accepted: true,
           message: `pace: ${st.pace.concurrency} in flight, ${st.pace.maxPerMinute ?? 'no'} per-minute cap`,
@@ -422,8 +474,10 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     {
       validator: (cmd: PaceCommand) => {
         validateCommand(cmd);
-        if (cmd.concurrency !== undefined && !(Number.isInteger(cmd.concurrency) && cmd.concurrency >= 1)) throw new Error('concurrency must be a whole number ≥ 1');
-        if (cmd.maxPerMinute !== undefined && !(cmd.maxPerMinute >= 0)) throw new Error('maxPerMinute must be ≥ 0');
+        if (cmd.concurrency !== undefined && !(Number.isInteger(cmd.concurrency) && cmd.concurrency >= 1))
+          throw new Error('concurrency must be a whole number ≥ 1');
+        if (cmd.maxPerMinute !== undefined && !(cmd.maxPerMinute >= 0))
+          throw new Error('maxPerMinute must be ≥ 0');
       },
     },
   );
@@ -432,9 +486,14 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     // Credentials or permissions that failed are no budget breach: the operator fixes them and resumes.
     if (!h.credentials) st.breaches = (st.breaches ?? 0) + 1;
     for (const d of h.devices) {
-      if (st.devices[d.smartAgId]?.outcome !== 'excluded') st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
+      if (st.devices[d.smartAgId]?.outcome !== 'excluded')
+        st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
     }
-    audit('halted', { wave: h.wave, reason: h.reason, detail: { code: h.code ?? null, part: h.part, ...(h.credentials ? { credentials: true } : {}) } });
+    audit('halted', {
+      wave: h.wave,
+      reason: h.reason,
+      detail: { code: h.code ?? null, part: h.part, ...(h.credentials ? { credentials: true } : {}) },
+    });
     if (policy.failureBudget.onBreach === 'abort' && !h.credentials) {
       st.aborted = true;
       st.abortCompensate = true;
@@ -456,7 +515,12 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
   // A cancellation through Temporal is an abort with compensation, audited like an operator's.
   root.cancelRequested.catch(() => {
     if (!patched('cancel-is-abort')) return;
-    doAbort({ by: 'temporal', requestId: `temporal-cancel-${info.runId}`, reason: 'the workflow was cancelled through Temporal', compensate: true });
+    doAbort({
+      by: 'temporal',
+      requestId: `temporal-cancel-${info.runId}`,
+      reason: 'the workflow was cancelled through Temporal',
+      compensate: true,
+    });
   });
 
   function notify(event: string, detail: Record<string, string | number | boolean | undefined>): void {
@@ -468,7 +532,9 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       const at = Date.now();
       for (const hook of policy.webhooks) {
         if (hook.events?.length && !hook.events.includes(event)) continue;
-        void rolloutStep.notify({ webhooks: [hook], event, rolloutId: input.rolloutId, detail, at }).catch(() => undefined);
+        void rolloutStep
+          .notify({ webhooks: [hook], event, rolloutId: input.rolloutId, detail, at })
+          .catch(() => undefined);
       }
       return;
     }
@@ -483,7 +549,10 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
    * Sends an event the rollout emits as it closes. Its deliveries run in a workflow of their own
    * that outlives this one, so a webhook that fails at first still gets every retry.
    */
-  async function notifyClosing(event: string, detail: Record<string, string | number | boolean | undefined>): Promise<void> {
+  async function notifyClosing(
+    event: string,
+    detail: Record<string, string | number | boolean | undefined>,
+  ): Promise<void> {
     if (policy.webhooks.length === 0) return;
     if (!patched('notify-closing-workflow')) return notify(event, detail);
     const webhooks = policy.webhooks.filter((hook) => !hook.events?.length || hook.events.includes(event));
@@ -510,7 +579,8 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     try {
       await rolloutStep.checkWindowsFeasible({ policy, nowMs: Date.now() });
     } catch (err) {
-      const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      const cause =
+        err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
       if (cause?.type !== 'ImpossibleWindow') throw err;
       st.finishedAt = Date.now();
       setState('failed');
@@ -522,7 +592,9 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
   // An offline device goes back to the end of its wave as often as its row in the error-code table
   // retries it (`SmartAccessGatewayNotOnline`, `maximumAttempts` counts the first try).
   const offlineRow = resolveCodePolicy('SmartAccessGatewayNotOnline', policy.errorOverrides);
-  const maxDeferrals = patched('deferrals-from-code-table') ? Math.max(0, (offlineRow.maximumAttempts ?? 2) - 1) : 1;
+  const maxDeferrals = patched('deferrals-from-code-table')
+    ? Math.max(0, (offlineRow.maximumAttempts ?? 2) - 1)
+    : 1;
 
   const inventoryById: Record<string, RolloutInput['inventory'][number]> = {};
   for (const d of input.inventory) inventoryById[d.smartAgId] = d;
@@ -535,7 +607,9 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     priors?: Record<string, PriorRecord>,
     operatorRetry = false,
   ): Promise<WavePartResult | undefined> {
-    const devices = ids.map((id) => inventoryById[id]!).filter((d) => st.devices[d.smartAgId]?.outcome === 'pending');
+    const devices = ids
+      .map((id) => inventoryById[id]!)
+      .filter((d) => st.devices[d.smartAgId]?.outcome === 'pending');
     if (devices.length === 0) return undefined;
     const workflowId = `rollout/${input.rolloutId}/${name}`;
     activePart = workflowId;
@@ -576,7 +650,9 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
           ...(st.aborted ? { aborted: { compensate: st.abortCompensate } } : {}),
           ...(priors && Object.keys(priors).length > 0 ? { priors } : {}),
           ...(operatorRetry ? { operatorRetry } : {}),
-          excluded: Object.values(st.devices).filter((d) => d.outcome === 'excluded').map((d) => d.smartAgId),
+          excluded: Object.values(st.devices)
+            .filter((d) => d.outcome === 'excluded')
+            .map((d) => d.smartAgId),
           taskQueue: input.taskQueue,
         },
       ],
@@ -585,7 +661,8 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     for (const d of r.devices) {
       const prev = st.devices[d.smartAgId];
       // An exclusion that reached the rollout but not the part in time still stands for unstarted devices.
-      st.devices[d.smartAgId] = prev?.outcome === 'excluded' && d.outcome === 'pending' ? prev : { ...d, wave: prev?.wave ?? wave };
+      st.devices[d.smartAgId] =
+        prev?.outcome === 'excluded' && d.outcome === 'pending' ? prev : { ...d, wave: prev?.wave ?? wave };
     }
     if (r.halted && patched('budget-after-part-halt')) {
       // The part started its count afresh when it was resumed, as the rollout did.
@@ -596,7 +673,10 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       st.budget.consecutive = r.consecutive;
       if (r.halted) st.budget = { failed: 0, finished: 0, consecutive: 0 };
     }
-    audit('part-done', { wave, detail: { part: name, failed: r.failed, finished: r.finished, halted: r.halted?.reason ?? null } });
+    audit('part-done', {
+      wave,
+      detail: { part: name, failed: r.failed, finished: r.finished, halted: r.halted?.reason ?? null },
+    });
     return r;
   }
 
@@ -607,7 +687,10 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       notify('gate-waiting', { wave });
       await condition(() => st.approvals[String(wave)] !== undefined || st.aborted);
     } else {
-      await condition(() => st.promoted[String(wave)] === true || st.aborted, Math.max(1, (until ?? 0) - Date.now()));
+      await condition(
+        () => st.promoted[String(wave)] === true || st.aborted,
+        Math.max(1, (until ?? 0) - Date.now()),
+      );
     }
     st.gate = undefined;
     if (!st.aborted && !st.paused) setState('running');
@@ -631,16 +714,32 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
         const d = st.devices[id];
         if (d && (d.outcome === 'failed' || d.outcome === 'compensated' || d.outcome === 'unconfirmed')) {
           if (d.undo?.openSends?.length || (d.undo && !d.undo.policiesRestored)) {
-            priors[id] = { openSends: d.undo.openSends ?? [], ...(d.undo.policiesRestored ? {} : { pinned: d.undo.pinned }) };
+            priors[id] = {
+              openSends: d.undo.openSends ?? [],
+              ...(d.undo.policiesRestored ? {} : { pinned: d.undo.pinned }),
+            };
           }
-          st.devices[id] = { smartAgId: d.smartAgId, regionId: d.regionId, wave: d.wave, outcome: 'pending', serials: [] };
+          st.devices[id] = {
+            smartAgId: d.smartAgId,
+            regionId: d.regionId,
+            wave: d.wave,
+            outcome: 'pending',
+            serials: [],
+          };
         }
       }
       st.retryRuns += 1;
       for (const [k, chunk] of splitParts(ids, policy.maxPartSize).entries()) {
         await pausedGate();
         if (st.aborted) break;
-        await runPart(wave, `retry-${st.retryRuns}${k > 0 ? `-part-${k + 1}` : ''}`, chunk, false, priors, true);
+        await runPart(
+          wave,
+          `retry-${st.retryRuns}${k > 0 ? `-part-${k + 1}` : ''}`,
+          chunk,
+          false,
+          priors,
+          true,
+        );
       }
     }
   }
@@ -680,7 +779,15 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
             devices: chunk.map((id) => inventoryById[id]!),
             devicePolicy,
             pace: st.pace,
-            budget: { limitPercent: 100, minFailures: 0, maxConsecutive: 0, zeroTolerance: false, failedBefore: 0, finishedBefore: 0, consecutiveBefore: 0 },
+            budget: {
+              limitPercent: 100,
+              minFailures: 0,
+              maxConsecutive: 0,
+              zeroTolerance: false,
+              failedBefore: 0,
+              finishedBefore: 0,
+              consecutiveBefore: 0,
+            },
             expectedUpgradeMs: 0,
             offlineRetryDelayMs: 0,
             maxDeferrals: 0,
@@ -696,7 +803,15 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       activePart = undefined;
       for (const d of r.devices) {
         const prev = st.devices[d.smartAgId];
-        if (prev) st.devices[d.smartAgId] = { ...d, wave: prev.wave, errorCode: prev.errorCode, message: prev.message, phase: prev.phase, compensation: d.compensation ?? 'nothing-to-undo' };
+        if (prev)
+          st.devices[d.smartAgId] = {
+            ...d,
+            wave: prev.wave,
+            errorCode: prev.errorCode,
+            message: prev.message,
+            phase: prev.phase,
+            compensation: d.compensation ?? 'nothing-to-undo',
+          };
       }
     }
   }
@@ -705,7 +820,8 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
   for (; st.currentWave < st.plan.length && !st.aborted; st.currentWave++, st.currentPart = 0) {
     const w = st.plan[st.currentWave]!;
     const ws = st.waves[w.index]!;
-    const needsApproval = w.index > 0 && (policy.approval === 'each-wave' || (policy.approval === 'canary' && w.index === 1));
+    const needsApproval =
+      w.index > 0 && (policy.approval === 'each-wave' || (policy.approval === 'canary' && w.index === 1));
     if (needsApproval && !st.approvals[String(w.index)]) {
       audit('gate-waiting', { wave: w.index });
       await gateWait('approval', w.index);
@@ -728,7 +844,10 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       await runRetries(w.index);
       // A part that returns with devices still pending was aborted; never loop on it.
       if (slice.every((id) => st.devices[id]?.outcome === 'pending')) break;
-      if (workflowInfo().continueAsNewSuggested && JSON.stringify({ ...input, carried: st }).length < CARRY_LIMIT_BYTES) {
+      if (
+        workflowInfo().continueAsNewSuggested &&
+        JSON.stringify({ ...input, carried: st }).length < CARRY_LIMIT_BYTES
+      ) {
         await condition(allHandlersFinished);
         await continueAsNew<typeof rolloutWorkflow>({ ...input, carried: st });
       }
@@ -745,7 +864,11 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       if (upgraded.length > 0) {
         try {
           r = await rolloutStep.recheckHealth({
-            devices: upgraded.map((id) => ({ smartAgId: id, regionId: st.devices[id]!.regionId, targetVersion: targetOf(id) })),
+            devices: upgraded.map((id) => ({
+              smartAgId: id,
+              regionId: st.devices[id]!.regionId,
+              targetVersion: targetOf(id),
+            })),
             versionType: policy.versionType,
           });
         } catch (err) {
@@ -768,15 +891,32 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
           d.phase = 'verify';
           d.errorCode = 'HealthRecheckFailed';
           d.message = u.reason;
-          count = { failed: count.failed + 1, finished: Math.max(count.finished, count.failed + 1), consecutive: count.consecutive + 1 };
+          count = {
+            failed: count.failed + 1,
+            finished: Math.max(count.finished, count.failed + 1),
+            consecutive: count.consecutive + 1,
+          };
         }
         const fb = policy.failureBudget;
-        const rules = { limitPercent: fb.maxFailurePercent, minFailures: fb.minFailures, maxConsecutive: fb.maxConsecutiveFailures, zeroTolerance: w.name === 'canary' };
+        const rules = {
+          limitPercent: fb.maxFailurePercent,
+          minFailures: fb.minFailures,
+          maxConsecutive: fb.maxConsecutiveFailures,
+          zeroTolerance: w.name === 'canary',
+        };
         const last = r.unhealthy[r.unhealthy.length - 1]!;
-        const verdict = evaluateBudget(count, rules, { smartAgId: last.smartAgId, code: 'HealthRecheckFailed' });
+        const verdict = evaluateBudget(count, rules, {
+          smartAgId: last.smartAgId,
+          code: 'HealthRecheckFailed',
+        });
         // Before the canary's zero tolerance and the consecutive rule counted here, only the share did.
-        const before = st.budget.failed + r.unhealthy.length >= fb.minFailures && (st.budget.finished > 0 ? ((st.budget.failed + r.unhealthy.length) / st.budget.finished) * 100 : 100) > fb.maxFailurePercent;
-        const breached = verdict.breached === before || patched('recheck-by-budget-rules') ? verdict.breached : before;
+        const before =
+          st.budget.failed + r.unhealthy.length >= fb.minFailures &&
+          (st.budget.finished > 0
+            ? ((st.budget.failed + r.unhealthy.length) / st.budget.finished) * 100
+            : 100) > fb.maxFailurePercent;
+        const breached =
+          verdict.breached === before || patched('recheck-by-budget-rules') ? verdict.breached : before;
         if (verdict.breached === before) st.budget.failed += r.unhealthy.length;
         else st.budget = count;
         audit('health-recheck-failed', { wave: w.index, detail: { devices: r.unhealthy.length } });
@@ -814,12 +954,21 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
   await notifyClosing(st.aborted ? 'aborted' : 'completed', { devices: Object.keys(st.devices).length });
   let reportFiles: string[] | undefined;
   try {
-    reportFiles = (await rolloutStep.exportReport({ rolloutId: input.rolloutId, workflowId: info.workflowId })).files;
+    reportFiles = (
+      await rolloutStep.exportReport({ rolloutId: input.rolloutId, workflowId: info.workflowId })
+    ).files;
   } catch {
     audit('report-export-failed');
   }
   await condition(allHandlersFinished);
-  return { rolloutId: input.rolloutId, state: st.state, total: Object.keys(st.devices).length, counts: counts(), haltReason: st.haltReason, reportFiles };
+  return {
+    rolloutId: input.rolloutId,
+    state: st.state,
+    total: Object.keys(st.devices).length,
+    counts: counts(),
+    haltReason: st.haltReason,
+    reportFiles,
+  };
 
   /** The version a device was taken to (per-model targets differ), for the health re-check. */
   function targetOf(id: string): string {
@@ -829,6 +978,8 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
 
 /** Update validators run synchronously and only check shape; refusals on state are answered by the handler and audited. */
 function validateCommand(cmd: OperatorCommand): void {
-  if (!cmd || typeof cmd.by !== 'string' || cmd.by.trim() === '') throw new Error('the command must say who sends it (by)');
-  if (typeof cmd.requestId !== 'string' || cmd.requestId === '') throw new Error('the command needs a requestId');
+  if (!cmd || typeof cmd.by !== 'string' || cmd.by.trim() === '')
+    throw new Error('the command must say who sends it (by)');
+  if (typeof cmd.requestId !== 'string' || cmd.requestId === '')
+    throw new Error('the command needs a requestId');
 }

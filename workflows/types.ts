@@ -75,8 +75,19 @@ export interface WindowInstant {
   window: number;
 }
 
+/**
+ * A webhook of a policy, by name: the worker that delivers resolves the name to a URL and headers
+ * from its own configuration, so no URL (chat URLs carry their token) enters a workflow input or
+ * history.
+ */
 export interface WebhookTarget {
-  url: string;
+  /** The webhook's name in the worker's configuration (`SAG_WEBHOOK_<NAME>_URL`, `--webhooks FILE`). */
+  name?: string;
+  /**
+   * Only in rollouts started before webhooks were named: the URL itself, delivered to as it is.
+   * New policies refuse it.
+   */
+  url?: string;
   format: 'json' | 'chat';
   /** Event names to send; empty sends all. */
   events?: string[];
@@ -166,6 +177,8 @@ export type DeviceOutcome = 'upgraded' | 'skipped' | 'failed' | 'deferred' | 'un
 export interface OpenSend {
   serialNumber: string;
   version: string;
+  /** What the serial number ran before the call. */
+  fromVersion?: string;
   versionType: VersionType;
   /** When the call was scheduled, ms since epoch. */
   at: number;
@@ -236,6 +249,11 @@ export interface RolloutInput {
   ticket?: string;
   /** Task queue for the children (defaults to the rollout's own). */
   taskQueue?: string;
+  /**
+   * The rollout this one retries (`sag-rollout retry-failed` on a closed rollout): its failed,
+   * unconfirmed and compensated devices, under its policy.
+   */
+  followUpOf?: string;
   /** Set by continue-as-new: the state carried into the next run. */
   carried?: unknown;
 }
@@ -254,14 +272,7 @@ export type RolloutState =
 
 /** Device outcomes of the `status --json` contract. */
 export type DeviceStatusOutcome =
-  | 'pending'
-  | 'in-progress'
-  | 'upgraded'
-  | 'skipped'
-  | 'failed'
-  | 'excluded'
-  | 'compensated'
-  | 'unconfirmed';
+  'pending' | 'in-progress' | 'upgraded' | 'skipped' | 'failed' | 'excluded' | 'compensated' | 'unconfirmed';
 
 export type OutcomeCounts = Record<DeviceStatusOutcome, number>;
 
@@ -292,7 +303,8 @@ export interface DeviceUndo {
   openSends?: OpenSend[];
 }
 
-export type WaveState = 'pending' | 'running' | 'baking' | 'waiting-approval' | 'done' | 'halted' | 'compensated';
+export type WaveState =
+  'pending' | 'running' | 'baking' | 'waiting-approval' | 'done' | 'halted' | 'compensated';
 
 export interface WaveProgress {
   index: number;
@@ -319,7 +331,12 @@ export interface RolloutProgress {
   currentWave: number;
   waves: WaveProgress[];
   /** What the rollout waits on now, if anything. */
-  gate?: { kind: 'approval' | 'bake' | 'window' | 'freeze' | 'pause'; wave: number; until?: number; detail?: string };
+  gate?: {
+    kind: 'approval' | 'bake' | 'window' | 'freeze' | 'pause';
+    wave: number;
+    until?: number;
+    detail?: string;
+  };
   window?: { open: boolean; closesAt?: number; nextOpensAt?: number };
   failureBudget: {
     failed: number;

@@ -16,12 +16,20 @@ const RUNS_LOOKED_AT = 20;
  * cluster whose visibility lags, which is why the workflows that run a device again (compensation,
  * retries, a resume) also pass what they know in the input.
  */
-export async function readPriorRecord(client: Client, workflowId: string, currentRunId: string): Promise<PriorRecord> {
+export async function readPriorRecord(
+  client: Client,
+  workflowId: string,
+  currentRunId: string,
+): Promise<PriorRecord> {
   let newest: WorkflowExecutionInfo | undefined;
   let seen = 0;
   const query = `WorkflowId = ${JSON.stringify(workflowId)} AND ExecutionStatus != "Running"`;
   for await (const run of client.workflow.list({ query, pageSize: RUNS_LOOKED_AT })) {
-    if (run.runId !== currentRunId && (!newest || (run.closeTime?.getTime() ?? 0) > (newest.closeTime?.getTime() ?? 0))) newest = run;
+    if (
+      run.runId !== currentRunId &&
+      (!newest || (run.closeTime?.getTime() ?? 0) > (newest.closeTime?.getTime() ?? 0))
+    )
+      newest = run;
     if (++seen >= RUNS_LOOKED_AT) break;
   }
   if (!newest) return { openSends: [] };
@@ -35,12 +43,26 @@ export async function readPriorRecord(client: Client, workflowId: string, curren
   const history = await handle.fetchHistory();
   for (const e of history.events ?? []) {
     const attrs = e.activityTaskScheduledEventAttributes;
-    if (e.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || attrs?.activityType?.name !== 'requestUpgrade') continue;
+    if (
+      e.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED ||
+      attrs?.activityType?.name !== 'requestUpgrade'
+    )
+      continue;
     const payload = attrs.input?.payloads?.[0];
     if (!payload) continue;
-    const call = defaultPayloadConverter.fromPayload<{ serialNumber: string; versionCode: string; versionType: 'Device' | 'Dpi' }>(payload);
+    const call = defaultPayloadConverter.fromPayload<{
+      serialNumber: string;
+      versionCode: string;
+      versionType: 'Device' | 'Dpi';
+    }>(payload);
     const seconds = Number(e.eventTime?.seconds ?? 0);
-    openSends.push({ serialNumber: call.serialNumber, version: call.versionCode, versionType: call.versionType, at: seconds * 1000, accepted: false });
+    openSends.push({
+      serialNumber: call.serialNumber,
+      version: call.versionCode,
+      versionType: call.versionType,
+      at: seconds * 1000,
+      accepted: false,
+    });
   }
   return { openSends, runId: newest.runId };
 }

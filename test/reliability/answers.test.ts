@@ -23,8 +23,19 @@ const fleet = {
     {
       ...haInstance('sag-ansha'),
       Devices: [
-        { SerialNumber: 'snanshaa', SoftwareVersion: '2.3.0.0', HaState: 'Active' as const, HcState: 'online' as const, simulation: SLOW },
-        { SerialNumber: 'snanshab', SoftwareVersion: '2.3.0.0', HaState: 'Standby' as const, HcState: 'online' as const },
+        {
+          SerialNumber: 'snanshaa',
+          SoftwareVersion: '2.3.0.0',
+          HaState: 'Active' as const,
+          HcState: 'online' as const,
+          simulation: SLOW,
+        },
+        {
+          SerialNumber: 'snanshab',
+          SoftwareVersion: '2.3.0.0',
+          HaState: 'Standby' as const,
+          HcState: 'online' as const,
+        },
       ],
     },
   ],
@@ -34,14 +45,63 @@ beforeAll(async () => {
   stack = await startStack({ fleet });
   stack.sim.setFaults({
     rules: [
-      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-ans500', kind: 'after-error', code: 'UnknownError', httpStatus: 500, times: 1 },
-      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-ans502', kind: 'after-error', format: 'html', httpStatus: 502, times: 1 },
-      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-ans504', kind: 'after-error', format: 'html', httpStatus: 504, times: 1 },
-      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-anstxt', kind: 'after-error', format: 'text', body: 'upstream reset', httpStatus: 500, times: 1 },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-ans500',
+        kind: 'after-error',
+        code: 'UnknownError',
+        httpStatus: 500,
+        times: 1,
+      },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-ans502',
+        kind: 'after-error',
+        format: 'html',
+        httpStatus: 502,
+        times: 1,
+      },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-ans504',
+        kind: 'after-error',
+        format: 'html',
+        httpStatus: 504,
+        times: 1,
+      },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-anstxt',
+        kind: 'after-error',
+        format: 'text',
+        body: 'upstream reset',
+        httpStatus: 500,
+        times: 1,
+      },
       // A refusal with an Alibaba body and a 4xx: nothing was accepted.
-      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-ans403', kind: 'error', code: 'GetSmartAccessGatewayStateError', times: 1 },
-      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-anslow', kind: 'after-error', code: 'InternalError', httpStatus: 500, times: 1 },
-      { action: 'UpdateSmartAccessGatewayVersion', serialNumber: 'snanshaa', kind: 'after-error', code: 'ServiceUnavailable', httpStatus: 503, times: 1 },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-ans403',
+        kind: 'error',
+        code: 'GetSmartAccessGatewayStateError',
+        times: 1,
+      },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-anslow',
+        kind: 'after-error',
+        code: 'InternalError',
+        httpStatus: 500,
+        times: 1,
+      },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        serialNumber: 'snanshaa',
+        kind: 'after-error',
+        code: 'ServiceUnavailable',
+        httpStatus: 503,
+        times: 1,
+      },
     ],
   });
 });
@@ -50,12 +110,24 @@ afterAll(async () => {
 });
 
 /** One run of `upgrade/<smartAgId>`, as a rollout starts it. */
-function run(smartAgId: string, policy: Partial<DeviceUpgradePolicy>, extra: Partial<DeviceUpgradeInput> = {}): Promise<DeviceUpgradeResult> {
+function run(
+  smartAgId: string,
+  policy: Partial<DeviceUpgradePolicy>,
+  extra: Partial<DeviceUpgradeInput> = {},
+): Promise<DeviceUpgradeResult> {
   return stack.run(() =>
     stack.client.workflow.execute(deviceUpgradeWorkflow, {
       workflowId: deviceWorkflowId(smartAgId),
       taskQueue: stack.taskQueue,
-      args: [{ rolloutId: 'answers', device: { smartAgId, regionId: 'cn-shanghai' }, policy: fastDevicePolicy(policy), mode: 'upgrade', ...extra }],
+      args: [
+        {
+          rolloutId: 'answers',
+          device: { smartAgId, regionId: 'cn-shanghai' },
+          policy: fastDevicePolicy(policy),
+          mode: 'upgrade',
+          ...extra,
+        },
+      ],
     }),
   );
 }
@@ -63,12 +135,15 @@ function run(smartAgId: string, policy: Partial<DeviceUpgradePolicy>, extra: Par
 /** What the simulator accepted for a device, by serial number and version. */
 function accepted(smartAgId: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const u of stack.sim.upgrades({ smartAgId })) out[`${u.SerialNumber}@${u.VersionCode}`] = (out[`${u.SerialNumber}@${u.VersionCode}`] ?? 0) + 1;
+  for (const u of stack.sim.upgrades({ smartAgId }))
+    out[`${u.SerialNumber}@${u.VersionCode}`] = (out[`${u.SerialNumber}@${u.VersionCode}`] ?? 0) + 1;
   return out;
 }
 
 function requests(smartAgId: string) {
-  return stack.sim.requests(1000).filter((r) => r.action === 'UpdateSmartAccessGatewayVersion' && r.smartAgId === smartAgId);
+  return stack.sim
+    .requests(1000)
+    .filter((r) => r.action === 'UpdateSmartAccessGatewayVersion' && r.smartAgId === smartAgId);
 }
 
 describe('an upgrade accepted and answered with an error', () => {
@@ -87,9 +162,14 @@ describe('an upgrade accepted and answered with an error', () => {
   });
 
   it('takes a 4xx with an Alibaba error body as a refusal: retried, accepted once', async () => {
-    const r = await run('sag-ans403', { errorOverrides: { GetSmartAccessGatewayStateError: { initialInterval: 100, maximumInterval: 200 } } });
+    const r = await run('sag-ans403', {
+      errorOverrides: { GetSmartAccessGatewayStateError: { initialInterval: 100, maximumInterval: 200 } },
+    });
     expect(r.outcome).toBe('upgraded');
-    expect(requests('sag-ans403').map((q) => q.code ?? 'ok')).toEqual(['GetSmartAccessGatewayStateError', 'ok']);
+    expect(requests('sag-ans403').map((q) => q.code ?? 'ok')).toEqual([
+      'GetSmartAccessGatewayStateError',
+      'ok',
+    ]);
     expect(accepted('sag-ans403')).toEqual({ 'snans403a@2.4.0.0': 1 });
   });
 });
@@ -97,8 +177,14 @@ describe('an upgrade accepted and answered with an error', () => {
 describe('a download longer than the settle', () => {
   it('leaves the device unconfirmed, and no later run sends while the download may go on', async () => {
     const first = await run('sag-anslow', { upgradeSettleMs: 1000, verifyTimeoutMs: 10_000 });
-    expect(first).toMatchObject({ outcome: 'unconfirmed', errorCode: 'UpgradeUnconfirmed', phase: 'upgrade' });
-    expect(first.openSends).toEqual([expect.objectContaining({ serialNumber: 'snanslowa', version: '2.4.0.0', accepted: false })]);
+    expect(first).toMatchObject({
+      outcome: 'unconfirmed',
+      errorCode: 'UpgradeUnconfirmed',
+      phase: 'upgrade',
+    });
+    expect(first.openSends).toEqual([
+      expect.objectContaining({ serialNumber: 'snanslowa', version: '2.4.0.0', accepted: false }),
+    ]);
     expect(accepted('sag-anslow')).toEqual({ 'snanslowa@2.4.0.0': 1 });
 
     // Another rollout, at once: it reads the open send from the run before and sends nothing.
@@ -109,7 +195,11 @@ describe('a download longer than the settle', () => {
     expect(requests('sag-anslow')).toHaveLength(1);
 
     // A run with a settle long enough to see the download end watches it through, still without sending.
-    const third = await run('sag-anslow', { upgradeSettleMs: 15_000, verifyTimeoutMs: 20_000 }, { rolloutId: 'patient' });
+    const third = await run(
+      'sag-anslow',
+      { upgradeSettleMs: 15_000, verifyTimeoutMs: 20_000 },
+      { rolloutId: 'patient' },
+    );
     expect(third.outcome).toBe('upgraded');
     expect(third.upgradeCalls).toBe(0);
     expect(accepted('sag-anslow')).toEqual({ 'snanslowa@2.4.0.0': 1 });
@@ -122,7 +212,11 @@ describe('a download longer than the settle', () => {
     expect(r.outcome).toBe('unconfirmed');
     expect(accepted('sag-ansha')).toEqual({ 'snanshab@2.4.0.0': 1, 'snanshaa@2.4.0.0': 1 });
 
-    const c = await run('sag-ansha', { upgradeSettleMs: 1000, repairHaPairs: true }, { mode: 'compensate', previous: r });
+    const c = await run(
+      'sag-ansha',
+      { upgradeSettleMs: 1000, repairHaPairs: true },
+      { mode: 'compensate', previous: r },
+    );
     expect(c.compensation?.failed).toMatchObject({ code: 'UpgradeUnconfirmed' });
     expect(c.compensation?.actions.some((a) => a.startsWith('ha-repaired'))).toBe(false);
     expect(accepted('sag-ansha')).toEqual({ 'snanshab@2.4.0.0': 1, 'snanshaa@2.4.0.0': 1 });
