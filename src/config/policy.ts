@@ -14,6 +14,7 @@ import { formatDuration, parseDuration } from './duration';
 import { InputError, ProblemList, formatPath } from './errors';
 import { parseInstant } from './instant';
 import { SMARTAG_ID, SMARTAG_REGIONS } from './inventory';
+import { WEBHOOK_NAME, webhookKey, webhookUrlVar } from './webhooks';
 
 /** Device firmware versions: `2.4.1.0`, `2.0.1`. */
 export const FIRMWARE_VERSION = /^\d+(\.\d+){1,3}$/;
@@ -143,6 +144,35 @@ const versionText = z.preprocess((v, ctx) => {
   return v;
 }, z.string().trim());
 
+const WEBHOOK_NAME_RULE = "a letter, then letters, digits, '-' or '_' (at most 63)";
+
+/**
+ * What is wrong with one webhook entry of a policy. A URL is refused: it would be recorded in
+ * workflow history and the report, and chat URLs carry their token in the path or the query, so
+ * no check of its shape could tell that it holds no secret.
+ */
+function webhookProblems(h: { name?: unknown; url?: unknown }): { field: string; message: string }[] {
+  const name = typeof h.name === 'string' && WEBHOOK_NAME.test(h.name) ? h.name : 'ops-chat';
+  if (h.url !== undefined) {
+    return [
+      {
+        field: 'url',
+        message:
+          `a webhook URL does not belong in the policy (it would be recorded in workflow history and the report, and chat URLs carry their token): ` +
+          `${h.name === undefined ? `name the webhook (name: ${name}) and ` : 'remove url and '}give the worker its URL in ${webhookUrlVar(name)} or its --webhooks file`,
+      },
+    ];
+  }
+  if (h.name === undefined)
+    return [
+      {
+        field: 'name',
+        message: `required: the webhook's name in the worker's configuration (${webhookUrlVar('ops-chat')} for ops-chat)`,
+      },
+    ];
+  return [];
+}
+
 /**
  * The policy file. Every field is optional; the result is a complete {@link RolloutPolicy} in
  * which all durations are numbers of milliseconds. Unknown fields are refused (a misspelt key
@@ -223,11 +253,19 @@ export const policySchema = z.strictObject({
   errorOverrides: z.record(text, codePolicy).default({}),
   webhooks: z
     .array(
-      z.strictObject({
-        url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-        format: z.enum(['json', 'chat']).default('json'),
-        events: z.array(text).optional(),
-      }),
+      z
+        .strictObject({
+          name: z.string().regex(WEBHOOK_NAME, WEBHOOK_NAME_RULE).optional(),
+          // Kept in the schema only to refuse it with its remedy (see webhookProblems).
+          url: z.unknown().optional(),
+          format: z.enum(['json', 'chat']).default('json'),
+          events: z.array(text).optional(),
+        })
+        .superRefine((h, ctx) => {
+          for (const p of webhookProblems(h))
+            ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+        })
+        .transform(({ url: _url, ...h }) => h),
     )
     .default([]),
 });
@@ -732,16 +770,23 @@ export function validatePolicy(
     checkCodePolicy(row, at, problems);
   }
 
-  // Webhooks.
+  // Webhooks: by name only; the worker holds their URLs.
+  const webhookNames: Record<string, string> = {};
   policy.webhooks.forEach((h, i) => {
-    let ok: boolean;
-    try {
-      const u = new URL(h.url);
-      ok = u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      ok = false;
+    for (const p of webhookProblems(h)) problems.add(`webhooks[${i}].${p.field}: ${p.message}`);
+    if (h.name !== undefined) {
+      if (typeof h.name !== 'string' || !WEBHOOK_NAME.test(h.name)) {
+        problems.add(`webhooks[${i}].name: ${JSON.stringify(h.name)} must be ${WEBHOOK_NAME_RULE}`);
+      } else {
+        const key = webhookKey(h.name);
+        const earlier = webhookNames[key];
+        if (earlier !== undefined)
+          problems.add(
+            `webhooks[${i}].name: ${h.name} is the same webhook as ${earlier}: list it once with all its events`,
+          );
+        else webhookNames[key] = h.name;
+      }
     }
-    if (!ok) problems.add(`webhooks[${i}].url: ${JSON.stringify(h.url)} must be an http(s) URL`);
     if (h.format !== 'json' && h.format !== 'chat')
       problems.add(`webhooks[${i}].format: ${JSON.stringify(h.format)} must be json or chat`);
   });

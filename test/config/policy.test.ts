@@ -50,7 +50,8 @@ describe('loadPolicy', () => {
       approval: 'none',
       approverMustDiffer: false,
       verify: { timeout: 1_800_000, pollInterval: 30_000, consecutivePolls: 3 },
-      upgradeSettle: 120_000,
+      upgradeSettle: 900_000,
+      noSignAfterSettle: 'unconfirmed',
       expectedUpgradeTime: 900_000,
       offlineRetryDelay: 600_000,
       compensation: { repairHaPairs: true, requestPreviousVersion: false },
@@ -165,9 +166,24 @@ describe('loadPolicy', () => {
       'waves: "10,50,100" mixes forms or leaves out % or rest',
     ],
     [
-      'a non-http webhook',
-      'webhooks:\n  - url: ftp://example.com\n',
-      'webhooks[0].url: must be an http(s) URL',
+      'a webhook given by URL, naming the variable that takes it instead',
+      'webhooks:\n  - name: ops-chat\n    url: https://hooks.slack.com/services/T0/B0/XXXX\n',
+      'p.yaml line 3: webhooks[0].url: a webhook URL does not belong in the policy (it would be recorded in workflow history and the report, and chat URLs carry their token): remove url and give the worker its URL in SAG_WEBHOOK_OPS_CHAT_URL or its --webhooks file',
+    ],
+    [
+      'a webhook with a URL and no name',
+      'webhooks:\n  - url: https://oapi.dingtalk.com/robot/send?access_token=XXXX\n',
+      'webhooks[0].url: a webhook URL does not belong in the policy',
+    ],
+    [
+      'a webhook without a name',
+      'webhooks:\n  - format: chat\n',
+      "webhooks[0].name: required: the webhook's name in the worker's configuration",
+    ],
+    [
+      'a webhook name that cannot name a variable',
+      'webhooks:\n  - name: ops chat\n',
+      "webhooks[0].name: a letter, then letters, digits, '-' or '_'",
     ],
     [
       'an unknown error action',
@@ -402,6 +418,21 @@ describe('validatePolicy', () => {
       { errorOverrides: { Throttling: { initialInterval: '1m', maximumInterval: '10s' } } },
       'errorOverrides.Throttling.maximumInterval: 10s is shorter than initialInterval (1m)',
     ],
+    [
+      'a webhook given by URL (a policy built in code or read from history)',
+      { webhooks: [{ url: 'https://hooks.example.com/x', format: 'json' }] },
+      'webhooks[0].url: a webhook URL does not belong in the policy',
+    ],
+    [
+      'a webhook listed twice',
+      {
+        webhooks: [
+          { name: 'ops-chat', format: 'chat' },
+          { name: 'OPS_CHAT', format: 'json' },
+        ],
+      },
+      'webhooks[1].name: OPS_CHAT is the same webhook as ops-chat: list it once with all its events',
+    ],
   ])('refuses %s', (_name, overrides, expected) => {
     expect(problemsOf(() => validatePolicy(policy(overrides), inventory, { nowMs: NOW }))).toContain(
       expected,
@@ -461,6 +492,9 @@ describe('the documented example policy', () => {
       maximumInterval: 3_600_000,
       maximumAttempts: 6,
     });
+    expect(p.webhooks).toEqual([
+      { name: 'ops-chat', format: 'chat', events: ['halted', 'completed', 'aborted'] },
+    ]);
     const fleet: InventoryDevice[] = [
       { smartAgId: 'sag-0001', regionId: 'cn-shanghai', group: 'stores', tags: ['retail'] },
       { smartAgId: 'sag-0002', regionId: 'eu-central-1' },
