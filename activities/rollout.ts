@@ -1,8 +1,15 @@
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { InputError } from '../src/config/errors';
+import { howToConfigure, lookupWebhook, webhookUrlVar, type WebhookDirectory } from '../src/config/webhooks';
 import { checkFeasible, matchesSelector, windowInstants, type SelectableDevice } from '../src/windows';
-import type { ChangeWindow, FreezePeriod, RolloutPolicy, WebhookTarget, WindowInstant } from '../workflows/types';
+import type {
+  ChangeWindow,
+  FreezePeriod,
+  RolloutPolicy,
+  WebhookTarget,
+  WindowInstant,
+} from '../workflows/types';
 
 export interface ComputeWindowsInput {
   windows: ChangeWindow[];
@@ -31,16 +38,54 @@ export interface ExportReportInput {
   workflowId: string;
 }
 
+export interface CheckWebhooksInput {
+  names: string[];
+}
+
+export interface CheckWebhooksResult {
+  /** The names this worker cannot resolve. */
+  unknown: string[];
+}
+
 export interface RolloutActivityDeps {
   /** Writes the rollout's report files when it closes; returns their paths. */
   exportReport: (input: ExportReportInput) => Promise<string[]>;
   /** Webhook delivery; defaults to global fetch. */
   fetch: typeof fetch;
+  /** The worker's webhooks by name, read from its environment or file at start (none by default). */
+  webhooks: WebhookDirectory;
 }
 
 /** Activities of the rollout itself: window instants, notifications, the closing report. */
 export function createRolloutActivities(deps: Partial<RolloutActivityDeps>) {
   const doFetch = deps.fetch ?? fetch;
+  const directory: WebhookDirectory = deps.webhooks ?? {};
+
+  /**
+   * Where a target goes: a name resolves through the worker's directory at delivery time; a URL
+   * comes only from rollouts started before webhooks were named.
+   */
+  function endpointOf(hook: WebhookTarget): { label: string; url: string; headers: Record<string, string> } {
+    if (hook.name !== undefined) {
+      const e = lookupWebhook(directory, hook.name);
+      if (!e) {
+        log.error('webhook not configured on this worker', {
+          webhook: hook.name,
+          expected: webhookUrlVar(hook.name),
+        });
+        throw ApplicationFailure.nonRetryable(
+          `webhook ${hook.name} is not configured on this worker: ${howToConfigure(hook.name)}`,
+          'WebhookNotConfigured',
+        );
+      }
+      return { label: hook.name, url: e.url, headers: e.headers };
+    }
+    if (hook.url) return { label: 'given by URL in the policy', url: hook.url, headers: {} };
+    throw ApplicationFailure.nonRetryable(
+      'a webhook of the policy has neither a name nor a URL',
+      'WebhookNotConfigured',
+    );
+  }
   return {
     /**
      * Computes open periods of the change windows minus freezes, per device profile. Runs in an
@@ -70,7 +115,10 @@ export function createRolloutActivities(deps: Partial<RolloutActivityDeps>) {
      * Refuses a policy whose windows never open before its deadline.
      * @throws ApplicationFailure `ImpossibleWindow` (non-retryable).
      */
-    async checkWindowsFeasible(input: { policy: RolloutPolicy; nowMs: number }): Promise<{ firstStart: number }> {
+    async checkWindowsFeasible(input: {
+      policy: RolloutPolicy;
+      nowMs: number;
+    }): Promise<{ firstStart: number }> {
       try {
         return { firstStart: checkFeasible(input.policy, input.nowMs) };
       } catch (err) {
@@ -79,25 +127,55 @@ export function createRolloutActivities(deps: Partial<RolloutActivityDeps>) {
       }
     },
 
-    /** Posts a rollout event to each webhook that wants it: generic JSON, or a chat-style `{text}`. */
+    /**
+     * Posts a rollout event to each webhook that wants it: generic JSON, or a chat-style `{text}`.
+     * A named webhook is resolved here, on the worker, so its URL and headers never enter history;
+     * failure messages name the webhook, never its URL (they are recorded in history).
+     * @throws ApplicationFailure `WebhookNotConfigured` (non-retryable) for a name this worker
+     *   does not know; `WebhookFailed` (retryable) for a non-2xx answer, no answer or no connection.
+     */
     async notify(input: NotifyInput): Promise<{ delivered: number }> {
       let delivered = 0;
       for (const hook of input.webhooks) {
         if (hook.events?.length && !hook.events.includes(input.event)) continue;
+        const target = endpointOf(hook);
         const body =
           hook.format === 'chat'
             ? { msgtype: 'text', text: { content: chatLine(input) }, text_plain: chatLine(input) }
-            : { event: input.event, rolloutId: input.rolloutId, at: new Date(input.at).toISOString(), detail: input.detail };
-        const res = await doFetch(hook.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (!res.ok) throw ApplicationFailure.retryable(`webhook answered HTTP ${res.status}`, 'WebhookFailed');
+            : {
+                event: input.event,
+                rolloutId: input.rolloutId,
+                at: new Date(input.at).toISOString(),
+                detail: input.detail,
+              };
+        let res: Response;
+        try {
+          res = await doFetch(target.url, {
+            method: 'POST',
+            headers: { ...target.headers, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(10_000),
+          });
+        } catch (err) {
+          // Not the error itself: a fetch error's message may quote the URL.
+          throw ApplicationFailure.retryable(
+            `webhook ${target.label}: ${fetchFailure(err)}`,
+            'WebhookFailed',
+          );
+        }
+        if (!res.ok)
+          throw ApplicationFailure.retryable(
+            `webhook ${target.label} answered HTTP ${res.status}`,
+            'WebhookFailed',
+          );
         delivered++;
       }
       return { delivered };
+    },
+
+    /** Which of the named webhooks this worker cannot resolve (`start` asks before it starts a rollout). */
+    async checkWebhooks(input: CheckWebhooksInput): Promise<CheckWebhooksResult> {
+      return { unknown: input.names.filter((n) => !lookupWebhook(directory, n)) };
     },
 
     /** Writes the report files when a rollout closes (the report must outlive history retention). */
@@ -108,6 +186,16 @@ export function createRolloutActivities(deps: Partial<RolloutActivityDeps>) {
       return { files };
     },
   };
+}
+
+/** Why a webhook request got no answer, from the error's name and code only. */
+function fetchFailure(err: unknown): string {
+  const e = err as { name?: unknown; cause?: { code?: unknown } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'no answer within 10 s';
+  const code = e.cause?.code;
+  return typeof code === 'string' && /^[A-Z_]+$/.test(code)
+    ? `no connection (${code})`
+    : 'the request failed';
 }
 
 function chatLine(input: NotifyInput): string {

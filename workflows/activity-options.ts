@@ -38,3 +38,9 @@ export const rolloutStep = proxyActivities<Activities>({
   startToCloseTimeout: '5m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
 });
+
+/** `workerCheck`: a question to a worker about its own configuration, answered at once or not at all. */
+export const workerCheck = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 2 },
+});

@@ -4,3 +4,4 @@ export { wavePartWorkflow } from './part';
 export { rolloutWorkflow } from './rollout';
 export { apiQuotaWorkflow } from './quota';
 export { notificationWorkflow } from './notify';
+export { webhookCheckWorkflow } from './webhook-check';

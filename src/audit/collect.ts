@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionInfo, WorkflowExecutionStatusName } from '@temporalio/client';
 import type { CallRecord } from '../../workflows/device-types';
-import type { DeviceStatus, RolloutInput } from '../../workflows/types';
+import type { DeviceStatus, RolloutInput, RolloutPolicy } from '../../workflows/types';
 import { asDeviceInput, asDeviceResult, extractHistory } from './history';
 import type { DeviceRun, FailureGroup, ReportCall, ReportData, ReportDevice, ReportWave } from './types';
 import { readRollout } from './read';
@@ -167,7 +167,7 @@ export async function collectReport(client: Client, rolloutId: string, options: 
     workflowId,
     generatedAt: Date.now(),
     progress,
-    policy: input?.policy,
+    policy: input?.policy && withoutWebhookUrls(input.policy),
     inventory: input?.inventory,
     workflowStatus,
     waves,
@@ -177,6 +177,22 @@ export async function collectReport(client: Client, rolloutId: string, options: 
     failures: groupFailures(devices),
     warnings,
   };
+}
+
+/**
+ * The policy as the report shows it: a webhook URL (only rollouts started before webhooks were
+ * named have one) keeps its scheme and host, since chat URLs carry their token.
+ */
+function withoutWebhookUrls(policy: RolloutPolicy): RolloutPolicy {
+  if (!policy.webhooks?.some((h) => h.url !== undefined)) return policy;
+  const origin = (url: string): string => {
+    try {
+      return `${new URL(url).origin}/…`;
+    } catch {
+      return '…';
+    }
+  };
+  return { ...policy, webhooks: policy.webhooks.map((h) => (h.url === undefined ? h : { ...h, url: origin(h.url) })) };
 }
 
 /** Failed devices (also those compensated since) grouped by their error code, largest group first. */

@@ -21,6 +21,7 @@ import { renderPlanText } from './render/plan';
 import { renderStatusText } from './render/status-text';
 import { renderTable } from './render/table';
 import { NoWorkerError, RolloutNotFoundError } from './status';
+import { checkWebhooksBeforeStart, localWebhookWarnings, policyWebhookNames } from './webhooks';
 
 /** The exit code the running command asks for (set by actions, read by {@link main}). */
 let exitCode: ExitCodeValue = ExitCode.ok;
@@ -161,29 +162,36 @@ First run: npm install && npx sag-rollout dev --demo`,
     .option('--api-rate <r>', "the account's smartag request rate across this worker, per second", (v) => positiveNumber(v, '--api-rate'), 20)
     .option('--reports-dir <dir>', 'where closing rollouts write their reports', 'reports')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--webhooks <file>', "the webhooks' URLs and headers by name, YAML or JSON (default: SAG_WEBHOOKS_FILE)")
     .addHelpText(
       'after',
       `
 Credentials come from the Alibaba Cloud credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, a profile,
 an OIDC or ECS RAM role). With SAG_ENDPOINT pointing at a simulator, SAG_SIMULATOR_ACCESS_KEY_ID and
-SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses to start.`,
+SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses to start.
+
+Policies name their webhooks; the worker resolves each name to its URL (and headers) from
+SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --webhooks file
+(docs/notifications.md). The environment wins over the file.`,
     )
-    .action(async (o: { apiRate: number; reportsDir: string; logLevel: string }, cmd: Command) => {
+    .action(async (o: { apiRate: number; reportsDir: string; logLevel: string; webhooks?: string }, cmd: Command) => {
       const g = globals(cmd);
       // Refuse before anything heavy starts, naming what is missing.
       resolveSagCredentials(process.env);
       installLogging(o.logLevel);
       const target = targetOf(g);
-      const { worker, credentialSource } = await createWorker({
+      const { worker, credentialSource, webhooks } = await createWorker({
         target,
         taskQueue: target.taskQueue,
         apiRate: o.apiRate,
         reportsDir: path.resolve(o.reportsDir),
         env: process.env,
+        webhooksFile: o.webhooks,
       });
       info(
         `worker: polling task queue ${worker.taskQueue} at ${target.connectionOptions.address} (namespace ${target.namespace}); ` +
-          `credentials from ${credentialSource}; smartag ${process.env.SAG_ENDPOINT ? process.env.SAG_ENDPOINT : 'regional endpoints'}; API rate ${o.apiRate}/s; Ctrl-C stops it`,
+          `credentials from ${credentialSource}; smartag ${process.env.SAG_ENDPOINT ? process.env.SAG_ENDPOINT : 'regional endpoints'}; API rate ${o.apiRate}/s; ` +
+          `webhooks: ${webhooks}; Ctrl-C stops it`,
       );
       await worker.worker.run();
       await worker.connection.close().catch(() => undefined);
@@ -214,6 +222,7 @@ SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses 
       const sag = cliSagClient(process.env, o.apiRate);
       const inventory = await loadInventoryFrom(o, () => sag);
       validateAll(policy, inventory, {});
+      for (const w of localWebhookWarnings(policyWebhookNames(policy), process.env)) info(`warning: ${w}`);
       const tty = Boolean(process.stderr.isTTY);
       const plan = await planRollout(sag, inventory, policy, {
         concurrency: Math.max(1, Math.ceil(o.apiRate / 2)),
@@ -242,6 +251,7 @@ SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses 
       validateAll(policy, inventory, { ticket: o.ticket, operator });
       await withClient(cmd, async ({ client, taskQueue }) => {
         const id = rolloutId ?? newRolloutId(policy.targetVersion);
+        for (const w of await checkWebhooksBeforeStart(client, taskQueue, policy, process.env)) info(`warning: ${w}`);
         await confirm(`start rollout ${id}: ${inventory.length} devices to ${policy.targetVersion} (${policy.versionType})`, o.yes);
         const r = await startRollout(client, { rolloutId: id, inventory, policy, operator, ticket: o.ticket, taskQueue });
         if (g.json) outJson(r);

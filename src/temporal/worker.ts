@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../../activities';
 import { assertMayLeave } from '../../activities/send-deadline';
 import { writeReportFiles } from '../audit/report';
+import type { WebhookDirectory } from '../config/webhooks';
 import { createSagClient, type SagCredentialsProvider } from '../sag/client';
 import { DEFAULT_BURST_FRACTION, createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
 import type { ApiCallRecord } from '../sag/types';
@@ -40,6 +41,11 @@ export interface RolloutWorkerOptions {
     >
   >;
   onCall?: (record: ApiCallRecord) => void;
+  /**
+   * The webhooks this worker delivers to, by name (see src/config/webhooks.ts); a policy's named
+   * webhook that is not here fails its deliveries with `WebhookNotConfigured`.
+   */
+  webhooks?: WebhookDirectory;
   /** Register missing search attributes on the namespace (default true). */
   ensureSearchAttributes?: boolean;
   /**
@@ -109,6 +115,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
   const activities = createActivities({
     client,
     exportReport,
+    webhooks: opts.webhooks ?? {},
     readPriorRecord: (workflowId, runId) => readPriorRecord(temporalClient, workflowId, runId),
   });
   const worker = await Worker.create({

@@ -54,6 +54,8 @@ export interface WorkerProcessOptions {
   sagTimeoutMs?: number;
   /** A pre-built bundle of workflows/ (the run's global one); omitted, the worker bundles from source. */
   workflowBundle?: string;
+  /** More environment for the worker, e.g. `SAG_WEBHOOK_<NAME>_URL` or `WEBHOOKS_FILE`. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
@@ -69,6 +71,7 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
     SAG_TIMEOUT_MS: String(o.sagTimeoutMs ?? 2000),
     SHARED_QUOTA: o.sharedQuota === false ? 'false' : 'true',
     ...(o.workflowBundle ? { WORKFLOW_BUNDLE: o.workflowBundle } : {}),
+    ...o.env,
   };
   // `node --import tsx` rather than the tsx CLI: one process, so SIGKILL reaches the worker itself.
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

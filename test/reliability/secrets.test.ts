@@ -1,26 +1,59 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { VERSIONS } from '../helpers/stack';
 import { connectTestEnv, uniqueName, workflowBundle } from '../helpers/temporal';
-import { inventoryOf, quickFleet, quickPolicy, spawnWorker, startRollout, type WorkerProcess } from './helpers';
+import { inventoryOf, quickFleet, quickPolicy, spawnWorker, startRollout, waitFor, type WorkerProcess } from './helpers';
 
-// The AccessKey secret and every device's SecretKey stay out of histories, logs and error output.
+// The AccessKey secret, every device's SecretKey and the webhooks' tokens stay out of histories,
+// logs and error output.
 const FLEET = quickFleet('sec', 5);
 let sim: SimulatorHandle;
 let env: TestWorkflowEnvironment;
 let worker: WorkerProcess | undefined;
 
+// Chat webhooks in the shapes that carry their token: Slack's path, DingTalk's access_token, and
+// an Authorization header. A local server stands in for both.
+const token = () => randomBytes(18).toString('hex');
+const SLACK_TOKEN = token();
+const DING_TOKEN = token();
+const BEARER = token();
+let hooks: http.Server;
+let slackUrl: string;
+let dingUrl: string;
+let webhooksFile: string;
+const posts: { path: string; authorization?: string; body: { text?: { content?: string } } }[] = [];
+
 beforeAll(async () => {
   sim = await startSimulator({ fleet: { versions: VERSIONS, instances: FLEET } });
   env = await connectTestEnv();
+  hooks = http.createServer((req, res) => {
+    let data = '';
+    req.on('data', (c: Buffer) => (data += c.toString()));
+    req.on('end', () => {
+      posts.push({ path: req.url ?? '', authorization: req.headers.authorization, body: JSON.parse(data || '{}') as (typeof posts)[number]['body'] });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
+  slackUrl = `${base}/services/T0SEC0001/B0SEC0002/${SLACK_TOKEN}`;
+  dingUrl = `${base}/robot/send?access_token=${DING_TOKEN}`;
+  webhooksFile = path.join(mkdtempSync(path.join(inject('tmpRoot'), 'webhooks-')), 'webhooks.yaml');
+  writeFileSync(webhooksFile, `ding:\n  url: ${dingUrl}\n  headers:\n    Authorization: Bearer ${BEARER}\n`);
 });
 afterAll(async () => {
   await worker?.kill();
   await env?.teardown();
   await sim?.stop();
+  hooks?.closeAllConnections();
+  await new Promise((r) => hooks?.close(r));
 });
 
 /** Every string in a history, with payload bytes decoded as UTF-8 (and as base64 text). */
@@ -51,17 +84,46 @@ function runCli(args: string[], extraEnv: NodeJS.ProcessEnv, until?: RegExp): Pr
 }
 
 describe('secrets', () => {
-  it('never appear in the histories of a rollout, its parts and its device workflows, nor in the worker log', async () => {
-    const secrets = [sim.accessKeySecret, ...sim.instances().flatMap((i) => i.devices.map((d) => d.secretKey))].filter((s): s is string => typeof s === 'string' && s.length > 0);
-    expect(secrets.length).toBe(1 + FLEET.length);
+  it('never appear in the histories of a rollout, its parts, its device and notification workflows, nor in the worker log', async () => {
+    const keys = [sim.accessKeySecret, ...sim.instances().flatMap((i) => i.devices.map((d) => d.secretKey))].filter((s): s is string => typeof s === 'string' && s.length > 0);
+    expect(keys.length).toBe(1 + FLEET.length);
+    const secrets = [...keys, SLACK_TOKEN, DING_TOKEN, BEARER, slackUrl, dingUrl];
     const taskQueue = uniqueName('secrets');
-    worker = spawnWorker({ address: inject('temporalAddress'), taskQueue, sim, workflowBundle: workflowBundle().codePath });
+    worker = spawnWorker({
+      address: inject('temporalAddress'),
+      taskQueue,
+      sim,
+      workflowBundle: workflowBundle().codePath,
+      env: { SAG_WEBHOOK_OPS_CHAT_URL: slackUrl, WEBHOOKS_FILE: webhooksFile },
+    });
     await worker.ready;
     const rolloutId = uniqueName('secrets');
-    const h = await startRollout(env.client, taskQueue, rolloutId, inventoryOf(FLEET), quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] } }));
+    const webhooks = [
+      { name: 'ops-chat', format: 'chat' as const },
+      { name: 'ding', format: 'chat' as const, events: ['completed'] },
+      { name: 'ghost', format: 'json' as const, events: ['completed'] },
+    ];
+    const h = await startRollout(env.client, taskQueue, rolloutId, inventoryOf(FLEET), quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] }, webhooks }));
     const r = await h.result();
     expect(r.counts.upgraded).toBe(FLEET.length);
-    const ids = [`rollout/${rolloutId}`, `rollout/${rolloutId}/wave-0`, `rollout/${rolloutId}/wave-1`, ...FLEET.map((i) => `upgrade/${i.SmartAGId}`)];
+    // Delivered to the token-bearing URLs, with the header: ghost is known to no worker.
+    const closing: unknown = await env.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`).result();
+    expect(closing).toEqual({ delivered: 2, failed: [2] });
+    const completed = `[sag-rollout] ${rolloutId}: completed (devices=${FLEET.length})`;
+    const slack = await waitFor('the chat events', () => {
+      const got = posts.filter((p) => p.path === new URL(slackUrl).pathname);
+      return got.some((p) => p.body.text?.content === completed) && got.length >= 4 ? got : undefined;
+    });
+    expect(slack.map((p) => /: ([a-z-]+)/.exec(p.body.text?.content ?? '')?.[1]).sort()).toEqual(['completed', 'rollout-started', 'wave-done', 'wave-done']);
+    const ding = posts.filter((p) => p.path.startsWith('/robot/send'));
+    expect(ding).toEqual([{ path: `/robot/send?access_token=${DING_TOKEN}`, authorization: `Bearer ${BEARER}`, body: expect.objectContaining({ text: { content: completed } }) as unknown }]);
+    const ids = [
+      `rollout/${rolloutId}`,
+      `rollout/${rolloutId}/wave-0`,
+      `rollout/${rolloutId}/wave-1`,
+      `rollout/${rolloutId}/notify-completed`,
+      ...FLEET.map((i) => `upgrade/${i.SmartAGId}`),
+    ];
     let events = 0;
     for (const id of ids) {
       const history = await env.client.workflow.getHandle(id).fetchHistory();
@@ -74,6 +136,7 @@ describe('secrets', () => {
     await worker.kill('SIGTERM');
     const log = worker.output();
     expect(log).toContain('upgrade accepted');
+    expect(log).toMatch(/webhook not configured on this worker .*"webhook":"ghost".*SAG_WEBHOOK_GHOST_URL/);
     for (const s of secrets) expect(log.includes(s), 'the worker log contains a secret').toBe(false);
   }, 120_000);
 
@@ -85,13 +148,21 @@ describe('secrets', () => {
     expect(half.code).not.toBe(0);
     expect(half.output).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID is missing/);
     expect(half.output).not.toContain(sim.accessKeySecret);
-    // Pointed at a simulator with the simulator's keys, it starts (and says where the keys came from).
+    const simEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), SAG_ENDPOINT: sim.endpoint, SAG_SIMULATOR_ACCESS_KEY_ID: sim.accessKeyId, SAG_SIMULATOR_ACCESS_KEY_SECRET: sim.accessKeySecret };
+    // A webhook URL it cannot use: refused, naming the variable and never its value.
+    const badHook = await runCli(['worker'], { ...simEnv, SAG_WEBHOOK_OPS_CHAT_URL: `ftp://hooks.example.com/${SLACK_TOKEN}`, SAG_WEBHOOK_OPS_CHAT_HEADERS: `{"Authorization": 7}` });
+    expect(badHook.code).toBe(2);
+    expect(badHook.output).toMatch(/SAG_WEBHOOK_OPS_CHAT_URL: not an http\(s\) URL/);
+    expect(badHook.output).toMatch(/SAG_WEBHOOK_OPS_CHAT_HEADERS\.Authorization: must be text on one line/);
+    expect(badHook.output).not.toContain(SLACK_TOKEN);
+    // Pointed at a simulator with the simulator's keys, it starts (and says where the keys and the webhooks came from).
     const started = await runCli(
-      ['worker', '--task-queue', uniqueName('cli-worker')],
-      { TEMPORAL_ADDRESS: inject('temporalAddress'), SAG_ENDPOINT: sim.endpoint, SAG_SIMULATOR_ACCESS_KEY_ID: sim.accessKeyId, SAG_SIMULATOR_ACCESS_KEY_SECRET: sim.accessKeySecret },
+      ['worker', '--task-queue', uniqueName('cli-worker'), '--webhooks', webhooksFile],
+      { ...simEnv, SAG_WEBHOOK_OPS_CHAT_URL: slackUrl },
       /worker: polling task queue/,
     );
     expect(started.output).toMatch(/credentials from simulator-env/);
-    expect(started.output).not.toContain(sim.accessKeySecret);
+    expect(started.output).toMatch(/webhooks: ding \(file\), ops-chat \(env\)/);
+    for (const s of [sim.accessKeySecret, SLACK_TOKEN, DING_TOKEN, BEARER]) expect(started.output).not.toContain(s);
   }, 120_000);
 });

@@ -10,11 +10,13 @@
  *   SAG_TIMEOUT_MS     smartag client timeout (default 2000)
  *   SHARED_QUOTA       'false' gives the worker the whole rate (default true)
  *   WORKFLOW_BUNDLE    a pre-built workflow bundle; without it the worker bundles workflows/ from source
+ *   WEBHOOKS_FILE      a webhooks file; SAG_WEBHOOK_<NAME>_URL and _HEADERS are read as the CLI worker reads them
  *
  * Prints one JSON line per event on stdout: `{"event":"ready",pid}`, `{"event":"call",action,smartAgId,code}`
  * for every smartag call, `{"event":"quota",share,workers}` when its share changes.
  */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { loadWebhooks } from '../../src/config/webhooks';
 import { createRolloutWorker } from '../../src/temporal/worker';
 
 function config(): Record<string, string | undefined> {
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     sagTimeoutMs: Number(cfg.SAG_TIMEOUT_MS ?? 2000),
     sharedQuota: cfg.SHARED_QUOTA !== 'false',
     ensureSearchAttributes: false,
+    webhooks: loadWebhooks({ env: process.env, file: cfg.WEBHOOKS_FILE }),
     ...(cfg.WORKFLOW_BUNDLE ? { workflowBundle: { codePath: cfg.WORKFLOW_BUNDLE } } : {}),
     onCall: (r) => emit({ event: 'call', action: r.action, smartAgId: r.smartAgId, code: r.code }),
   });

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectReport } from '../../src/audit/report';
+import { loadWebhooks } from '../../src/config/webhooks';
 import { approveUpdate, resumeUpdate } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import type { RolloutPolicy } from '../../workflows/types';
@@ -10,7 +12,8 @@ import { uniqueName } from '../helpers/temporal';
 import { inventory, pollUntil, progressUntil } from './helpers';
 
 // Webhooks: a local HTTP server on 127.0.0.1 records what each path receives and can answer 500
-// for the first requests of a path or never answer at all.
+// for the first requests of a path or never answer at all. Policies name the webhooks; the worker
+// has their URLs from its environment (SAG_WEBHOOK_<NAME>_URL).
 
 interface Received {
   path: string;
@@ -31,6 +34,8 @@ const HANG = '/hang';
 const NOTIFY = ['sag-ntf01', 'sag-ntf02', 'sag-ntf03'];
 const FLAKY = ['sag-nfl01', 'sag-nfl02'];
 const LATE = ['sag-nlt01'];
+const UNKNOWN = ['sag-nun01'];
+const LEGACY = ['sag-nlg01'];
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -60,10 +65,17 @@ beforeAll(async () => {
           ...NOTIFY.slice(1).map((id) => instance(id)),
           ...FLAKY.map((id) => instance(id)),
           ...LATE.map((id) => instance(id)),
+          ...UNKNOWN.map((id) => instance(id)),
+          ...LEGACY.map((id) => instance(id)),
         ],
       },
     },
-    { sharedQuota: false },
+    {
+      sharedQuota: false,
+      webhooks: loadWebhooks({
+        env: Object.fromEntries(['json', 'chat', 'hang', 'flaky', 'ok', 'late', 'spare'].map((name) => [`SAG_WEBHOOK_${name.toUpperCase()}_URL`, `${base}/${name}`])),
+      }),
+    },
   );
 });
 afterAll(async () => {
@@ -92,8 +104,8 @@ describe('rollout notifications', () => {
       waves: { cumulativePercents: [100] },
       approval: 'canary',
       webhooks: [
-        { url: `${base}/json`, format: 'json' },
-        { url: `${base}/chat`, format: 'chat', events: ['completed'] },
+        { name: 'json', format: 'json' },
+        { name: 'chat', format: 'chat', events: ['completed'] },
       ],
     });
     await progressUntil(handle, (p) => p.state === 'paused' && p.haltReason !== undefined, 40_000, 'the canary halt');
@@ -129,9 +141,9 @@ describe('rollout notifications', () => {
       waves: { cumulativePercents: [100] },
       approval: 'canary',
       webhooks: [
-        { url: `${base}${HANG}`, format: 'json' },
-        { url: `${base}/flaky`, format: 'json', events: ['rollout-started'] },
-        { url: `${base}/ok`, format: 'chat' },
+        { name: 'hang', format: 'json' },
+        { name: 'flaky', format: 'json', events: ['rollout-started'] },
+        { name: 'ok', format: 'chat' },
       ],
     });
     // The rollout reaches its gate while one webhook hangs and another fails.
@@ -159,7 +171,7 @@ describe('rollout notifications', () => {
     const { rolloutId, handle } = await start(LATE, {
       canary: { count: 0 },
       waves: { cumulativePercents: [100] },
-      webhooks: [{ url: `${base}/late`, format: 'json', events: ['completed'] }],
+      webhooks: [{ name: 'late', format: 'json', events: ['completed'] }],
     });
     const result = await stack.run(() => handle.result());
     expect(result.state).toBe('completed');
@@ -171,5 +183,38 @@ describe('rollout notifications', () => {
     const delivery = stack.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`);
     expect(await delivery.result()).toEqual({ delivered: 1, failed: [] });
     expect(at('/late')).toHaveLength(4);
+  });
+  it('fails every delivery to a webhook name the worker does not know, as WebhookNotConfigured, and delivers to the others', async () => {
+    const { rolloutId, handle } = await start(UNKNOWN, {
+      canary: { count: 0 },
+      waves: { cumulativePercents: [100] },
+      webhooks: [
+        { name: 'ghost', format: 'chat', events: ['completed'] },
+        { name: 'spare', format: 'json', events: ['completed'] },
+      ],
+    });
+    const result = await stack.run(() => handle.result());
+    expect(result.state).toBe('completed');
+    const delivery = stack.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`);
+    expect(await delivery.result()).toEqual({ delivered: 1, failed: [0] });
+    expect(at('/spare').map((r) => r.body)).toEqual([expect.objectContaining({ event: 'completed', rolloutId })]);
+    const failures = (await delivery.fetchHistory()).events!.flatMap((e) => (e.activityTaskFailedEventAttributes?.failure ? [e.activityTaskFailedEventAttributes.failure] : []));
+    // Not retried: one attempt, failed with the type and the remedy.
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.applicationFailureInfo?.type).toBe('WebhookNotConfigured');
+    expect(failures[0]!.applicationFailureInfo?.nonRetryable).toBe(true);
+    expect(failures[0]!.message).toMatch(/^webhook ghost is not configured on this worker: set SAG_WEBHOOK_GHOST_URL/);
+  });
+  it('still delivers to a URL in a rollout started before webhooks were named, and its report shows only the URL\'s origin', async () => {
+    const { rolloutId, handle } = await start(LEGACY, {
+      canary: { count: 0 },
+      waves: { cumulativePercents: [100] },
+      webhooks: [{ url: `${base}/legacy?access_token=t0ken`, format: 'json', events: ['completed'] }],
+    });
+    expect((await stack.run(() => handle.result())).state).toBe('completed');
+    expect(await stack.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`).result()).toEqual({ delivered: 1, failed: [] });
+    expect(at('/legacy?access_token=t0ken').map((r) => r.body)).toEqual([expect.objectContaining({ event: 'completed', rolloutId })]);
+    const report = await collectReport(stack.client, rolloutId, { visibilityWaitMs: 0 });
+    expect(report.policy?.webhooks).toEqual([{ url: `${base}/…`, format: 'json', events: ['completed'] }]);
   });
 });

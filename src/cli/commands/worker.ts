@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
+import { describeWebhooks, loadWebhooks } from '../../config/webhooks';
 import type { SagCredentialsProvider } from '../../sag/client';
 import type { TemporalTarget } from '../../temporal/connection';
 import { createRolloutWorker, type RolloutWorker } from '../../temporal/worker';
@@ -36,6 +37,8 @@ export interface WorkerCommandOptions {
   apiRate: number;
   reportsDir: string;
   env: NodeJS.ProcessEnv;
+  /** `--webhooks FILE`: the webhooks' URLs and headers by name (else `SAG_WEBHOOKS_FILE`). */
+  webhooksFile?: string;
   /** Credentials given in-process (`dev` shares the simulator's); otherwise from `env`. */
   credentials?: SagCredentialsProvider;
   sagEndpoint?: string;
@@ -44,9 +47,11 @@ export interface WorkerCommandOptions {
 /**
  * Creates the rollout worker. Credentials come from the Alibaba chain; with `SAG_ENDPOINT` set
  * (a simulator), `SAG_SIMULATOR_ACCESS_KEY_ID`/`_SECRET` also do. Without any, it refuses to start.
- * @throws CredentialsConfigError naming what is missing.
+ * Webhooks come from `SAG_WEBHOOK_<NAME>_URL` (and `_HEADERS`) and the webhooks file.
+ * @throws CredentialsConfigError naming what is missing; InputError for a bad webhook configuration.
  */
-export async function createWorker(o: WorkerCommandOptions): Promise<{ worker: RolloutWorker; credentialSource: string }> {
+export async function createWorker(o: WorkerCommandOptions): Promise<{ worker: RolloutWorker; credentialSource: string; webhooks: string }> {
+  const webhooks = loadWebhooks({ env: o.env, file: o.webhooksFile });
   let credentials = o.credentials;
   let credentialSource = 'in-process simulator';
   if (!credentials) {
@@ -61,6 +66,7 @@ export async function createWorker(o: WorkerCommandOptions): Promise<{ worker: R
     sagEndpoint: o.sagEndpoint ?? (o.env.SAG_ENDPOINT || undefined),
     apiRate: o.apiRate,
     reportsDir: o.reportsDir,
+    webhooks,
   });
-  return { worker, credentialSource };
+  return { worker, credentialSource, webhooks: describeWebhooks(webhooks) };
 }
