@@ -80,6 +80,18 @@ export function apiRateLimiter(apiRate: number): RateLimiter {
 }
 
 /**
+ * What runs before every smartag call of a worker: a token from the limiter, then the check that
+ * the call may still leave. The limiter may hold a call past its activity's deadline; such a
+ * call then never leaves (`NotSent`), because the workflow has already treated it as ambiguous.
+ */
+export function limitedCall(limiter: RateLimiter): (action: string) => Promise<void> {
+  return async (action) => {
+    await limiter.acquire();
+    assertMayLeave(action);
+  };
+}
+
+/**
  * Creates the worker that hosts every workflow and activity of the project on one task queue.
  * Every smartag call passes one token bucket, so the worker never exceeds `apiRate`.
  */
@@ -90,11 +102,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     credentials: opts.credentials,
     endpoint: opts.sagEndpoint,
     timeoutMs: opts.sagTimeoutMs,
-    // The limiter may hold a call past its activity's deadline; such a call then never leaves.
-    beforeCall: async (action) => {
-      await limiter.acquire();
-      assertMayLeave(action);
-    },
+    beforeCall: limitedCall(limiter),
     onCall: opts.onCall,
   });
   const connection = await NativeConnection.connect(opts.target.connectionOptions);
@@ -105,7 +113,11 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     exportReport = async ({ rolloutId }) => {
       const c = await connectTemporal(opts.target);
       try {
-        return await writeReportFiles(new Client({ connection: c, namespace: opts.target.namespace }), rolloutId, dir);
+        return await writeReportFiles(
+          new Client({ connection: c, namespace: opts.target.namespace }),
+          rolloutId,
+          dir,
+        );
       } finally {
         await c.close();
       }
@@ -133,7 +145,14 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
   const quota =
     opts.sharedQuota === false
       ? undefined
-      : startApiQuota({ connection, namespace: opts.target.namespace, taskQueue, apiRate: opts.apiRate, limiter, isRunning: () => !['STOPPED', 'FAILED'].includes(worker.getState()) });
+      : startApiQuota({
+          connection,
+          namespace: opts.target.namespace,
+          taskQueue,
+          apiRate: opts.apiRate,
+          limiter,
+          isRunning: () => !['STOPPED', 'FAILED'].includes(worker.getState()),
+        });
   return {
     worker,
     connection,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CODE_POLICIES, isRetryablePolicy, resolveCodePolicy } from '../../workflows/error-policy';
+import {
+  DEFAULT_CODE_POLICIES,
+  isRetryablePolicy,
+  provesRefusal,
+  resolveCodePolicy,
+} from '../../workflows/error-policy';
 import type { CodePolicy } from '../../workflows/types';
 import { EXPECTED_ROWS } from './fixtures/expected-rows';
 
@@ -59,18 +64,33 @@ describe('resolveCodePolicy overrides', () => {
   });
 
   it('lets an operator make a permanent code retryable and change its backoff', () => {
-    const policy = resolveCodePolicy('VersionTooOld', { VersionTooOld: { action: 'retry', persistence: 'transient', initialInterval: '1m' } });
-    expect(policy).toMatchObject({ class: 'device', persistence: 'transient', action: 'retry', initialInterval: '1m' });
+    const policy = resolveCodePolicy('VersionTooOld', {
+      VersionTooOld: { action: 'retry', persistence: 'transient', initialInterval: '1m' },
+    });
+    expect(policy).toMatchObject({
+      class: 'device',
+      persistence: 'transient',
+      action: 'retry',
+      initialInterval: '1m',
+    });
     expect(isRetryablePolicy(policy)).toBe(true);
   });
 
   it('ignores overrides of other codes and undefined fields', () => {
-    expect(resolveCodePolicy('NotBoundCCN', { VersionTooOld: { action: 'halt' } })).toEqual({ class: 'device', persistence: 'permanent', action: 'skip' });
-    expect(resolveCodePolicy('NotBoundCCN', { NotBoundCCN: { action: undefined } })).toMatchObject({ action: 'skip' });
+    expect(resolveCodePolicy('NotBoundCCN', { VersionTooOld: { action: 'halt' } })).toEqual({
+      class: 'device',
+      persistence: 'permanent',
+      action: 'skip',
+    });
+    expect(resolveCodePolicy('NotBoundCCN', { NotBoundCCN: { action: undefined } })).toMatchObject({
+      action: 'skip',
+    });
   });
 
   it('applies an override to an unknown code', () => {
-    expect(resolveCodePolicy('SAG.SoftwareNotSupport', { 'SAG.SoftwareNotSupport': { action: 'skip' } })).toEqual({
+    expect(
+      resolveCodePolicy('SAG.SoftwareNotSupport', { 'SAG.SoftwareNotSupport': { action: 'skip' } }),
+    ).toEqual({
       class: 'device',
       persistence: 'permanent',
       action: 'skip',
@@ -90,15 +110,26 @@ describe('resolveCodePolicy for unknown codes', () => {
     ['InvalidTimeStamp.Format', 400],
     ['InvalidRegionId', undefined],
   ])('fails the device for %s', (code, status) => {
-    expect(resolveCodePolicy(code, undefined, status)).toEqual({ class: 'device', persistence: 'permanent', action: 'fail' });
+    expect(resolveCodePolicy(code, undefined, status)).toEqual({
+      class: 'device',
+      persistence: 'permanent',
+      action: 'fail',
+    });
   });
 
   it.each([500, 502, 503, 599])('retries an unknown code returned with HTTP %i', (status) => {
-    expect(resolveCodePolicy('SomethingBroke', undefined, status)).toMatchObject({ class: 'service', persistence: 'transient', action: 'retry' });
+    expect(resolveCodePolicy('SomethingBroke', undefined, status)).toMatchObject({
+      class: 'service',
+      persistence: 'transient',
+      action: 'retry',
+    });
   });
 
   it('fails the device for an unknown code with a 4xx or no status', () => {
-    expect(resolveCodePolicy('SAG.InstanceNoFound', undefined, 400)).toMatchObject({ class: 'device', action: 'fail' });
+    expect(resolveCodePolicy('SAG.InstanceNoFound', undefined, 400)).toMatchObject({
+      class: 'device',
+      action: 'fail',
+    });
     expect(resolveCodePolicy('SAG.InstanceNoFound')).toMatchObject({ class: 'device', action: 'fail' });
   });
 
@@ -107,8 +138,65 @@ describe('resolveCodePolicy for unknown codes', () => {
   });
 
   it('retries every Throttling.* variant and halts on every InvalidAccessKeyId.* variant', () => {
-    expect(resolveCodePolicy('Throttling.Resource', undefined, 400)).toMatchObject({ class: 'service', action: 'retry' });
-    expect(resolveCodePolicy('Rejected.Throttling', undefined, 400)).toMatchObject({ class: 'service', action: 'retry' });
-    expect(resolveCodePolicy('InvalidAccessKeyId.Expired', undefined, 400)).toMatchObject({ class: 'rollout', action: 'halt' });
+    expect(resolveCodePolicy('Throttling.Resource', undefined, 400)).toMatchObject({
+      class: 'service',
+      action: 'retry',
+    });
+    expect(resolveCodePolicy('Rejected.Throttling', undefined, 400)).toMatchObject({
+      class: 'service',
+      action: 'retry',
+    });
+    expect(resolveCodePolicy('InvalidAccessKeyId.Expired', undefined, 400)).toMatchObject({
+      class: 'rollout',
+      action: 'halt',
+    });
+  });
+});
+
+describe('credential and permission codes', () => {
+  it.each([
+    ['InvalidSecurityToken.NotFound', 400],
+    ['Forbidden.NoPermission', 403],
+    ['Forbidden.AccessKeyDisabled', 403],
+    ['NoPermission.RAM', 403],
+    ['EntityNotExist.Role', 404],
+  ])('halts the rollout on %s, also when the table has no row for it', (code, status) => {
+    expect(resolveCodePolicy(code, undefined, status)).toMatchObject({ class: 'rollout', action: 'halt' });
+  });
+});
+
+describe('provesRefusal: whether a failed upgrade call was certainly not acted on', () => {
+  it.each([
+    ['VersionTooOld', 403],
+    ['SmartAccessGatewayInArrears', 500],
+    ['PermissionError', 500],
+    ['NotBoundCCN', 403],
+    ['SignatureDoesNotMatch', 400],
+    ['Throttling.User', 400],
+    ['InvalidSecurityToken.Expired', 400],
+    ['SomethingNew', 400],
+    ['NotSent', undefined],
+    ['ConnectionRefused', undefined],
+    ['CredentialsUnavailable', undefined],
+  ])('%s (HTTP %s) proves refusal', (code, status) => {
+    expect(provesRefusal(code, status)).toBe(true);
+  });
+
+  it.each([
+    ['UnknownError', 500],
+    ['InternalError', 500],
+    ['ServiceUnavailable', 503],
+    ['SomethingNew', 500],
+    ['SomethingNew', 502],
+    ['Throttling', 503],
+    ['InvalidResponse', 502],
+    ['InvalidResponse', 400],
+    ['RequestTimeout', undefined],
+    ['ConnectionReset', undefined],
+    ['NetworkError', undefined],
+    ['ActivityTimeout', undefined],
+    ['SomethingNew', undefined],
+  ])('%s (HTTP %s) proves nothing', (code, status) => {
+    expect(provesRefusal(code, status)).toBe(false);
   });
 });

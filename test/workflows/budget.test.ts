@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import {
+  countDevice,
+  emptyBudget,
+  evaluateBudget,
+  failurePercent,
+  type BudgetRules,
+} from '../../workflows/budget';
+import {
+  blockingSends,
+  closeSends,
+  inProgress,
+  markReverted,
+  mergeOpenSends,
+  presumeFlashing,
+  restorablePolicies,
+} from '../../workflows/open-sends';
+import type { DeviceSnapshot } from '../../workflows/device-types';
+import type { OpenSend, PinnedPolicy } from '../../workflows/types';
+
+const rules = (o: Partial<BudgetRules> = {}): BudgetRules => ({
+  limitPercent: 10,
+  minFailures: 2,
+  maxConsecutive: 0,
+  zeroTolerance: false,
+  ...o,
+});
+const last = { smartAgId: 'sag-1', code: 'UpgradeReverted' };
+
+describe('evaluateBudget', () => {
+  it('breaches on the share only once the minimum count is reached', () => {
+    expect(evaluateBudget({ failed: 1, finished: 2, consecutive: 1 }, rules(), last)).toEqual({
+      breached: false,
+    });
+    expect(evaluateBudget({ failed: 2, finished: 10, consecutive: 0 }, rules(), last)).toEqual({
+      breached: true,
+      reason: 'failure budget exceeded: 2/10 failed (20.0% > 10%)',
+    });
+    expect(evaluateBudget({ failed: 2, finished: 20, consecutive: 0 }, rules(), last)).toEqual({
+      breached: false,
+    });
+  });
+
+  it('lets the canary tolerate no failure, whatever the share', () => {
+    expect(
+      evaluateBudget({ failed: 1, finished: 100, consecutive: 1 }, rules({ zeroTolerance: true }), last),
+    ).toEqual({
+      breached: true,
+      reason: 'canary device sag-1 failed (UpgradeReverted)',
+    });
+  });
+
+  it('breaches on consecutive failures when the rule is on, and not when it is 0', () => {
+    const c = { failed: 3, finished: 1000, consecutive: 3 };
+    expect(evaluateBudget(c, rules({ maxConsecutive: 3, minFailures: 100 }), last)).toEqual({
+      breached: true,
+      reason: '3 consecutive failures',
+    });
+    expect(evaluateBudget(c, rules({ maxConsecutive: 0, minFailures: 100 }), last)).toEqual({
+      breached: false,
+    });
+  });
+
+  it('counts devices: a success ends a run of failures', () => {
+    let c = emptyBudget();
+    for (const failed of [true, true, false, true]) c = countDevice(c, failed);
+    expect(c).toEqual({ failed: 3, finished: 4, consecutive: 1 });
+    expect(failurePercent(c)).toBe(75);
+    expect(failurePercent(emptyBudget())).toBe(0);
+  });
+});
+
+const send = (o: Partial<OpenSend> = {}): OpenSend => ({
+  serialNumber: 'sn1',
+  version: '2.4.0.0',
+  versionType: 'Device',
+  at: 1000,
+  accepted: true,
+  rolloutId: 'r1',
+  ...o,
+});
+
+describe('open sends', () => {
+  it('merges lists, each call once', () => {
+    expect(mergeOpenSends([send()], undefined, [send(), send({ at: 2000 })])).toEqual([
+      send(),
+      send({ at: 2000 }),
+    ]);
+  });
+
+  it('closes a verified serial number, keeps a reverted one for the rollout that sent it', () => {
+    const open = [send(), send({ serialNumber: 'sn2' })];
+    expect(closeSends(open, 'sn1')).toEqual([send({ serialNumber: 'sn2' })]);
+    const reverted = markReverted(open, 'sn1');
+    expect(inProgress(reverted, 'sn1')).toBe(false);
+    expect(blockingSends(reverted, 'sn1', 'r1')).toEqual([send({ reverted: true })]);
+    expect(blockingSends(reverted, 'sn1', 'r1', true)).toEqual([]);
+    expect(blockingSends(reverted, 'sn1', 'another')).toEqual([]);
+    expect(blockingSends(reverted, 'sn2', 'another')).toEqual([send({ serialNumber: 'sn2' })]);
+  });
+
+  it('presumes an offline serial number with a call in progress is flashing', () => {
+    const snapshot = {
+      status: 'Offline',
+      serials: [
+        { serialNumber: 'sn1', hcState: 'offline' },
+        { serialNumber: 'sn2', hcState: 'offline' },
+      ],
+    } as unknown as DeviceSnapshot;
+    const seen = presumeFlashing(snapshot, [send()]);
+    expect(seen.status).toBe('Active');
+    expect(seen.serials.map((s) => s.hcState)).toEqual(['online', 'offline']);
+    expect(presumeFlashing(snapshot, [send({ reverted: true })])).toBe(snapshot);
+  });
+
+  it('keeps the originals of policies an earlier run pinned and could not restore', () => {
+    const manual: PinnedPolicy = { serialNumber: 'sn1', versionType: 'Device', upgradeType: 'manual' };
+    const original: PinnedPolicy = {
+      serialNumber: 'sn1',
+      versionType: 'Device',
+      upgradeType: 'scheduled',
+      cronExpression: '0 0 3 ? * 1',
+    };
+    const dpi: PinnedPolicy = { serialNumber: 'sn1', versionType: 'Dpi', upgradeType: 'manual' };
+    expect(restorablePolicies([manual, dpi], [original])).toEqual([original, dpi]);
+    expect(restorablePolicies([manual, dpi], undefined)).toEqual([manual, dpi]);
+  });
+});
