@@ -58,12 +58,12 @@ const upgradeInput = (smartAgId: string) => ({
 
 describe('no late sends', () => {
   it('gives up an upgrade call still waiting for the limiter when its deadline passes, and it never leaves', async () => {
-    // One call per 4 s: the first token goes to a read, the upgrade waits ~4 s, past 3 s - margin.
+    // One call per 4 s, its token taken: the upgrade waits ~4 s, past its 3 s deadline less the margin.
     const { acts, limiter } = activities(0.25);
     await limiter.acquire();
     const env = activityEnv(3000);
     const err = await env
-      .run((i: ReturnType<typeof upgradeInput>) => acts.requestUpgrade(i), upgradeInput('sag-late1'))
+      .run(() => acts.requestUpgrade(upgradeInput('sag-late1')))
       .then(
         () => undefined,
         (e: unknown) => e,
@@ -82,10 +82,7 @@ describe('no late sends', () => {
   it('sends a call whose wait ends before its deadline', async () => {
     const { acts } = activities(50);
     const env = activityEnv(30_000);
-    const r = await env.run(
-      (i: ReturnType<typeof upgradeInput>) => acts.requestUpgrade(i),
-      upgradeInput('sag-late2'),
-    );
+    const r = (await env.run(() => acts.requestUpgrade(upgradeInput('sag-late2')))) as { requestId: string };
     expect(r.requestId).toMatch(/^[0-9A-F-]{36}$/);
     expect(sim.upgrades({ smartAgId: 'sag-late2' })).toHaveLength(1);
   });
@@ -94,10 +91,7 @@ describe('no late sends', () => {
     const { acts, limiter } = activities(0.25);
     await limiter.acquire();
     const env = activityEnv(30_000);
-    const running = env.run(
-      (i: ReturnType<typeof upgradeInput>) => acts.requestUpgrade(i),
-      upgradeInput('sag-late1'),
-    );
+    const running = env.run(() => acts.requestUpgrade(upgradeInput('sag-late1')));
     setTimeout(() => env.cancel(), 500);
     const err = await running.then(
       () => undefined,
@@ -124,19 +118,21 @@ describe('a settle whose every poll fails', () => {
       const { acts } = activities(100);
       const env = activityEnv(30_000);
       const started = Date.now();
-      const r = await env.run((i: Parameters<typeof acts.awaitDevice>[0]) => acts.awaitDevice(i), {
-        regionId: 'cn-shanghai',
-        smartAgId: 'sag-poll1',
-        versionType: 'Device',
-        upgrading: [{ serialNumber: 'snpoll1a', fromVersion: '2.3.0.0' }],
-        allSerials: ['snpoll1a'],
-        targetVersion: '2.4.0.0',
-        mode: 'settle',
-        pollIntervalMs: 100,
-        consecutivePolls: 2,
-        settleMs: 800,
-        deadline: Date.now() + 800,
-      });
+      const r = await env.run(() =>
+        acts.awaitDevice({
+          regionId: 'cn-shanghai',
+          smartAgId: 'sag-poll1',
+          versionType: 'Device',
+          upgrading: [{ serialNumber: 'snpoll1a', fromVersion: '2.3.0.0' }],
+          allSerials: ['snpoll1a'],
+          targetVersion: '2.4.0.0',
+          mode: 'settle',
+          pollIntervalMs: 100,
+          consecutivePolls: 2,
+          settleMs: 800,
+          deadline: Date.now() + 800,
+        }),
+      );
       expect(r).toMatchObject({ sign: false });
       expect(Date.now() - started).toBeLessThan(5000);
       expect(
