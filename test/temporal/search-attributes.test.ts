@@ -26,10 +26,10 @@ describe('ensureSearchAttributes', () => {
     const native = await NativeConnection.connect({ address });
     const client = await Connection.connect({ address });
     try {
-      expect((await ensureSearchAttributes(native, 'default')).sort()).toEqual(['SagRolloutId', 'SagRolloutState', 'SagSmartAgId', 'SagTargetVersion']);
+      expect((await ensureSearchAttributes(native, 'default')).sort()).toEqual(['SagFollowUpOf', 'SagRolloutId', 'SagRolloutState', 'SagSmartAgId', 'SagTargetVersion']);
       expect(await ensureSearchAttributes(native, 'default')).toEqual([]);
       const listed = await client.operatorService.listSearchAttributes({ namespace: 'default' });
-      expect(Object.keys(listed.customAttributes ?? {})).toEqual(expect.arrayContaining(['SagRolloutId', 'SagRolloutState', 'SagSmartAgId', 'SagTargetVersion']));
+      expect(Object.keys(listed.customAttributes ?? {})).toEqual(expect.arrayContaining(['SagFollowUpOf', 'SagRolloutId', 'SagRolloutState', 'SagSmartAgId', 'SagTargetVersion']));
     } finally {
       await client.close();
       await native.close();
