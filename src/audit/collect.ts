@@ -3,7 +3,7 @@ import type { CallRecord } from '../../workflows/device-types';
 import type { DeviceStatus, RolloutInput, RolloutPolicy } from '../../workflows/types';
 import { asDeviceInput, asDeviceResult, extractHistory } from './history';
 import type { DeviceRun, FailureGroup, ReportCall, ReportData, ReportDevice, ReportWave } from './types';
-import { readRollout } from './read';
+import { listFollowUps, readRollout } from './read';
 import { SA_ROLLOUT_ID } from '../../workflows/search-attributes';
 
 /** Tuning of {@link collectReport}. */
@@ -145,6 +145,14 @@ export async function collectReport(client: Client, rolloutId: string, options: 
     // Visibility is eventually consistent: a run that just started or closed may not be listed yet.
     await new Promise((r) => setTimeout(r, 500));
   }
+  // Follow-ups point at this rollout through their SagFollowUpOf search attribute.
+  let followUps: string[] = [];
+  try {
+    followUps = (await listFollowUps(client, rolloutId)).map((f) => f.rolloutId);
+  } catch (err) {
+    warnings.push(`follow-up rollouts could not be listed: ${(err as Error).message}`);
+  }
+
   // A total order: histories are read concurrently, so calls of one millisecond arrive in any
   // order, and the same rollout must always give the same report.
   const keyed = calls.map((c) => ({ c, k: [c.action, c.smartAgId ?? '', c.serialNumber ?? '', c.requestId ?? '', c.code ?? '', c.workflowId, c.runId, String(c.ms)].join('\u0000') }));
@@ -175,6 +183,8 @@ export async function collectReport(client: Client, rolloutId: string, options: 
     devices,
     calls,
     failures: groupFailures(devices),
+    ...(input?.followUpOf ? { followUpOf: input.followUpOf } : {}),
+    ...(followUps.length > 0 ? { followUps } : {}),
     warnings,
   };
 }
@@ -200,7 +210,7 @@ export function groupFailures(devices: DeviceStatus[]): FailureGroup[] {
   const groups: Record<string, FailureGroup> = {};
   for (const d of devices) {
     // A compensated device without a code was upgraded and then rolled back with its batch: not a failure.
-    if (d.outcome !== 'failed' && !(d.outcome === 'compensated' && d.errorCode)) continue;
+    if (d.outcome !== 'failed' && d.outcome !== 'unconfirmed' && !(d.outcome === 'compensated' && d.errorCode)) continue;
     const code = d.errorCode ?? 'Unknown';
     const g = (groups[code] ??= { code, phases: [], count: 0, devices: [] });
     g.count++;

@@ -51,6 +51,8 @@ export function* jsonlLines(data: ReportData): Generator<string> {
     calls: data.calls.length,
     failures: data.failures,
     policy: data.policy,
+    followUpOf: data.followUpOf,
+    followUps: data.followUps,
     warnings: data.warnings,
   });
   for (const w of data.waves) yield JSON.stringify({ type: 'wave', ...w });
@@ -160,10 +162,10 @@ export function escapeHtml(v: unknown): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const OUTCOME_ORDER: DeviceStatusOutcome[] = ['upgraded', 'skipped', 'failed', 'compensated', 'excluded', 'in-progress', 'pending'];
+const OUTCOME_ORDER: DeviceStatusOutcome[] = ['upgraded', 'skipped', 'failed', 'unconfirmed', 'compensated', 'excluded', 'in-progress', 'pending'];
 
 const CSS = `
-:root{--fg:#1d2430;--mut:#5b6575;--line:#dfe3ea;--bg:#f6f7f9;--ok:#1f8a4c;--skip:#6b7280;--fail:#c62828;--comp:#c26a00;--excl:#7b4fb3;--run:#1d6fd1;--pend:#9aa3b2}
+:root{--fg:#1d2430;--mut:#5b6575;--line:#dfe3ea;--bg:#f6f7f9;--ok:#1f8a4c;--skip:#6b7280;--fail:#c62828;--unconf:#e0457b;--comp:#c26a00;--excl:#7b4fb3;--run:#1d6fd1;--pend:#9aa3b2}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:#fff}
 header{background:#17202e;color:#fff;padding:18px 28px}
@@ -181,7 +183,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 .card .k{color:var(--mut);font-size:12px}
 .card .v{font-size:15px;font-weight:600;word-break:break-word}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff;background:var(--pend)}
-.o-upgraded{background:var(--ok)}.o-skipped{background:var(--skip)}.o-failed{background:var(--fail)}.o-compensated{background:var(--comp)}
+.o-upgraded{background:var(--ok)}.o-skipped{background:var(--skip)}.o-failed{background:var(--fail)}.o-unconfirmed{background:var(--unconf)}.o-compensated{background:var(--comp)}
 .o-excluded{background:var(--excl)}.o-in-progress{background:var(--run)}.o-pending{background:var(--pend)}
 .s-completed,.s-done{background:var(--ok)}.s-baking,.s-pending{background:var(--pend)}.s-halted,.s-compensated{background:var(--comp)}.s-aborted,.s-failed{background:var(--fail)}.s-paused,.s-waiting-approval,.s-waiting-window{background:var(--comp)}.s-running{background:var(--run)}
 .counts{display:flex;flex-wrap:wrap;gap:6px;margin-top:10px}
@@ -239,6 +241,8 @@ function summarySection(data: ReportData): string {
     ),
     card('API calls recorded', escapeHtml(data.calls.length)),
   ];
+  if (data.followUpOf) cards.push(card('Follow-up of', `<span class="mono">${escapeHtml(data.followUpOf)}</span>`));
+  if (data.followUps?.length) cards.push(card('Follow-ups', `<span class="mono">${data.followUps.map(escapeHtml).join(', ')}</span>`));
   if (policy) {
     cards.push(card('Approval', escapeHtml(`${policy.approval}${policy.approverMustDiffer ? ' (approver must differ)' : ''}`)));
     cards.push(card('Pace', escapeHtml(`${policy.concurrency} in flight${policy.maxPerMinute ? `, ${policy.maxPerMinute}/min` : ''}`)));

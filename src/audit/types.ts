@@ -86,6 +86,10 @@ export interface ReportData {
   devices: ReportDevice[];
   calls: ReportCall[];
   failures: FailureGroup[];
+  /** The rollout this one retries, when `retry-failed` started it as a follow-up. */
+  followUpOf?: string;
+  /** Follow-up rollouts of this one, oldest first, as visibility lists them. */
+  followUps?: string[];
   /** Things the report could not establish (a history that could not be read, visibility lag). */
   warnings: string[];
 }

@@ -6,6 +6,7 @@ import { runSimulatorCommand } from '../simulator/command';
 import { projectRoot } from '../temporal/tooling';
 import { sendControl, renderControl, type ControlKind, type ControlOptions } from './commands/control';
 import { runDev } from './commands/dev';
+import { isClosed, planFollowUp, renderFollowUp, startFollowUp } from './commands/follow-up';
 import { iamPolicy } from './commands/iam-policy';
 import { listRollouts } from './commands/list';
 import { planRollout } from './commands/plan';
@@ -384,8 +385,37 @@ SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --
       return control('set-pace', id, cmd, { concurrency: o.concurrency, maxPerMinute: o.maxPerMinute });
     });
   controlOptions(program.command('retry-failed <rolloutId>'))
-    .description('queue every failed or compensated device for another attempt')
-    .action((id: string, _o: unknown, cmd: Command) => control('retry-failed', id, cmd));
+    .description(
+      'queue every failed or compensated device of a running rollout for another attempt; on a closed rollout, ' +
+        'start a follow-up rollout <rolloutId>-retry-N of its failed, unconfirmed and compensated devices under its policy',
+    )
+    .option('--ticket <ticket>', 'closed rollout: the change ticket the follow-up runs under')
+    .option('--watch', 'closed rollout: follow the follow-up until it closes (as status --watch)')
+    .option('--interval <duration>', 'with --watch: poll interval', duration('--interval'), 1000)
+    .action(async (id: string, o: { operator?: string; ticket?: string; yes?: boolean; watch?: boolean; interval: number }, cmd: Command) => {
+      const g = globals(cmd);
+      if (!(await withClient(cmd, ({ client }) => isClosed(client, id)))) return control('retry-failed', id, cmd);
+      await withClient(cmd, async ({ client }) => {
+        const operator = o.operator ?? defaultOperator();
+        const plan = await planFollowUp(client, id, { operator, ticket: o.ticket, taskQueue: g.taskQueue, env: process.env });
+        for (const w of plan.warnings) info(`warning: ${w}`);
+        const policy = plan.input.policy;
+        await confirm(
+          `start follow-up rollout ${plan.id} of closed rollout ${id}: ${plan.inventory.length} devices (${plan.inventory.map((d) => d.smartAgId).join(', ')}) to ${policy.targetVersion} (${policy.versionType})`,
+          o.yes,
+        );
+        const r = await startFollowUp(client, plan, { operator, ticket: o.ticket });
+        if (g.json) outJson(r);
+        else {
+          out(renderFollowUp(r));
+          if (!o.watch) info(`follow it: sag-rollout status ${r.followUp.rolloutId} --watch`);
+        }
+        if (o.watch) {
+          const final = await watchRollout(client, r.followUp.rolloutId, watchMode(Boolean(g.json), o.interval));
+          exitCode = exitCodeForState(final);
+        }
+      });
+    });
 
   // ---------------------------------------------------------------- iam-policy
   fleetOptions(program.command('iam-policy'))

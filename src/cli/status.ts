@@ -1,4 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { listFollowUps, type FollowUpEntry } from '../audit/read';
+import { SA_FOLLOW_UP_OF } from '../../workflows/search-attributes';
 import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
 import type { DeviceStatus, OutcomeCounts, RolloutProgress, RolloutState, WaveProgress } from '../../workflows/types';
 
@@ -19,6 +21,10 @@ export interface RolloutStatus extends Omit<RolloutProgress, 'state'> {
   part?: PartProgress;
   /** One entry per instance of the inventory, in inventory order. */
   devices: DeviceStatus[];
+  /** The rollout this one retries (a follow-up started by `retry-failed`). */
+  followUpOf?: string;
+  /** Follow-up rollouts that retry this one's failed devices, oldest first (closed rollouts only). */
+  followUps?: FollowUpEntry[];
 }
 
 /** The rollout does not exist in this namespace. */
@@ -143,6 +149,9 @@ export async function getRolloutStatus(client: Client, rolloutId: string, option
   if (state === 'running' && part?.state === 'waiting-window') state = 'waiting-window';
   const closed = workflowStatus !== 'RUNNING';
   if (closed && state === 'running') state = workflowStatus === 'COMPLETED' ? 'completed' : 'failed';
+  const followUpOf = description.typedSearchAttributes.get(SA_FOLLOW_UP_OF);
+  // Only a closed rollout has follow-ups; a namespace without SagFollowUpOf has none to list.
+  const followUps = closed ? await listFollowUps(client, rolloutId).catch(() => []) : [];
   return {
     ...progress,
     state,
@@ -152,5 +161,7 @@ export async function getRolloutStatus(client: Client, rolloutId: string, option
     waves,
     part,
     devices,
+    ...(followUpOf ? { followUpOf } : {}),
+    ...(followUps.length > 0 ? { followUps } : {}),
   };
 }

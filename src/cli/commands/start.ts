@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { planWaves } from '../../../workflows/plan';
 import type { rolloutWorkflow } from '../../../workflows/rollout';
-import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../../../workflows/search-attributes';
+import { SA_FOLLOW_UP_OF, SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../../../workflows/search-attributes';
 import type { InventoryDevice, RolloutInput, RolloutPolicy } from '../../../workflows/types';
 import { CliError, ExitCode } from '../errors';
 import { rolloutWorkflowId } from '../status';
@@ -46,7 +46,16 @@ export function checkRolloutId(id: string): string {
  */
 export async function startRollout(
   client: Client,
-  args: { rolloutId: string; inventory: InventoryDevice[]; policy: RolloutPolicy; operator: string; ticket?: string; taskQueue: string },
+  args: {
+    rolloutId: string;
+    inventory: InventoryDevice[];
+    policy: RolloutPolicy;
+    operator: string;
+    ticket?: string;
+    taskQueue: string;
+    /** The closed rollout this one retries (`retry-failed`): recorded in the input and as `SagFollowUpOf`. */
+    followUpOf?: string;
+  },
 ): Promise<StartResult> {
   const workflowId = rolloutWorkflowId(args.rolloutId);
   const input: RolloutInput = {
@@ -56,6 +65,7 @@ export async function startRollout(
     operator: args.operator,
     taskQueue: args.taskQueue,
     ...(args.ticket ? { ticket: args.ticket } : {}),
+    ...(args.followUpOf ? { followUpOf: args.followUpOf } : {}),
   };
   const waves = planWaves(args.inventory, args.policy).map((w) => ({ name: w.name, size: w.devices.length }));
   const base = { rolloutId: args.rolloutId, workflowId, taskQueue: args.taskQueue, devices: args.inventory.length, waves };
@@ -71,6 +81,7 @@ export async function startRollout(
         { key: SA_ROLLOUT_ID, value: args.rolloutId },
         { key: SA_TARGET_VERSION, value: args.policy.targetVersion },
         { key: SA_ROLLOUT_STATE, value: 'running' },
+        ...(args.followUpOf ? [{ key: SA_FOLLOW_UP_OF, value: args.followUpOf }] : []),
       ],
     });
     return { ...base, started: true };

@@ -25,6 +25,8 @@ export function statusJson(s: RolloutStatus): Record<string, unknown> {
     failureBudget: s.failureBudget,
     pace: s.pace,
     activePart: s.activePart,
+    followUpOf: s.followUpOf,
+    followUps: s.followUps?.map((f) => f.rolloutId),
     waves: s.waves.map((w) => ({
       index: w.index,
       name: w.name,

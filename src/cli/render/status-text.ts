@@ -17,6 +17,8 @@ export function renderStatusText(s: RolloutStatus, opts: { allDevices?: boolean 
   const gate = gateText(s);
   if (gate) lines.push(`waiting   ${gate}`);
   if (s.haltReason) lines.push(`halted    ${s.haltReason}`);
+  if (s.followUpOf) lines.push(`follow-up of: ${s.followUpOf}`);
+  if (s.followUps?.length) lines.push(`follow-ups: ${s.followUps.map((f) => `${f.rolloutId}${f.state ? ` (${f.state})` : ''}`).join(', ')}`);
   lines.push(
     '',
     renderTable(
