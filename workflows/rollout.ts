@@ -338,6 +338,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
         target: policy.targetVersion,
         versionType: policy.versionType,
         devices: input.inventory.length,
+        ...(input.followUpOf ? { followUpOf: input.followUpOf } : {}),
       },
     });
     notify('rollout-started', { devices: input.inventory.length, target: policy.targetVersion });

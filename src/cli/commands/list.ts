@@ -2,7 +2,16 @@ import type { Client } from '@temporalio/client';
 import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../../../workflows/search-attributes';
 import { CliError, ExitCode } from '../errors';
 
-const STATES = ['running', 'paused', 'waiting-approval', 'waiting-window', 'completed', 'aborted', 'failed'] as const;
+const STATES = [
+  'running',
+  'paused',
+  'waiting-approval',
+  'waiting-window',
+  'aborting',
+  'completed',
+  'aborted',
+  'failed',
+] as const;
 
 /** One row of `list` (the `--json` contract is an array of these). */
 export interface RolloutListEntry {
@@ -26,7 +35,10 @@ export function listQuery(filter: { state?: string; targetVersion?: string }): s
   const parts = [`WorkflowType = 'rolloutWorkflow'`];
   if (filter.state) {
     if (!(STATES as readonly string[]).includes(filter.state)) {
-      throw new CliError(`--state: ${JSON.stringify(filter.state)} must be one of ${STATES.join(', ')}`, ExitCode.badInput);
+      throw new CliError(
+        `--state: ${JSON.stringify(filter.state)} must be one of ${STATES.join(', ')}`,
+        ExitCode.badInput,
+      );
     }
     parts.push(`${SA_ROLLOUT_STATE.name} = ${quote(filter.state)}`);
   }
@@ -35,7 +47,10 @@ export function listQuery(filter: { state?: string; targetVersion?: string }): s
 }
 
 /** Lists rollouts through the search attributes, newest first, at most `limit`. */
-export async function listRollouts(client: Client, filter: { state?: string; targetVersion?: string; limit?: number }): Promise<RolloutListEntry[]> {
+export async function listRollouts(
+  client: Client,
+  filter: { state?: string; targetVersion?: string; limit?: number },
+): Promise<RolloutListEntry[]> {
   const query = listQuery(filter);
   const limit = filter.limit ?? 50;
   const out: RolloutListEntry[] = [];

@@ -7,7 +7,9 @@ function deviceLine(d: DeviceStatus): string {
   const versions = d.serials.map((s) => `${s.serialNumber} ${s.from || '?'}→${s.to ?? '-'}`).join(', ');
   switch (d.outcome) {
     case 'failed':
-      return `device ${d.smartAgId} failed in ${d.phase ?? '?'}: ${d.errorCode ?? 'error'}${d.message ? ` (${d.message})` : ''}`;
+      return `device ${d.smartAgId} failed in ${d.phase ?? '?'}: ${d.errorCode ?? 'error'}${d.message ? ` (${d.message})` : ''}${d.compensation ? `; ${d.compensation}` : ''}`;
+    case 'unconfirmed':
+      return `device ${d.smartAgId} unconfirmed: ${d.message ?? 'an upgrade call was answered ambiguously and the device showed no sign of it'}`;
     case 'compensated':
       return `device ${d.smartAgId} compensated: ${d.compensation ?? ''}${d.errorCode ? ` (failed with ${d.errorCode})` : ''}`;
     case 'skipped':
@@ -24,16 +26,25 @@ function deviceLine(d: DeviceStatus): string {
  * rollout's status (state, gates, waves, each device that finished otherwise than upgraded, and
  * a progress line per wave whose counts moved). `prev` undefined describes the first read.
  */
-export function statusEvents(prev: RolloutStatus | undefined, next: RolloutStatus, opts: { devices?: boolean } = {}): string[] {
+export function statusEvents(
+  prev: RolloutStatus | undefined,
+  next: RolloutStatus,
+  opts: { devices?: boolean } = {},
+): string[] {
   const t = clock();
   const lines: string[] = [];
   if (!prev) {
-    lines.push(`${t} rollout ${next.rolloutId} → ${next.targetVersion} (${next.versionType}): ${next.state}, ${next.total} devices in ${next.waves.length} waves`);
+    lines.push(
+      `${t} rollout ${next.rolloutId} → ${next.targetVersion} (${next.versionType}): ${next.state}, ${next.total} devices in ${next.waves.length} waves`,
+    );
   } else if (prev.state !== next.state) {
-    lines.push(`${t} rollout ${next.state}${next.haltReason && next.state === 'paused' ? `: ${next.haltReason}` : ''}`);
+    lines.push(
+      `${t} rollout ${next.state}${next.haltReason && next.state === 'paused' ? `: ${next.haltReason}` : ''}`,
+    );
   }
   const gate = gateText(next);
-  if (gate && gate !== (prev ? gateText(prev) : undefined) && !gate.startsWith('baking')) lines.push(`${t} ${gate}`);
+  if (gate && gate !== (prev ? gateText(prev) : undefined) && !gate.startsWith('baking'))
+    lines.push(`${t} ${gate}`);
   for (const w of next.waves) {
     const before = prev?.waves[w.index];
     if (before && before.state !== w.state) lines.push(`${t} ${w.name} ${w.state}`);
@@ -42,7 +53,7 @@ export function statusEvents(prev: RolloutStatus | undefined, next: RolloutStatu
     if (before && b && JSON.stringify(b) !== JSON.stringify(c)) {
       const done = c.upgraded + c.skipped + c.failed + c.compensated + c.excluded;
       lines.push(
-        `${t} ${w.name} ${done}/${w.size} done: ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.compensated} compensated, ${c['in-progress']} in flight`,
+        `${t} ${w.name} ${done}/${w.size} done: ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.unconfirmed} unconfirmed, ${c.compensated} compensated, ${c['in-progress']} in flight`,
       );
     }
   }
@@ -51,14 +62,17 @@ export function statusEvents(prev: RolloutStatus | undefined, next: RolloutStatu
     for (const d of next.devices) {
       const was = before.get(d.smartAgId);
       if (was === d.outcome) continue;
-      if (d.outcome === 'failed' || d.outcome === 'compensated' || d.outcome === 'excluded' || (opts.devices && d.outcome !== 'in-progress')) {
+      const notable = ['failed', 'unconfirmed', 'compensated', 'excluded'].includes(d.outcome);
+      if (notable || (opts.devices && d.outcome !== 'in-progress')) {
         lines.push(`${t} ${deviceLine(d)}`);
       }
     }
   }
   if (prev && !prev.closed && next.closed) {
     const c = next.counts;
-    lines.push(`${t} rollout closed ${next.state}: ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.compensated} compensated, ${c.excluded} excluded`);
+    lines.push(
+      `${t} rollout closed ${next.state}: ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.compensated} compensated, ${c.excluded} excluded`,
+    );
   }
   return lines;
 }

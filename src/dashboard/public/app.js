@@ -6,7 +6,7 @@ import { html } from 'htm/preact';
 const config = JSON.parse(document.getElementById('dashboard-config').textContent);
 
 const STATES = ['running', 'paused', 'waiting-approval', 'waiting-window', 'completed', 'aborted', 'failed'];
-const OUTCOMES = ['upgraded', 'skipped', 'failed', 'compensated', 'excluded', 'in-progress', 'pending'];
+const OUTCOMES = ['upgraded', 'skipped', 'failed', 'unconfirmed', 'compensated', 'excluded', 'in-progress', 'pending'];
 const CLOSED = ['completed', 'aborted', 'failed'];
 
 const enc = encodeURIComponent;
