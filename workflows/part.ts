@@ -491,7 +491,8 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
                 if (failedWith !== undefined && patched('compensation-outcome')) {
                   s.compensation = `compensation-failed:${failedWith}${did ? ` ${did}` : ''}`;
                 } else {
-                  s.outcome = 'compensated';
+                  // An unconfirmed device stays so: its upgrade may still be in progress.
+                  if (s.outcome !== 'unconfirmed') s.outcome = 'compensated';
                   s.compensation = did || 'nothing-to-undo';
                 }
                 // The original `from` stays; `to` is where compensation left each serial number.
