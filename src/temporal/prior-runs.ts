@@ -12,7 +12,8 @@ const RUNS_LOOKED_AT = 20;
  * (terminated, failed, timed out), every upgrade call its history shows scheduled, since nothing
  * says how they ended.
  *
- * Reads visibility, then one history page: a run closed a moment ago may not be listed yet on a
+ * Reads visibility, then one history page (a server without visibility, such as the time-skipping
+ * test server, yields no record and `onUnavailable` is told): a run closed a moment ago may not be listed yet on a
  * cluster whose visibility lags, which is why the workflows that run a device again (compensation,
  * retries, a resume) also pass what they know in the input.
  */
@@ -20,17 +21,23 @@ export async function readPriorRecord(
   client: Client,
   workflowId: string,
   currentRunId: string,
+  onUnavailable?: (workflowId: string) => void,
 ): Promise<PriorRecord> {
   let newest: WorkflowExecutionInfo | undefined;
   let seen = 0;
   const query = `WorkflowId = ${JSON.stringify(workflowId)} AND ExecutionStatus != "Running"`;
-  for await (const run of client.workflow.list({ query, pageSize: RUNS_LOOKED_AT })) {
-    if (
-      run.runId !== currentRunId &&
-      (!newest || (run.closeTime?.getTime() ?? 0) > (newest.closeTime?.getTime() ?? 0))
-    )
-      newest = run;
-    if (++seen >= RUNS_LOOKED_AT) break;
+  try {
+    for await (const run of client.workflow.list({ query, pageSize: RUNS_LOOKED_AT })) {
+      const later = !newest || (run.closeTime?.getTime() ?? 0) > (newest.closeTime?.getTime() ?? 0);
+      if (run.runId !== currentRunId && later) newest = run;
+      if (++seen >= RUNS_LOOKED_AT) break;
+    }
+  } catch (err) {
+    // Temporal's time-skipping test server has no visibility at all. Every real server (the dev
+    // server, a cluster, Temporal Cloud) has it; there the failure is retried like any other.
+    if (!unimplemented(err)) throw err;
+    onUnavailable?.(workflowId);
+    return { openSends: [] };
   }
   if (!newest) return { openSends: [] };
   const handle = client.workflow.getHandle(workflowId, newest.runId);
@@ -65,4 +72,10 @@ export async function readPriorRecord(
     });
   }
   return { openSends, runId: newest.runId };
+}
+
+/** gRPC status 12: the server does not implement the method. */
+function unimplemented(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  return cause?.code === 12 || (err as { code?: unknown } | undefined)?.code === 12;
 }

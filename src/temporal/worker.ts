@@ -128,7 +128,10 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     client,
     exportReport,
     webhooks: opts.webhooks ?? {},
-    readPriorRecord: (workflowId, runId) => readPriorRecord(temporalClient, workflowId, runId),
+    readPriorRecord: (workflowId, runId) =>
+      readPriorRecord(temporalClient, workflowId, runId, (id) => {
+        process.stderr.write(`worker: the Temporal server has no visibility; ${id} cannot read what earlier runs left open\n`);
+      }),
   });
   const worker = await Worker.create({
     connection,

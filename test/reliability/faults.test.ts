@@ -4,8 +4,10 @@ import { uniqueName } from '../helpers/temporal';
 import { allDevices, inventoryOf, maxCallsPerSerialAndVersion, quickFleet, quickPolicy, startRollout } from './helpers';
 
 // About 10% of all requests fail transiently (throttling, 5xx, HTML bodies, hangs, dropped
-// connections); three named devices fail permanently. Transient faults are retried away; each
-// permanent one is reported with its code.
+// connections), before the simulator processes them; three named devices fail permanently.
+// Transient faults are retried away (an upgrade call answered ambiguously is sent again after a
+// settle without a sign: the policy's explicit `noSignAfterSettle: resend`, since by default such
+// a device ends unconfirmed); each permanent one is reported with its code.
 const HEALTHY = quickFleet('flt', 40);
 const quick = { simulation: { downloadSeconds: 0.01, upgradeSeconds: 0.03, outcome: 'ok' as const } };
 const PERMANENT: Record<string, { action: string; code: string; outcome: string }> = {
@@ -42,7 +44,13 @@ describe('transient and permanent faults', () => {
       stack.taskQueue,
       uniqueName('faults'),
       inv,
-      quickPolicy({ concurrency: 15, canary: { count: 1 }, waves: { cumulativePercents: [50, 100] }, failureBudget: { maxFailurePercent: 30, minFailures: 5, maxConsecutiveFailures: 0, onBreach: 'pause' } }),
+      quickPolicy({
+        concurrency: 15,
+        canary: { count: 1 },
+        waves: { cumulativePercents: [50, 100] },
+        failureBudget: { maxFailurePercent: 30, minFailures: 5, maxConsecutiveFailures: 0, onBreach: 'pause' },
+        noSignAfterSettle: 'resend',
+      }),
     );
     const r = await stack.run(() => h.result());
     expect(r.state).toBe('completed');
