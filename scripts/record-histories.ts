@@ -1,7 +1,10 @@
 /**
- * Records the histories of a full rollout (canary, approval gate, a failure-budget breach with
- * compensation of an HA pair, resume, completion) into test/fixtures/histories/, for the replay
- * test that runs them through the current workflow code (binary protobuf, one file per workflow). Run: `npx tsx scripts/record-histories.ts`.
+ * Records the histories of two rollouts into test/fixtures/histories/, for the replay test that
+ * runs them through the current workflow code (binary protobuf, one file per workflow): a full
+ * rollout (canary, approval gate, a failure-budget breach with compensation of an HA pair, resume,
+ * completion), and one on the safety paths (an unconfirmed device, a credential halt and resume,
+ * an abort at a gate with compensation). Files of earlier recordings stay: they guard the
+ * histories of rollouts started by earlier code. Run: `npx tsx scripts/record-histories.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,7 +14,7 @@ import { temporal } from '@temporalio/proto';
 import { startSimulator } from '../src/simulator';
 import { startDevServer } from '../src/temporal/dev-server';
 import { createRolloutWorker } from '../src/temporal/worker';
-import { approveUpdate, progressQuery, resumeUpdate } from '../workflows/messages';
+import { abortSignal, approveUpdate, progressQuery, resumeUpdate } from '../workflows/messages';
 import { rolloutWorkflow } from '../workflows/rollout';
 import { fastRolloutPolicy, haInstance, instance, VERSIONS } from '../test/helpers/fixtures';
 
@@ -78,8 +81,84 @@ async function main(): Promise<void> {
     await handle.executeUpdate(resumeUpdate, { args: [cmd('alice')] });
     await handle.result();
   });
+  await worker.shutdown();
+
+  // Second rollout, on the safety paths: an upgrade accepted and answered with a 500 on a device
+  // that downloads for longer than the settle (unconfirmed), an STS token that expires mid-wave
+  // (a credential halt, then a resume), and an abort at the approval gate that compensates the
+  // failed devices of the waves before it.
+  const ids2 = ['sag-rec21', 'sag-rec22', 'sag-rec23', 'sag-rec24', 'sag-rec25', 'sag-rec26'];
+  const sts = { accessKeyId: 'STS.record', accessKeySecret: 'record-secret', securityToken: 'token-1' };
+  let current = { ...sts };
+  const sim2 = await startSimulator({
+    credentials: [sts],
+    fleet: {
+      versions: VERSIONS,
+      instances: ids2.map((id, i) => {
+        if (i === 1) return instance(id, { simulation: { downloadSeconds: 3, upgradeSeconds: 0.2, outcome: 'ok' } });
+        if (i === 2) return instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' } });
+        return instance(id, { simulation: { downloadSeconds: 0.3, upgradeSeconds: 1, outcome: 'ok' } });
+      }),
+    },
+    faults: { rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-rec22', kind: 'after-error', code: 'InternalError', httpStatus: 500 }] },
+  });
+  const worker2 = await createRolloutWorker({
+    target: { connectionOptions: { address: server.address }, namespace: 'default' },
+    taskQueue,
+    credentials: { getCredentials: () => Promise.resolve({ ...current }) },
+    sagEndpoint: sim2.endpoint,
+    apiRate: 200,
+  });
+  const rolloutId2 = 'replay-2';
+  const handle2 = await client.workflow.start(rolloutWorkflow, {
+    workflowId: `rollout/${rolloutId2}`,
+    taskQueue,
+    args: [
+      {
+        rolloutId: rolloutId2,
+        inventory: ids2.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
+        policy: fastRolloutPolicy({
+          approval: 'each-wave',
+          waves: { sizes: [4, 1] },
+          concurrency: 4,
+          upgradeSettle: 1000,
+          failureBudget: { maxFailurePercent: 100, minFailures: 100, maxConsecutiveFailures: 0, onBreach: 'pause' },
+        }),
+        operator: 'alice',
+        ticket: 'CHG-REPLAY-2',
+        taskQueue,
+      },
+    ],
+  });
+  const state2 = () => handle2.query(progressQuery);
+  const until2 = async (what: string, pred: (p: Awaited<ReturnType<typeof state2>>) => boolean | Promise<boolean>) => {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const p = await state2();
+      if (await pred(p)) return;
+      if (Date.now() > deadline) throw new Error(`replay-2: timed out waiting for ${what}: ${JSON.stringify({ state: p.state, counts: p.counts, gate: p.gate })}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await worker2.worker.runUntil(async () => {
+    await until2('the gate before wave 1', (p) => p.state === 'waiting-approval' && p.gate?.wave === 1);
+    await handle2.executeUpdate(approveUpdate, { args: [cmd('bob')] });
+    // The token expires once wave 1's upgrades were accepted and before they are all verified.
+    await until2('accepted upgrades in wave 1', () => sim2.upgrades().length >= 4);
+    sim2.updateCredential(sts.accessKeyId, { expired: true });
+    await until2('the credential halt', (p) => p.state === 'paused');
+    sim2.updateCredential(sts.accessKeyId, { securityToken: 'token-2' });
+    current = { ...sts, securityToken: 'token-2' };
+    await handle2.executeUpdate(resumeUpdate, { args: [cmd('alice')] });
+    await until2('the gate before wave 2', (p) => p.state === 'waiting-approval' && p.gate?.wave === 2);
+    await handle2.signal(abortSignal, { ...cmd('alice'), compensate: true });
+    await handle2.result();
+  });
+  await worker2.shutdown();
+  await sim2.stop();
+
   let n = 0;
-  for await (const wf of client.workflow.list({ query: `SagRolloutId = '${rolloutId}'` })) {
+  for await (const wf of client.workflow.list({ query: `SagRolloutId = '${rolloutId}' OR SagRolloutId = '${rolloutId2}'` })) {
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     // Binary protobuf, the format Temporal's own tools read back exactly.
     const name = `${wf.type}-${wf.workflowId.replace(/[^A-Za-z0-9-]/g, "_")}-${wf.runId.slice(-12)}.bin`;
@@ -88,7 +167,6 @@ async function main(): Promise<void> {
   }
   process.stderr.write(`recorded ${n} histories into ${out}\n`);
   await connection.close();
-  await worker.connection.close();
   await sim.stop();
   await server.stop();
 }
