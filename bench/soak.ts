@@ -14,7 +14,6 @@
  * ended failed with a transient code (every transient fault was retried away). Exit code 1 when an
  * invariant fails. Figures on stderr, the whole result as JSON on stdout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,13 +22,15 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPolicy } from '../src/config/policy';
 import { startSimulator } from '../src/simulator';
 import { connectClient } from '../src/temporal/connection';
-import { freePort, startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { rolloutWorkflow } from '../workflows';
 import { resolveCodePolicy } from '../workflows/error-policy';
-import { devicesQuery, progressQuery } from '../workflows/messages';
+import { progressQuery } from '../workflows/messages';
 import type { DeviceStatus, RolloutPolicy, RolloutProgress } from '../workflows/types';
-import { memoryMiB } from './lib/proc';
-import { bundleWorkflows, workerEntry } from './lib/worker-launch';
+import { seeded } from './lib/random';
+import { faultRules, rolloutDevices } from './lib/rollout-data';
+import { RestartableServer } from './lib/temporal-server';
+import { bundleWorkflows } from './lib/worker-launch';
+import { WorkerPool } from './lib/worker-pool';
 import type { WorkerProcessConfig } from './lib/worker-process';
 
 const { values: args } = parseArgs({
@@ -64,17 +65,6 @@ function transient(code: string): boolean {
 }
 const FINAL = new Set(['upgraded', 'skipped', 'failed', 'excluded', 'compensated']);
 
-/** A seeded generator, so the kill schedule of a run can be repeated. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
-
 /** The project's defaults, with the soak's pace, waves and a verify loop sized for seconds-long upgrades. */
 function policy(): RolloutPolicy {
   return {
@@ -94,23 +84,23 @@ function policy(): RolloutPolicy {
   };
 }
 
-interface WorkerSlot {
-  child?: ChildProcess;
-  starts: number;
-  kills: number;
-  peakRssMiB: number;
-}
-
 async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sag-soak-'));
-  const dbFile = path.join(tmp, 'temporal.db');
-  const port = await freePort();
   const rand = seeded(SEED);
-  log(`${N} devices, ${WORKERS} workers, fault rate ${FAULT_RATE}, a kill every ~${KILL_EVERY_MS / 1000} s, ${SERVER_RESTARTS} server restart(s); tmp ${tmp}`);
+  log(
+    `${N} devices, ${WORKERS} workers, fault rate ${FAULT_RATE}, a kill every ~${KILL_EVERY_MS / 1000} s, ${SERVER_RESTARTS} server restart(s); tmp ${tmp}`,
+  );
 
-  let server: DevServer = await startDevServer({ dbFile, port, uiPort: false, log: () => undefined });
+  const server = await RestartableServer.start(path.join(tmp, 'temporal.db'));
   const sim = await startSimulator({
-    generate: { devices: N, seed: SEED, simulation: { downloadSeconds: Number(args['download-seconds']), upgradeSeconds: Number(args['upgrade-seconds']) } },
+    generate: {
+      devices: N,
+      seed: SEED,
+      simulation: {
+        downloadSeconds: Number(args['download-seconds']),
+        upgradeSeconds: Number(args['upgrade-seconds']),
+      },
+    },
     requestLogSize: 1000,
   });
   const share = FAULT_RATE / 5;
@@ -125,7 +115,6 @@ async function main(): Promise<void> {
     ],
   });
   const bundlePath = await bundleWorkflows(tmp);
-  const entry = workerEntry();
   const cfg: WorkerProcessConfig = {
     address: server.address,
     taskQueue: 'soak',
@@ -136,31 +125,22 @@ async function main(): Promise<void> {
     bundlePath,
     extra: { sharedQuota: true, sagTimeoutMs: 2000 },
   };
-  const slots: WorkerSlot[] = Array.from({ length: WORKERS }, () => ({ starts: 0, kills: 0, peakRssMiB: 0 }));
-  let stopping = false;
-  // A supervisor: any worker that exits (killed, or gave up while the server was away) is started again.
-  function start(slot: WorkerSlot): void {
-    const child = spawn(process.execPath, entry, { cwd: path.resolve(__dirname, '..'), stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BENCH_WORKER: JSON.stringify(cfg) } });
-    slot.child = child;
-    slot.starts++;
-    child.once('exit', () => {
-      if (slot.child === child) slot.child = undefined;
-      if (!stopping) setTimeout(() => !stopping && !slot.child && start(slot), 1000 + rand() * 2000);
-    });
-  }
-  slots.forEach(start);
-  const memTimer = setInterval(() => {
-    for (const s of slots) if (s.child?.pid) s.peakRssMiB = Math.max(s.peakRssMiB, memoryMiB(s.child.pid).rss);
-  }, 1000);
+  // Any worker that exits (killed, or gave up while the server was away) is started again.
+  const pool = new WorkerPool(cfg, WORKERS, { rand });
 
-  const client = await connectClient({ connectionOptions: { address: server.address }, namespace: 'default' });
+  const client = await connectClient({
+    connectionOptions: { address: server.address },
+    namespace: 'default',
+  });
   const connection = client.connection;
   const rolloutId = `soak-${Date.now()}`;
   const inventory = sim.instances().map((i) => ({ smartAgId: i.smartAgId, regionId: i.regionId }));
   const handle: WorkflowHandle<typeof rolloutWorkflow> = await client.workflow.start(rolloutWorkflow, {
     workflowId: `rollout/${rolloutId}`,
     taskQueue: cfg.taskQueue,
-    args: [{ rolloutId, inventory, policy: policy(), operator: 'soak', ticket: 'SOAK', taskQueue: cfg.taskQueue }],
+    args: [
+      { rolloutId, inventory, policy: policy(), operator: 'soak', ticket: 'SOAK', taskQueue: cfg.taskQueue },
+    ],
   });
   const startedAt = Date.now();
   const deadline = startedAt + Number(args['timeout-minutes']) * 60_000;
@@ -181,67 +161,66 @@ async function main(): Promise<void> {
     const done = last ? last.total - last.counts.pending - last.counts['in-progress'] : 0;
     if (Date.now() - lastLog > 15_000 && last) {
       lastLog = Date.now();
-      log(`${done}/${N} finished ${JSON.stringify(last.counts)}; workers up ${slots.filter((s) => s.child).length}/${WORKERS}`);
+      log(`${done}/${N} finished ${JSON.stringify(last.counts)}; workers up ${pool.up}/${WORKERS}`);
     }
     if (closed) break;
     if (KILL_EVERY_MS > 0 && Date.now() >= nextKill) {
-      const up = slots.filter((s) => s.child);
-      const victim = up[Math.floor(rand() * up.length)];
-      if (victim?.child) {
-        victim.kills++;
-        log(`SIGKILL worker pid ${victim.child.pid}`);
-        victim.child.kill('SIGKILL');
-      }
+      const pid = pool.killRandom();
+      if (pid) log(`SIGKILL worker pid ${pid}`);
       nextKill = Date.now() + KILL_EVERY_MS * (0.5 + rand());
     }
     if (serverRestarts < SERVER_RESTARTS && done >= (N * (serverRestarts + 1)) / (SERVER_RESTARTS + 1)) {
       serverRestarts++;
       log(`restarting the Temporal server (${done}/${N} finished)`);
-      await server.stop();
-      server = await startDevServer({ dbFile, port, uiPort: false, log: () => undefined });
+      await server.restart();
       log('Temporal server back');
     }
   }
   const elapsedMs = Date.now() - startedAt;
 
   const failures: string[] = [];
-  let devices: DeviceStatus[] = [];
+  let devices: DeviceStatus[];
   let state = 'unknown';
   try {
     const result = await handle.result();
     state = result.state;
-    for (let offset = 0; ; ) {
-      const page = await handle.query(devicesQuery, { offset, limit: 1000 });
-      devices.push(...page.devices);
-      offset += page.devices.length;
-      if (page.devices.length === 0 || offset >= page.total) break;
-    }
+    devices = await rolloutDevices(handle);
   } catch (err) {
     failures.push(`the rollout did not complete: ${err instanceof Error ? err.message : String(err)}`);
     devices = [];
   }
-  stopping = true;
-  clearInterval(memTimer);
 
   if (state !== 'completed') failures.push(`rollout state ${state}, expected completed`);
   const outcomes: Record<string, number> = {};
   for (const d of devices) outcomes[d.outcome] = (outcomes[d.outcome] ?? 0) + 1;
   const codes: Record<string, number> = {};
-  for (const d of devices) if (d.outcome !== 'upgraded' && d.errorCode) codes[`${d.outcome}:${d.errorCode}`] = (codes[`${d.outcome}:${d.errorCode}`] ?? 0) + 1;
+  for (const d of devices)
+    if (d.outcome !== 'upgraded' && d.errorCode)
+      codes[`${d.outcome}:${d.errorCode}`] = (codes[`${d.outcome}:${d.errorCode}`] ?? 0) + 1;
   const ids = new Set(devices.map((d) => d.smartAgId));
-  if (devices.length !== N || ids.size !== N) failures.push(`${devices.length} device statuses (${ids.size} distinct) for ${N} devices`);
+  if (devices.length !== N || ids.size !== N)
+    failures.push(`${devices.length} device statuses (${ids.size} distinct) for ${N} devices`);
   const notFinal = devices.filter((d) => !FINAL.has(d.outcome));
-  if (notFinal.length > 0) failures.push(`${notFinal.length} devices not in a final state, e.g. ${notFinal[0]!.smartAgId} ${notFinal[0]!.outcome}`);
-  const gaveUp = devices.filter((d) => (d.outcome === 'failed' || d.outcome === 'compensated') && d.errorCode && transient(d.errorCode));
-  if (gaveUp.length > 0) failures.push(`${gaveUp.length} devices failed on a transient code, e.g. ${gaveUp[0]!.smartAgId} ${gaveUp[0]!.errorCode} in ${gaveUp[0]!.phase}`);
+  if (notFinal.length > 0)
+    failures.push(
+      `${notFinal.length} devices not in a final state, e.g. ${notFinal[0]!.smartAgId} ${notFinal[0]!.outcome}`,
+    );
+  const gaveUp = devices.filter(
+    (d) => (d.outcome === 'failed' || d.outcome === 'compensated') && d.errorCode && transient(d.errorCode),
+  );
+  if (gaveUp.length > 0)
+    failures.push(
+      `${gaveUp.length} devices failed on a transient code, e.g. ${gaveUp[0]!.smartAgId} ${gaveUp[0]!.errorCode} in ${gaveUp[0]!.phase}`,
+    );
   let maxSends = 0;
-  for (const row of sim.devices()) for (const n of Object.values(row.upgradeCallsByVersion)) maxSends = Math.max(maxSends, n);
+  for (const row of sim.devices())
+    for (const n of Object.values(row.upgradeCallsByVersion)) maxSends = Math.max(maxSends, n);
   if (maxSends > 1) failures.push(`a serial number was sent the same version ${maxSends} times`);
 
   const stats = sim.stats();
-  const fired = (await (await fetch(`${sim.endpoint}/_admin/faults`)).json()) as { rules?: { kind?: string; code?: string; fired?: number }[] };
   const faults: Record<string, number> = {};
-  for (const r of fired.rules ?? []) faults[r.code ?? r.kind ?? '?'] = (faults[r.code ?? r.kind ?? '?'] ?? 0) + (r.fired ?? 0);
+  for (const r of await faultRules(sim.endpoint))
+    faults[r.code ?? r.kind ?? '?'] = (faults[r.code ?? r.kind ?? '?'] ?? 0) + r.fired;
   const faultTotal = Object.values(faults).reduce((a, b) => a + b, 0);
   const figures = {
     devices: N,
@@ -251,8 +230,8 @@ async function main(): Promise<void> {
     devicesPerMinute: Math.round(N / (elapsedMs / 60_000)),
     outcomes,
     codes,
-    workerKills: slots.reduce((n, s) => n + s.kills, 0),
-    workerStarts: slots.reduce((n, s) => n + s.starts, 0),
+    workerKills: pool.kills,
+    workerStarts: pool.starts,
     serverRestarts,
     apiCalls: stats.totalRequests,
     apiCallsPerDevice: Math.round((stats.totalRequests / N) * 100) / 100,
@@ -260,16 +239,22 @@ async function main(): Promise<void> {
     faultShare: Math.round((faultTotal / Math.max(1, stats.totalRequests)) * 1000) / 10,
     peakApiPerSecond: stats.peakPerSecond,
     maxUpgradeCallsPerSerialAndVersion: maxSends,
-    workerPeakRssMiB: Math.round(Math.max(...slots.map((s) => s.peakRssMiB))),
+    workerPeakRssMiB: pool.peakMiB,
     failures,
   };
-  log(`${state} in ${figures.elapsedMinutes} min (${figures.devicesPerMinute} devices/min): ${JSON.stringify(outcomes)} ${JSON.stringify(codes)}`);
-  log(`${figures.workerKills} worker kills, ${serverRestarts} server restart(s); ${faultTotal} faults injected (${figures.faultShare}% of ${stats.totalRequests} calls) ${JSON.stringify(faults)}`);
-  log(`max upgrade calls per serial and version ${maxSends}; worker peak RSS ${figures.workerPeakRssMiB} MiB; peak API ${stats.peakPerSecond}/s (limit ${API_RATE})`);
+  log(
+    `${state} in ${figures.elapsedMinutes} min (${figures.devicesPerMinute} devices/min): ${JSON.stringify(outcomes)} ${JSON.stringify(codes)}`,
+  );
+  log(
+    `${figures.workerKills} worker kills, ${serverRestarts} server restart(s); ${faultTotal} faults injected (${figures.faultShare}% of ${stats.totalRequests} calls) ${JSON.stringify(faults)}`,
+  );
+  log(
+    `max upgrade calls per serial and version ${maxSends}; worker peak RSS ${figures.workerPeakRssMiB} MiB; peak API ${stats.peakPerSecond}/s (limit ${API_RATE})`,
+  );
   log(failures.length === 0 ? 'every invariant holds' : `FAILED:\n  ${failures.join('\n  ')}`);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 
-  for (const s of slots) s.child?.kill('SIGTERM');
+  await pool.stop();
   await connection.close().catch(() => undefined);
   await sim.stop();
   await server.stop();
