@@ -63,7 +63,7 @@ function transient(code: string): boolean {
   const p = resolveCodePolicy(code);
   return p.class === 'service' && p.persistence === 'transient';
 }
-const FINAL = new Set(['upgraded', 'skipped', 'failed', 'excluded', 'compensated']);
+const FINAL = new Set(['upgraded', 'skipped', 'failed', 'unconfirmed', 'excluded', 'compensated']);
 
 /** The project's defaults, with the soak's pace, waves and a verify loop sized for seconds-long upgrades. */
 function policy(): RolloutPolicy {
