@@ -17,6 +17,8 @@ export interface WorkerProcessConfig {
   endpoint: string;
   accessKeyId: string;
   accessKeySecret: string;
+  /** An STS token sent with every call, for a key the simulator knows as an STS key. */
+  securityToken?: string;
   apiRate: number;
   bundlePath: string;
   tuning?: RolloutWorkerOptions['tuning'];
@@ -31,7 +33,14 @@ async function main(): Promise<void> {
   const options: RolloutWorkerOptions = {
     target: { connectionOptions: { address: cfg.address }, namespace: 'default' },
     taskQueue: cfg.taskQueue,
-    credentials: { getCredentials: () => Promise.resolve({ accessKeyId: cfg.accessKeyId, accessKeySecret: cfg.accessKeySecret }) },
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({
+          accessKeyId: cfg.accessKeyId,
+          accessKeySecret: cfg.accessKeySecret,
+          ...(cfg.securityToken ? { securityToken: cfg.securityToken } : {}),
+        }),
+    },
     sagEndpoint: cfg.endpoint,
     apiRate: cfg.apiRate,
     workflowBundle: { codePath: cfg.bundlePath },
