@@ -31,6 +31,9 @@ export interface ActivityDeps extends Partial<RolloutActivityDeps> {
   readPriorRecord?: (workflowId: string, currentRunId: string) => Promise<PriorRecord>;
 }
 
+/** Polls in a row whose credentials fail before a watch gives up (the rollout then halts). */
+const CREDENTIAL_POLLS = 5;
+
 /** Modify needs a cron, a duration and a zone even to set `manual`: these stand in when none is recorded. */
 const POLICY_FALLBACK = { cronExpression: '0 0 4 * * ?', duration: 60, timeZone: 'Asia/Shanghai' } as const;
 
@@ -255,16 +258,21 @@ export function createActivities(deps: ActivityDeps) {
       let last: SerialObservation[] = [];
       const ctx = Context.current();
       const upgradingSet = new Set(input.upgrading.map((u) => u.serialNumber));
+      let credentialFailures = 0;
+      let restarted = false;
       for (;;) {
         polls += 1;
         let obs: Awaited<ReturnType<typeof observe>> | undefined;
         try {
           obs = await observe(client, input);
+          credentialFailures = 0;
         } catch (err) {
-          // Credentials or permissions that stopped working end the watch at once: the rollout
-          // halts, and a later run watches the device again.
-          if (resolveCodePolicy(normalizeError(err, 'verify').code).action === 'halt')
-            fail(err, 'verify', calls);
+          // Credentials or permissions that stopped working end the watch: the rollout halts, and
+          // a later run watches the device again. A credential provider that fails (an STS refresh)
+          // may recover: it ends the watch when it fails this many polls in a row.
+          const p = resolveCodePolicy(normalizeError(err, 'verify').code);
+          if (p.class === 'rollout') credentialFailures += 1;
+          if (p.action === 'halt' || credentialFailures >= CREDENTIAL_POLLS) fail(err, 'verify', calls);
           // Any other failed poll is no evidence either way; it neither counts nor resets the streak.
           log.warn('poll failed', { smartAgId: input.smartAgId, error: (err as Error).message });
         }
@@ -322,8 +330,30 @@ export function createActivities(deps: ActivityDeps) {
               }
             }
             // Back online on the old version after a restart: the upgrade reverted. Conclude
-            // once that is stable rather than waiting for the deadline.
+            // once that is stable rather than waiting for the deadline. For firmware the restart
+            // must show in StartupTime: a device seen offline during its download (a link blip)
+            // and back on its old version has not reverted, it is still downloading.
+            const backOnOld =
+              seenOffline &&
+              upgrading.length > 0 &&
+              upgrading.every((s) => {
+                const from = input.upgrading.find((u) => u.serialNumber === s.serialNumber)?.fromVersion;
+                return s.hcState === 'online' && from !== undefined && s.version === from;
+              });
+            if (backOnOld && !restarted && input.versionType === 'Device') {
+              for (const u of input.upgrading) {
+                if (!u.startupTime) {
+                  restarted = true;
+                  continue;
+                }
+                const info = await client
+                  .describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber)
+                  .catch(() => undefined);
+                if (info?.startupTime && info.startupTime !== u.startupTime) restarted = true;
+              }
+            }
             const reverted =
+              (restarted || input.versionType !== 'Device') &&
               seenOffline &&
               upgrading.length > 0 &&
               upgrading.every((s) => {

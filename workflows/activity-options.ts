@@ -21,6 +21,9 @@ export const apiCall = proxyLocalActivities<Activities>({
  */
 export const upgradeCall = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
+  // A call that cannot start soon after it was scheduled (no worker polls) is given up: the
+  // workflow's settle and verify windows count from the scheduling, so a late send must not leave.
+  scheduleToCloseTimeout: '2m',
   retry: { maximumAttempts: 1 },
 });
 

@@ -5,9 +5,10 @@ import { durationMs } from './durations';
 import { resolveCodePolicy } from './error-policy';
 import { classify, type ClassifiedFailure } from './failures';
 import { deviceProgressQuery, type DeviceProgress } from './messages';
-import { preflight } from './preflight';
+import { preflight, targetFor } from './preflight';
 import {
   blockingSends,
+  closeReached,
   closeSends,
   inProgress,
   markReverted,
@@ -150,7 +151,9 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
 
     if (input.mode === 'compensate') return compensate(snapshot);
 
-    // A serial number offline while an upgrade sent to it earlier is open is presumed flashing.
+    // Calls of earlier targets that their serial numbers reached have ended; a serial number
+    // offline while an upgrade sent to it earlier is open is presumed flashing.
+    open = closeReached(open, snapshot, policy.versionType, targetFor(snapshot, policy));
     const decision = preflight(presumeFlashing(snapshot, open), policy, Date.now());
     progress.phase = 'preflight';
     // On the target because of a call an earlier run sent (a run interrupted by a credential halt,
@@ -285,8 +288,13 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     // Only a device nothing was sent to can be deferred or skipped; once a call went out it has failed.
     const untouched = result.upgradeCalls === 0;
     if (e.failure.code === UNCONFIRMED || e.failure.code === SEND_IN_PROGRESS) result.outcome = 'unconfirmed';
-    else if (action === 'halt' && patched('halt-interrupts-device')) result.outcome = 'interrupted';
-    else
+    else if (
+      (action === 'halt' || e.failure.policy.class === 'rollout') &&
+      patched('halt-interrupts-device')
+    ) {
+      // The credentials or permissions failed (or the credential chain could not produce keys).
+      result.outcome = 'interrupted';
+    } else
       result.outcome =
         untouched && action === 'defer' ? 'deferred' : untouched && action === 'skip' ? 'skipped' : 'failed';
     return finish();

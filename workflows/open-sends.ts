@@ -3,7 +3,8 @@
  * Pure: read by the device workflow, replay-safe.
  */
 import type { DeviceSnapshot } from './device-types';
-import type { OpenSend, PinnedPolicy } from './types';
+import type { OpenSend, PinnedPolicy, VersionType } from './types';
+import { compareVersions } from './versions';
 
 /** One list from several, each call once (a call is its serial number, version and send time). */
 export function mergeOpenSends(...lists: (OpenSend[] | undefined)[]): OpenSend[] {
@@ -20,6 +21,30 @@ export function mergeOpenSends(...lists: (OpenSend[] | undefined)[]): OpenSend[]
 /** The list without the calls to `serialNumber`: the serial number was verified on its target. */
 export function closeSends(open: OpenSend[], serialNumber: string): OpenSend[] {
   return open.filter((o) => o.serialNumber !== serialNumber);
+}
+
+/**
+ * The list without the calls of another target whose serial number now reports the version they
+ * asked for (an upgrade: that version or a newer one): they ended, whether or not a run saw it. Calls
+ * of the current `target` stay: the run verifies them.
+ */
+export function closeReached(
+  open: OpenSend[],
+  snapshot: DeviceSnapshot,
+  type: VersionType,
+  target: string,
+): OpenSend[] {
+  return open.filter((o) => {
+    if (o.versionType !== type || o.version === target) return true;
+    const s = snapshot.serials.find((x) => x.serialNumber === o.serialNumber);
+    const now = (type === 'Dpi' ? s?.dpiVersion : s?.softwareVersion) ?? '';
+    if (!now) return true;
+    const cmp = compareVersions(now, o.version, type);
+    const upgrade = o.fromVersion !== undefined && compareVersions(o.version, o.fromVersion, type) > 0;
+    const downgrade = o.fromVersion !== undefined && compareVersions(o.version, o.fromVersion, type) < 0;
+    const reached = cmp === 0 || (upgrade && cmp > 0) || (downgrade && cmp < 0);
+    return !reached;
+  });
 }
 
 /** The list with the calls to `serialNumber` marked as ended by a revert. */

@@ -1,4 +1,5 @@
 import {
+  CancellationScope,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   condition,
@@ -117,6 +118,13 @@ export function emptyCounts(): OutcomeCounts {
  * devices and waits for the operator. It never continues-as-new, so it sees every child finish.
  */
 export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartResult> {
+  // A cancellation of the part itself (from the Temporal UI or API) is an abort with compensation:
+  // devices in flight finish, and the rollout learns of it from the result.
+  const root = CancellationScope.current();
+  return CancellationScope.nonCancellable(() => runPart(input, root));
+}
+
+async function runPart(input: WavePartInput, root: CancellationScope): Promise<WavePartResult> {
   const { devices } = input;
   const pace = { ...input.pace };
   const statuses: DeviceStatus[] = devices.map((d) => ({
@@ -158,6 +166,12 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     changes++;
   });
   setHandler(partProgressQuery, () => progress());
+  root.cancelRequested.catch(() => {
+    if (!patched('part-cancel-is-abort')) return;
+    aborted = true;
+    compensateOnAbort = true;
+    changes++;
+  });
   setHandler(devicesQuery, (q): DevicesPage => {
     const list = q.outcome ? statuses.filter((s) => s.outcome === q.outcome) : statuses;
     const offset = q.offset ?? 0;
@@ -340,6 +354,29 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     }
   }
 
+  /**
+   * When the rollout is aborted while devices wait to be inspected again after a credential halt:
+   * each ends where its interrupted run left it, `unconfirmed` when an upgrade it sent may still be
+   * in progress, else `failed` with the credential code, and keeps what compensation needs.
+   */
+  function settleInterrupted(): void {
+    for (const [idx, s] of statuses.entries()) {
+      const r = results[s.smartAgId];
+      if (s.outcome !== 'pending' || r?.outcome !== 'interrupted') continue;
+      removeFrom(queue, idx);
+      const open = (r.openSends ?? []).some((o) => !o.reverted);
+      s.outcome = open ? 'unconfirmed' : 'failed';
+      s.errorCode = r.errorCode;
+      s.message = `interrupted by ${r.errorCode ?? 'a credential failure'}; the rollout was aborted before it was inspected again`;
+      s.undo = {
+        pinned: r.pinned,
+        policiesRestored: r.policiesRestored,
+        upgradeCalls: r.upgradeCalls,
+        ...(r.openSends ? { openSends: r.openSends } : {}),
+      };
+    }
+  }
+
   function checkBudget(smartAgId: string, code: string | undefined): void {
     if (halted) return;
     const count: BudgetCount = {
@@ -447,8 +484,10 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
     const targets = statuses
       .map((s, idx) => ({ s, idx, r: results[s.smartAgId] }))
       .filter(({ s, r }) => {
-        if (!r || s.compensation !== undefined) return false;
-        const failedRun = r.outcome === 'failed' || r.outcome === 'unconfirmed';
+        // Compensated once already (a part halted twice): not again.
+        if (!r || (s.compensation !== undefined && patched('compensate-once'))) return false;
+        const failedRun =
+          r.outcome === 'failed' || r.outcome === 'unconfirmed' || r.outcome === 'interrupted';
         if (
           failedRun &&
           (r.upgradeCalls > 0 || (!r.policiesRestored && r.pinned.some((p) => p.upgradeType !== 'manual')))
@@ -570,6 +609,7 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
         continue;
       }
       if (aborted) {
+        settleInterrupted();
         if (compensateOnAbort) await compensate();
         break;
       }
@@ -580,15 +620,25 @@ export async function wavePartWorkflow(input: WavePartInput): Promise<WavePartRe
         state = 'halted';
         await reportHalt();
         await condition(() => resumed || aborted);
-        if (aborted) break;
+        if (aborted) {
+          // Aborted while halted on credentials: the interrupted devices end here, compensated.
+          if (halted?.credentials) {
+            settleInterrupted();
+            if (compensateOnAbort) await compensate();
+          }
+          break;
+        }
       }
-      // Resumed after a halt: a fresh failure budget from here.
+      // Resumed after a budget breach: a fresh failure budget from here. A credential halt was no
+      // breach: the count goes on.
+      if (!halted?.credentials) {
+        failed = 0;
+        consecutive = 0;
+        budgetBase = { failed: 0, finished: 0 };
+        finished = 0;
+      }
       halted = undefined;
       resumed = false;
-      failed = 0;
-      consecutive = 0;
-      budgetBase = { failed: 0, finished: 0 };
-      finished = 0;
       continue;
     }
     if (paused) {

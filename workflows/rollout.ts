@@ -85,6 +85,8 @@ export interface RolloutCarried {
   finishedAt?: number;
   /** Failure-budget breaches so far (the budget starts afresh after each resume). */
   breaches?: number;
+  /** The rollout is halted on credentials or permissions, not on its budget. */
+  haltCredentials?: boolean;
   gate?: RolloutProgress['gate'];
 }
 
@@ -270,6 +272,14 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     }
   }
 
+  /**
+   * Forwards a control without awaiting it, in a scope of its own: handlers run in the root scope,
+   * which a Temporal cancellation marks cancelled, and the forwarding must outlive that.
+   */
+  function sendToPart(c: PartControl): void {
+    CancellationScope.nonCancellable(() => forward(c)).catch(() => undefined);
+  }
+
   /** Runs an operator command once per requestId; refusals are answered and audited too. */
   function once(
     kind: string,
@@ -284,7 +294,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       reason: cmd.reason,
       detail: { message: r.message, requestId: cmd.requestId },
     });
-    if (r.fwd) void forward(r.fwd);
+    if (r.fwd) sendToPart(r.fwd);
     const result: CommandResult = {
       accepted: r.accepted,
       duplicate: false,
@@ -363,7 +373,9 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
         if (!st.paused) return { accepted: true, message: 'not paused' };
         st.paused = false;
         // A resume after a halt starts a fresh failure budget for the rest of the rollout.
-        if (st.haltReason !== undefined && patched('resume-fresh-budget')) st.budget = emptyBudget();
+        if (st.haltReason !== undefined && patched('resume-fresh-budget') && !st.haltCredentials)
+          st.budget = emptyBudget();
+        st.haltCredentials = undefined;
         st.haltReason = undefined;
         setState('running');
         return { accepted: true, message: 'resumed', fwd: { kind: 'resume' } };
@@ -486,6 +498,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     st.haltReason = h.reason;
     // Credentials or permissions that failed are no budget breach: the operator fixes them and resumes.
     if (!h.credentials) st.breaches = (st.breaches ?? 0) + 1;
+    st.haltCredentials = h.credentials === true ? true : undefined;
     for (const d of h.devices) {
       if (st.devices[d.smartAgId]?.outcome !== 'excluded')
         st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
@@ -499,7 +512,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       st.aborted = true;
       st.abortCompensate = true;
       if (patched('aborting-state')) setState('aborting');
-      void forward({ kind: 'abort', compensate: true });
+      sendToPart({ kind: 'abort', compensate: true });
     } else {
       st.paused = true;
       setState('paused');
@@ -618,6 +631,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     const fb = policy.failureBudget;
     const r = await executeChild(wavePartWorkflow, {
       workflowId,
+      // The rollout decides about its parts: a part that closed without a result is handled below.
       taskQueue: input.taskQueue,
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -657,15 +671,43 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
           taskQueue: input.taskQueue,
         },
       ],
+    }).catch((err: unknown) => {
+      // The part was terminated or failed (someone acted on it directly): its devices say so, and
+      // the rollout aborts, compensating what failed so far.
+      if (!patched('part-failure-aborts')) throw err;
+      for (const d of devices) {
+        const s = st.devices[d.smartAgId]!;
+        if (s.outcome !== 'in-progress') continue;
+        s.outcome = 'failed';
+        s.errorCode = 'PartFailed';
+        s.message = `${workflowId} closed without a result: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      audit('part-failed', {
+        wave,
+        reason: err instanceof Error ? err.message : String(err),
+        detail: { part: name },
+      });
+      st.aborted = true;
+      st.abortCompensate = true;
+      setState('aborting');
+      return undefined;
     });
     activePart = undefined;
+    if (!r) return undefined;
+    // A part cancelled on its own aborted itself: the rollout aborts with it.
+    if (r.aborted && !st.aborted && patched('part-abort-aborts')) {
+      audit('abort', { by: 'temporal', reason: `${workflowId} was cancelled`, detail: { part: name } });
+      st.aborted = true;
+      st.abortCompensate = true;
+      setState('aborting');
+    }
     for (const d of r.devices) {
       const prev = st.devices[d.smartAgId];
       // An exclusion that reached the rollout but not the part in time still stands for unstarted devices.
       st.devices[d.smartAgId] =
         prev?.outcome === 'excluded' && d.outcome === 'pending' ? prev : { ...d, wave: prev?.wave ?? wave };
     }
-    if (r.halted && patched('budget-after-part-halt')) {
+    if (r.halted && patched('budget-after-part-halt') && !r.halted.credentials) {
       // The part started its count afresh when it was resumed, as the rollout did.
       st.budget = { failed: r.failed, finished: r.finished, consecutive: r.consecutive };
     } else {
@@ -878,6 +920,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
           const f = classify(err, policy.errorOverrides);
           st.haltReason = `${f.code} in the health re-check after wave ${w.index}: ${f.policy.class === 'rollout' ? "the rollout's credentials or permissions are wrong" : f.message}`;
           audit('health-recheck-failed', { wave: w.index, reason: st.haltReason, detail: { code: f.code } });
+          if (f.policy.class === 'rollout') st.haltCredentials = true;
           st.paused = true;
           setState('paused');
           notify('halted', { reason: st.haltReason, wave: w.index });

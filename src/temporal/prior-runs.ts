@@ -1,21 +1,34 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import type { DeviceUpgradeResult, OpenSend, PriorRecord } from '../../workflows/types';
+import { mergeOpenSends } from '../../workflows/open-sends';
+import type {
+  DeviceUpgradeInput,
+  DeviceUpgradeResult,
+  OpenSend,
+  PinnedPolicy,
+  PriorRecord,
+} from '../../workflows/types';
+
+/** The code of a device run that could not read its predecessors: its record is incomplete. */
+const PRIOR_UNREADABLE = 'PriorRunsUnreadable';
 
 /** Closed runs of one device workflow looked at; the newest closed run is among the first. */
 const RUNS_LOOKED_AT = 20;
 
 /**
- * What the newest closed run of `workflowId` (other than `currentRunId`) left open: its result's
- * `openSends` and unrestored pinned policies when it completed; when it did not complete
- * (terminated, failed, timed out), every upgrade call its history shows scheduled, since nothing
- * says how they ended.
+ * What the closed runs of `workflowId` before `currentRunId` left open, newest first: a run that
+ * completed gives its result's `openSends` (which carry what it read of the runs before it) and the
+ * pinned policies it could not restore, and the walk stops there. A run that did not complete
+ * (terminated, failed, timed out) or could not read its own predecessors gives what its input
+ * carried and every upgrade call its history shows scheduled (nothing says how they ended), and
+ * the walk goes on to the run before it.
  *
- * Reads visibility, then one history page (a server without visibility, such as the time-skipping
- * test server, yields no record and `onUnavailable` is told): a run closed a moment ago may not be listed yet on a
- * cluster whose visibility lags, which is why the workflows that run a device again (compensation,
- * retries, a resume) also pass what they know in the input.
+ * Reads visibility, then the result or history of the runs it walks (a server without visibility,
+ * such as the time-skipping test server, yields no record and `onUnavailable` is told). A run
+ * closed a moment ago may not be listed yet on a cluster whose visibility lags, which is why the
+ * workflows that run a device again (compensation, retries, a resume) also pass what they know in
+ * the input.
  */
 export async function readPriorRecord(
   client: Client,
@@ -23,14 +36,12 @@ export async function readPriorRecord(
   currentRunId: string,
   onUnavailable?: (workflowId: string) => void,
 ): Promise<PriorRecord> {
-  let newest: WorkflowExecutionInfo | undefined;
-  let seen = 0;
+  const runs: WorkflowExecutionInfo[] = [];
   const query = `WorkflowId = ${JSON.stringify(workflowId)} AND ExecutionStatus != "Running"`;
   try {
     for await (const run of client.workflow.list({ query, pageSize: RUNS_LOOKED_AT })) {
-      const later = !newest || (run.closeTime?.getTime() ?? 0) > (newest.closeTime?.getTime() ?? 0);
-      if (run.runId !== currentRunId && later) newest = run;
-      if (++seen >= RUNS_LOOKED_AT) break;
+      if (run.runId !== currentRunId) runs.push(run);
+      if (runs.length >= RUNS_LOOKED_AT) break;
     }
   } catch (err) {
     // Temporal's time-skipping test server has no visibility at all. Every real server (the dev
@@ -39,22 +50,43 @@ export async function readPriorRecord(
     onUnavailable?.(workflowId);
     return { openSends: [] };
   }
-  if (!newest) return { openSends: [] };
-  const handle = client.workflow.getHandle(workflowId, newest.runId);
-  if (newest.status.name === 'COMPLETED') {
-    const r = (await handle.result()) as DeviceUpgradeResult;
-    const unrestored = !r.policiesRestored && r.pinned.some((p) => p.upgradeType !== 'manual');
-    return { openSends: r.openSends ?? [], ...(unrestored ? { pinned: r.pinned } : {}), runId: newest.runId };
-  }
-  const openSends: OpenSend[] = [];
-  const history = await handle.fetchHistory();
-  for (const e of history.events ?? []) {
-    const attrs = e.activityTaskScheduledEventAttributes;
-    if (
-      e.eventType !== temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED ||
-      attrs?.activityType?.name !== 'requestUpgrade'
-    )
+  runs.sort((a, b) => (b.closeTime?.getTime() ?? 0) - (a.closeTime?.getTime() ?? 0));
+  const record: PriorRecord = { openSends: [] };
+  const add = (sends: OpenSend[] | undefined, pinned: PinnedPolicy[] | undefined): void => {
+    record.openSends = mergeOpenSends(record.openSends, sends);
+    if (pinned && !record.pinned) record.pinned = pinned;
+  };
+  for (const run of runs) {
+    const handle = client.workflow.getHandle(workflowId, run.runId);
+    record.runId ??= run.runId;
+    if (run.status.name === 'COMPLETED') {
+      const r = (await handle.result()) as DeviceUpgradeResult;
+      const unrestored = !r.policiesRestored && r.pinned.some((p) => p.upgradeType !== 'manual');
+      add(r.openSends, unrestored ? r.pinned : undefined);
+      if (r.errorCode !== PRIOR_UNREADABLE) break;
       continue;
+    }
+    const history = await handle.fetchHistory();
+    add(...fromHistory(history));
+  }
+  return record;
+}
+
+/** What a run that did not complete shows of its sends: its input's records and its scheduled calls. */
+function fromHistory(history: temporal.api.history.v1.IHistory): [OpenSend[], PinnedPolicy[] | undefined] {
+  const sends: OpenSend[] = [];
+  let pinned: PinnedPolicy[] | undefined;
+  for (const e of history.events ?? []) {
+    const started = e.workflowExecutionStartedEventAttributes;
+    const first = started?.input?.payloads?.[0];
+    if (first) {
+      const input = defaultPayloadConverter.fromPayload<DeviceUpgradeInput>(first);
+      sends.push(...(input.prior?.openSends ?? []), ...(input.previous?.openSends ?? []));
+      pinned = input.prior?.pinned;
+      continue;
+    }
+    const attrs = e.activityTaskScheduledEventAttributes;
+    if (attrs?.activityType?.name !== 'requestUpgrade') continue;
     const payload = attrs.input?.payloads?.[0];
     if (!payload) continue;
     const call = defaultPayloadConverter.fromPayload<{
@@ -63,7 +95,7 @@ export async function readPriorRecord(
       versionType: 'Device' | 'Dpi';
     }>(payload);
     const seconds = Number(e.eventTime?.seconds ?? 0);
-    openSends.push({
+    sends.push({
       serialNumber: call.serialNumber,
       version: call.versionCode,
       versionType: call.versionType,
@@ -71,7 +103,7 @@ export async function readPriorRecord(
       accepted: false,
     });
   }
-  return { openSends, runId: newest.runId };
+  return [sends, pinned];
 }
 
 /** gRPC status 12: the server does not implement the method. */

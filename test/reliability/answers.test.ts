@@ -19,6 +19,7 @@ const fleet = {
     instance('sag-ans403'),
     // Downloads for longer than the settle: online on the old version, StartupTime unchanged.
     instance('sag-anslow', { simulation: SLOW }),
+    instance('sag-anster', { simulation: { ...SLOW, downloadSeconds: 8 } }),
     // An HA pair whose active device takes the upgrade and downloads for longer than the settle.
     {
       ...haInstance('sag-ansha'),
@@ -84,6 +85,14 @@ beforeAll(async () => {
         smartAgId: 'sag-ans403',
         kind: 'error',
         code: 'GetSmartAccessGatewayStateError',
+        times: 1,
+      },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-anster',
+        kind: 'after-error',
+        code: 'InternalError',
+        httpStatus: 500,
         times: 1,
       },
       {
@@ -220,5 +229,29 @@ describe('a download longer than the settle', () => {
     expect(c.compensation?.failed).toMatchObject({ code: 'UpgradeUnconfirmed' });
     expect(c.compensation?.actions.some((a) => a.startsWith('ha-repaired'))).toBe(false);
     expect(accepted('sag-ansha')).toEqual({ 'snanshab@2.4.0.0': 1, 'snanshaa@2.4.0.0': 1 });
+  });
+
+  it('keeps the record through a later run that was terminated while it watched', async () => {
+    const first = await run('sag-anster', { upgradeSettleMs: 500, verifyTimeoutMs: 10_000 });
+    expect(first.outcome).toBe('unconfirmed');
+    // A second run watches patiently and is terminated by hand: it never completes.
+    const watching = await stack.client.workflow.start(deviceUpgradeWorkflow, {
+      workflowId: deviceWorkflowId('sag-anster'),
+      taskQueue: stack.taskQueue,
+      args: [
+        {
+          rolloutId: 'watcher',
+          device: { smartAgId: 'sag-anster', regionId: 'cn-shanghai' },
+          policy: fastDevicePolicy({ upgradeSettleMs: 30_000 }),
+          mode: 'upgrade',
+        },
+      ],
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    await watching.terminate('an operator stopped it');
+    // A third run still finds the first run's call through the terminated one, and sends nothing.
+    const third = await run('sag-anster', { upgradeSettleMs: 500 }, { rolloutId: 'third' });
+    expect(third).toMatchObject({ outcome: 'unconfirmed', errorCode: 'UpgradeUnconfirmed' });
+    expect(accepted('sag-anster')).toEqual({ 'snanstera@2.4.0.0': 1 });
   });
 });

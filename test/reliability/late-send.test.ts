@@ -82,7 +82,10 @@ describe('no late sends', () => {
   it('sends a call whose wait ends before its deadline', async () => {
     const { acts } = activities(50);
     const env = activityEnv(30_000);
-    const r = (await env.run(() => acts.requestUpgrade(upgradeInput('sag-late2')))) as { requestId: string };
+    type Sent = Awaited<ReturnType<typeof acts.requestUpgrade>>;
+    const r = await env.run<[], Sent, () => Promise<Sent>>(() =>
+      acts.requestUpgrade(upgradeInput('sag-late2')),
+    );
     expect(r.requestId).toMatch(/^[0-9A-F-]{36}$/);
     expect(sim.upgrades({ smartAgId: 'sag-late2' })).toHaveLength(1);
   });

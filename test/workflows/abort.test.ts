@@ -8,6 +8,7 @@ import {
   devicesQuery,
   pauseSignal,
   promoteUpdate,
+  setPaceUpdate,
 } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import type { ChangeWindow, InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
@@ -19,12 +20,23 @@ import { uniqueName } from '../helpers/temporal';
 // device of every wave so far, and closes with the report.
 let stack: Stack;
 
-const CASES = ['gate', 'paused', 'bake', 'window', 'cancel'] as const;
+// gate, paused, bake, window: an operator's abort in that state; cancel: a Temporal cancel at a gate;
+// cancel-busy: a Temporal cancel while a part waits for a window, then an operator command; part:
+// a Temporal cancel of the part itself.
+const CASES = ['gate', 'paused', 'bake', 'window', 'cancel', 'cancel-busy', 'part'] as const;
 type Case = (typeof CASES)[number];
+const PREFIX: Record<Case, string> = {
+  gate: 'gat',
+  paused: 'pau',
+  bake: 'bak',
+  window: 'win',
+  cancel: 'can',
+  'cancel-busy': 'cbz',
+  part: 'prt',
+};
 
 /** Per case: a canary, a wave of two (one of which reverts and cannot restore its policy), a wave of two. */
-const devicesOf = (c: Case) =>
-  ['can', 'fail', 'ok', 'late1', 'late2'].map((n) => `sag-ab${c.slice(0, 3)}${n}`);
+const devicesOf = (c: Case) => ['can', 'fail', 'ok', 'late1', 'late2'].map((n) => `sag-ab${PREFIX[c]}${n}`);
 
 const fleet = {
   versions: VERSIONS,
@@ -76,7 +88,9 @@ function policyFor(c: Case): Partial<RolloutPolicy> {
       return { ...base, approval: 'each-wave' };
     case 'bake':
       return { ...base, bake: 120_000 };
-    case 'window': {
+    case 'window':
+    case 'cancel-busy':
+    case 'part': {
       // The last wave's devices may only start in a window an hour from now.
       const [, , , late1, late2] = devicesOf(c);
       const soon = Date.now() + 3_600_000;
@@ -148,10 +162,26 @@ async function driveToAbort(c: Case, h: WorkflowHandle<typeof rolloutWorkflow>):
       await h.signal(abortSignal, { ...cmd('alice', 'change board withdrew'), compensate: true });
       return;
     case 'window':
-      await until(h, (p) => p.currentWave === 2 && p.counts.failed + p.counts.upgraded === 3);
+    case 'cancel-busy':
+    case 'part': {
+      const p = await until(
+        h,
+        (x) => x.currentWave === 2 && x.counts.failed + x.counts.upgraded === 3 && x.activePart !== undefined,
+      );
       await new Promise((r) => setTimeout(r, 500));
-      await h.signal(abortSignal, { ...cmd('alice', 'change board withdrew'), compensate: true });
+      if (c === 'window')
+        await h.signal(abortSignal, { ...cmd('alice', 'change board withdrew'), compensate: true });
+      if (c === 'part') await stack.client.workflow.getHandle(p.activePart!).cancel();
+      if (c === 'cancel-busy') {
+        await h.cancel();
+        // Commands still work after the cancellation, and reach the part being drained.
+        const paced = await h.executeUpdate(setPaceUpdate, {
+          args: [{ ...cmd('alice', 'slower'), concurrency: 2 }],
+        });
+        expect(paced.accepted).toBe(true);
+      }
       return;
+    }
   }
 }
 
@@ -190,7 +220,7 @@ describe('abort with compensation', () => {
       expect(kinds).toContain('compensating');
       expect(kinds.at(-1)).toBe('aborted');
       const abort = audit.find((e) => e.kind === 'abort');
-      expect(abort?.by).toBe(c === 'cancel' ? 'temporal' : 'alice');
+      expect(abort?.by).toBe(['cancel', 'cancel-busy', 'part'].includes(c) ? 'temporal' : 'alice');
     },
   );
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import { auditQuery, devicesQuery, progressQuery, resumeUpdate } from '../../workflows/messages';
+import { abortSignal, auditQuery, devicesQuery, progressQuery, resumeUpdate } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import type { InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
 import { untilProgress } from '../helpers/progress';
@@ -20,13 +20,17 @@ const group = (prefix: string, n: number) =>
   Array.from({ length: n }, (_, i) => `sag-${prefix}${String(i + 1).padStart(2, '0')}`);
 const EXPIRY = group('crx', 10);
 const DISABLED = group('crd', 6);
+const ABORTED = group('cra', 8);
 // Slow enough that several devices are in flight, in verify, when the credentials fail.
 const slow = { simulation: { downloadSeconds: 0.3, upgradeSeconds: 1.2, outcome: 'ok' as const } };
 
 beforeAll(async () => {
   stack = await startStack(
     {
-      fleet: { versions: VERSIONS, instances: [...EXPIRY, ...DISABLED].map((id) => instance(id, slow)) },
+      fleet: {
+        versions: VERSIONS,
+        instances: [...EXPIRY, ...DISABLED, ...ABORTED].map((id) => instance(id, slow)),
+      },
       credentials: [STS],
     },
     { credentials: { getCredentials: () => Promise.resolve({ ...current }) } },
@@ -158,5 +162,52 @@ describe('credentials that stop working mid-rollout', () => {
     expect(ledger(DISABLED)).toEqual(
       Object.fromEntries(DISABLED.map((id) => [`sn${id.slice(4)}a@2.4.0.0`, 1])),
     );
+  });
+
+  it('ends and compensates the interrupted devices when a halted rollout is aborted', async () => {
+    const h = await start(ABORTED, POLICY);
+    await until(h, (p) => p.currentWave === 1);
+    await untilSim(
+      async () =>
+        Object.keys(ledger(ABORTED)).length >= 3 && (await h.query(progressQuery)).counts.upgraded < 3,
+    );
+    stack.sim.updateCredential(STS.accessKeyId, { expired: true });
+    await until(
+      h,
+      (p) => p.state === 'paused' && p.haltReason !== undefined && p.counts['in-progress'] === 0,
+    );
+    // The credentials work again, but the operator aborts instead of resuming.
+    stack.sim.updateCredential(STS.accessKeyId, { expired: false });
+    await h.signal(abortSignal, { ...cmd('alice', 'change window over'), compensate: true });
+    const r = await stack.run(() => h.result());
+    expect(r.state).toBe('aborted');
+
+    const devices = (await h.query(devicesQuery, { limit: 100 })).devices;
+    const sent = new Set(
+      stack.sim
+        .upgrades()
+        .filter((u) => ABORTED.includes(u.SmartAGId))
+        .map((u) => u.SmartAGId),
+    );
+    for (const d of devices) {
+      if (!sent.has(d.smartAgId)) continue;
+      // Every device an upgrade was accepted for ends somewhere, and what was not verified was compensated.
+      expect(d.outcome, d.smartAgId).not.toBe('pending');
+      if (d.outcome !== 'upgraded') expect(d.compensation, d.smartAgId).toBeDefined();
+      if (d.outcome === 'unconfirmed') {
+        const writes = stack.sim
+          .requests(1000)
+          .filter(
+            (q) =>
+              q.action === 'ModifyDeviceAutoUpgradePolicy' &&
+              q.smartAgId === d.smartAgId &&
+              q.code === undefined,
+          )
+          .map((q) => q.params.UpgradeType);
+        expect(writes.at(-1), d.smartAgId).toBe('scheduled');
+      }
+    }
+    expect(devices.some((d) => d.outcome === 'unconfirmed')).toBe(true);
+    expect(Math.max(...Object.values(ledger(ABORTED)))).toBe(1);
   });
 });
