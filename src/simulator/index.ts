@@ -11,11 +11,23 @@ import { SimulatorServer, type DeviceRow, type RequestLogEntry, type SimulatorCr
  */
 
 export { signRpc, signedParams, canonicalize, stringToSign, percentEncode, rpcTimestamp } from './signature';
+export {
+  ACS3_HMAC_SHA256,
+  canonicalRequest,
+  canonicalQueryString,
+  canonicalUri,
+  parseAuthorization,
+  sha256Hex,
+  signV3,
+  signV3Request,
+  stringToSignV3,
+} from './signature-v3';
+export type { Acs3Authorization, CanonicalRequestParts, V3RequestToSign } from './signature-v3';
 export { parseFleet, loadFleetFile, generateFleet, FleetValidationError, OUTCOMES } from './fleet';
 export type { FleetFile, ParsedFleet, GenerateOptions, Outcome, SimulationBlock } from './fleet';
 export type { FaultSpec, FaultRule } from './faults';
 export type { RamPolicy } from './ram-policy';
-export type { DeviceRow, RequestLogEntry, SimulatorStats, SimulatorCredential } from './server';
+export type { DeviceRow, RequestLogEntry, SignatureScheme, SimulatorStats, SimulatorCredential } from './server';
 export { API_VERSION } from './server';
 export { UPGRADE_ERRORS, COMMON_ERRORS } from './errors';
 export { SimInstance, SimDevice } from './model';
