@@ -1,12 +1,23 @@
 /**
- * The smartag (2018-03-13) client: the only code that talks to `@alicloud/pop-core`. Every call
- * goes through the caller's rate limiter, is POSTed (pop-core's GET errors carry the signed URL),
- * is reported to the audit hook, and is validated into the plain shapes of ./types.
+ * The smartag (2018-03-13) client. Every call goes through the caller's rate limiter, is POSTed
+ * through the chosen transport (./transport.ts: pop-core with the V2 signature, or
+ * openapi-client with V3), is reported to the audit hook, and is validated into the plain shapes
+ * of ./types. Both transports fail with the same `SagError` codes, statuses and RequestIds.
  */
-import RPCClient from '@alicloud/pop-core';
 import { CredentialsFailure, SagError, normalizeError } from './errors';
 import { ShapeError, field, isJson, oneOf, optNumber, optString, reqString, splitSerials, wrappedList, type Json } from './internal/parse';
 import { scrubText } from './internal/scrub';
+import { createOpenApiTransport } from './openapi-transport';
+import { createPopCoreTransport } from './pop-core-transport';
+import {
+  DEFAULT_SAG_SIGNATURE,
+  SMARTAG_API_VERSION,
+  type RpcParams,
+  type SagCredentials,
+  type SagCredentialsProvider,
+  type SagSignature,
+  type SagTransport,
+} from './transport';
 import type {
   ApiCallRecord,
   AutoUpgradePolicy,
@@ -25,25 +36,20 @@ import type {
   VersionType,
 } from './types';
 
-export const SMARTAG_API_VERSION = '2018-03-13';
+export { SMARTAG_API_VERSION };
+export type { SagCredentials, SagCredentialsProvider, SagSignature };
 /** The region `DescribeRegions` is asked in (Alibaba's own guidance for smartag). */
 export const REGIONS_QUERY_REGION = 'cn-shanghai';
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** What pop-core needs from a credential source; `@alicloud/credentials` providers fit it. */
-export interface SagCredentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string;
-}
-
-export interface SagCredentialsProvider {
-  getCredentials(): Promise<SagCredentials>;
-}
-
 export interface SagClientOptions {
   /** Asked for keys before every call, so rotating STS credentials are picked up. */
   credentials: SagCredentialsProvider;
+  /**
+   * How calls are signed: `v2` (default: pop-core, HMAC-SHA1 RPC parameters) or `v3`
+   * (openapi-client, ACS3-HMAC-SHA256 `Authorization` header).
+   */
+  signature?: SagSignature;
   /**
    * One endpoint for every region (the simulator, `http://127.0.0.1:PORT`). Without it each
    * region uses `https://smartag.<regionId>.aliyuncs.com`.
@@ -72,8 +78,8 @@ function regionalEndpoint(regionId: string): string {
 }
 
 /** Drops undefined values: pop-core would send them as the string "undefined". */
-function clean(params: Params): Record<string, string | number | string[]> {
-  const out: Record<string, string | number | string[]> = {};
+function clean(params: Params): RpcParams {
+  const out: RpcParams = {};
   for (const [key, value] of Object.entries(params)) if (value !== undefined) out[key] = value;
   return out;
 }
@@ -159,7 +165,7 @@ function toVersion(item: Json): VersionEntry {
 const UPGRADE_TYPES = ['scheduled', 'boot', 'manual'] as const satisfies readonly UpgradeType[];
 
 /**
- * Creates the smartag client. One pop-core `RPCClient` is kept per endpoint.
+ * Creates the smartag client over the transport `options.signature` names.
  *
  * Every method rejects with a {@link SagError} only: an Alibaba `Code` with its HTTP status and
  * RequestId, or a transport code (`RequestTimeout`, `ConnectionRefused`, `ConnectionReset`,
@@ -201,19 +207,7 @@ export function createSagClient(options: SagClientOptions): SagClient {
     },
   };
 
-  const clients = new Map<string, RPCClient>();
-  function rpcFor(endpoint: string): RPCClient {
-    let rpc = clients.get(endpoint);
-    if (rpc === undefined) {
-      // pop-core 1.8.0 accepts `credentialsProvider` (and the `verbose` flag that also returns
-      // the HTTP exchange) although its typings list neither.
-      const config = { endpoint, apiVersion: SMARTAG_API_VERSION, credentialsProvider: provider } as unknown as RPCClient.Config;
-      const Ctor = RPCClient as unknown as new (config: RPCClient.Config, verbose: boolean) => RPCClient;
-      rpc = new Ctor(config, true);
-      clients.set(endpoint, rpc);
-    }
-    return rpc;
-  }
+  const transport: SagTransport = (options.signature ?? DEFAULT_SAG_SIGNATURE) === 'v3' ? createOpenApiTransport(provider) : createPopCoreTransport(provider);
 
   function report(record: ApiCallRecord): void {
     if (!options.onCall) return;
@@ -238,7 +232,6 @@ export function createSagClient(options: SagClientOptions): SagClient {
       throw new SagError({ code: 'InvalidRegionId', action, detail: 'RegionId must be a region name such as cn-shanghai' });
     }
     const endpoint = override ?? regionalEndpoint(ctx.regionId);
-    const rpc = rpcFor(endpoint);
     if (options.beforeCall) await options.beforeCall(action);
 
     const startedAt = Date.now();
@@ -246,15 +239,7 @@ export function createSagClient(options: SagClientOptions): SagClient {
     if (ctx.smartAgId !== undefined) record.smartAgId = ctx.smartAgId;
     if (ctx.serialNumber !== undefined) record.serialNumber = ctx.serialNumber;
     try {
-      const result = await rpc.request<unknown>(action, clean({ ...params, RegionId: ctx.regionId }), {
-        method: 'POST',
-        timeout: timeoutMs,
-        formatAction: false,
-        formatParams: false,
-      });
-      const [body, entry] = Array.isArray(result) ? (result as [unknown, unknown]) : [result, undefined];
-      const status = field(field(entry, 'response'), 'statusCode');
-      const httpStatus = typeof status === 'number' ? status : undefined;
+      const { body, httpStatus } = await transport.call(endpoint, action, clean({ ...params, RegionId: ctx.regionId }), timeoutMs);
       if (httpStatus !== undefined) record.httpStatus = httpStatus;
       const requestId = requestIdOf(body);
       if (requestId !== undefined) record.requestId = requestId;

@@ -29,8 +29,27 @@ describe('scrubText', () => {
     );
   });
 
+  it("cuts a V3 answer's echoed string to sign and canonical request, which hold the signed headers", () => {
+    const echoed =
+      'Specified signature does not match our calculation. server StringToSign is [ACS3-HMAC-SHA256\n7ea0] server CanonicalRequest is [POST\n/\n\nhost:h\nx-acs-security-token:CAIS123\n]';
+    expect(scrubText(echoed)).toBe('Specified signature does not match our calculation. server StringToSign is ***');
+    expect(scrubText('server CanonicalRequest is [GET\n/\nx-acs-accesskey-id:LTAIabc]')).toBe('server CanonicalRequest is ***');
+  });
+
+  it('redacts the parts of a V3 Authorization header and the x-acs-* headers that carry keys', () => {
+    for (const text of [
+      'Authorization: ACS3-HMAC-SHA256 Credential=LTAIabc,SignedHeaders=host;x-acs-date,Signature=0656abc',
+      'x-acs-security-token:CAIS123 x-acs-accesskey-id: LTAIabc',
+      '{"x-acs-security-token":"CAIS123","x-acs-signature-nonce":"n0nce99"}',
+    ]) {
+      expect(scrubText(text)).not.toMatch(/LTAIabc|CAIS123|0656abc|n0nce99/);
+    }
+  });
+
   it('leaves ordinary service messages alone', () => {
     const message = 'The specified smart access gateway has not bound CCN; please bind CCN first.';
     expect(scrubText(message, ['ab'])).toBe(message);
+    const credentials = 'credential provider failed: the Alibaba Cloud credential chain is not configured';
+    expect(scrubText(credentials)).toBe(credentials);
   });
 });
