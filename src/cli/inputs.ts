@@ -5,6 +5,7 @@ import { applyPolicyFlags, defaultPolicy, loadPolicy, validatePolicy, type Polic
 import { createSagClient, type SagCredentialsProvider } from '../sag/client';
 import { CredentialsConfigError, resolveCredentialsProvider } from '../sag/credentials';
 import { createRateLimiter } from '../sag/rate-limiter';
+import { DEFAULT_SAG_SIGNATURE, parseSagSignature, type SagSignature } from '../sag/transport';
 import type { SagClient } from '../sag/types';
 import { checkFeasible } from '../windows';
 import type { InventoryDevice, RolloutPolicy } from '../../workflows/types';
@@ -41,14 +42,28 @@ export function loadPolicyFrom(flags: InputFlags): RolloutPolicy {
 }
 
 /**
+ * How smartag calls are signed: the `--signature` flag, else `SAG_SIGNATURE`, else `v2` (pop-core,
+ * HMAC-SHA1). `v3` is openapi-client with ACS3-HMAC-SHA256.
+ * @throws CliError (bad input) naming the flag or the variable.
+ */
+export function sagSignature(flag: string | undefined, env: NodeJS.ProcessEnv): SagSignature {
+  try {
+    return parseSagSignature(flag, '--signature') ?? parseSagSignature(env.SAG_SIGNATURE, 'SAG_SIGNATURE') ?? DEFAULT_SAG_SIGNATURE;
+  } catch (err) {
+    throw new CliError((err as Error).message, ExitCode.badInput);
+  }
+}
+
+/**
  * The SAG client the CLI itself uses (discovery, `plan`): credentials from the Alibaba chain, or
- * with `SAG_ENDPOINT` set, `SAG_SIMULATOR_ACCESS_KEY_ID`/`_SECRET` as a fallback.
+ * with `SAG_ENDPOINT` set, `SAG_SIMULATOR_ACCESS_KEY_ID`/`_SECRET` as a fallback; signed as
+ * `SAG_SIGNATURE` says.
  * @throws CredentialsConfigError naming what is missing (never a value).
  */
 export function cliSagClient(env: NodeJS.ProcessEnv, apiRate: number): SagClient {
   const credentials = resolveSagCredentials(env);
   const limiter = createRateLimiter(apiRate);
-  return createSagClient({ credentials, endpoint: env.SAG_ENDPOINT || undefined, beforeCall: () => limiter.acquire() });
+  return createSagClient({ credentials, signature: sagSignature(undefined, env), endpoint: env.SAG_ENDPOINT || undefined, beforeCall: () => limiter.acquire() });
 }
 
 /**

@@ -12,10 +12,10 @@ import { planRollout } from './commands/plan';
 import { buildReport } from './commands/report';
 import { checkRolloutId, newRolloutId, startRollout } from './commands/start';
 import { exitCodeForState, readStatus, watchRollout } from './commands/status';
-import { createWorker, installLogging } from './commands/worker';
+import { createWorker, describeSignature, installLogging } from './commands/worker';
 import { confirm, connect, defaultOperator, disconnect, info, out, outJson, targetOf, type GlobalOptions } from './context';
 import { CliError, ExitCode, classifyError, type ExitCodeValue } from './errors';
-import { cliSagClient, loadInventoryFrom, loadPolicyFrom, positiveNumber, resolveSagCredentials, validateAll, wholeNumber, type InputFlags } from './inputs';
+import { cliSagClient, loadInventoryFrom, loadPolicyFrom, positiveNumber, resolveSagCredentials, sagSignature, validateAll, wholeNumber, type InputFlags } from './inputs';
 import { statusJson } from './render/json';
 import { renderPlanText } from './render/plan';
 import { renderStatusText } from './render/status-text';
@@ -44,6 +44,9 @@ function duration(flag: string) {
     return ms;
   };
 }
+
+const SIGNATURE_FLAG = '--signature <version>';
+const SIGNATURE_HELP = 'how smartag calls are signed: v2 (@alicloud/pop-core, HMAC-SHA1) or v3 (@alicloud/openapi-client, ACS3-HMAC-SHA256); default SAG_SIGNATURE or v2';
 
 /** --inventory / discovery / policy flags shared by plan, start and iam-policy. */
 function fleetOptions(cmd: Command): Command {
@@ -137,9 +140,12 @@ First run: npm install && npx sag-rollout dev --demo`,
     .option('--api-rate <r>', 'smartag requests per second (default 20; 100 for --demo)', (v) => positiveNumber(v, '--api-rate'))
     .option('--reports-dir <dir>', 'where closing rollouts write their reports', 'reports')
     .option('--demo-pause <duration>', 'how long the demo shows the approval gate and the halt before acting', duration('--demo-pause'), 5000)
-    .action(async (o: { demo?: boolean; port?: number; uiPort?: number; ui: boolean; db?: string; devices?: number; seed?: number; fleet?: string; apiRate?: number; reportsDir: string; demoPause: number }, cmd: Command) => {
+    .option(SIGNATURE_FLAG, SIGNATURE_HELP)
+    .action(async (o: { demo?: boolean; port?: number; uiPort?: number; ui: boolean; db?: string; devices?: number; seed?: number; fleet?: string; apiRate?: number; reportsDir: string; demoPause: number; signature?: string }, cmd: Command) => {
       const g = globals(cmd);
+      const signature = sagSignature(o.signature, process.env);
       exitCode = await runDev({
+        signature,
         port: o.port,
         uiPort: o.ui ? o.uiPort : false,
         dbFile: o.db ? path.resolve(o.db) : undefined,
@@ -161,6 +167,7 @@ First run: npm install && npx sag-rollout dev --demo`,
     .option('--api-rate <r>', "the account's smartag request rate across this worker, per second", (v) => positiveNumber(v, '--api-rate'), 20)
     .option('--reports-dir <dir>', 'where closing rollouts write their reports', 'reports')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option(SIGNATURE_FLAG, SIGNATURE_HELP)
     .addHelpText(
       'after',
       `
@@ -168,9 +175,10 @@ Credentials come from the Alibaba Cloud credential chain (ALIBABA_CLOUD_ACCESS_K
 an OIDC or ECS RAM role). With SAG_ENDPOINT pointing at a simulator, SAG_SIMULATOR_ACCESS_KEY_ID and
 SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses to start.`,
     )
-    .action(async (o: { apiRate: number; reportsDir: string; logLevel: string }, cmd: Command) => {
+    .action(async (o: { apiRate: number; reportsDir: string; logLevel: string; signature?: string }, cmd: Command) => {
       const g = globals(cmd);
-      // Refuse before anything heavy starts, naming what is missing.
+      // Refuse before anything heavy starts, naming what is wrong or missing.
+      const signature = sagSignature(o.signature, process.env);
       resolveSagCredentials(process.env);
       installLogging(o.logLevel);
       const target = targetOf(g);
@@ -180,10 +188,11 @@ SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses 
         apiRate: o.apiRate,
         reportsDir: path.resolve(o.reportsDir),
         env: process.env,
+        signature,
       });
       info(
         `worker: polling task queue ${worker.taskQueue} at ${target.connectionOptions.address} (namespace ${target.namespace}); ` +
-          `credentials from ${credentialSource}; smartag ${process.env.SAG_ENDPOINT ? process.env.SAG_ENDPOINT : 'regional endpoints'}; API rate ${o.apiRate}/s; Ctrl-C stops it`,
+          `credentials from ${credentialSource}; smartag ${process.env.SAG_ENDPOINT ? process.env.SAG_ENDPOINT : 'regional endpoints'}, ${describeSignature(signature)}; API rate ${o.apiRate}/s; Ctrl-C stops it`,
       );
       await worker.worker.run();
       await worker.connection.close().catch(() => undefined);

@@ -88,6 +88,21 @@ describe('sag-rollout CLI', () => {
     expect(inv.stderr).toMatch(/bad\.csv line 2/);
     const unknown = await cli(['strat']);
     expect(unknown.code).toBe(2);
+    const signature = await run(['worker', '--signature', 'v4'], simEnv);
+    expect(signature.code).toBe(2);
+    expect(signature.stderr).toContain('--signature: "v4" is not a signature version; use v2');
+    const signatureEnv = await run(['plan', '--inventory', inventoryFile, '--policy', policyFile], { ...simEnv, SAG_SIGNATURE: 'hmac' });
+    expect(signatureEnv.code).toBe(2);
+    expect(signatureEnv.stderr).toContain('SAG_SIGNATURE: "hmac"');
+  });
+
+  it('signs its own smartag calls with V3 when SAG_SIGNATURE=v3', async () => {
+    stack.sim.resetStats();
+    const r = await run(['plan', '--inventory', inventoryFile, '--policy', policyFile, '--json', '--api-rate', '200'], { ...simEnv, SAG_SIGNATURE: 'v3' });
+    expect(r.code, r.stderr).toBe(0);
+    const log = stack.sim.requests();
+    expect(log.length).toBeGreaterThan(0);
+    expect(new Set(log.map((e) => e.signature))).toEqual(new Set(['ACS3-HMAC-SHA256']));
   });
 
   it('plans waves and names every device that would be skipped or fail, without changing anything', async () => {

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { SagSignature } from '../../sag/client';
 import { loadFleetFile, startSimulator, type FleetFile, type SimulatorHandle, type SimulatorOptions } from '../../simulator';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { connectClient } from '../../temporal/connection';
@@ -17,7 +18,7 @@ import type { RolloutStatus } from '../status';
 import { sendControl } from './control';
 import { startRollout } from './start';
 import { watchRollout } from './status';
-import { createWorker, installLogging } from './worker';
+import { createWorker, describeSignature, installLogging } from './worker';
 
 export interface DevOptions {
   port?: number;
@@ -33,6 +34,8 @@ export interface DevOptions {
   /** Seconds the demo waits before it approves the canary and resumes after the breach. */
   demoPauseSeconds: number;
   json: boolean;
+  /** How the worker signs its smartag calls (the simulator serves both). */
+  signature: SagSignature;
 }
 
 async function portFree(port: number): Promise<boolean> {
@@ -88,6 +91,7 @@ export async function runDev(o: DevOptions): Promise<ExitCodeValue> {
       env: process.env,
       credentials: { getCredentials: () => Promise.resolve(simCreds) },
       sagEndpoint: sim.endpoint,
+      signature: o.signature,
     }));
     running = worker.worker.run();
 
@@ -96,7 +100,7 @@ export async function runDev(o: DevOptions): Promise<ExitCodeValue> {
     const envFile = path.join(dataDir, 'dev.env');
     writeFileSync(
       envFile,
-      `TEMPORAL_ADDRESS=${server.address}\nSAG_ENDPOINT=${sim.endpoint}\nSAG_SIMULATOR_ACCESS_KEY_ID=${sim.accessKeyId}\nSAG_SIMULATOR_ACCESS_KEY_SECRET=${sim.accessKeySecret}\n`,
+      `TEMPORAL_ADDRESS=${server.address}\nSAG_ENDPOINT=${sim.endpoint}\nSAG_SIGNATURE=${o.signature}\nSAG_SIMULATOR_ACCESS_KEY_ID=${sim.accessKeyId}\nSAG_SIMULATOR_ACCESS_KEY_SECRET=${sim.accessKeySecret}\n`,
       { mode: 0o600 },
     );
     const inventoryFile = path.join(dataDir, 'dev-inventory.csv');
@@ -108,7 +112,7 @@ export async function runDev(o: DevOptions): Promise<ExitCodeValue> {
       `Temporal      ${server.address} (namespace ${server.namespace})`,
       `Temporal UI   ${server.uiUrl ?? '(headless)'}`,
       `SAG simulator ${sim.endpoint}`,
-      `worker        task queue ${worker.taskQueue}, API rate ${o.apiRate}/s, reports into ${rel(o.reportsDir)}, log ${rel(path.join(dataDir, 'dev-worker.log'))}`,
+      `worker        task queue ${worker.taskQueue}, API rate ${o.apiRate}/s, smartag ${describeSignature(o.signature)}, reports into ${rel(o.reportsDir)}, log ${rel(path.join(dataDir, 'dev-worker.log'))}`,
     ];
     info(`dev: up in ${formatSpan(Date.now() - started)}\n  ${banner.join('\n  ')}`);
     if (!o.demo) {

@@ -1,11 +1,11 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
-import type { SagCredentialsProvider } from '../../sag/client';
+import type { SagCredentialsProvider, SagSignature } from '../../sag/client';
 import type { TemporalTarget } from '../../temporal/connection';
 import { createRolloutWorker, type RolloutWorker } from '../../temporal/worker';
 import { CliError, ExitCode } from '../errors';
-import { resolveSagCredentials } from '../inputs';
+import { resolveSagCredentials, sagSignature } from '../inputs';
 
 const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -39,14 +39,22 @@ export interface WorkerCommandOptions {
   /** Credentials given in-process (`dev` shares the simulator's); otherwise from `env`. */
   credentials?: SagCredentialsProvider;
   sagEndpoint?: string;
+  /** `--signature`; without it `SAG_SIGNATURE` from `env`, else `v2`. */
+  signature?: string;
+}
+
+/** What a worker's smartag calls go through, for its start-up line. */
+export function describeSignature(signature: SagSignature): string {
+  return signature === 'v3' ? 'signature v3 (@alicloud/openapi-client, ACS3-HMAC-SHA256)' : 'signature v2 (@alicloud/pop-core, HMAC-SHA1)';
 }
 
 /**
  * Creates the rollout worker. Credentials come from the Alibaba chain; with `SAG_ENDPOINT` set
  * (a simulator), `SAG_SIMULATOR_ACCESS_KEY_ID`/`_SECRET` also do. Without any, it refuses to start.
- * @throws CredentialsConfigError naming what is missing.
+ * @throws CredentialsConfigError naming what is missing; CliError for a signature other than v2 or v3.
  */
-export async function createWorker(o: WorkerCommandOptions): Promise<{ worker: RolloutWorker; credentialSource: string }> {
+export async function createWorker(o: WorkerCommandOptions): Promise<{ worker: RolloutWorker; credentialSource: string; signature: SagSignature }> {
+  const signature = sagSignature(o.signature, o.env);
   let credentials = o.credentials;
   let credentialSource = 'in-process simulator';
   if (!credentials) {
@@ -58,9 +66,10 @@ export async function createWorker(o: WorkerCommandOptions): Promise<{ worker: R
     target: o.target,
     taskQueue: o.taskQueue,
     credentials,
+    signature,
     sagEndpoint: o.sagEndpoint ?? (o.env.SAG_ENDPOINT || undefined),
     apiRate: o.apiRate,
     reportsDir: o.reportsDir,
   });
-  return { worker, credentialSource };
+  return { worker, credentialSource, signature };
 }
