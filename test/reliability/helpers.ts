@@ -54,6 +54,10 @@ export interface WorkerProcessOptions {
   sagTimeoutMs?: number;
   /** A pre-built bundle of workflows/ (the run's global one); omitted, the worker bundles from source. */
   workflowBundle?: string;
+  /** v2 (pop-core, the default) or v3 (openapi-client). */
+  signature?: 'v2' | 'v3';
+  /** An STS token to send with the simulator's keys. */
+  securityToken?: string;
 }
 
 export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
@@ -69,6 +73,8 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
     SAG_TIMEOUT_MS: String(o.sagTimeoutMs ?? 2000),
     SHARED_QUOTA: o.sharedQuota === false ? 'false' : 'true',
     ...(o.workflowBundle ? { WORKFLOW_BUNDLE: o.workflowBundle } : {}),
+    ...(o.signature ? { SAG_SIGNATURE: o.signature } : {}),
+    ...(o.securityToken ? { SAG_SECURITY_TOKEN: o.securityToken } : {}),
   };
   // `node --import tsx` rather than the tsx CLI: one process, so SIGKILL reaches the worker itself.
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

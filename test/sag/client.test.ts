@@ -550,6 +550,31 @@ describe.each(SAG_SIGNATURES)('%s transport', (transport) => {
       await expect(c.describeRegions()).resolves.toHaveProperty('requestId');
     });
 
+    it('asks the provider for keys on every call, so rotated keys are used at once', async () => {
+      sim.resetStats();
+      let asked = 0;
+      const rotating = client({
+        credentials: {
+          getCredentials: () => {
+            asked++;
+            return Promise.resolve(
+              asked % 2 === 1
+                ? { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }
+                : { ...STS },
+            );
+          },
+        },
+      });
+      for (let i = 0; i < 4; i++) await rotating.describeRegions();
+      expect(asked).toBe(4);
+      expect(sim.requests().map((r) => [r.accessKeyId, r.httpStatus])).toEqual([
+        [sim.accessKeyId, 200],
+        [STS.accessKeyId, 200],
+        [sim.accessKeyId, 200],
+        [STS.accessKeyId, 200],
+      ]);
+    });
+
     it('sends the STS SecurityToken from a provider', async () => {
       const c = client({ credentials: { getCredentials: () => Promise.resolve({ ...STS }) } });
       await expect(c.describeSmartAccessGatewayAttribute('cn-shanghai', 'sag-ha1')).resolves.toHaveProperty(
