@@ -39,7 +39,6 @@ export function createOpenApiTransport(credentials: SagCredentialsProvider): Sag
 
   return {
     signature: 'v3',
-    sdk: '@alicloud/openapi-client',
     async call(endpoint, action, params, timeoutMs) {
       const { client, protocol } = clientFor(endpoint);
       const api = new Params({

@@ -24,7 +24,6 @@ export function createPopCoreTransport(credentials: SagCredentialsProvider): Sag
 
   return {
     signature: 'v2',
-    sdk: '@alicloud/pop-core',
     async call(endpoint, action, params, timeoutMs) {
       let result: unknown;
       try {

@@ -36,8 +36,6 @@ export interface TransportResponse {
 /** One smartag call over HTTP. */
 export interface SagTransport {
   readonly signature: SagSignature;
-  /** The SDK that carries the calls, for logs (`@alicloud/pop-core`). */
-  readonly sdk: string;
   /**
    * POSTs `action` with `params` to `endpoint`, asking `credentials` for keys first. Rejects with
    * whatever the SDK throws (an API error, a transport error, a credential failure): the client
