@@ -46,7 +46,15 @@ interface Simulator {
 async function startSimulatorProcess(): Promise<Simulator> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'lib', 'simulator-process.ts'), values.devices, values.seed, '0', '0.05'],
+    [
+      '--import',
+      'tsx',
+      path.join(__dirname, 'lib', 'simulator-process.ts'),
+      values.devices,
+      values.seed,
+      '0',
+      '0.05',
+    ],
     { cwd: path.resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -81,12 +89,19 @@ interface RoundResult {
   answersByCode: Record<string, number>;
 }
 
-async function round(sim: Simulator, signature: SagSignature, devices: { id: string; region: string; sn: string }[]): Promise<RoundResult> {
+async function round(
+  sim: Simulator,
+  signature: SagSignature,
+  devices: { id: string; region: string; sn: string }[],
+): Promise<RoundResult> {
   const client = createSagClient({
     signature,
     endpoint: sim.endpoint,
     timeoutMs: 10_000,
-    credentials: { getCredentials: () => Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }) },
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
+    },
   });
   const latencies: number[] = [];
   const answersByCode: Record<string, number> = {};
@@ -110,7 +125,11 @@ async function round(sim: Simulator, signature: SagSignature, devices: { id: str
           default: {
             const start = i % devices.length;
             const page = devices.slice(start, start + 50).filter((x) => x.region === d.region);
-            await client.describeSmartAccessGateways({ regionId: d.region, smartAgIds: page.map((x) => x.id), pageSize: 50 });
+            await client.describeSmartAccessGateways({
+              regionId: d.region,
+              smartAgIds: page.map((x) => x.id),
+              pageSize: 50,
+            });
           }
         }
       } catch (err) {
@@ -129,7 +148,8 @@ async function round(sim: Simulator, signature: SagSignature, devices: { id: str
   const cpu = process.cpuUsage(cpu0);
   const simCpu = cpuSeconds(sim.pid) - simCpu0;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(2));
+  const pct = (p: number) =>
+    Number(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(2));
   const calls = latencies.length;
   return {
     signature,
@@ -154,15 +174,26 @@ async function main(): Promise<void> {
   try {
     const rows = (await (await fetch(`${sim.endpoint}/_admin/devices`)).json()) as DeviceRow[];
     const seen = new Set<string>();
-    const devices = rows.flatMap((r) => (seen.has(r.SmartAGId) ? [] : (seen.add(r.SmartAGId), [{ id: r.SmartAGId, region: r.RegionId, sn: r.SerialNumber }])));
+    const devices = rows.flatMap((r) =>
+      seen.has(r.SmartAGId)
+        ? []
+        : (seen.add(r.SmartAGId), [{ id: r.SmartAGId, region: r.RegionId, sn: r.SerialNumber }]),
+    );
     // One short warm-up per transport: module loading and JIT are not what is measured.
     for (const s of SAG_SIGNATURES) {
       const warm = createSagClient({
         signature: s,
         endpoint: sim.endpoint,
-        credentials: { getCredentials: () => Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }) },
+        credentials: {
+          getCredentials: () =>
+            Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
+        },
       });
-      for (let i = 0; i < 200; i++) await warm.describeSmartAccessGatewayAttribute(devices[i % devices.length]!.region, devices[i % devices.length]!.id);
+      for (let i = 0; i < 200; i++)
+        await warm.describeSmartAccessGatewayAttribute(
+          devices[i % devices.length]!.region,
+          devices[i % devices.length]!.id,
+        );
     }
     const results: RoundResult[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -188,8 +219,18 @@ async function main(): Promise<void> {
           },
         ];
       }),
-    ) as Record<SagSignature, { callsPerSecond: number; clientCpuMsPerCall: number; simulatorCpuMsPerCall: number; p50Ms: number; p99Ms: number }>;
-    const ratio = (k: 'callsPerSecond' | 'clientCpuMsPerCall' | 'simulatorCpuMsPerCall') => Number((summary.v3[k] / summary.v2[k]).toFixed(2));
+    ) as Record<
+      SagSignature,
+      {
+        callsPerSecond: number;
+        clientCpuMsPerCall: number;
+        simulatorCpuMsPerCall: number;
+        p50Ms: number;
+        p99Ms: number;
+      }
+    >;
+    const ratio = (k: 'callsPerSecond' | 'clientCpuMsPerCall' | 'simulatorCpuMsPerCall') =>
+      Number((summary.v3[k] / summary.v2[k]).toFixed(2));
     const v3AgainstV2 = {
       callsPerSecond: ratio('callsPerSecond'),
       clientCpuPerCall: ratio('clientCpuMsPerCall'),

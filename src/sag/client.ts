@@ -5,7 +5,18 @@
  * of ./types. Both transports fail with the same `SagError` codes, statuses and RequestIds.
  */
 import { CredentialsFailure, SagError, normalizeError } from './errors';
-import { ShapeError, field, isJson, oneOf, optNumber, optString, reqString, splitSerials, wrappedList, type Json } from './internal/parse';
+import {
+  ShapeError,
+  field,
+  isJson,
+  oneOf,
+  optNumber,
+  optString,
+  reqString,
+  splitSerials,
+  wrappedList,
+  type Json,
+} from './internal/parse';
 import { scrubText } from './internal/scrub';
 import { createOpenApiTransport } from './openapi-transport';
 import { createPopCoreTransport } from './pop-core-transport';
@@ -141,7 +152,9 @@ function toAttribute(body: Json, regionId: string, smartAgId: string, requestId:
   };
   const instanceType = optString(body, 'InstanceType');
   if (instanceType !== undefined) attribute.instanceType = instanceType;
-  const ccnLink = wrappedList(body, 'Links', 'Link').find((link) => optString(link, 'Type')?.toLowerCase() === 'ccn');
+  const ccnLink = wrappedList(body, 'Links', 'Link').find(
+    (link) => optString(link, 'Type')?.toLowerCase() === 'ccn',
+  );
   const ccn = optString(body, 'AssociatedCcnId') ?? (ccnLink ? optString(ccnLink, 'InstanceId') : undefined);
   if (ccn !== undefined) attribute.associatedCcnId = ccn;
   const endTime = optNumber(body, 'EndTime');
@@ -154,7 +167,10 @@ function toAttribute(body: Json, regionId: string, smartAgId: string, requestId:
 }
 
 function toVersion(item: Json): VersionEntry {
-  const entry: VersionEntry = { versionCode: reqString(item, 'VersionCode', 'SmartAGVersion'), type: optString(item, 'Type') ?? '' };
+  const entry: VersionEntry = {
+    versionCode: reqString(item, 'VersionCode', 'SmartAGVersion'),
+    type: optString(item, 'Type') ?? '',
+  };
   const name = optString(item, 'VersionName');
   if (name !== undefined) entry.versionName = name;
   const created = optNumber(item, 'CreateTime');
@@ -176,10 +192,13 @@ const UPGRADE_TYPES = ['scheduled', 'boot', 'manual'] as const satisfies readonl
  */
 export function createSagClient(options: SagClientOptions): SagClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new Error(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
   const override = options.endpoint?.replace(/\/+$/, '');
   if (override !== undefined && !/^https?:\/\/[^/?#\s]+$/i.test(override)) {
-    throw new Error(`endpoint must be an http(s) origin such as http://127.0.0.1:8080, got ${scrubText(override)}`);
+    throw new Error(
+      `endpoint must be an http(s) origin such as http://127.0.0.1:8080, got ${scrubText(override)}`,
+    );
   }
 
   // Values seen from the provider, so they can be scrubbed from any message that echoes them.
@@ -201,13 +220,19 @@ export function createSagClient(options: SagClientOptions): SagClient {
       seen.accessKeyId = credentials.accessKeyId;
       seen.accessKeySecret = credentials.accessKeySecret;
       seen.securityToken = credentials.securityToken || undefined;
-      const out: SagCredentials = { accessKeyId: credentials.accessKeyId, accessKeySecret: credentials.accessKeySecret };
+      const out: SagCredentials = {
+        accessKeyId: credentials.accessKeyId,
+        accessKeySecret: credentials.accessKeySecret,
+      };
       if (credentials.securityToken) out.securityToken = credentials.securityToken;
       return out;
     },
   };
 
-  const transport: SagTransport = (options.signature ?? DEFAULT_SAG_SIGNATURE) === 'v3' ? createOpenApiTransport(provider) : createPopCoreTransport(provider);
+  const transport: SagTransport =
+    (options.signature ?? DEFAULT_SAG_SIGNATURE) === 'v3'
+      ? createOpenApiTransport(provider)
+      : createPopCoreTransport(provider);
 
   function report(record: ApiCallRecord): void {
     if (!options.onCall) return;
@@ -229,7 +254,11 @@ export function createSagClient(options: SagClientOptions): SagClient {
     build: (body: Json, requestId: string) => T,
   ): Promise<T> {
     if (!REGION_ID.test(ctx.regionId)) {
-      throw new SagError({ code: 'InvalidRegionId', action, detail: 'RegionId must be a region name such as cn-shanghai' });
+      throw new SagError({
+        code: 'InvalidRegionId',
+        action,
+        detail: 'RegionId must be a region name such as cn-shanghai',
+      });
     }
     const endpoint = override ?? regionalEndpoint(ctx.regionId);
     if (options.beforeCall) await options.beforeCall(action);
@@ -239,13 +268,19 @@ export function createSagClient(options: SagClientOptions): SagClient {
     if (ctx.smartAgId !== undefined) record.smartAgId = ctx.smartAgId;
     if (ctx.serialNumber !== undefined) record.serialNumber = ctx.serialNumber;
     try {
-      const { body, httpStatus } = await transport.call(endpoint, action, clean({ ...params, RegionId: ctx.regionId }), timeoutMs);
+      const { body, httpStatus } = await transport.call(
+        endpoint,
+        action,
+        clean({ ...params, RegionId: ctx.regionId }),
+        timeoutMs,
+      );
       if (httpStatus !== undefined) record.httpStatus = httpStatus;
       const requestId = requestIdOf(body);
       if (requestId !== undefined) record.requestId = requestId;
       if (!isJson(body)) throw new ShapeError('response body is not a JSON object');
       // pop-core decides success from the body alone: an error status without a Code is not a success.
-      if (httpStatus !== undefined && httpStatus >= 400) throw new ShapeError(`HTTP ${httpStatus} without an error Code`);
+      if (httpStatus !== undefined && httpStatus >= 400)
+        throw new ShapeError(`HTTP ${httpStatus} without an error Code`);
       if (requestId === undefined) throw new ShapeError('response has no RequestId');
       return build(body, requestId);
     } catch (err) {
@@ -271,7 +306,10 @@ export function createSagClient(options: SagClientOptions): SagClient {
 
   return {
     describeSmartAccessGateways(query: DescribeGatewaysQuery): Promise<DescribeGatewaysPage> {
-      const ctx: CallContext = { regionId: query.regionId, ...(query.smartAgId !== undefined ? { smartAgId: query.smartAgId } : {}) };
+      const ctx: CallContext = {
+        regionId: query.regionId,
+        ...(query.smartAgId !== undefined ? { smartAgId: query.smartAgId } : {}),
+      };
       const params: Params = {
         SmartAGId: query.smartAgId,
         // pop-core flattens an array into SmartAGIds.1 ... SmartAGIds.N.
@@ -284,7 +322,9 @@ export function createSagClient(options: SagClientOptions): SagClient {
         PageSize: query.pageSize,
       };
       return call('DescribeSmartAccessGateways', ctx, params, (body, requestId) => {
-        const items = wrappedList(body, 'SmartAccessGateways', 'SmartAccessGateway').map((item) => toSummary(item, query.regionId));
+        const items = wrappedList(body, 'SmartAccessGateways', 'SmartAccessGateway').map((item) =>
+          toSummary(item, query.regionId),
+        );
         return {
           totalCount: optNumber(body, 'TotalCount') ?? items.length,
           pageNumber: optNumber(body, 'PageNumber') ?? query.pageNumber ?? 1,
@@ -296,13 +336,25 @@ export function createSagClient(options: SagClientOptions): SagClient {
     },
 
     describeSmartAccessGatewayAttribute(regionId: string, smartAgId: string): Promise<InstanceAttribute> {
-      return call('DescribeSmartAccessGatewayAttribute', { regionId, smartAgId }, { SmartAGId: smartAgId }, (body, requestId) =>
-        toAttribute(body, regionId, smartAgId, requestId),
+      return call(
+        'DescribeSmartAccessGatewayAttribute',
+        { regionId, smartAgId },
+        { SmartAGId: smartAgId },
+        (body, requestId) => toAttribute(body, regionId, smartAgId, requestId),
       );
     },
 
-    describeSmartAccessGatewayVersions(regionId: string, smartAgId: string, versionType: VersionType, serialNumber?: string) {
-      const ctx: CallContext = { regionId, smartAgId, ...(serialNumber !== undefined ? { serialNumber } : {}) };
+    describeSmartAccessGatewayVersions(
+      regionId: string,
+      smartAgId: string,
+      versionType: VersionType,
+      serialNumber?: string,
+    ) {
+      const ctx: CallContext = {
+        regionId,
+        smartAgId,
+        ...(serialNumber !== undefined ? { serialNumber } : {}),
+      };
       // This action names the device `SmartAGSn`, not `SerialNumber`.
       const params: Params = { SmartAGId: smartAgId, VersionType: versionType, SmartAGSn: serialNumber };
       return call('DescribeSmartAccessGatewayVersions', ctx, params, (body, requestId) => ({
@@ -312,38 +364,59 @@ export function createSagClient(options: SagClientOptions): SagClient {
     },
 
     describeSmartAccessGatewayHa(regionId: string, smartAgId: string): Promise<HaInfo> {
-      return call('DescribeSmartAccessGatewayHa', { regionId, smartAgId }, { SmartAGId: smartAgId }, (body, requestId) => {
-        const ha: HaInfo = {
-          backupType: optString(body, 'DeviceLevelBackupType') ?? 'no_backup',
-          state: optString(body, 'DeviceLevelBackupState') ?? 'OFF',
-          requestId,
-        };
-        const main = optString(body, 'MainDeviceId');
-        if (main !== undefined) ha.mainDeviceId = main;
-        const backup = optString(body, 'BackupDeviceId');
-        if (backup !== undefined) ha.backupDeviceId = backup;
-        return ha;
-      });
+      return call(
+        'DescribeSmartAccessGatewayHa',
+        { regionId, smartAgId },
+        { SmartAGId: smartAgId },
+        (body, requestId) => {
+          const ha: HaInfo = {
+            backupType: optString(body, 'DeviceLevelBackupType') ?? 'no_backup',
+            state: optString(body, 'DeviceLevelBackupState') ?? 'OFF',
+            requestId,
+          };
+          const main = optString(body, 'MainDeviceId');
+          if (main !== undefined) ha.mainDeviceId = main;
+          const backup = optString(body, 'BackupDeviceId');
+          if (backup !== undefined) ha.backupDeviceId = backup;
+          return ha;
+        },
+      );
     },
 
-    describeDeviceAutoUpgradePolicy(regionId: string, smartAgId: string, serialNumber: string, versionType: VersionType): Promise<AutoUpgradePolicy> {
+    describeDeviceAutoUpgradePolicy(
+      regionId: string,
+      smartAgId: string,
+      serialNumber: string,
+      versionType: VersionType,
+    ): Promise<AutoUpgradePolicy> {
       const params: Params = { SmartAGId: smartAgId, SerialNumber: serialNumber, VersionType: versionType };
-      return call('DescribeDeviceAutoUpgradePolicy', { regionId, smartAgId, serialNumber }, params, (body, requestId) => {
-        const raw = optString(body, 'UpgradeType');
-        const upgradeType = oneOf(raw, UPGRADE_TYPES);
-        if (upgradeType === undefined) throw new ShapeError(`UpgradeType ${raw ?? '(missing)'} is not scheduled, boot or manual`);
-        const policy: AutoUpgradePolicy = { serialNumber: optString(body, 'SerialNumber') ?? serialNumber, versionType, upgradeType, requestId };
-        const cron = optString(body, 'CronExpression');
-        if (cron !== undefined) policy.cronExpression = cron;
-        // Duration and Jitter are documented as strings and have been returned as numbers.
-        const duration = optNumber(body, 'Duration');
-        if (duration !== undefined) policy.duration = duration;
-        const jitter = optString(body, 'Jitter');
-        if (jitter !== undefined) policy.jitter = jitter;
-        const zone = optString(body, 'TimeZone');
-        if (zone !== undefined) policy.timeZone = zone;
-        return policy;
-      });
+      return call(
+        'DescribeDeviceAutoUpgradePolicy',
+        { regionId, smartAgId, serialNumber },
+        params,
+        (body, requestId) => {
+          const raw = optString(body, 'UpgradeType');
+          const upgradeType = oneOf(raw, UPGRADE_TYPES);
+          if (upgradeType === undefined)
+            throw new ShapeError(`UpgradeType ${raw ?? '(missing)'} is not scheduled, boot or manual`);
+          const policy: AutoUpgradePolicy = {
+            serialNumber: optString(body, 'SerialNumber') ?? serialNumber,
+            versionType,
+            upgradeType,
+            requestId,
+          };
+          const cron = optString(body, 'CronExpression');
+          if (cron !== undefined) policy.cronExpression = cron;
+          // Duration and Jitter are documented as strings and have been returned as numbers.
+          const duration = optNumber(body, 'Duration');
+          if (duration !== undefined) policy.duration = duration;
+          const jitter = optString(body, 'Jitter');
+          if (jitter !== undefined) policy.jitter = jitter;
+          const zone = optString(body, 'TimeZone');
+          if (zone !== undefined) policy.timeZone = zone;
+          return policy;
+        },
+      );
     },
 
     modifyDeviceAutoUpgradePolicy(req: ModifyPolicyRequest): Promise<{ requestId: string }> {
@@ -356,52 +429,85 @@ export function createSagClient(options: SagClientOptions): SagClient {
         Duration: req.duration,
         TimeZone: req.timeZone,
       };
-      const ctx: CallContext = { regionId: req.regionId, smartAgId: req.smartAgId, serialNumber: req.serialNumber };
+      const ctx: CallContext = {
+        regionId: req.regionId,
+        smartAgId: req.smartAgId,
+        serialNumber: req.serialNumber,
+      };
       return call('ModifyDeviceAutoUpgradePolicy', ctx, params, (_body, requestId) => ({ requestId }));
     },
 
     describeSagDeviceInfo(regionId: string, smartAgId: string, serialNumber: string): Promise<DeviceInfo> {
       // This action names the device `SmartAGSn`, not `SerialNumber`.
       const params: Params = { SmartAGId: smartAgId, SmartAGSn: serialNumber };
-      return call('DescribeSAGDeviceInfo', { regionId, smartAgId, serialNumber }, params, (body, requestId) => {
-        const info: DeviceInfo = { serialNumber, requestId };
-        const version = optString(body, 'Version');
-        if (version !== undefined) info.version = version;
-        const startup = optString(body, 'StartupTime');
-        if (startup !== undefined) info.startupTime = startup;
-        const controller = optString(body, 'ControllerState');
-        if (controller !== undefined) info.controllerState = controller;
-        const lastConnected = optString(body, 'LastConnectedControllerTime');
-        if (lastConnected !== undefined) info.lastConnectedControllerTime = lastConnected;
-        return info;
-      });
+      return call(
+        'DescribeSAGDeviceInfo',
+        { regionId, smartAgId, serialNumber },
+        params,
+        (body, requestId) => {
+          const info: DeviceInfo = { serialNumber, requestId };
+          const version = optString(body, 'Version');
+          if (version !== undefined) info.version = version;
+          const startup = optString(body, 'StartupTime');
+          if (startup !== undefined) info.startupTime = startup;
+          const controller = optString(body, 'ControllerState');
+          if (controller !== undefined) info.controllerState = controller;
+          const lastConnected = optString(body, 'LastConnectedControllerTime');
+          if (lastConnected !== undefined) info.lastConnectedControllerTime = lastConnected;
+          return info;
+        },
+      );
     },
 
-    getSmartAgDpiAttribute(regionId: string, smartAgId: string): Promise<{ dpiStatus: string; requestId: string }> {
-      return call('GetSmartAGDpiAttribute', { regionId, smartAgId }, { SmartAGId: smartAgId }, (body, requestId) => ({
-        dpiStatus: optString(body, 'DpiStatus') ?? 'Off',
-        requestId,
-      }));
+    getSmartAgDpiAttribute(
+      regionId: string,
+      smartAgId: string,
+    ): Promise<{ dpiStatus: string; requestId: string }> {
+      return call(
+        'GetSmartAGDpiAttribute',
+        { regionId, smartAgId },
+        { SmartAGId: smartAgId },
+        (body, requestId) => ({
+          dpiStatus: optString(body, 'DpiStatus') ?? 'Off',
+          requestId,
+        }),
+      );
     },
 
     updateSmartAccessGatewayVersion(req: UpgradeRequest): Promise<{ requestId: string }> {
-      const ctx: CallContext = { regionId: req.regionId, smartAgId: req.smartAgId, ...(req.serialNumber !== undefined ? { serialNumber: req.serialNumber } : {}) };
-      const params: Params = { SmartAGId: req.smartAgId, VersionCode: req.versionCode, SerialNumber: req.serialNumber, VersionType: req.versionType };
+      const ctx: CallContext = {
+        regionId: req.regionId,
+        smartAgId: req.smartAgId,
+        ...(req.serialNumber !== undefined ? { serialNumber: req.serialNumber } : {}),
+      };
+      const params: Params = {
+        SmartAGId: req.smartAgId,
+        VersionCode: req.versionCode,
+        SerialNumber: req.serialNumber,
+        VersionType: req.versionType,
+      };
       return call('UpdateSmartAccessGatewayVersion', ctx, params, (_body, requestId) => ({ requestId }));
     },
 
     describeRegions() {
-      return call('DescribeRegions', { regionId: REGIONS_QUERY_REGION }, { AcceptLanguage: 'en-US' }, (body, requestId) => ({
-        regions: wrappedList(body, 'Regions', 'Region').map((region) => {
-          const out: { regionId: string; localName?: string; regionEndpoint?: string } = { regionId: reqString(region, 'RegionId', 'Region') };
-          const localName = optString(region, 'LocalName');
-          if (localName !== undefined) out.localName = localName;
-          const regionEndpoint = optString(region, 'RegionEndpoint');
-          if (regionEndpoint !== undefined) out.regionEndpoint = regionEndpoint;
-          return out;
+      return call(
+        'DescribeRegions',
+        { regionId: REGIONS_QUERY_REGION },
+        { AcceptLanguage: 'en-US' },
+        (body, requestId) => ({
+          regions: wrappedList(body, 'Regions', 'Region').map((region) => {
+            const out: { regionId: string; localName?: string; regionEndpoint?: string } = {
+              regionId: reqString(region, 'RegionId', 'Region'),
+            };
+            const localName = optString(region, 'LocalName');
+            if (localName !== undefined) out.localName = localName;
+            const regionEndpoint = optString(region, 'RegionEndpoint');
+            if (regionEndpoint !== undefined) out.regionEndpoint = regionEndpoint;
+            return out;
+          }),
+          requestId,
         }),
-        requestId,
-      }));
+      );
     },
   };
 }

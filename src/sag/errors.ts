@@ -113,16 +113,31 @@ function stripHttpxSuffix(message: string): string {
 }
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
-const NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'EPROTO', 'ECERT']);
+const NETWORK_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'EPROTO',
+  'ECERT',
+]);
 
 function transportCode(err: unknown): TransportCode | undefined {
   const name = readString(err, 'name');
   const code = readString(err, 'code');
   const message = messageOf(err);
-  if (name === 'RequestTimeoutError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return 'RequestTimeout';
+  if (name === 'RequestTimeoutError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT')
+    return 'RequestTimeout';
   if (code === 'ECONNREFUSED') return 'ConnectionRefused';
-  if ((code !== undefined && RESET_CODES.has(code)) || /socket hang up/i.test(message)) return 'ConnectionReset';
-  if (code !== undefined && (NETWORK_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('CERT_'))) return 'NetworkError';
+  if ((code !== undefined && RESET_CODES.has(code)) || /socket hang up/i.test(message))
+    return 'ConnectionReset';
+  if (
+    code !== undefined &&
+    (NETWORK_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('CERT_'))
+  )
+    return 'NetworkError';
   // json-bigint (pop-core) throws a plain object `{name:'SyntaxError', message, at, text}`, not
   // an Error; JSON.parse (openapi-client) throws a real SyntaxError.
   if (name === 'SyntaxError') return 'InvalidResponse';
@@ -134,7 +149,11 @@ function transportCode(err: unknown): TransportCode | undefined {
  * openapi-client at `err.statusCode` (and `err.data.statusCode`).
  */
 function statusOf(err: unknown): number | undefined {
-  for (const value of [read(read(read(err, 'entry'), 'response'), 'statusCode'), read(err, 'statusCode'), read(read(err, 'data'), 'statusCode')]) {
+  for (const value of [
+    read(read(read(err, 'entry'), 'response'), 'statusCode'),
+    read(err, 'statusCode'),
+    read(read(err, 'data'), 'statusCode'),
+  ]) {
     if (typeof value === 'number') return value;
   }
   return undefined;
@@ -145,7 +164,10 @@ function statusOf(err: unknown): number | undefined {
  * it came with a body. openapi-client writes the string "undefined" there for a body without one.
  */
 function apiCodeOf(err: unknown, data: unknown): string | undefined {
-  const code = readString(data, 'Code') ?? readString(data, 'code') ?? (isObject(data) ? readString(err, 'code') : undefined);
+  const code =
+    readString(data, 'Code') ??
+    readString(data, 'code') ??
+    (isObject(data) ? readString(err, 'code') : undefined);
   return code === 'undefined' ? undefined : code;
 }
 
@@ -170,12 +192,20 @@ function apiCodeOf(err: unknown, data: unknown): string | undefined {
  * `secrets` are literal values removed from every message (the client passes the credentials
  * it used). Never throws.
  */
-export function normalizeError(err: unknown, action: string, secrets: readonly (string | undefined)[] = []): SagError {
+export function normalizeError(
+  err: unknown,
+  action: string,
+  secrets: readonly (string | undefined)[] = [],
+): SagError {
   if (err instanceof SagError) return err;
   const scrub = (text: string): string => scrubText(text, secrets);
 
   if (err instanceof CredentialsFailure) {
-    return new SagError({ code: 'CredentialsUnavailable', action, detail: scrub(`credential provider failed: ${err.message}`) });
+    return new SagError({
+      code: 'CredentialsUnavailable',
+      action,
+      detail: scrub(`credential provider failed: ${err.message}`),
+    });
   }
 
   const data = read(err, 'data');
@@ -185,7 +215,11 @@ export function normalizeError(err: unknown, action: string, secrets: readonly (
     const init: SagErrorInit = {
       code: apiCode ?? 'InvalidResponse',
       action,
-      detail: scrub(apiCode !== undefined ? (readString(data, 'Message') ?? messageOf(err)) : `HTTP ${status} without an error Code`),
+      detail: scrub(
+        apiCode !== undefined
+          ? (readString(data, 'Message') ?? messageOf(err))
+          : `HTTP ${status} without an error Code`,
+      ),
     };
     if (status !== undefined) init.httpStatus = status;
     const requestId = readString(data, 'RequestId') ?? readString(data, 'requestId');
@@ -204,7 +238,11 @@ export function normalizeError(err: unknown, action: string, secrets: readonly (
     return new SagError({ code: transport, action, detail: scrub(detail) });
   }
   if (transport !== undefined) {
-    return new SagError({ code: transport, action, detail: scrub(stripHttpxSuffix(messageOf(err))) || transport });
+    return new SagError({
+      code: transport,
+      action,
+      detail: scrub(stripHttpxSuffix(messageOf(err))) || transport,
+    });
   }
   return new SagError({ code: 'UnknownError', action, detail: scrub(messageOf(err)) });
 }

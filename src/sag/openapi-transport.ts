@@ -30,7 +30,12 @@ export function createOpenApiTransport(credentials: SagCredentialsProvider): Sag
     if (entry === undefined) {
       const url = new URL(endpoint);
       const protocol = url.protocol === 'http:' ? 'HTTP' : 'HTTPS';
-      const config = new Config({ credential, endpoint: url.host, protocol, signatureAlgorithm: SIGNATURE_ALGORITHM });
+      const config = new Config({
+        credential,
+        endpoint: url.host,
+        protocol,
+        signatureAlgorithm: SIGNATURE_ALGORITHM,
+      });
       entry = { client: new OpenApiClient(config), protocol };
       clients.set(endpoint, entry);
     }
@@ -53,13 +58,18 @@ export function createOpenApiTransport(credentials: SagCredentialsProvider): Sag
         bodyType: 'json',
       });
       // No retries here: the client's caller decides what may be sent again (an upgrade never is).
-      const runtime = new RuntimeOptions({ autoretry: false, readTimeout: timeoutMs, connectTimeout: timeoutMs });
+      const runtime = new RuntimeOptions({
+        autoretry: false,
+        readTimeout: timeoutMs,
+        connectTimeout: timeoutMs,
+      });
       let response: { statusCode?: number; body?: unknown };
       try {
         response = await client.callApi(api, new OpenApiRequest({ body: params }), runtime);
       } catch (err) {
         // tea-util refuses a JSON answer that is not an object with this plain Error.
-        if (err instanceof Error && err.message === 'The value is not a object') throw new ShapeError('response body is not a JSON object');
+        if (err instanceof Error && err.message === 'The value is not a object')
+          throw new ShapeError('response body is not a JSON object');
         throw err;
       }
       return { body: response.body, httpStatus: response.statusCode };

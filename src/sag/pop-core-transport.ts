@@ -14,7 +14,11 @@ export function createPopCoreTransport(credentials: SagCredentialsProvider): Sag
     if (rpc === undefined) {
       // pop-core 1.8.0 accepts `credentialsProvider` (and the `verbose` flag that also returns
       // the HTTP exchange) although its typings list neither.
-      const config = { endpoint, apiVersion: SMARTAG_API_VERSION, credentialsProvider: credentials } as unknown as RPCClient.Config;
+      const config = {
+        endpoint,
+        apiVersion: SMARTAG_API_VERSION,
+        credentialsProvider: credentials,
+      } as unknown as RPCClient.Config;
       const Ctor = RPCClient as unknown as new (config: RPCClient.Config, verbose: boolean) => RPCClient;
       rpc = new Ctor(config, true);
       clients.set(endpoint, rpc);
@@ -35,7 +39,8 @@ export function createPopCoreTransport(credentials: SagCredentialsProvider): Sag
         });
       } catch (err) {
         // pop-core reads `json.Code` without a check: a `null` body fails there with a TypeError.
-        if (err instanceof TypeError && /reading 'Code'/.test(err.message)) throw new ShapeError('response body is not a JSON object');
+        if (err instanceof TypeError && /reading 'Code'/.test(err.message))
+          throw new ShapeError('response body is not a JSON object');
         throw err;
       }
       const [body, entry] = Array.isArray(result) ? (result as [unknown, unknown]) : [result, undefined];

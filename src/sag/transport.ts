@@ -53,5 +53,7 @@ export function parseSagSignature(value: string | undefined, source: string): Sa
   const v = value?.trim().toLowerCase();
   if (!v) return undefined;
   if ((SAG_SIGNATURES as readonly string[]).includes(v)) return v as SagSignature;
-  throw new Error(`${source}: ${JSON.stringify(value)} is not a signature version; use v2 (pop-core, HMAC-SHA1) or v3 (openapi-client, ACS3-HMAC-SHA256)`);
+  throw new Error(
+    `${source}: ${JSON.stringify(value)} is not a signature version; use v2 (pop-core, HMAC-SHA1) or v3 (openapi-client, ACS3-HMAC-SHA256)`,
+  );
 }

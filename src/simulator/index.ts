@@ -3,7 +3,13 @@ import type { FaultSpec } from './faults';
 import { generateFleet, parseFleet, type FleetFile, type GenerateOptions, type ParsedFleet } from './fleet';
 import { FleetState, type SimInstance } from './model';
 import type { RamPolicy } from './ram-policy';
-import { SimulatorServer, type DeviceRow, type RequestLogEntry, type SimulatorCredential, type SimulatorStats } from './server';
+import {
+  SimulatorServer,
+  type DeviceRow,
+  type RequestLogEntry,
+  type SimulatorCredential,
+  type SimulatorStats,
+} from './server';
 
 /**
  * The SAG simulator: a local endpoint speaking Alibaba Cloud RPC (smartag 2018-03-13) over a
@@ -27,7 +33,13 @@ export { parseFleet, loadFleetFile, generateFleet, FleetValidationError, OUTCOME
 export type { FleetFile, ParsedFleet, GenerateOptions, Outcome, SimulationBlock } from './fleet';
 export type { FaultSpec, FaultRule } from './faults';
 export type { RamPolicy } from './ram-policy';
-export type { DeviceRow, RequestLogEntry, SignatureScheme, SimulatorStats, SimulatorCredential } from './server';
+export type {
+  DeviceRow,
+  RequestLogEntry,
+  SignatureScheme,
+  SimulatorStats,
+  SimulatorCredential,
+} from './server';
 export { API_VERSION } from './server';
 export { UPGRADE_ERRORS, COMMON_ERRORS } from './errors';
 export { SimInstance, SimDevice } from './model';
@@ -81,7 +93,10 @@ export interface SimulatorHandle {
 /** Random AccessKey pair in Alibaba's shapes (`LTAI…`, 30-character secret). */
 export function randomCredentials(): { accessKeyId: string; accessKeySecret: string } {
   const alnum = (n: number) =>
-    Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
+    Array.from(
+      randomBytes(n),
+      (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62],
+    ).join('');
   return { accessKeyId: `LTAI${alnum(20)}`, accessKeySecret: alnum(30) };
 }
 
@@ -91,7 +106,9 @@ export function randomCredentials(): { accessKeyId: string; accessKeySecret: str
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   // Always validate: parsing is idempotent on an already-parsed fleet and applies defaults.
-  const parsed = options.fleet ? parseFleet(options.fleet) : generateFleet(options.generate ?? { devices: 20, seed: 1 });
+  const parsed = options.fleet
+    ? parseFleet(options.fleet)
+    : generateFleet(options.generate ?? { devices: 20, seed: 1 });
   const fleet = new FleetState(parsed);
   const credentials = options.credentials?.length
     ? options.credentials

@@ -120,7 +120,12 @@ export interface DeviceRow {
   upgradeCalls: number;
   upgradeCallsByVersion: Record<string, number>;
   autoUpgrades: number;
-  upgrading?: { versionType: string; target?: string; phase: 'downloading' | 'flashing' | 'rebooting'; auto: boolean };
+  upgrading?: {
+    versionType: string;
+    target?: string;
+    phase: 'downloading' | 'flashing' | 'rebooting';
+    auto: boolean;
+  };
 }
 
 const HTML_BODIES: Record<number, string> = {
@@ -291,7 +296,10 @@ export class SimulatorServer {
 
   private sendJson(res: http.ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'content-type': 'application/json;charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   }
 
@@ -315,7 +323,13 @@ export class SimulatorServer {
     if (entry.code) this.byCode.set(entry.code, (this.byCode.get(entry.code) ?? 0) + 1);
   }
 
-  private async onRpc(req: http.IncomingMessage, res: http.ServerResponse, url: string, raw: Buffer, started: number): Promise<void> {
+  private async onRpc(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: string,
+    raw: Buffer,
+    started: number,
+  ): Promise<void> {
     const request = parseRequest(req, url, raw);
     const { method, params } = request;
     const nowMs = Date.now();
@@ -397,11 +411,18 @@ export class SimulatorServer {
   }
 
   /** Applies html/hang/drop/latency; returns the status it answered with, or undefined to go on. */
-  private async applyTransportFault(d: FaultDecision, req: http.IncomingMessage, res: http.ServerResponse): Promise<number | undefined> {
+  private async applyTransportFault(
+    d: FaultDecision,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): Promise<number | undefined> {
     switch (d.kind) {
       case 'html': {
         const text = HTML_BODIES[d.httpStatus] ?? `<html><body><h1>${d.httpStatus}</h1></body></html>`;
-        res.writeHead(d.httpStatus, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(text) });
+        res.writeHead(d.httpStatus, {
+          'content-type': 'text/html',
+          'content-length': Buffer.byteLength(text),
+        });
         res.end(text);
         return d.httpStatus;
       }
@@ -448,7 +469,8 @@ export class SimulatorServer {
       if (!params[name]) throw missingParameter(name);
     }
     if (params.SignatureMethod !== 'HMAC-SHA1') throw rpcError('InvalidSignatureMethod');
-    if (params.SignatureVersion !== undefined && params.SignatureVersion !== '1.0') throw rpcError('InvalidSignatureVersion');
+    if (params.SignatureVersion !== undefined && params.SignatureVersion !== '1.0')
+      throw rpcError('InvalidSignatureVersion');
     checkTimestamp(params.Timestamp!, nowMs);
     const key = this.keyOf(params.AccessKeyId!);
     checkSecurityToken(key, params.SecurityToken, 'SecurityToken');
@@ -485,7 +507,8 @@ export class SimulatorServer {
     // Every header of the documented set that the request carries must be signed.
     const signed = new Set(auth.signedHeaders);
     for (const name of REQUIRED_SIGNED_HEADERS) if (!signed.has(name)) throw rpcError('IncompleteSignature');
-    for (const name of Object.keys(headers)) if (mustSign(name) && !signed.has(name)) throw rpcError('IncompleteSignature');
+    for (const name of Object.keys(headers))
+      if (mustSign(name) && !signed.has(name)) throw rpcError('IncompleteSignature');
     const hashedPayload = sha256Hex(v3.body);
     if (contentSha256 !== hashedPayload) {
       throw rpcError('SignatureDoesNotMatch', {
@@ -548,11 +571,12 @@ export class SimulatorServer {
         this.resetStats();
         return this.sendJson(res, 200, { ok: true });
       }
-      if (method === 'GET' && path === '/_admin/faults') return this.sendJson(res, 200, this.faults.describe());
+      if (method === 'GET' && path === '/_admin/faults')
+        return this.sendJson(res, 200, this.faults.describe());
       if (method === 'POST' && path === '/_admin/faults') {
         const spec = json();
         if (query.get('append') === '1' || query.get('append') === 'true') {
-          this.faults.add(((spec as { rules?: FaultRule[] }).rules ?? []));
+          this.faults.add((spec as { rules?: FaultRule[] }).rules ?? []);
         } else {
           this.faults.set(spec as FaultSpec);
         }
@@ -599,7 +623,8 @@ function parseRequest(req: http.IncomingMessage, url: string, raw: Buffer): RpcR
   for (const [k, v] of query) params[k] = v;
   if (!isV3Request(req.headers, params)) {
     // Signature checks cover query and form parameters together, as Alibaba's gateway does.
-    if (raw.length > 0 && method === 'POST') for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params[k] = v;
+    if (raw.length > 0 && method === 'POST')
+      for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params[k] = v;
     return { method, params, accessKeyId: params.AccessKeyId, signature: 'HMAC-SHA1' };
   }
   let badBody = false;
@@ -624,7 +649,14 @@ function parseRequest(req: http.IncomingMessage, url: string, raw: Buffer): RpcR
     params,
     accessKeyId: authorization?.credential,
     signature: 'ACS3-HMAC-SHA256',
-    v3: { headers: req.headers, path: q >= 0 ? url.slice(0, q) : url, query, body: raw, authorization, badBody },
+    v3: {
+      headers: req.headers,
+      path: q >= 0 ? url.slice(0, q) : url,
+      query,
+      body: raw,
+      authorization,
+      badBody,
+    },
   };
 }
 
@@ -679,10 +711,11 @@ function deviceRow(inst: SimInstance, d: SimDevice, now: number): DeviceRow {
 
 /** Admin patch of one device: `HcState`, `SoftwareVersion`, `DpiSignatureDbVersion`, and simulation knobs. */
 function patchDevice(inst: SimInstance, d: SimDevice, patch: Record<string, unknown>): void {
-  const str = (k: string) => (typeof patch[k] === 'string' ? (patch[k]) : undefined);
+  const str = (k: string) => (typeof patch[k] === 'string' ? patch[k] : undefined);
   const hc = str('HcState');
   if (hc !== undefined) {
-    if (hc !== 'online' && hc !== 'offline' && hc !== 'unknown') throw new Error('HcState: expected online, offline or unknown');
+    if (hc !== 'online' && hc !== 'offline' && hc !== 'unknown')
+      throw new Error('HcState: expected online, offline or unknown');
     d.hcState = hc;
     d.flapSince = undefined;
   }
@@ -692,12 +725,19 @@ function patchDevice(inst: SimInstance, d: SimDevice, patch: Record<string, unkn
   if (dpi !== undefined) d.dpiSignatureDbVersion = dpi;
   const st = str('Status');
   if (st !== undefined) inst.status = st;
-  for (const k of ['downloadSeconds', 'upgradeSeconds', 'dpiUpgradeSeconds', 'rebootSeconds', 'flapSeconds'] as const) {
+  for (const k of [
+    'downloadSeconds',
+    'upgradeSeconds',
+    'dpiUpgradeSeconds',
+    'rebootSeconds',
+    'flapSeconds',
+  ] as const) {
     if (typeof patch[k] === 'number') d.simulation[k] = patch[k];
   }
   const outcome = str('outcome');
   if (outcome !== undefined) {
-    if (!['ok', 'stay-offline', 'revert', 'flap'].includes(outcome)) throw new Error('outcome: expected ok, stay-offline, revert or flap');
+    if (!['ok', 'stay-offline', 'revert', 'flap'].includes(outcome))
+      throw new Error('outcome: expected ok, stay-offline, revert or flap');
     d.simulation.outcome = outcome as SimDevice['simulation']['outcome'];
   }
   if (typeof patch.allowDowngrade === 'boolean') d.simulation.allowDowngrade = patch.allowDowngrade;

@@ -26,7 +26,14 @@ export function mustSign(headerName: string): boolean {
 }
 
 /** Headers every V3 request carries and signs. */
-export const REQUIRED_SIGNED_HEADERS = ['host', 'x-acs-action', 'x-acs-content-sha256', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-version'] as const;
+export const REQUIRED_SIGNED_HEADERS = [
+  'host',
+  'x-acs-action',
+  'x-acs-content-sha256',
+  'x-acs-date',
+  'x-acs-signature-nonce',
+  'x-acs-version',
+] as const;
 
 /** Lower-case hex SHA-256. */
 export function sha256Hex(data: string | Buffer): string {
@@ -69,7 +76,10 @@ function headerValue(headers: IncomingHttpHeaders | Readonly<Record<string, stri
 }
 
 /** `name:value\n` for every signed header, sorted by name. */
-export function canonicalHeaders(headers: IncomingHttpHeaders | Readonly<Record<string, string>>, signedHeaders: readonly string[]): string {
+export function canonicalHeaders(
+  headers: IncomingHttpHeaders | Readonly<Record<string, string>>,
+  signedHeaders: readonly string[],
+): string {
   let out = '';
   for (const name of [...signedHeaders].sort(byteOrder)) out += `${name}:${headerValue(headers, name)}\n`;
   return out;
@@ -168,7 +178,8 @@ export function bodyParameters(contentType: string | undefined, body: string): R
     for (const [k, v] of new URLSearchParams(body)) out[k] = v;
   } else if (type === 'application/json') {
     const parsed: unknown = JSON.parse(body);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SyntaxError('the JSON body is not an object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new SyntaxError('the JSON body is not an object');
     flatten(parsed, '', out);
   }
   return out;

@@ -99,7 +99,11 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     exportReport = async ({ rolloutId }) => {
       const c = await connectTemporal(opts.target);
       try {
-        return await writeReportFiles(new Client({ connection: c, namespace: opts.target.namespace }), rolloutId, dir);
+        return await writeReportFiles(
+          new Client({ connection: c, namespace: opts.target.namespace }),
+          rolloutId,
+          dir,
+        );
       } finally {
         await c.close();
       }
@@ -121,7 +125,14 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
   const quota =
     opts.sharedQuota === false
       ? undefined
-      : startApiQuota({ connection, namespace: opts.target.namespace, taskQueue, apiRate: opts.apiRate, limiter, isRunning: () => !['STOPPED', 'FAILED'].includes(worker.getState()) });
+      : startApiQuota({
+          connection,
+          namespace: opts.target.namespace,
+          taskQueue,
+          apiRate: opts.apiRate,
+          limiter,
+          isRunning: () => !['STOPPED', 'FAILED'].includes(worker.getState()),
+        });
   return {
     worker,
     connection,

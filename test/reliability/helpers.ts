@@ -10,7 +10,12 @@ import { fastRolloutPolicy, instance } from '../helpers/stack';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Polls `check` until it returns a value (not undefined), or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -20,7 +25,10 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -77,7 +85,11 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
     ...(o.securityToken ? { SAG_SECURITY_TOKEN: o.securityToken } : {}),
   };
   // `node --import tsx` rather than the tsx CLI: one process, so SIGKILL reaches the worker itself.
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const events: WorkerEvent[] = [];
   const chunks: string[] = [];
   let pending = '';
@@ -106,7 +118,9 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
   proc.stderr.setEncoding('utf8').on('data', (s: string) => chunks.push(s));
   const exited = new Promise<number | null>((resolve) => {
     proc.once('exit', (code) => {
-      rejectReady(new Error(`worker process exited (${code}) before it was ready: ${chunks.join('').slice(-2000)}`));
+      rejectReady(
+        new Error(`worker process exited (${code}) before it was ready: ${chunks.join('').slice(-2000)}`),
+      );
       resolve(code);
     });
   });
@@ -127,7 +141,10 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
 /** Instances with near-zero device time, `sag-<prefix><nnnn>`. */
 export function quickFleet(prefix: string, n: number, extra: Parameters<typeof instance>[1] = {}) {
   return Array.from({ length: n }, (_, i) =>
-    instance(`sag-${prefix}${String(i + 1).padStart(4, '0')}`, { simulation: { downloadSeconds: 0.01, upgradeSeconds: 0.03, outcome: 'ok' }, ...extra }),
+    instance(`sag-${prefix}${String(i + 1).padStart(4, '0')}`, {
+      simulation: { downloadSeconds: 0.01, upgradeSeconds: 0.03, outcome: 'ok' },
+      ...extra,
+    }),
   );
 }
 
@@ -164,7 +181,7 @@ export async function startRollout(
 /** Every device status of a rollout, page by page. */
 export async function allDevices(h: WorkflowHandle): Promise<DeviceStatus[]> {
   const out: DeviceStatus[] = [];
-  for (let offset = 0; ; ) {
+  for (let offset = 0; ;) {
     const page = await h.query(devicesQuery, { offset, limit: 500 });
     out.push(...page.devices);
     offset += page.devices.length;
@@ -175,7 +192,10 @@ export async function allDevices(h: WorkflowHandle): Promise<DeviceStatus[]> {
 export { untilProgress } from '../helpers/progress';
 
 /** Upgrade calls the simulator counted, per instance and target version. */
-export function upgradeCallsByVersion(sim: Pick<SimulatorHandle, 'devices'>, ids?: Set<string>): Record<string, Record<string, number>> {
+export function upgradeCallsByVersion(
+  sim: Pick<SimulatorHandle, 'devices'>,
+  ids?: Set<string>,
+): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const row of sim.devices()) {
     if (ids && !ids.has(row.SmartAGId)) continue;
@@ -186,7 +206,10 @@ export function upgradeCallsByVersion(sim: Pick<SimulatorHandle, 'devices'>, ids
 }
 
 /** The largest per-version call count of any serial number: 1 means no upgrade was ever sent twice. */
-export function maxCallsPerSerialAndVersion(sim: Pick<SimulatorHandle, 'devices'>, ids?: Set<string>): number {
+export function maxCallsPerSerialAndVersion(
+  sim: Pick<SimulatorHandle, 'devices'>,
+  ids?: Set<string>,
+): number {
   let max = 0;
   for (const row of sim.devices()) {
     if (ids && !ids.has(row.SmartAGId)) continue;

@@ -5,9 +5,9 @@ describe('scrubText', () => {
   it('drops the query string of any URL and the ", URL:" suffix pop-core appends', () => {
     const out = scrubText('not online., URL: http://h/?AccessKeyId=LTAIabc&Signature=xyz%3D');
     expect(out).toBe('not online.');
-    expect(scrubText('ReadTimeout(300). GET http://127.0.0.1:9/?AccessKeyId=LTAIabc&Signature=s failed.')).toBe(
-      'ReadTimeout(300). GET http://127.0.0.1:9/?*** failed.',
-    );
+    expect(
+      scrubText('ReadTimeout(300). GET http://127.0.0.1:9/?AccessKeyId=LTAIabc&Signature=s failed.'),
+    ).toBe('ReadTimeout(300). GET http://127.0.0.1:9/?*** failed.');
   });
 
   it('redacts signed parameters in raw, encoded and double-encoded form', () => {
@@ -24,16 +24,22 @@ describe('scrubText', () => {
   });
 
   it('cuts an echoed string to sign', () => {
-    expect(scrubText('Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3DLTAIabc')).toBe(
-      'Specified signature is not matched with our calculation. server string to sign is: ***',
-    );
+    expect(
+      scrubText(
+        'Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3DLTAIabc',
+      ),
+    ).toBe('Specified signature is not matched with our calculation. server string to sign is: ***');
   });
 
   it("cuts a V3 answer's echoed string to sign and canonical request, which hold the signed headers", () => {
     const echoed =
       'Specified signature does not match our calculation. server StringToSign is [ACS3-HMAC-SHA256\n7ea0] server CanonicalRequest is [POST\n/\n\nhost:h\nx-acs-security-token:CAIS123\n]';
-    expect(scrubText(echoed)).toBe('Specified signature does not match our calculation. server StringToSign is ***');
-    expect(scrubText('server CanonicalRequest is [GET\n/\nx-acs-accesskey-id:LTAIabc]')).toBe('server CanonicalRequest is ***');
+    expect(scrubText(echoed)).toBe(
+      'Specified signature does not match our calculation. server StringToSign is ***',
+    );
+    expect(scrubText('server CanonicalRequest is [GET\n/\nx-acs-accesskey-id:LTAIabc]')).toBe(
+      'server CanonicalRequest is ***',
+    );
   });
 
   it('redacts the parts of a V3 Authorization header and the x-acs-* headers that carry keys', () => {

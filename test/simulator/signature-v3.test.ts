@@ -56,12 +56,20 @@ describe('signature V3 (ACS3-HMAC-SHA256)', () => {
     );
     const toSign = stringToSignV3(canonical);
     expect(toSign).toBe('ACS3-HMAC-SHA256\n7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259');
-    expect(signV3(toSign, published.accessKeySecret)).toBe('06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0');
+    expect(signV3(toSign, published.accessKeySecret)).toBe(
+      '06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0',
+    );
   });
 
   it('builds the published Authorization header with signV3Request', () => {
     const headers = signV3Request(
-      { method: 'POST', host: published.host, action: published.action, version: published.version, query: published.query },
+      {
+        method: 'POST',
+        host: published.host,
+        action: published.action,
+        version: published.version,
+        query: published.query,
+      },
       published,
       { date: published.date, nonce: published.nonce },
     );
@@ -73,7 +81,13 @@ describe('signature V3 (ACS3-HMAC-SHA256)', () => {
   it('signs the body hash, content-type and the STS token header', () => {
     const body = 'RegionId=cn-shanghai&SmartAGId=sag-1';
     const headers = signV3Request(
-      { method: 'POST', host: '127.0.0.1:1', action: 'DescribeSmartAccessGatewayAttribute', body, contentType: 'application/x-www-form-urlencoded' },
+      {
+        method: 'POST',
+        host: '127.0.0.1:1',
+        action: 'DescribeSmartAccessGatewayAttribute',
+        body,
+        contentType: 'application/x-www-form-urlencoded',
+      },
       { accessKeyId: 'STS.key', accessKeySecret: 'secret', securityToken: 'tok' },
     );
     expect(headers['x-acs-content-sha256']).toBe(sha256Hex(body));
@@ -90,9 +104,14 @@ describe('signature V3 (ACS3-HMAC-SHA256)', () => {
   });
 
   it('encodes the query the RFC 3986 way, sorted by name, and keeps the RPC path /', () => {
-    expect(canonicalQueryString([['b', "a b*c~d'é"], ['a', '1'], ['SmartAGIds.2', 'y'], ['SmartAGIds.1', 'x']])).toBe(
-      'SmartAGIds.1=x&SmartAGIds.2=y&a=1&b=a%20b%2Ac~d%27%C3%A9',
-    );
+    expect(
+      canonicalQueryString([
+        ['b', "a b*c~d'é"],
+        ['a', '1'],
+        ['SmartAGIds.2', 'y'],
+        ['SmartAGIds.1', 'x'],
+      ]),
+    ).toBe('SmartAGIds.1=x&SmartAGIds.2=y&a=1&b=a%20b%2Ac~d%27%C3%A9');
     expect(canonicalQueryString([])).toBe('');
     expect(canonicalUri('/')).toBe('/');
     expect(canonicalUri('')).toBe('/');
@@ -100,16 +119,22 @@ describe('signature V3 (ACS3-HMAC-SHA256)', () => {
   });
 
   it('parses an Authorization header and refuses one without its three parts', () => {
-    expect(parseAuthorization('ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=Host;x-acs-date,Signature=abc')).toEqual({
+    expect(
+      parseAuthorization('ACS3-HMAC-SHA256 Credential=AK,SignedHeaders=Host;x-acs-date,Signature=abc'),
+    ).toEqual({
       algorithm: 'ACS3-HMAC-SHA256',
       credential: 'AK',
       signedHeaders: ['host', 'x-acs-date'],
       signature: 'abc',
     });
-    expect(parseAuthorization('ACS3-HMAC-SM3 Credential=AK, SignedHeaders=host, Signature=abc')!.algorithm).toBe('ACS3-HMAC-SM3');
+    expect(
+      parseAuthorization('ACS3-HMAC-SM3 Credential=AK, SignedHeaders=host, Signature=abc')!.algorithm,
+    ).toBe('ACS3-HMAC-SM3');
     expect(parseAuthorization('ACS3-HMAC-SHA256')).toBeUndefined();
     expect(parseAuthorization('ACS3-HMAC-SHA256 Credential=AK,Signature=abc')).toBeUndefined();
-    expect(parseAuthorization('ACS3-HMAC-SHA256 Credential=,SignedHeaders=host,Signature=abc')).toBeUndefined();
+    expect(
+      parseAuthorization('ACS3-HMAC-SHA256 Credential=,SignedHeaders=host,Signature=abc'),
+    ).toBeUndefined();
     expect(parseAuthorization('Bearer abc')).toBeUndefined();
   });
 });

@@ -15,7 +15,11 @@ const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
  */
 export function installLogging(level: string, file?: string): void {
   const upper = level.toUpperCase() as LogLevel;
-  if (!LEVELS.includes(upper)) throw new CliError(`--log-level: ${JSON.stringify(level)} must be one of ${LEVELS.join(', ').toLowerCase()}`, ExitCode.badInput);
+  if (!LEVELS.includes(upper))
+    throw new CliError(
+      `--log-level: ${JSON.stringify(level)} must be one of ${LEVELS.join(', ').toLowerCase()}`,
+      ExitCode.badInput,
+    );
   if (file) mkdirSync(path.dirname(file), { recursive: true });
   const write = (entry: LogEntry) => {
     const meta = entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta)}` : '';
@@ -45,7 +49,9 @@ export interface WorkerCommandOptions {
 
 /** What a worker's smartag calls go through, for its start-up line. */
 export function describeSignature(signature: SagSignature): string {
-  return signature === 'v3' ? 'signature v3 (@alicloud/openapi-client, ACS3-HMAC-SHA256)' : 'signature v2 (@alicloud/pop-core, HMAC-SHA1)';
+  return signature === 'v3'
+    ? 'signature v3 (@alicloud/openapi-client, ACS3-HMAC-SHA256)'
+    : 'signature v2 (@alicloud/pop-core, HMAC-SHA1)';
 }
 
 /**
@@ -53,7 +59,9 @@ export function describeSignature(signature: SagSignature): string {
  * (a simulator), `SAG_SIMULATOR_ACCESS_KEY_ID`/`_SECRET` also do. Without any, it refuses to start.
  * @throws CredentialsConfigError naming what is missing; CliError for a signature other than v2 or v3.
  */
-export async function createWorker(o: WorkerCommandOptions): Promise<{ worker: RolloutWorker; credentialSource: string; signature: SagSignature }> {
+export async function createWorker(
+  o: WorkerCommandOptions,
+): Promise<{ worker: RolloutWorker; credentialSource: string; signature: SagSignature }> {
   const signature = sagSignature(o.signature, o.env);
   let credentials = o.credentials;
   let credentialSource = 'in-process simulator';
