@@ -18,7 +18,6 @@ import {
   type Json,
 } from './internal/parse';
 import { scrubText } from './internal/scrub';
-import { createOpenApiTransport } from './openapi-transport';
 import { createPopCoreTransport } from './pop-core-transport';
 import {
   DEFAULT_SAG_SIGNATURE,
@@ -181,6 +180,21 @@ function toVersion(item: Json): VersionEntry {
 const UPGRADE_TYPES = ['scheduled', 'boot', 'manual'] as const satisfies readonly UpgradeType[];
 
 /**
+ * The V3 transport, loaded on its first call: a process on the default transport (every CLI
+ * command) does not pay for loading openapi-client and its dependencies.
+ */
+function lazyOpenApiTransport(credentials: SagCredentialsProvider): SagTransport {
+  let loaded: Promise<SagTransport> | undefined;
+  return {
+    signature: 'v3',
+    async call(endpoint, action, params, timeoutMs) {
+      loaded ??= import('./openapi-transport.js').then((m) => m.createOpenApiTransport(credentials));
+      return (await loaded).call(endpoint, action, params, timeoutMs);
+    },
+  };
+}
+
+/**
  * Creates the smartag client over the transport `options.signature` names.
  *
  * Every method rejects with a {@link SagError} only: an Alibaba `Code` with its HTTP status and
@@ -231,7 +245,7 @@ export function createSagClient(options: SagClientOptions): SagClient {
 
   const transport: SagTransport =
     (options.signature ?? DEFAULT_SAG_SIGNATURE) === 'v3'
-      ? createOpenApiTransport(provider)
+      ? lazyOpenApiTransport(provider)
       : createPopCoreTransport(provider);
 
   function report(record: ApiCallRecord): void {
