@@ -1,10 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../config/errors';
 import { parseInventory } from '../config/inventory';
-import { applyPolicyFlags, defaultPolicy, loadPolicy, validatePolicy, type PolicyFlags } from '../config/policy';
+import {
+  applyPolicyFlags,
+  defaultPolicy,
+  loadPolicy,
+  validatePolicy,
+  type PolicyFlags,
+} from '../config/policy';
 import { createSagClient, type SagCredentialsProvider } from '../sag/client';
 import { CredentialsConfigError, resolveCredentialsProvider } from '../sag/credentials';
 import { createRateLimiter } from '../sag/rate-limiter';
+import { DEFAULT_SAG_SIGNATURE, parseSagSignature, type SagSignature } from '../sag/transport';
 import type { SagClient } from '../sag/types';
 import { checkFeasible } from '../windows';
 import type { InventoryDevice, RolloutPolicy } from '../../workflows/types';
@@ -27,7 +34,9 @@ function readText(file: string, what: string): string {
     return readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError([`${what} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`]);
+    throw new InputError([
+      `${what} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`,
+    ]);
   }
 }
 
@@ -36,19 +45,44 @@ function readText(file: string, what: string): string {
  * @throws InputError naming the file line or the flag.
  */
 export function loadPolicyFrom(flags: InputFlags): RolloutPolicy {
-  const base = flags.policy ? loadPolicy(readText(flags.policy, '--policy'), 'auto', flags.policy) : defaultPolicy();
+  const base = flags.policy
+    ? loadPolicy(readText(flags.policy, '--policy'), 'auto', flags.policy)
+    : defaultPolicy();
   return applyPolicyFlags(base, flags);
 }
 
 /**
+ * How smartag calls are signed: the `--signature` flag, else `SAG_SIGNATURE`, else `v2` (pop-core,
+ * HMAC-SHA1). `v3` is openapi-client with ACS3-HMAC-SHA256.
+ * @throws CliError (bad input) naming the flag or the variable.
+ */
+export function sagSignature(flag: string | undefined, env: NodeJS.ProcessEnv): SagSignature {
+  try {
+    return (
+      parseSagSignature(flag, '--signature') ??
+      parseSagSignature(env.SAG_SIGNATURE, 'SAG_SIGNATURE') ??
+      DEFAULT_SAG_SIGNATURE
+    );
+  } catch (err) {
+    throw new CliError((err as Error).message, ExitCode.badInput);
+  }
+}
+
+/**
  * The SAG client the CLI itself uses (discovery, `plan`): credentials from the Alibaba chain, or
- * with `SAG_ENDPOINT` set, `SAG_SIMULATOR_ACCESS_KEY_ID`/`_SECRET` as a fallback.
+ * with `SAG_ENDPOINT` set, `SAG_SIMULATOR_ACCESS_KEY_ID`/`_SECRET` as a fallback; signed as
+ * `SAG_SIGNATURE` says.
  * @throws CredentialsConfigError naming what is missing (never a value).
  */
 export function cliSagClient(env: NodeJS.ProcessEnv, apiRate: number): SagClient {
   const credentials = resolveSagCredentials(env);
   const limiter = createRateLimiter(apiRate);
-  return createSagClient({ credentials, endpoint: env.SAG_ENDPOINT || undefined, beforeCall: () => limiter.acquire() });
+  return createSagClient({
+    credentials,
+    signature: sagSignature(undefined, env),
+    endpoint: env.SAG_ENDPOINT || undefined,
+    beforeCall: () => limiter.acquire(),
+  });
 }
 
 /**
@@ -62,10 +96,15 @@ export function resolveSagCredentials(env: NodeJS.ProcessEnv): SagCredentialsPro
   const id = env.SAG_SIMULATOR_ACCESS_KEY_ID?.trim();
   const secret = env.SAG_SIMULATOR_ACCESS_KEY_SECRET?.trim();
   if (env.SAG_ENDPOINT && id && secret) {
-    return { source: 'simulator-env', getCredentials: () => Promise.resolve({ accessKeyId: id, accessKeySecret: secret }) };
+    return {
+      source: 'simulator-env',
+      getCredentials: () => Promise.resolve({ accessKeyId: id, accessKeySecret: secret }),
+    };
   }
   if (env.SAG_ENDPOINT && (id || secret)) {
-    throw new CredentialsConfigError(`${id ? 'SAG_SIMULATOR_ACCESS_KEY_SECRET' : 'SAG_SIMULATOR_ACCESS_KEY_ID'} is missing`);
+    throw new CredentialsConfigError(
+      `${id ? 'SAG_SIMULATOR_ACCESS_KEY_SECRET' : 'SAG_SIMULATOR_ACCESS_KEY_ID'} is missing`,
+    );
   }
   // Let the resolver name every option.
   return resolveCredentialsProvider(env);
@@ -76,13 +115,17 @@ export function resolveSagCredentials(env: NodeJS.ProcessEnv): SagCredentialsPro
  * @throws InputError for a bad file or flags; CredentialsConfigError when discovery has no keys.
  */
 export async function loadInventoryFrom(flags: InputFlags, sag: () => SagClient): Promise<InventoryDevice[]> {
-  if (flags.inventory && flags.discoverRegion) throw new InputError(['give --inventory or --discover-region, not both']);
+  if (flags.inventory && flags.discoverRegion)
+    throw new InputError(['give --inventory or --discover-region, not both']);
   if (flags.inventory) {
-    if (flags.discoverVersionBelow) throw new InputError(['--discover-version-below needs --discover-region, not --inventory']);
+    if (flags.discoverVersionBelow)
+      throw new InputError(['--discover-version-below needs --discover-region, not --inventory']);
     return parseInventory(readText(flags.inventory, '--inventory'), 'auto', { source: flags.inventory });
   }
   if (!flags.discoverRegion) {
-    throw new InputError(['name the fleet: --inventory FILE (CSV or JSON) or --discover-region R [--discover-version-below V]']);
+    throw new InputError([
+      'name the fleet: --inventory FILE (CSV or JSON) or --discover-region R [--discover-version-below V]',
+    ]);
   }
   return discover(sag(), flags.discoverRegion, flags.discoverVersionBelow);
 }
@@ -97,11 +140,18 @@ async function discover(sag: SagClient, regionId: string, below?: string): Promi
       pageSize: 50,
       ...(below ? { softwareVersion: below, versionComparator: 'less' as const } : {}),
     });
-    for (const i of page.items) devices.push({ smartAgId: i.smartAgId, regionId: i.regionId || regionId, serialNumbers: i.serialNumbers });
+    for (const i of page.items)
+      devices.push({
+        smartAgId: i.smartAgId,
+        regionId: i.regionId || regionId,
+        serialNumbers: i.serialNumbers,
+      });
     if (page.items.length === 0 || devices.length >= page.totalCount) break;
   }
   if (devices.length === 0) {
-    throw new InputError([`--discover-region ${regionId}: found no instance${below ? ` below ${below}` : ''}`]);
+    throw new InputError([
+      `--discover-region ${regionId}: found no instance${below ? ` below ${below}` : ''}`,
+    ]);
   }
   return devices;
 }
@@ -110,7 +160,11 @@ async function discover(sag: SagClient, regionId: string, below?: string): Promi
  * Validates the policy against the fleet and checks that some change window can open.
  * @throws InputError listing every problem.
  */
-export function validateAll(policy: RolloutPolicy, inventory: InventoryDevice[], ctx: { ticket?: string; operator?: string }): void {
+export function validateAll(
+  policy: RolloutPolicy,
+  inventory: InventoryDevice[],
+  ctx: { ticket?: string; operator?: string },
+): void {
   validatePolicy(policy, inventory, ctx);
   checkFeasible(policy, Date.now(), inventory);
 }
@@ -118,14 +172,18 @@ export function validateAll(policy: RolloutPolicy, inventory: InventoryDevice[],
 /** Parses a positive number flag. */
 export function positiveNumber(value: string, flag: string): number {
   const n = Number(value);
-  if (!(Number.isFinite(n) && n > 0)) throw new CliError(`${flag}: ${JSON.stringify(value)} must be a number above 0`, ExitCode.badInput);
+  if (!(Number.isFinite(n) && n > 0))
+    throw new CliError(`${flag}: ${JSON.stringify(value)} must be a number above 0`, ExitCode.badInput);
   return n;
 }
 
 /** Parses a whole-number flag at least `min`. */
 export function wholeNumber(value: string, flag: string, min = 0): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
-    throw new CliError(`${flag}: ${JSON.stringify(value)} must be a whole number of at least ${min}`, ExitCode.badInput);
+    throw new CliError(
+      `${flag}: ${JSON.stringify(value)} must be a whole number of at least ${min}`,
+      ExitCode.badInput,
+    );
   }
   return Number(value);
 }

@@ -13,10 +13,10 @@ import { planRollout } from './commands/plan';
 import { buildReport } from './commands/report';
 import { checkRolloutId, newRolloutId, startRollout } from './commands/start';
 import { exitCodeForState, readStatus, watchRollout } from './commands/status';
-import { createWorker, installLogging } from './commands/worker';
+import { createWorker, describeSignature, installLogging } from './commands/worker';
 import { confirm, connect, defaultOperator, disconnect, info, out, outJson, targetOf, type GlobalOptions } from './context';
 import { CliError, ExitCode, classifyError, type ExitCodeValue } from './errors';
-import { cliSagClient, loadInventoryFrom, loadPolicyFrom, positiveNumber, resolveSagCredentials, validateAll, wholeNumber, type InputFlags } from './inputs';
+import { cliSagClient, loadInventoryFrom, loadPolicyFrom, positiveNumber, resolveSagCredentials, sagSignature, validateAll, wholeNumber, type InputFlags } from './inputs';
 import { statusJson } from './render/json';
 import { renderPlanText } from './render/plan';
 import { renderStatusText } from './render/status-text';
@@ -46,6 +46,9 @@ function duration(flag: string) {
     return ms;
   };
 }
+
+const SIGNATURE_FLAG = '--signature <version>';
+const SIGNATURE_HELP = 'how smartag calls are signed: v2 (@alicloud/pop-core, HMAC-SHA1) or v3 (@alicloud/openapi-client, ACS3-HMAC-SHA256); default SAG_SIGNATURE or v2';
 
 /** --inventory / discovery / policy flags shared by plan, start and iam-policy. */
 function fleetOptions(cmd: Command): Command {
@@ -139,9 +142,12 @@ First run: npm install && npx sag-rollout dev --demo`,
     .option('--api-rate <r>', 'smartag requests per second (default 20; 100 for --demo)', (v) => positiveNumber(v, '--api-rate'))
     .option('--reports-dir <dir>', 'where closing rollouts write their reports', 'reports')
     .option('--demo-pause <duration>', 'how long the demo shows the approval gate and the halt before acting', duration('--demo-pause'), 5000)
-    .action(async (o: { demo?: boolean; port?: number; uiPort?: number; ui: boolean; db?: string; devices?: number; seed?: number; fleet?: string; apiRate?: number; reportsDir: string; demoPause: number }, cmd: Command) => {
+    .option(SIGNATURE_FLAG, SIGNATURE_HELP)
+    .action(async (o: { demo?: boolean; port?: number; uiPort?: number; ui: boolean; db?: string; devices?: number; seed?: number; fleet?: string; apiRate?: number; reportsDir: string; demoPause: number; signature?: string }, cmd: Command) => {
       const g = globals(cmd);
+      const signature = sagSignature(o.signature, process.env);
       exitCode = await runDev({
+        signature,
         port: o.port,
         uiPort: o.ui ? o.uiPort : false,
         dbFile: o.db ? path.resolve(o.db) : undefined,
@@ -164,6 +170,7 @@ First run: npm install && npx sag-rollout dev --demo`,
     .option('--reports-dir <dir>', 'where closing rollouts write their reports', 'reports')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--webhooks <file>', "the webhooks' URLs and headers by name, YAML or JSON (default: SAG_WEBHOOKS_FILE)")
+    .option(SIGNATURE_FLAG, SIGNATURE_HELP)
     .addHelpText(
       'after',
       `
@@ -175,9 +182,10 @@ Policies name their webhooks; the worker resolves each name to its URL (and head
 SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --webhooks file
 (docs/notifications.md). The environment wins over the file.`,
     )
-    .action(async (o: { apiRate: number; reportsDir: string; logLevel: string; webhooks?: string }, cmd: Command) => {
+    .action(async (o: { apiRate: number; reportsDir: string; logLevel: string; webhooks?: string; signature?: string }, cmd: Command) => {
       const g = globals(cmd);
-      // Refuse before anything heavy starts, naming what is missing.
+      // Refuse before anything heavy starts, naming what is wrong or missing.
+      const signature = sagSignature(o.signature, process.env);
       resolveSagCredentials(process.env);
       installLogging(o.logLevel);
       const target = targetOf(g);
@@ -188,10 +196,11 @@ SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --
         reportsDir: path.resolve(o.reportsDir),
         env: process.env,
         webhooksFile: o.webhooks,
+        signature,
       });
       info(
         `worker: polling task queue ${worker.taskQueue} at ${target.connectionOptions.address} (namespace ${target.namespace}); ` +
-          `credentials from ${credentialSource}; smartag ${process.env.SAG_ENDPOINT ? process.env.SAG_ENDPOINT : 'regional endpoints'}; API rate ${o.apiRate}/s; ` +
+          `credentials from ${credentialSource}; smartag ${process.env.SAG_ENDPOINT ? process.env.SAG_ENDPOINT : 'regional endpoints'}, ${describeSignature(signature)}; API rate ${o.apiRate}/s; ` +
           `webhooks: ${webhooks}; Ctrl-C stops it`,
       );
       await worker.worker.run();

@@ -1,12 +1,33 @@
 /**
- * The smartag (2018-03-13) client: the only code that talks to `@alicloud/pop-core`. Every call
- * goes through the caller's rate limiter, is POSTed (pop-core's GET errors carry the signed URL),
- * is reported to the audit hook, and is validated into the plain shapes of ./types.
+ * The smartag (2018-03-13) client. Every call goes through the caller's rate limiter, is POSTed
+ * through the chosen transport (./transport.ts: pop-core with the V2 signature, or
+ * openapi-client with V3), is reported to the audit hook, and is validated into the plain shapes
+ * of ./types. Both transports fail with the same `SagError` codes, statuses and RequestIds.
  */
-import RPCClient from '@alicloud/pop-core';
 import { CredentialsFailure, SagError, normalizeError } from './errors';
-import { ShapeError, field, isJson, oneOf, optNumber, optString, reqString, splitSerials, wrappedList, type Json } from './internal/parse';
+import {
+  ShapeError,
+  field,
+  isJson,
+  oneOf,
+  optNumber,
+  optString,
+  reqString,
+  splitSerials,
+  wrappedList,
+  type Json,
+} from './internal/parse';
 import { scrubText } from './internal/scrub';
+import { createPopCoreTransport } from './pop-core-transport';
+import {
+  DEFAULT_SAG_SIGNATURE,
+  SMARTAG_API_VERSION,
+  type RpcParams,
+  type SagCredentials,
+  type SagCredentialsProvider,
+  type SagSignature,
+  type SagTransport,
+} from './transport';
 import type {
   ApiCallRecord,
   AutoUpgradePolicy,
@@ -25,25 +46,20 @@ import type {
   VersionType,
 } from './types';
 
-export const SMARTAG_API_VERSION = '2018-03-13';
+export { SMARTAG_API_VERSION };
+export type { SagCredentials, SagCredentialsProvider, SagSignature };
 /** The region `DescribeRegions` is asked in (Alibaba's own guidance for smartag). */
 export const REGIONS_QUERY_REGION = 'cn-shanghai';
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** What pop-core needs from a credential source; `@alicloud/credentials` providers fit it. */
-export interface SagCredentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-  securityToken?: string;
-}
-
-export interface SagCredentialsProvider {
-  getCredentials(): Promise<SagCredentials>;
-}
-
 export interface SagClientOptions {
   /** Asked for keys before every call, so rotating STS credentials are picked up. */
   credentials: SagCredentialsProvider;
+  /**
+   * How calls are signed: `v2` (default: pop-core, HMAC-SHA1 RPC parameters) or `v3`
+   * (openapi-client, ACS3-HMAC-SHA256 `Authorization` header).
+   */
+  signature?: SagSignature;
   /**
    * One endpoint for every region (the simulator, `http://127.0.0.1:PORT`). Without it each
    * region uses `https://smartag.<regionId>.aliyuncs.com`.
@@ -72,8 +88,8 @@ function regionalEndpoint(regionId: string): string {
 }
 
 /** Drops undefined values: pop-core would send them as the string "undefined". */
-function clean(params: Params): Record<string, string | number | string[]> {
-  const out: Record<string, string | number | string[]> = {};
+function clean(params: Params): RpcParams {
+  const out: RpcParams = {};
   for (const [key, value] of Object.entries(params)) if (value !== undefined) out[key] = value;
   return out;
 }
@@ -135,7 +151,9 @@ function toAttribute(body: Json, regionId: string, smartAgId: string, requestId:
   };
   const instanceType = optString(body, 'InstanceType');
   if (instanceType !== undefined) attribute.instanceType = instanceType;
-  const ccnLink = wrappedList(body, 'Links', 'Link').find((link) => optString(link, 'Type')?.toLowerCase() === 'ccn');
+  const ccnLink = wrappedList(body, 'Links', 'Link').find(
+    (link) => optString(link, 'Type')?.toLowerCase() === 'ccn',
+  );
   const ccn = optString(body, 'AssociatedCcnId') ?? (ccnLink ? optString(ccnLink, 'InstanceId') : undefined);
   if (ccn !== undefined) attribute.associatedCcnId = ccn;
   const endTime = optNumber(body, 'EndTime');
@@ -148,7 +166,10 @@ function toAttribute(body: Json, regionId: string, smartAgId: string, requestId:
 }
 
 function toVersion(item: Json): VersionEntry {
-  const entry: VersionEntry = { versionCode: reqString(item, 'VersionCode', 'SmartAGVersion'), type: optString(item, 'Type') ?? '' };
+  const entry: VersionEntry = {
+    versionCode: reqString(item, 'VersionCode', 'SmartAGVersion'),
+    type: optString(item, 'Type') ?? '',
+  };
   const name = optString(item, 'VersionName');
   if (name !== undefined) entry.versionName = name;
   const created = optNumber(item, 'CreateTime');
@@ -159,7 +180,22 @@ function toVersion(item: Json): VersionEntry {
 const UPGRADE_TYPES = ['scheduled', 'boot', 'manual'] as const satisfies readonly UpgradeType[];
 
 /**
- * Creates the smartag client. One pop-core `RPCClient` is kept per endpoint.
+ * The V3 transport, loaded on its first call: a process on the default transport (every CLI
+ * command) does not pay for loading openapi-client and its dependencies.
+ */
+function lazyOpenApiTransport(credentials: SagCredentialsProvider): SagTransport {
+  let loaded: Promise<SagTransport> | undefined;
+  return {
+    signature: 'v3',
+    async call(endpoint, action, params, timeoutMs) {
+      loaded ??= import('./openapi-transport.js').then((m) => m.createOpenApiTransport(credentials));
+      return (await loaded).call(endpoint, action, params, timeoutMs);
+    },
+  };
+}
+
+/**
+ * Creates the smartag client over the transport `options.signature` names.
  *
  * Every method rejects with a {@link SagError} only: an Alibaba `Code` with its HTTP status and
  * RequestId, or a transport code (`RequestTimeout`, `ConnectionRefused`, `ConnectionReset`,
@@ -170,10 +206,13 @@ const UPGRADE_TYPES = ['scheduled', 'boot', 'manual'] as const satisfies readonl
  */
 export function createSagClient(options: SagClientOptions): SagClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new Error(`timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
   const override = options.endpoint?.replace(/\/+$/, '');
   if (override !== undefined && !/^https?:\/\/[^/?#\s]+$/i.test(override)) {
-    throw new Error(`endpoint must be an http(s) origin such as http://127.0.0.1:8080, got ${scrubText(override)}`);
+    throw new Error(
+      `endpoint must be an http(s) origin such as http://127.0.0.1:8080, got ${scrubText(override)}`,
+    );
   }
 
   // Values seen from the provider, so they can be scrubbed from any message that echoes them.
@@ -195,25 +234,19 @@ export function createSagClient(options: SagClientOptions): SagClient {
       seen.accessKeyId = credentials.accessKeyId;
       seen.accessKeySecret = credentials.accessKeySecret;
       seen.securityToken = credentials.securityToken || undefined;
-      const out: SagCredentials = { accessKeyId: credentials.accessKeyId, accessKeySecret: credentials.accessKeySecret };
+      const out: SagCredentials = {
+        accessKeyId: credentials.accessKeyId,
+        accessKeySecret: credentials.accessKeySecret,
+      };
       if (credentials.securityToken) out.securityToken = credentials.securityToken;
       return out;
     },
   };
 
-  const clients = new Map<string, RPCClient>();
-  function rpcFor(endpoint: string): RPCClient {
-    let rpc = clients.get(endpoint);
-    if (rpc === undefined) {
-      // pop-core 1.8.0 accepts `credentialsProvider` (and the `verbose` flag that also returns
-      // the HTTP exchange) although its typings list neither.
-      const config = { endpoint, apiVersion: SMARTAG_API_VERSION, credentialsProvider: provider } as unknown as RPCClient.Config;
-      const Ctor = RPCClient as unknown as new (config: RPCClient.Config, verbose: boolean) => RPCClient;
-      rpc = new Ctor(config, true);
-      clients.set(endpoint, rpc);
-    }
-    return rpc;
-  }
+  const transport: SagTransport =
+    (options.signature ?? DEFAULT_SAG_SIGNATURE) === 'v3'
+      ? lazyOpenApiTransport(provider)
+      : createPopCoreTransport(provider);
 
   function report(record: ApiCallRecord): void {
     if (!options.onCall) return;
@@ -235,10 +268,13 @@ export function createSagClient(options: SagClientOptions): SagClient {
     build: (body: Json, requestId: string) => T,
   ): Promise<T> {
     if (!REGION_ID.test(ctx.regionId)) {
-      throw new SagError({ code: 'InvalidRegionId', action, detail: 'RegionId must be a region name such as cn-shanghai' });
+      throw new SagError({
+        code: 'InvalidRegionId',
+        action,
+        detail: 'RegionId must be a region name such as cn-shanghai',
+      });
     }
     const endpoint = override ?? regionalEndpoint(ctx.regionId);
-    const rpc = rpcFor(endpoint);
     if (options.beforeCall) await options.beforeCall(action);
 
     const startedAt = Date.now();
@@ -246,21 +282,19 @@ export function createSagClient(options: SagClientOptions): SagClient {
     if (ctx.smartAgId !== undefined) record.smartAgId = ctx.smartAgId;
     if (ctx.serialNumber !== undefined) record.serialNumber = ctx.serialNumber;
     try {
-      const result = await rpc.request<unknown>(action, clean({ ...params, RegionId: ctx.regionId }), {
-        method: 'POST',
-        timeout: timeoutMs,
-        formatAction: false,
-        formatParams: false,
-      });
-      const [body, entry] = Array.isArray(result) ? (result as [unknown, unknown]) : [result, undefined];
-      const status = field(field(entry, 'response'), 'statusCode');
-      const httpStatus = typeof status === 'number' ? status : undefined;
+      const { body, httpStatus } = await transport.call(
+        endpoint,
+        action,
+        clean({ ...params, RegionId: ctx.regionId }),
+        timeoutMs,
+      );
       if (httpStatus !== undefined) record.httpStatus = httpStatus;
       const requestId = requestIdOf(body);
       if (requestId !== undefined) record.requestId = requestId;
       if (!isJson(body)) throw new ShapeError('response body is not a JSON object');
       // pop-core decides success from the body alone: an error status without a Code is not a success.
-      if (httpStatus !== undefined && httpStatus >= 400) throw new ShapeError(`HTTP ${httpStatus} without an error Code`);
+      if (httpStatus !== undefined && httpStatus >= 400)
+        throw new ShapeError(`HTTP ${httpStatus} without an error Code`);
       if (requestId === undefined) throw new ShapeError('response has no RequestId');
       return build(body, requestId);
     } catch (err) {
@@ -286,7 +320,10 @@ export function createSagClient(options: SagClientOptions): SagClient {
 
   return {
     describeSmartAccessGateways(query: DescribeGatewaysQuery): Promise<DescribeGatewaysPage> {
-      const ctx: CallContext = { regionId: query.regionId, ...(query.smartAgId !== undefined ? { smartAgId: query.smartAgId } : {}) };
+      const ctx: CallContext = {
+        regionId: query.regionId,
+        ...(query.smartAgId !== undefined ? { smartAgId: query.smartAgId } : {}),
+      };
       const params: Params = {
         SmartAGId: query.smartAgId,
         // pop-core flattens an array into SmartAGIds.1 ... SmartAGIds.N.
@@ -299,7 +336,9 @@ export function createSagClient(options: SagClientOptions): SagClient {
         PageSize: query.pageSize,
       };
       return call('DescribeSmartAccessGateways', ctx, params, (body, requestId) => {
-        const items = wrappedList(body, 'SmartAccessGateways', 'SmartAccessGateway').map((item) => toSummary(item, query.regionId));
+        const items = wrappedList(body, 'SmartAccessGateways', 'SmartAccessGateway').map((item) =>
+          toSummary(item, query.regionId),
+        );
         return {
           totalCount: optNumber(body, 'TotalCount') ?? items.length,
           pageNumber: optNumber(body, 'PageNumber') ?? query.pageNumber ?? 1,
@@ -311,13 +350,25 @@ export function createSagClient(options: SagClientOptions): SagClient {
     },
 
     describeSmartAccessGatewayAttribute(regionId: string, smartAgId: string): Promise<InstanceAttribute> {
-      return call('DescribeSmartAccessGatewayAttribute', { regionId, smartAgId }, { SmartAGId: smartAgId }, (body, requestId) =>
-        toAttribute(body, regionId, smartAgId, requestId),
+      return call(
+        'DescribeSmartAccessGatewayAttribute',
+        { regionId, smartAgId },
+        { SmartAGId: smartAgId },
+        (body, requestId) => toAttribute(body, regionId, smartAgId, requestId),
       );
     },
 
-    describeSmartAccessGatewayVersions(regionId: string, smartAgId: string, versionType: VersionType, serialNumber?: string) {
-      const ctx: CallContext = { regionId, smartAgId, ...(serialNumber !== undefined ? { serialNumber } : {}) };
+    describeSmartAccessGatewayVersions(
+      regionId: string,
+      smartAgId: string,
+      versionType: VersionType,
+      serialNumber?: string,
+    ) {
+      const ctx: CallContext = {
+        regionId,
+        smartAgId,
+        ...(serialNumber !== undefined ? { serialNumber } : {}),
+      };
       // This action names the device `SmartAGSn`, not `SerialNumber`.
       const params: Params = { SmartAGId: smartAgId, VersionType: versionType, SmartAGSn: serialNumber };
       return call('DescribeSmartAccessGatewayVersions', ctx, params, (body, requestId) => ({
@@ -327,38 +378,59 @@ export function createSagClient(options: SagClientOptions): SagClient {
     },
 
     describeSmartAccessGatewayHa(regionId: string, smartAgId: string): Promise<HaInfo> {
-      return call('DescribeSmartAccessGatewayHa', { regionId, smartAgId }, { SmartAGId: smartAgId }, (body, requestId) => {
-        const ha: HaInfo = {
-          backupType: optString(body, 'DeviceLevelBackupType') ?? 'no_backup',
-          state: optString(body, 'DeviceLevelBackupState') ?? 'OFF',
-          requestId,
-        };
-        const main = optString(body, 'MainDeviceId');
-        if (main !== undefined) ha.mainDeviceId = main;
-        const backup = optString(body, 'BackupDeviceId');
-        if (backup !== undefined) ha.backupDeviceId = backup;
-        return ha;
-      });
+      return call(
+        'DescribeSmartAccessGatewayHa',
+        { regionId, smartAgId },
+        { SmartAGId: smartAgId },
+        (body, requestId) => {
+          const ha: HaInfo = {
+            backupType: optString(body, 'DeviceLevelBackupType') ?? 'no_backup',
+            state: optString(body, 'DeviceLevelBackupState') ?? 'OFF',
+            requestId,
+          };
+          const main = optString(body, 'MainDeviceId');
+          if (main !== undefined) ha.mainDeviceId = main;
+          const backup = optString(body, 'BackupDeviceId');
+          if (backup !== undefined) ha.backupDeviceId = backup;
+          return ha;
+        },
+      );
     },
 
-    describeDeviceAutoUpgradePolicy(regionId: string, smartAgId: string, serialNumber: string, versionType: VersionType): Promise<AutoUpgradePolicy> {
+    describeDeviceAutoUpgradePolicy(
+      regionId: string,
+      smartAgId: string,
+      serialNumber: string,
+      versionType: VersionType,
+    ): Promise<AutoUpgradePolicy> {
       const params: Params = { SmartAGId: smartAgId, SerialNumber: serialNumber, VersionType: versionType };
-      return call('DescribeDeviceAutoUpgradePolicy', { regionId, smartAgId, serialNumber }, params, (body, requestId) => {
-        const raw = optString(body, 'UpgradeType');
-        const upgradeType = oneOf(raw, UPGRADE_TYPES);
-        if (upgradeType === undefined) throw new ShapeError(`UpgradeType ${raw ?? '(missing)'} is not scheduled, boot or manual`);
-        const policy: AutoUpgradePolicy = { serialNumber: optString(body, 'SerialNumber') ?? serialNumber, versionType, upgradeType, requestId };
-        const cron = optString(body, 'CronExpression');
-        if (cron !== undefined) policy.cronExpression = cron;
-        // Duration and Jitter are documented as strings and have been returned as numbers.
-        const duration = optNumber(body, 'Duration');
-        if (duration !== undefined) policy.duration = duration;
-        const jitter = optString(body, 'Jitter');
-        if (jitter !== undefined) policy.jitter = jitter;
-        const zone = optString(body, 'TimeZone');
-        if (zone !== undefined) policy.timeZone = zone;
-        return policy;
-      });
+      return call(
+        'DescribeDeviceAutoUpgradePolicy',
+        { regionId, smartAgId, serialNumber },
+        params,
+        (body, requestId) => {
+          const raw = optString(body, 'UpgradeType');
+          const upgradeType = oneOf(raw, UPGRADE_TYPES);
+          if (upgradeType === undefined)
+            throw new ShapeError(`UpgradeType ${raw ?? '(missing)'} is not scheduled, boot or manual`);
+          const policy: AutoUpgradePolicy = {
+            serialNumber: optString(body, 'SerialNumber') ?? serialNumber,
+            versionType,
+            upgradeType,
+            requestId,
+          };
+          const cron = optString(body, 'CronExpression');
+          if (cron !== undefined) policy.cronExpression = cron;
+          // Duration and Jitter are documented as strings and have been returned as numbers.
+          const duration = optNumber(body, 'Duration');
+          if (duration !== undefined) policy.duration = duration;
+          const jitter = optString(body, 'Jitter');
+          if (jitter !== undefined) policy.jitter = jitter;
+          const zone = optString(body, 'TimeZone');
+          if (zone !== undefined) policy.timeZone = zone;
+          return policy;
+        },
+      );
     },
 
     modifyDeviceAutoUpgradePolicy(req: ModifyPolicyRequest): Promise<{ requestId: string }> {
@@ -371,52 +443,85 @@ export function createSagClient(options: SagClientOptions): SagClient {
         Duration: req.duration,
         TimeZone: req.timeZone,
       };
-      const ctx: CallContext = { regionId: req.regionId, smartAgId: req.smartAgId, serialNumber: req.serialNumber };
+      const ctx: CallContext = {
+        regionId: req.regionId,
+        smartAgId: req.smartAgId,
+        serialNumber: req.serialNumber,
+      };
       return call('ModifyDeviceAutoUpgradePolicy', ctx, params, (_body, requestId) => ({ requestId }));
     },
 
     describeSagDeviceInfo(regionId: string, smartAgId: string, serialNumber: string): Promise<DeviceInfo> {
       // This action names the device `SmartAGSn`, not `SerialNumber`.
       const params: Params = { SmartAGId: smartAgId, SmartAGSn: serialNumber };
-      return call('DescribeSAGDeviceInfo', { regionId, smartAgId, serialNumber }, params, (body, requestId) => {
-        const info: DeviceInfo = { serialNumber, requestId };
-        const version = optString(body, 'Version');
-        if (version !== undefined) info.version = version;
-        const startup = optString(body, 'StartupTime');
-        if (startup !== undefined) info.startupTime = startup;
-        const controller = optString(body, 'ControllerState');
-        if (controller !== undefined) info.controllerState = controller;
-        const lastConnected = optString(body, 'LastConnectedControllerTime');
-        if (lastConnected !== undefined) info.lastConnectedControllerTime = lastConnected;
-        return info;
-      });
+      return call(
+        'DescribeSAGDeviceInfo',
+        { regionId, smartAgId, serialNumber },
+        params,
+        (body, requestId) => {
+          const info: DeviceInfo = { serialNumber, requestId };
+          const version = optString(body, 'Version');
+          if (version !== undefined) info.version = version;
+          const startup = optString(body, 'StartupTime');
+          if (startup !== undefined) info.startupTime = startup;
+          const controller = optString(body, 'ControllerState');
+          if (controller !== undefined) info.controllerState = controller;
+          const lastConnected = optString(body, 'LastConnectedControllerTime');
+          if (lastConnected !== undefined) info.lastConnectedControllerTime = lastConnected;
+          return info;
+        },
+      );
     },
 
-    getSmartAgDpiAttribute(regionId: string, smartAgId: string): Promise<{ dpiStatus: string; requestId: string }> {
-      return call('GetSmartAGDpiAttribute', { regionId, smartAgId }, { SmartAGId: smartAgId }, (body, requestId) => ({
-        dpiStatus: optString(body, 'DpiStatus') ?? 'Off',
-        requestId,
-      }));
+    getSmartAgDpiAttribute(
+      regionId: string,
+      smartAgId: string,
+    ): Promise<{ dpiStatus: string; requestId: string }> {
+      return call(
+        'GetSmartAGDpiAttribute',
+        { regionId, smartAgId },
+        { SmartAGId: smartAgId },
+        (body, requestId) => ({
+          dpiStatus: optString(body, 'DpiStatus') ?? 'Off',
+          requestId,
+        }),
+      );
     },
 
     updateSmartAccessGatewayVersion(req: UpgradeRequest): Promise<{ requestId: string }> {
-      const ctx: CallContext = { regionId: req.regionId, smartAgId: req.smartAgId, ...(req.serialNumber !== undefined ? { serialNumber: req.serialNumber } : {}) };
-      const params: Params = { SmartAGId: req.smartAgId, VersionCode: req.versionCode, SerialNumber: req.serialNumber, VersionType: req.versionType };
+      const ctx: CallContext = {
+        regionId: req.regionId,
+        smartAgId: req.smartAgId,
+        ...(req.serialNumber !== undefined ? { serialNumber: req.serialNumber } : {}),
+      };
+      const params: Params = {
+        SmartAGId: req.smartAgId,
+        VersionCode: req.versionCode,
+        SerialNumber: req.serialNumber,
+        VersionType: req.versionType,
+      };
       return call('UpdateSmartAccessGatewayVersion', ctx, params, (_body, requestId) => ({ requestId }));
     },
 
     describeRegions() {
-      return call('DescribeRegions', { regionId: REGIONS_QUERY_REGION }, { AcceptLanguage: 'en-US' }, (body, requestId) => ({
-        regions: wrappedList(body, 'Regions', 'Region').map((region) => {
-          const out: { regionId: string; localName?: string; regionEndpoint?: string } = { regionId: reqString(region, 'RegionId', 'Region') };
-          const localName = optString(region, 'LocalName');
-          if (localName !== undefined) out.localName = localName;
-          const regionEndpoint = optString(region, 'RegionEndpoint');
-          if (regionEndpoint !== undefined) out.regionEndpoint = regionEndpoint;
-          return out;
+      return call(
+        'DescribeRegions',
+        { regionId: REGIONS_QUERY_REGION },
+        { AcceptLanguage: 'en-US' },
+        (body, requestId) => ({
+          regions: wrappedList(body, 'Regions', 'Region').map((region) => {
+            const out: { regionId: string; localName?: string; regionEndpoint?: string } = {
+              regionId: reqString(region, 'RegionId', 'Region'),
+            };
+            const localName = optString(region, 'LocalName');
+            if (localName !== undefined) out.localName = localName;
+            const regionEndpoint = optString(region, 'RegionEndpoint');
+            if (regionEndpoint !== undefined) out.regionEndpoint = regionEndpoint;
+            return out;
+          }),
+          requestId,
         }),
-        requestId,
-      }));
+      );
     },
   };
 }

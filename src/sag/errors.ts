@@ -1,6 +1,7 @@
 /**
- * The one error type of the SAG client, and the mapping of everything `@alicloud/pop-core` (and
- * the HTTP stack under it) can throw into it.
+ * The one error type of the SAG client, and the mapping of everything its transports can throw
+ * into it: `@alicloud/pop-core` (V2), `@alicloud/openapi-client` (V3) and the HTTP stack under
+ * both (httpx).
  */
 import { scrubText } from './internal/scrub';
 
@@ -40,7 +41,7 @@ export interface SagErrorInit {
 /**
  * A failed smartag call. `message` never holds a credential, a signature, an AccessKeyId, a
  * SecurityToken or a signed URL; the original error is deliberately not kept as `cause`,
- * because pop-core's errors carry the request URL and headers.
+ * because the SDKs' errors carry the request URL, headers or the server's canonical request.
  */
 export class SagError extends Error {
   override readonly name = 'SagError';
@@ -112,28 +113,76 @@ function stripHttpxSuffix(message: string): string {
 }
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
-const NETWORK_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'EPROTO', 'ECERT']);
+const NETWORK_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'EPROTO',
+  'ECERT',
+]);
 
 function transportCode(err: unknown): TransportCode | undefined {
   const name = readString(err, 'name');
   const code = readString(err, 'code');
   const message = messageOf(err);
-  if (name === 'RequestTimeoutError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return 'RequestTimeout';
+  if (name === 'RequestTimeoutError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT')
+    return 'RequestTimeout';
   if (code === 'ECONNREFUSED') return 'ConnectionRefused';
-  if ((code !== undefined && RESET_CODES.has(code)) || /socket hang up/i.test(message)) return 'ConnectionReset';
-  if (code !== undefined && (NETWORK_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('CERT_'))) return 'NetworkError';
-  // json-bigint throws a plain object `{name:'SyntaxError', message, at, text}`, not an Error.
+  if ((code !== undefined && RESET_CODES.has(code)) || /socket hang up/i.test(message))
+    return 'ConnectionReset';
+  if (
+    code !== undefined &&
+    (NETWORK_CODES.has(code) || code.startsWith('ERR_TLS') || code.startsWith('CERT_'))
+  )
+    return 'NetworkError';
+  // json-bigint (pop-core) throws a plain object `{name:'SyntaxError', message, at, text}`, not
+  // an Error; JSON.parse (openapi-client) throws a real SyntaxError.
   if (name === 'SyntaxError') return 'InvalidResponse';
   return undefined;
 }
 
 /**
+ * The HTTP status of an API error: pop-core keeps it at `err.entry.response.statusCode`,
+ * openapi-client at `err.statusCode` (and `err.data.statusCode`).
+ */
+function statusOf(err: unknown): number | undefined {
+  for (const value of [
+    read(read(read(err, 'entry'), 'response'), 'statusCode'),
+    read(err, 'statusCode'),
+    read(read(err, 'data'), 'statusCode'),
+  ]) {
+    if (typeof value === 'number') return value;
+  }
+  return undefined;
+}
+
+/**
+ * The Alibaba `Code` of an API error: the body's `Code` (or `code`), else the error's `code` when
+ * it came with a body. openapi-client writes the string "undefined" there for a body without one.
+ */
+function apiCodeOf(err: unknown, data: unknown): string | undefined {
+  const code =
+    readString(data, 'Code') ??
+    readString(data, 'code') ??
+    (isObject(data) ? readString(err, 'code') : undefined);
+  return code === 'undefined' ? undefined : code;
+}
+
+/**
  * Maps anything a smartag call can throw to a {@link SagError}:
  *
- * - a pop-core API error (`err.code`, `err.data.{RequestId,HostId,Message}`, the status at
- *   `err.entry.response.statusCode`): the Alibaba `Code`, status and RequestId;
- * - json-bigint's plain-object `SyntaxError` (a non-JSON body): `InvalidResponse`;
- * - httpx's `RequestTimeoutError`: `RequestTimeout`;
+ * - an API error, from pop-core (`err.code`, `err.data.{RequestId,HostId,Message}`, the status at
+ *   `err.entry.response.statusCode`) or from openapi-client (`err.code`, the same `err.data`,
+ *   the status at `err.statusCode`; it throws on any 4xx/5xx, pop-core on a body `Code`): the
+ *   Alibaba `Code`, status and RequestId;
+ * - an openapi-client error for a 4xx/5xx JSON body without a `Code`: `InvalidResponse`, with
+ *   the status;
+ * - a body that is not JSON (json-bigint's plain-object `SyntaxError` under pop-core,
+ *   `JSON.parse`'s `SyntaxError` under openapi-client): `InvalidResponse`;
+ * - httpx's `RequestTimeoutError` (both SDKs): `RequestTimeout`;
  * - Node socket errors: `ConnectionRefused`, `ConnectionReset` (`ECONNRESET`, `EPIPE`, socket
  *   hang up), `NetworkError` (DNS, TLS, unreachable);
  * - a {@link CredentialsFailure}: `CredentialsUnavailable`;
@@ -143,25 +192,37 @@ function transportCode(err: unknown): TransportCode | undefined {
  * `secrets` are literal values removed from every message (the client passes the credentials
  * it used). Never throws.
  */
-export function normalizeError(err: unknown, action: string, secrets: readonly (string | undefined)[] = []): SagError {
+export function normalizeError(
+  err: unknown,
+  action: string,
+  secrets: readonly (string | undefined)[] = [],
+): SagError {
   if (err instanceof SagError) return err;
   const scrub = (text: string): string => scrubText(text, secrets);
 
   if (err instanceof CredentialsFailure) {
-    return new SagError({ code: 'CredentialsUnavailable', action, detail: scrub(`credential provider failed: ${err.message}`) });
+    return new SagError({
+      code: 'CredentialsUnavailable',
+      action,
+      detail: scrub(`credential provider failed: ${err.message}`),
+    });
   }
 
   const data = read(err, 'data');
-  const apiCode = readString(data, 'Code') ?? (isObject(data) ? readString(err, 'code') : undefined);
-  if (apiCode !== undefined) {
-    const status = read(read(read(err, 'entry'), 'response'), 'statusCode');
+  const status = statusOf(err);
+  const apiCode = apiCodeOf(err, data);
+  if (apiCode !== undefined || (isObject(data) && status !== undefined && status >= 400)) {
     const init: SagErrorInit = {
-      code: apiCode,
+      code: apiCode ?? 'InvalidResponse',
       action,
-      detail: scrub(readString(data, 'Message') ?? messageOf(err)),
+      detail: scrub(
+        apiCode !== undefined
+          ? (readString(data, 'Message') ?? messageOf(err))
+          : `HTTP ${status} without an error Code`,
+      ),
     };
-    if (typeof status === 'number') init.httpStatus = status;
-    const requestId = readString(data, 'RequestId');
+    if (status !== undefined) init.httpStatus = status;
+    const requestId = readString(data, 'RequestId') ?? readString(data, 'requestId');
     if (requestId !== undefined) init.requestId = requestId;
     const hostId = readString(data, 'HostId');
     if (hostId !== undefined) init.hostId = hostId;
@@ -170,13 +231,18 @@ export function normalizeError(err: unknown, action: string, secrets: readonly (
 
   const transport = transportCode(err);
   if (transport === 'InvalidResponse') {
+    // json-bigint keeps the body as `text`; JSON.parse's message quotes its start.
     const text = read(err, 'text');
     const sample = typeof text === 'string' ? text.replace(/\s+/g, ' ').trim().slice(0, 120) : '';
     const detail = `response body is not JSON (${messageOf(err)})${sample ? `: ${sample}` : ''}`;
     return new SagError({ code: transport, action, detail: scrub(detail) });
   }
   if (transport !== undefined) {
-    return new SagError({ code: transport, action, detail: scrub(stripHttpxSuffix(messageOf(err))) || transport });
+    return new SagError({
+      code: transport,
+      action,
+      detail: scrub(stripHttpxSuffix(messageOf(err))) || transport,
+    });
   }
   return new SagError({ code: 'UnknownError', action, detail: scrub(messageOf(err)) });
 }

@@ -105,9 +105,12 @@ export function rpcError(code: string, overrides: { status?: number; message?: s
   );
 }
 
-/** `Missing{Name}`: a required parameter is absent. */
-export function missingParameter(name: string): RpcError {
-  return new RpcError(`Missing${name}`, 400, `${name} is mandatory for this action.`);
+/**
+ * `Missing{Name}`: a required parameter is absent. `shownAs` names it in the message when the
+ * request carries it elsewhere (a V3 header such as `x-acs-date` for `Timestamp`).
+ */
+export function missingParameter(name: string, shownAs: string = name): RpcError {
+  return new RpcError(`Missing${name}`, 400, `${shownAs} is mandatory for this action.`);
 }
 
 /** `Invalid{Name}`: a parameter has a value the action does not accept. */

@@ -13,6 +13,18 @@ import type { AcceptedUpgrade, UpgradeFilter } from './upgrades';
  */
 
 export { signRpc, signedParams, canonicalize, stringToSign, percentEncode, rpcTimestamp } from './signature';
+export {
+  ACS3_HMAC_SHA256,
+  canonicalRequest,
+  canonicalQueryString,
+  canonicalUri,
+  parseAuthorization,
+  sha256Hex,
+  signV3,
+  signV3Request,
+  stringToSignV3,
+} from './signature-v3';
+export type { Acs3Authorization, CanonicalRequestParts, V3RequestToSign } from './signature-v3';
 export { parseFleet, loadFleetFile, generateFleet, FleetValidationError, OUTCOMES } from './fleet';
 export type { FleetFile, ParsedFleet, GenerateOptions, Outcome, SimulationBlock } from './fleet';
 export type { FaultSpec, FaultRule, AnswerFormat } from './faults';
@@ -20,7 +32,7 @@ export { CredentialError } from './credentials';
 export type { SimulatorCredential, CredentialRow, CredentialUpdate } from './credentials';
 export type { AcceptedUpgrade, UpgradeFilter } from './upgrades';
 export type { RamPolicy } from './ram-policy';
-export type { DeviceRow, RequestLogEntry, SimulatorStats } from './server';
+export type { DeviceRow, RequestLogEntry, SignatureScheme, SimulatorStats } from './server';
 export { API_VERSION } from './server';
 export { UPGRADE_ERRORS, COMMON_ERRORS } from './errors';
 export { SimInstance, SimDevice } from './model';

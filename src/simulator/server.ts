@@ -16,6 +16,19 @@ import {
 import type { FleetState, SimDevice, SimInstance } from './model';
 import { resourceFor, type RamPolicy } from './ram-policy';
 import { signaturesMatch, signRpc, stringToSign } from './signature';
+import {
+  ACS3_HMAC_SHA256,
+  REQUIRED_SIGNED_HEADERS,
+  bodyParameters,
+  canonicalRequest,
+  isV3Request,
+  mustSign,
+  parseAuthorization,
+  sha256Hex,
+  signV3,
+  stringToSignV3,
+  type Acs3Authorization,
+} from './signature-v3';
 import { UpgradeLedger, type AcceptedUpgrade, type UpgradeFilter } from './upgrades';
 
 /** The smartag API version the simulator speaks. */
@@ -25,10 +38,42 @@ const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 const MAX_BODY_BYTES = 1 << 20;
 const HISTOGRAM_SECONDS = 3600;
 
-/** One request as the log keeps it: never the Signature, the SecurityToken or a secret. */
+/** A request as the checks see it, whichever signature it uses. */
+interface RpcRequest {
+  method: string;
+  /**
+   * Query and body parameters merged (the body wins). For V3 also `Action` and `Version`, taken
+   * from `x-acs-action` and `x-acs-version`, so that everything after authentication reads one shape.
+   */
+  params: Record<string, string>;
+  accessKeyId: string | undefined;
+  signature: SignatureScheme;
+  /** What V3 verification needs; absent for V2. */
+  v3?: V3Parts;
+}
+
+interface V3Parts {
+  headers: http.IncomingHttpHeaders;
+  path: string;
+  query: [string, string][];
+  body: Buffer;
+  /** undefined: no Authorization header; null: a header that does not parse. */
+  authorization: Acs3Authorization | null | undefined;
+  /** A body whose content type promises parameters but does not parse. */
+  badBody: boolean;
+}
+
+/** The signature scheme of a request: V2 (RPC parameters, HMAC-SHA1) or V3 (`Authorization` header). */
+export type SignatureScheme = 'HMAC-SHA1' | 'ACS3-HMAC-SHA256';
+
+/**
+ * One request as the log keeps it: never the Signature, the SecurityToken, the Authorization
+ * header or a secret.
+ */
 export interface RequestLogEntry {
   time: string;
   method: string;
+  signature: SignatureScheme;
   action: string | undefined;
   accessKeyId: string | undefined;
   smartAgId: string | undefined;
@@ -223,13 +268,13 @@ export class SimulatorServer {
       chunks.push(c);
     });
     req.on('end', () => {
-      const body = chunks.length ? Buffer.concat(chunks).toString('utf8') : '';
+      const raw = chunks.length ? Buffer.concat(chunks) : Buffer.alloc(0);
       const url = req.url ?? '/';
       if (url.startsWith('/_admin/') || url === '/_admin') {
-        this.onAdmin(req, res, url, body);
+        this.onAdmin(req, res, url, raw.toString('utf8'));
         return;
       }
-      this.onRpc(req, res, url, body, started).catch((e: unknown) => {
+      this.onRpc(req, res, url, raw, started).catch((e: unknown) => {
         if (!res.headersSent && !res.destroyed) this.sendJson(res, 500, { Message: String(e) });
       });
     });
@@ -263,13 +308,9 @@ export class SimulatorServer {
     this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
   }
 
-  private async onRpc(req: http.IncomingMessage, res: http.ServerResponse, url: string, body: string, started: number): Promise<void> {
-    const method = (req.method ?? 'GET').toUpperCase();
-    const params: Record<string, string> = {};
-    const q = url.indexOf('?');
-    if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) params[k] = v;
-    // Signature checks cover query and form parameters together, as Alibaba's gateway does.
-    if (body && method === 'POST') for (const [k, v] of new URLSearchParams(body)) params[k] = v;
+  private async onRpc(req: http.IncomingMessage, res: http.ServerResponse, url: string, raw: Buffer, started: number): Promise<void> {
+    const request = parseRequest(req, url, raw);
+    const { method, params } = request;
     const nowMs = Date.now();
     this.count(params.Action, nowMs);
     const requestId = randomUUID().toUpperCase();
@@ -298,8 +339,9 @@ export class SimulatorServer {
       this.record({
         time: new Date(nowMs).toISOString(),
         method,
+        signature: request.signature,
         action: params.Action,
-        accessKeyId: params.AccessKeyId,
+        accessKeyId: request.accessKeyId,
         smartAgId: params.SmartAGId,
         serialNumber: params.SerialNumber ?? params.SmartAGSn,
         params: logged,
@@ -312,7 +354,7 @@ export class SimulatorServer {
       });
     };
     try {
-      const key = this.authenticate(method, params, nowMs);
+      const key = this.authenticate(request, nowMs);
       assertKeyUsable(key);
       const action = params.Action!;
       if (this.faults.throttled(action, nowMs)) throw rpcError('Throttling.User');
@@ -347,7 +389,7 @@ export class SimulatorServer {
           this.upgrades.record({
             time: new Date(now).toISOString(),
             requestId,
-            accessKeyId: params.AccessKeyId!,
+            accessKeyId: request.accessKeyId!,
             RegionId: a.instance.regionId,
             SmartAGId: a.instance.smartAgId,
             SerialNumber: a.device.serialNumber,
@@ -415,31 +457,31 @@ export class SimulatorServer {
     res.on('close', () => this.hanging.delete(res));
   }
 
-  /** The protocol checks, in the order a request meets them. Returns the caller's key. */
-  private authenticate(method: string, params: Record<string, string>, nowMs: number): KeyState {
+  /**
+   * The protocol checks, in the order a request meets them: what both signatures share (method,
+   * version, action), then the scheme's own. Returns the caller's key.
+   */
+  private authenticate(request: RpcRequest, nowMs: number): KeyState {
+    const { method, params, v3 } = request;
     if (method !== 'GET' && method !== 'POST') throw rpcError('UnsupportedHTTPMethod');
-    if (!params.Version) throw missingParameter('Version');
+    if (!params.Version) throw missingParameter('Version', v3 ? 'x-acs-version' : 'Version');
     if (params.Version !== API_VERSION) throw rpcError('InvalidVersion');
-    if (!params.Action) throw missingParameter('Action');
-    // The action comes from the Action parameter only; pop-core's x-acs-action header is not trusted.
+    if (!params.Action) throw missingParameter('Action', v3 ? 'x-acs-action' : 'Action');
     if (!Object.hasOwn(ACTIONS, params.Action)) throw rpcError('InvalidApi.NotFound');
+    return v3 ? this.authenticateV3(request, v3, nowMs) : this.authenticateV2(method, params, nowMs);
+  }
+
+  /** Signature V2: the HMAC-SHA1 `Signature` parameter over every other parameter. */
+  private authenticateV2(method: string, params: Record<string, string>, nowMs: number): KeyState {
+    // The action comes from the Action parameter only; pop-core's x-acs-action header is not trusted.
     for (const name of ['AccessKeyId', 'Signature', 'SignatureMethod', 'SignatureNonce', 'Timestamp']) {
       if (!params[name]) throw missingParameter(name);
     }
     if (params.SignatureMethod !== 'HMAC-SHA1') throw rpcError('InvalidSignatureMethod');
     if (params.SignatureVersion !== undefined && params.SignatureVersion !== '1.0') throw rpcError('InvalidSignatureVersion');
-    const m = TIMESTAMP_RE.exec(params.Timestamp!);
-    const ts = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
-    if (!m || Number.isNaN(ts) || new Date(ts).toISOString().slice(0, 19) + 'Z' !== params.Timestamp) {
-      throw rpcError('InvalidTimeStamp.Format');
-    }
-    if (Math.abs(nowMs - ts) > TIMESTAMP_WINDOW_MS) throw rpcError('InvalidTimeStamp.Expired');
-    const key = this.keys.get(params.AccessKeyId!);
-    if (!key) throw rpcError('InvalidAccessKeyId.NotFound');
-    if (key.securityToken !== undefined) {
-      if (!params.SecurityToken) throw missingParameter('SecurityToken');
-      if (params.SecurityToken !== key.securityToken) throw rpcError('InvalidSecurityToken.MismatchWithAccessKey');
-    }
+    checkTimestamp(params.Timestamp!, nowMs);
+    const key = this.keyOf(params.AccessKeyId!);
+    checkSecurityToken(key, params.SecurityToken, 'SecurityToken');
     const expected = signRpc(params, method, key.secret);
     if (!signaturesMatch(params.Signature!, expected)) {
       throw rpcError('SignatureDoesNotMatch', {
@@ -447,6 +489,62 @@ export class SimulatorServer {
       });
     }
     this.useNonce(`${params.AccessKeyId}\n${params.SignatureNonce}`, nowMs);
+    return key;
+  }
+
+  /**
+   * Signature V3: the `Authorization` header (ACS3-HMAC-SHA256) over the canonical request.
+   * `x-acs-date` is held to the rules of `Timestamp`, `x-acs-signature-nonce` to those of
+   * `SignatureNonce` (the same cache), `x-acs-security-token` to those of `SecurityToken`.
+   */
+  private authenticateV3(request: RpcRequest, v3: V3Parts, nowMs: number): KeyState {
+    const { headers } = v3;
+    const auth = v3.authorization;
+    if (auth === undefined) throw missingParameter('Authorization');
+    if (auth === null) throw rpcError('IncompleteSignature');
+    if (auth.algorithm !== ACS3_HMAC_SHA256) throw rpcError('InvalidSignatureMethod');
+    const nonce = single(headers['x-acs-signature-nonce']);
+    if (!nonce) throw missingParameter('SignatureNonce', 'x-acs-signature-nonce');
+    const date = single(headers['x-acs-date']);
+    if (!date) throw missingParameter('Timestamp', 'x-acs-date');
+    checkTimestamp(date, nowMs);
+    const contentSha256 = single(headers['x-acs-content-sha256']);
+    if (!contentSha256) throw rpcError('IncompleteSignature');
+    const key = this.keyOf(auth.credential);
+    checkSecurityToken(key, single(headers['x-acs-security-token']), 'x-acs-security-token');
+    // Every header of the documented set that the request carries must be signed.
+    const signed = new Set(auth.signedHeaders);
+    for (const name of REQUIRED_SIGNED_HEADERS) if (!signed.has(name)) throw rpcError('IncompleteSignature');
+    for (const name of Object.keys(headers)) if (mustSign(name) && !signed.has(name)) throw rpcError('IncompleteSignature');
+    const hashedPayload = sha256Hex(v3.body);
+    if (contentSha256 !== hashedPayload) {
+      throw rpcError('SignatureDoesNotMatch', {
+        message: `Specified signature does not match our calculation. x-acs-content-sha256 is not the SHA-256 of the request body; server HashedRequestPayload is [${hashedPayload}]`,
+      });
+    }
+    const canonical = canonicalRequest({
+      method: request.method,
+      path: v3.path,
+      query: v3.query,
+      headers,
+      signedHeaders: auth.signedHeaders,
+      hashedPayload,
+    });
+    const toSign = stringToSignV3(canonical);
+    if (!signaturesMatch(auth.signature, signV3(toSign, key.secret))) {
+      // As Alibaba does, the answer shows the server's side of the computation.
+      throw rpcError('SignatureDoesNotMatch', {
+        message: `Specified signature does not match our calculation. server StringToSign is [${toSign}] server CanonicalRequest is [${canonical}]`,
+      });
+    }
+    if (v3.badBody) throw rpcError('InvalidParameter.Format');
+    this.useNonce(`${auth.credential}\n${nonce}`, nowMs);
+    return key;
+  }
+
+  private keyOf(accessKeyId: string): KeyState {
+    const key = this.keys.get(accessKeyId);
+    if (!key) throw rpcError('InvalidAccessKeyId.NotFound');
     return key;
   }
 
@@ -551,6 +649,68 @@ export class SimulatorServer {
     }
     return undefined;
   }
+}
+
+/**
+ * Reads an RPC request into the shape the checks use. Never throws: what cannot be read is left
+ * for the checks to refuse with the right code.
+ */
+function parseRequest(req: http.IncomingMessage, url: string, raw: Buffer): RpcRequest {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const q = url.indexOf('?');
+  const query: [string, string][] = q >= 0 ? [...new URLSearchParams(url.slice(q + 1))] : [];
+  const params: Record<string, string> = {};
+  for (const [k, v] of query) params[k] = v;
+  if (!isV3Request(req.headers, params)) {
+    // Signature checks cover query and form parameters together, as Alibaba's gateway does.
+    if (raw.length > 0 && method === 'POST') for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params[k] = v;
+    return { method, params, accessKeyId: params.AccessKeyId, signature: 'HMAC-SHA1' };
+  }
+  let badBody = false;
+  if (raw.length > 0 && method === 'POST') {
+    try {
+      Object.assign(params, bodyParameters(single(req.headers['content-type']), raw.toString('utf8')));
+    } catch {
+      badBody = true;
+    }
+  }
+  // V3 names the action and the version in headers only.
+  delete params.Action;
+  delete params.Version;
+  const action = single(req.headers['x-acs-action']);
+  const version = single(req.headers['x-acs-version']);
+  if (action) params.Action = action;
+  if (version) params.Version = version;
+  const header = single(req.headers.authorization);
+  const authorization = header === undefined ? undefined : (parseAuthorization(header) ?? null);
+  return {
+    method,
+    params,
+    accessKeyId: authorization?.credential,
+    signature: 'ACS3-HMAC-SHA256',
+    v3: { headers: req.headers, path: q >= 0 ? url.slice(0, q) : url, query, body: raw, authorization, badBody },
+  };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `Timestamp` (V2) or `x-acs-date` (V3): `YYYY-MM-DDThh:mm:ssZ`, within 15 minutes of now. */
+function checkTimestamp(value: string, nowMs: number): void {
+  const m = TIMESTAMP_RE.exec(value);
+  const ts = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
+  if (!m || Number.isNaN(ts) || new Date(ts).toISOString().slice(0, 19) + 'Z' !== value) {
+    throw rpcError('InvalidTimeStamp.Format');
+  }
+  if (Math.abs(nowMs - ts) > TIMESTAMP_WINDOW_MS) throw rpcError('InvalidTimeStamp.Expired');
+}
+
+/** An STS key needs its token (`SecurityToken` in V2, `x-acs-security-token` in V3). */
+function checkSecurityToken(key: KeyState, presented: string | undefined, shownAs: string): void {
+  if (key.securityToken === undefined) return;
+  if (!presented) throw missingParameter('SecurityToken', shownAs);
+  if (presented !== key.securityToken) throw rpcError('InvalidSecurityToken.MismatchWithAccessKey');
 }
 
 function deviceRow(inst: SimInstance, d: SimDevice, now: number): DeviceRow {

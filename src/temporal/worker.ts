@@ -6,7 +6,7 @@ import { createActivities } from '../../activities';
 import { assertMayLeave } from '../../activities/send-deadline';
 import { writeReportFiles } from '../audit/report';
 import type { WebhookDirectory } from '../config/webhooks';
-import { createSagClient, type SagCredentialsProvider } from '../sag/client';
+import { createSagClient, type SagCredentialsProvider, type SagSignature } from '../sag/client';
 import { DEFAULT_BURST_FRACTION, createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
 import type { ApiCallRecord } from '../sag/types';
 import { ensureSearchAttributes } from './search-attributes';
@@ -19,6 +19,11 @@ export interface RolloutWorkerOptions {
   target: TemporalTarget;
   taskQueue?: string;
   credentials: SagCredentialsProvider;
+  /**
+   * How smartag calls are signed: `v2` (default: pop-core, HMAC-SHA1) or `v3` (openapi-client,
+   * ACS3-HMAC-SHA256).
+   */
+  signature?: SagSignature;
   /** smartag endpoint override (the simulator); otherwise regional Alibaba endpoints. */
   sagEndpoint?: string;
   /** The account's API request rate across everything this worker does, requests per second. */
@@ -100,6 +105,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
   const limiter = apiRateLimiter(opts.apiRate);
   const client = createSagClient({
     credentials: opts.credentials,
+    ...(opts.signature ? { signature: opts.signature } : {}),
     endpoint: opts.sagEndpoint,
     timeoutMs: opts.sagTimeoutMs,
     beforeCall: limitedCall(limiter),

@@ -3,7 +3,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
-import { BIN, FAST_POLICY, cli, ensureBuilt, temporalArgs, tempDir, until, write, type RunResult } from './helpers';
+import {
+  BIN,
+  FAST_POLICY,
+  cli,
+  ensureBuilt,
+  temporalArgs,
+  tempDir,
+  until,
+  write,
+  type RunResult,
+} from './helpers';
 
 let stack: Stack;
 let dir: string;
@@ -34,17 +44,24 @@ function json<T = Record<string, unknown>>(r: RunResult): T {
   }
 }
 
-const run = (args: string[], env: NodeJS.ProcessEnv = {}) => cli([...temporalArgs(stack.taskQueue), ...args], { env });
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  cli([...temporalArgs(stack.taskQueue), ...args], { env });
 
-async function statusOf(id: string): Promise<Record<string, unknown> & { state: string; devices: Record<string, unknown>[] }> {
+async function statusOf(
+  id: string,
+): Promise<Record<string, unknown> & { state: string; devices: Record<string, unknown>[] }> {
   return json(await run(['status', id, '--json']));
 }
 
 async function waitState(id: string, states: string[], timeoutMs = 60_000) {
-  return until(async () => {
-    const s = await statusOf(id);
-    return states.includes(s.state) ? s : undefined;
-  }, timeoutMs, `${id} to reach ${states.join('/')}`);
+  return until(
+    async () => {
+      const s = await statusOf(id);
+      return states.includes(s.state) ? s : undefined;
+    },
+    timeoutMs,
+    `${id} to reach ${states.join('/')}`,
+  );
 }
 
 beforeAll(async () => {
@@ -52,8 +69,16 @@ beforeAll(async () => {
   stack = await startStack({ fleet });
   dir = tempDir('cli');
   policyFile = write(dir, 'policy.yaml', FAST_POLICY);
-  inventoryFile = write(dir, 'inventory.csv', `SmartAGId,RegionId\n${ids.map((id) => `${id},cn-shanghai`).join('\n')}\n`);
-  simEnv = { SAG_ENDPOINT: stack.sim.endpoint, SAG_SIMULATOR_ACCESS_KEY_ID: stack.sim.accessKeyId, SAG_SIMULATOR_ACCESS_KEY_SECRET: stack.sim.accessKeySecret };
+  inventoryFile = write(
+    dir,
+    'inventory.csv',
+    `SmartAGId,RegionId\n${ids.map((id) => `${id},cn-shanghai`).join('\n')}\n`,
+  );
+  simEnv = {
+    SAG_ENDPOINT: stack.sim.endpoint,
+    SAG_SIMULATOR_ACCESS_KEY_ID: stack.sim.accessKeyId,
+    SAG_SIMULATOR_ACCESS_KEY_SECRET: stack.sim.accessKeySecret,
+  };
 });
 afterAll(async () => {
   await stack?.stop();
@@ -61,25 +86,59 @@ afterAll(async () => {
 
 describe('sag-rollout CLI', () => {
   it('explains every command with --help and exits 0', async () => {
-    const commands = ['dev', 'worker', 'simulator', 'plan', 'start', 'status', 'pause', 'resume', 'abort', 'approve', 'exclude', 'retry-failed', 'list', 'report', 'iam-policy'];
+    const commands = [
+      'dev',
+      'worker',
+      'simulator',
+      'plan',
+      'start',
+      'status',
+      'pause',
+      'resume',
+      'abort',
+      'approve',
+      'exclude',
+      'retry-failed',
+      'list',
+      'report',
+      'iam-policy',
+    ];
     const results = await Promise.all(commands.map((c) => cli([c, '--help'])));
     results.forEach((r, i) => {
       expect(r.code, commands[i]).toBe(0);
       expect(r.stdout).toContain(`Usage: sag-rollout ${commands[i]}`);
     });
     const top = await cli(['--help']);
-    expect(top.stdout).toMatch(/Exit codes: 0 done, 1 internal error, 2 bad input, 3 refused, 4 not found, 5/);
+    expect(top.stdout).toMatch(
+      /Exit codes: 0 done, 1 internal error, 2 bad input, 3 refused, 4 not found, 5/,
+    );
   });
 
   it('refuses bad input with one clear error and exit code 2, starting nothing', async () => {
-    const missing = await run(['start', '--inventory', `${dir}/nope.csv`, '--target-version', '2.4.0.0', '--yes']);
+    const missing = await run([
+      'start',
+      '--inventory',
+      `${dir}/nope.csv`,
+      '--target-version',
+      '2.4.0.0',
+      '--yes',
+    ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nope.csv: no such file');
     const badPolicy = write(dir, 'bad.yaml', 'targetVersion: "2.4.0.0"\nconcurrency: many\n');
     const r = await run(['plan', '--inventory', inventoryFile, '--policy', badPolicy], simEnv);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bad\.yaml line 2: concurrency/);
-    const flag = await run(['start', '--inventory', inventoryFile, '--target-version', '2.4.0.0', '--canary', 'lots', '--yes']);
+    const flag = await run([
+      'start',
+      '--inventory',
+      inventoryFile,
+      '--target-version',
+      '2.4.0.0',
+      '--canary',
+      'lots',
+      '--yes',
+    ]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('--canary');
     const badCsv = write(dir, 'bad.csv', 'SmartAGId,RegionId\nSAG-BAD,cn-shanghai\n');
@@ -88,14 +147,47 @@ describe('sag-rollout CLI', () => {
     expect(inv.stderr).toMatch(/bad\.csv line 2/);
     const unknown = await cli(['strat']);
     expect(unknown.code).toBe(2);
+    const signature = await run(['worker', '--signature', 'v4'], simEnv);
+    expect(signature.code).toBe(2);
+    expect(signature.stderr).toContain('--signature: "v4" is not a signature version; use v2');
+    const signatureEnv = await run(['plan', '--inventory', inventoryFile, '--policy', policyFile], {
+      ...simEnv,
+      SAG_SIGNATURE: 'hmac',
+    });
+    expect(signatureEnv.code).toBe(2);
+    expect(signatureEnv.stderr).toContain('SAG_SIGNATURE: "hmac"');
+  });
+
+  it('signs its own smartag calls with V3 when SAG_SIGNATURE=v3', async () => {
+    stack.sim.resetStats();
+    const r = await run(
+      ['plan', '--inventory', inventoryFile, '--policy', policyFile, '--json', '--api-rate', '200'],
+      { ...simEnv, SAG_SIGNATURE: 'v3' },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const log = stack.sim.requests();
+    expect(log.length).toBeGreaterThan(0);
+    expect(new Set(log.map((e) => e.signature))).toEqual(new Set(['ACS3-HMAC-SHA256']));
   });
 
   it('plans waves and names every device that would be skipped or fail, without changing anything', async () => {
     const before = stack.sim.devices().reduce((n, d) => n + d.upgradeCalls, 0);
-    const r = await run(['plan', '--inventory', inventoryFile, '--policy', policyFile, '--json', '--api-rate', '200'], simEnv);
+    const r = await run(
+      ['plan', '--inventory', inventoryFile, '--policy', policyFile, '--json', '--api-rate', '200'],
+      simEnv,
+    );
     expect(r.code, r.stderr).toBe(0);
-    const plan = json<{ waves: { name: string; size: number }[]; skipped: unknown[]; failing: { smartAgId: string; code: string }[]; upgrade: number }>(r);
-    expect(plan.waves.map((w) => [w.name, w.size])).toEqual([['canary', 1], ['wave-1', 4], ['wave-2', 3]]);
+    const plan = json<{
+      waves: { name: string; size: number }[];
+      skipped: unknown[];
+      failing: { smartAgId: string; code: string }[];
+      upgrade: number;
+    }>(r);
+    expect(plan.waves.map((w) => [w.name, w.size])).toEqual([
+      ['canary', 1],
+      ['wave-1', 4],
+      ['wave-2', 3],
+    ]);
     expect(plan.failing).toEqual([expect.objectContaining({ smartAgId: 'sag-cnoccn', code: 'NotBoundCCN' })]);
     expect(plan.upgrade).toBe(7);
     expect(stack.sim.devices().reduce((n, d) => n + d.upgradeCalls, 0)).toBe(before);
@@ -112,10 +204,32 @@ describe('sag-rollout CLI', () => {
 
   it('starts a rollout once per ID, reports its status as JSON, follows it in plain lines and writes the report', async () => {
     const id = uniqueName('full');
-    const r = await run(['start', '--inventory', inventoryFile, '--policy', policyFile, '--rollout-id', id, '--ticket', 'CHG-1', '--yes', '--json']);
+    const r = await run([
+      'start',
+      '--inventory',
+      inventoryFile,
+      '--policy',
+      policyFile,
+      '--rollout-id',
+      id,
+      '--ticket',
+      'CHG-1',
+      '--yes',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(json(r)).toMatchObject({ rolloutId: id, started: true });
-    const again = await run(['start', '--inventory', inventoryFile, '--policy', policyFile, '--rollout-id', id, '--yes', '--json']);
+    const again = await run([
+      'start',
+      '--inventory',
+      inventoryFile,
+      '--policy',
+      policyFile,
+      '--rollout-id',
+      id,
+      '--yes',
+      '--json',
+    ]);
     expect(json(again)).toMatchObject({ rolloutId: id, started: false });
 
     const watch = await run(['status', id, '--watch', '--interval', '200ms']);
@@ -127,11 +241,27 @@ describe('sag-rollout CLI', () => {
     const s = await statusOf(id);
     expect(s).toMatchObject({ rolloutId: id, state: 'completed' });
     expect(s.counts).toMatchObject({ upgraded: 6, failed: 1, skipped: 1 });
-    const devices = s.devices as { smartAgId: string; outcome: string; serials: { serialNumber: string; from: string; to?: string }[]; phase?: string; errorCode?: string }[];
+    const devices = s.devices as {
+      smartAgId: string;
+      outcome: string;
+      serials: { serialNumber: string; from: string; to?: string }[];
+      phase?: string;
+      errorCode?: string;
+    }[];
     expect(devices).toHaveLength(ids.length);
-    expect(devices.find((d) => d.smartAgId === 'sag-c01')).toMatchObject({ outcome: 'upgraded', serials: [{ serialNumber: 'snc01a', from: '2.3.0.0', to: '2.4.0.0' }] });
-    expect(devices.find((d) => d.smartAgId === 'sag-crev')).toMatchObject({ outcome: 'failed', phase: 'verify', errorCode: expect.stringMatching(/^Upgrade(Reverted|NotApplied)$/) as unknown });
-    expect(devices.find((d) => d.smartAgId === 'sag-cnoccn')).toMatchObject({ outcome: 'skipped', errorCode: 'NotBoundCCN' });
+    expect(devices.find((d) => d.smartAgId === 'sag-c01')).toMatchObject({
+      outcome: 'upgraded',
+      serials: [{ serialNumber: 'snc01a', from: '2.3.0.0', to: '2.4.0.0' }],
+    });
+    expect(devices.find((d) => d.smartAgId === 'sag-crev')).toMatchObject({
+      outcome: 'failed',
+      phase: 'verify',
+      errorCode: expect.stringMatching(/^Upgrade(Reverted|NotApplied)$/) as unknown,
+    });
+    expect(devices.find((d) => d.smartAgId === 'sag-cnoccn')).toMatchObject({
+      outcome: 'skipped',
+      errorCode: 'NotBoundCCN',
+    });
 
     const text = await run(['status', id]);
     expect(text.stdout).toContain('state     completed');
@@ -147,16 +277,36 @@ describe('sag-rollout CLI', () => {
     for (const f of files) expect(existsSync(f)).toBe(true);
     const csv = await run(['report', id, '--format', 'csv']);
     expect(csv.stdout).toContain('sag-crev');
-    expect(readFileSync(files.find((f) => f.endsWith('.html'))!, 'utf8')).toContain(id);
+    expect(
+      readFileSync(
+        files.find((f) => f.endsWith('.html'))!,
+        'utf8',
+      ),
+    ).toContain(id);
   });
 
   it('drives a rollout through pause, resume, approve, exclude and retry-failed, and aborts another', async () => {
     const id = uniqueName('ctl');
     const gated = write(dir, 'gated.yaml', `${FAST_POLICY}\napproval: each-wave\n`);
     // The reverting device goes into wave-1, so the gate before wave-2 waits with it failed.
-    const order = ['sag-c01', 'sag-crev', 'sag-c02', 'sag-c03', 'sag-c04', 'sag-c05', 'sag-cnoccn', 'sag-c06'];
-    const reordered = write(dir, 'reordered.csv', `SmartAGId,RegionId\n${order.map((x) => `${x},cn-shanghai`).join('\n')}\n`);
-    expect((await run(['start', '--inventory', reordered, '--policy', gated, '--rollout-id', id, '--yes'])).code).toBe(0);
+    const order = [
+      'sag-c01',
+      'sag-crev',
+      'sag-c02',
+      'sag-c03',
+      'sag-c04',
+      'sag-c05',
+      'sag-cnoccn',
+      'sag-c06',
+    ];
+    const reordered = write(
+      dir,
+      'reordered.csv',
+      `SmartAGId,RegionId\n${order.map((x) => `${x},cn-shanghai`).join('\n')}\n`,
+    );
+    expect(
+      (await run(['start', '--inventory', reordered, '--policy', gated, '--rollout-id', id, '--yes'])).code,
+    ).toBe(0);
     await waitState(id, ['waiting-approval']);
 
     const pause = await run(['pause', id, '--yes', '--reason', 'lunch', '--json']);
@@ -187,7 +337,10 @@ describe('sag-rollout CLI', () => {
     expect(closed.code).toBe(3);
 
     const other = uniqueName('abort');
-    expect((await run(['start', '--inventory', inventoryFile, '--policy', gated, '--rollout-id', other, '--yes'])).code).toBe(0);
+    expect(
+      (await run(['start', '--inventory', inventoryFile, '--policy', gated, '--rollout-id', other, '--yes']))
+        .code,
+    ).toBe(0);
     await waitState(other, ['waiting-approval']);
     const abort = await run(['abort', other, '--yes', '--reason', 'change board said no', '--json']);
     expect(json(abort)).toMatchObject({ via: 'update', result: { accepted: true } });
@@ -201,7 +354,20 @@ describe('sag-rollout CLI', () => {
     const queue = uniqueName('idle');
     const id = uniqueName('nowkr');
     const args = (xs: string[]) => cli([...temporalArgs(queue), ...xs]);
-    expect((await args(['start', '--inventory', inventoryFile, '--policy', policyFile, '--rollout-id', id, '--yes'])).code).toBe(0);
+    expect(
+      (
+        await args([
+          'start',
+          '--inventory',
+          inventoryFile,
+          '--policy',
+          policyFile,
+          '--rollout-id',
+          id,
+          '--yes',
+        ])
+      ).code,
+    ).toBe(0);
     const pause = await args(['pause', id, '--yes', '--json']);
     expect(pause.code).toBe(0);
     expect(json(pause)).toMatchObject({ via: 'signal', result: null });
@@ -217,15 +383,33 @@ describe('sag-rollout CLI', () => {
   it('draws live progress bars per wave in a real terminal', async () => {
     const id = uniqueName('tty');
     const slow = write(dir, 'slow.yaml', FAST_POLICY.replace('bake: 0s', 'bake: 3s'));
-    expect((await run(['start', '--inventory', inventoryFile, '--policy', slow, '--rollout-id', id, '--yes'])).code).toBe(0);
+    expect(
+      (await run(['start', '--inventory', inventoryFile, '--policy', slow, '--rollout-id', id, '--yes']))
+        .code,
+    ).toBe(0);
     const session = uniqueName('sagcli');
-    const command = [process.execPath, BIN, ...temporalArgs(stack.taskQueue), 'status', id, '--watch', '--interval', '300ms'].map((a) => `'${a}'`).join(' ');
+    const command = [
+      process.execPath,
+      BIN,
+      ...temporalArgs(stack.taskQueue),
+      'status',
+      id,
+      '--watch',
+      '--interval',
+      '300ms',
+    ]
+      .map((a) => `'${a}'`)
+      .join(' ');
     execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '30', command]);
     try {
-      const screen = await until(async () => {
-        const text = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
-        return /canary\s+\S*[█░▒]/.test(text) && text.includes('wave-1') ? text : undefined;
-      }, 20_000, 'the live view');
+      const screen = await until(
+        async () => {
+          const text = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+          return /canary\s+\S*[█░▒]/.test(text) && text.includes('wave-1') ? text : undefined;
+        },
+        20_000,
+        'the live view',
+      );
       expect(screen).toContain(`rollout ${id}`);
       expect(screen).toMatch(/failure budget/);
     } finally {

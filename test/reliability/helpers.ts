@@ -56,6 +56,10 @@ export interface WorkerProcessOptions {
   workflowBundle?: string;
   /** More environment for the worker, e.g. `SAG_WEBHOOK_<NAME>_URL` or `WEBHOOKS_FILE`. */
   env?: NodeJS.ProcessEnv;
+  /** v2 (pop-core, the default) or v3 (openapi-client). */
+  signature?: 'v2' | 'v3';
+  /** An STS token to send with the simulator's keys. */
+  securityToken?: string;
 }
 
 export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
@@ -72,6 +76,8 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
     SHARED_QUOTA: o.sharedQuota === false ? 'false' : 'true',
     ...(o.workflowBundle ? { WORKFLOW_BUNDLE: o.workflowBundle } : {}),
     ...o.env,
+    ...(o.signature ? { SAG_SIGNATURE: o.signature } : {}),
+    ...(o.securityToken ? { SAG_SECURITY_TOKEN: o.securityToken } : {}),
   };
   // `node --import tsx` rather than the tsx CLI: one process, so SIGKILL reaches the worker itself.
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+import { randomCredentials, startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { VERSIONS } from '../helpers/stack';
 import { connectTestEnv, uniqueName, workflowBundle } from '../helpers/temporal';
 import { inventoryOf, quickFleet, quickPolicy, spawnWorker, startRollout, waitFor, type WorkerProcess } from './helpers';
@@ -138,6 +138,76 @@ describe('secrets', () => {
     expect(log).toContain('upgrade accepted');
     expect(log).toMatch(/webhook not configured on this worker .*"webhook":"ghost".*SAG_WEBHOOK_GHOST_URL/);
     for (const s of secrets) expect(log.includes(s), 'the worker log contains a secret').toBe(false);
+  }, 120_000);
+
+  it('never appear with signature V3 either: an STS key, its token and its signatures stay out of histories, the worker log and error messages', async () => {
+    const fleet = quickFleet('sv3', 4);
+    const sts = { ...randomCredentials(), securityToken: `CAIS${randomBytes(24).toString('base64')}` };
+    const simV3 = await startSimulator({ fleet: { versions: VERSIONS, instances: fleet }, credentials: [sts] });
+    let v3Worker: WorkerProcess | undefined;
+    try {
+      // Answers that echo the credentials: the error messages they become must not carry them.
+      const echo = `echo ${sts.accessKeySecret} ${sts.securityToken} ${sts.accessKeyId}`;
+      simV3.setFaults({
+        rules: [
+          { action: 'DescribeSmartAccessGatewayAttribute', smartAgId: fleet[1]!.SmartAGId, kind: 'error', code: 'ServiceUnavailable', message: echo, times: 4 },
+          { action: 'DescribeSmartAccessGatewayVersions', smartAgId: fleet[2]!.SmartAGId, kind: 'error', code: 'InternalError', message: echo, times: 4 },
+          // A refusal that fails the device, so its message is kept in the histories.
+          { action: 'UpdateSmartAccessGatewayVersion', smartAgId: fleet[3]!.SmartAGId, kind: 'error', code: 'InvalidId.SMARTAG', message: echo },
+        ],
+      });
+      const secrets = [sts.accessKeySecret, sts.securityToken, sts.accessKeyId, ...simV3.instances().flatMap((i) => i.devices.map((d) => d.secretKey))].filter(
+        (v): v is string => typeof v === 'string' && v.length > 0,
+      );
+      expect(secrets.length).toBe(3 + fleet.length);
+      const taskQueue = uniqueName('secrets-v3');
+      v3Worker = spawnWorker({
+        address: inject('temporalAddress'),
+        taskQueue,
+        sim: { endpoint: simV3.endpoint, accessKeyId: sts.accessKeyId, accessKeySecret: sts.accessKeySecret },
+        securityToken: sts.securityToken,
+        signature: 'v3',
+        workflowBundle: workflowBundle().codePath,
+      });
+      await v3Worker.ready;
+      const rolloutId = uniqueName('secrets-v3');
+      const h = await startRollout(env.client, taskQueue, rolloutId, inventoryOf(fleet), quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] } }));
+      const r = await h.result();
+      expect(r.counts).toMatchObject({ upgraded: fleet.length - 1, failed: 1 });
+
+      // Every call was a V3 call, and the echoing answers were served.
+      const log = simV3.requests();
+      expect(log.length).toBeGreaterThan(20);
+      expect(log.every((e) => e.signature === 'ACS3-HMAC-SHA256')).toBe(true);
+      expect(log.filter((e) => e.code === 'ServiceUnavailable' || e.code === 'InternalError')).toHaveLength(8);
+      expect(log.filter((e) => e.code === 'InvalidId.SMARTAG')).toHaveLength(1);
+
+      const ids = [`rollout/${rolloutId}`, `rollout/${rolloutId}/wave-0`, `rollout/${rolloutId}/wave-1`, ...fleet.map((i) => `upgrade/${i.SmartAGId}`)];
+      const all: string[] = [];
+      for (const id of ids) all.push(texts(await env.client.workflow.getHandle(id).fetchHistory()).join('\n'));
+      const history = all.join('\n');
+      // The echoing answers reached the histories, scrubbed.
+      expect(history).toMatch(/ServiceUnavailable/);
+      expect(history).toContain('InvalidId.SMARTAG (HTTP 403): echo *** *** ***');
+      await v3Worker.kill('SIGTERM');
+      const workerLog = v3Worker.output();
+      expect(workerLog).toContain('upgrade accepted');
+      for (const [where, text] of [
+        ['a history', history],
+        ['the worker log', workerLog],
+      ] as const) {
+        for (const secret of secrets) {
+          expect(text.includes(secret), `${where} contains a secret`).toBe(false);
+          expect(text.includes(Buffer.from(secret).toString('base64')), `${where} contains a secret (base64)`).toBe(false);
+          expect(text.includes(encodeURIComponent(secret)), `${where} contains a secret (URL-encoded)`).toBe(false);
+        }
+        // No signature, Authorization header or echoed canonical request either.
+        expect(text, where).not.toMatch(/ACS3-HMAC-SHA256 Credential|Signature=[0-9a-f]{16}|x-acs-security-token\s*:|CanonicalRequest is \[|StringToSign is \[/);
+      }
+    } finally {
+      await v3Worker?.kill();
+      await simV3.stop();
+    }
   }, 120_000);
 
   it('the CLI worker refuses to start without credentials, names what is missing, and never prints a secret', async () => {

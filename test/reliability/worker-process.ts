@@ -6,6 +6,8 @@
  *   TASK_QUEUE         task queue to poll
  *   SAG_ENDPOINT       smartag endpoint (the simulator)
  *   SAG_ACCESS_KEY_ID, SAG_ACCESS_KEY_SECRET   keys for the endpoint
+ *   SAG_SECURITY_TOKEN STS token of those keys (optional)
+ *   SAG_SIGNATURE      v2 (pop-core, default) or v3 (openapi-client)
  *   API_RATE           requests per second (default 200)
  *   SAG_TIMEOUT_MS     smartag client timeout (default 2000)
  *   SHARED_QUOTA       'false' gives the worker the whole rate (default true)
@@ -17,6 +19,7 @@
  */
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadWebhooks } from '../../src/config/webhooks';
+import { parseSagSignature } from '../../src/sag/transport';
 import { createRolloutWorker } from '../../src/temporal/worker';
 
 function config(): Record<string, string | undefined> {
@@ -48,11 +51,14 @@ async function main(): Promise<void> {
   const endpoint = required(cfg, 'SAG_ENDPOINT');
   const accessKeyId = required(cfg, 'SAG_ACCESS_KEY_ID');
   const accessKeySecret = required(cfg, 'SAG_ACCESS_KEY_SECRET');
+  const securityToken = cfg.SAG_SECURITY_TOKEN || undefined;
+  const signature = parseSagSignature(cfg.SAG_SIGNATURE, 'SAG_SIGNATURE');
   Runtime.install({ logger: new DefaultLogger('INFO', (e) => process.stderr.write(`${e.level} ${e.message} ${JSON.stringify(e.meta ?? {})}\n`)) });
   const w = await createRolloutWorker({
     target: { connectionOptions: { address }, namespace: 'default' },
     taskQueue,
-    credentials: { getCredentials: () => Promise.resolve({ accessKeyId, accessKeySecret }) },
+    credentials: { getCredentials: () => Promise.resolve({ accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) }) },
+    ...(signature ? { signature } : {}),
     sagEndpoint: endpoint,
     apiRate: Number(cfg.API_RATE ?? 200),
     sagTimeoutMs: Number(cfg.SAG_TIMEOUT_MS ?? 2000),

@@ -2,7 +2,7 @@
    pop-core rejections are untyped; the assertions are what checks their shape. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type CredentialRow, type SimulatorHandle } from '../../src/simulator';
-import { call, failure, popClient, testFleet, type Json } from './helpers';
+import { call, failure, popClient, rawV3Request, testFleet, type Json } from './helpers';
 
 const STS = {
   accessKeyId: 'STS.NUx1',
@@ -174,5 +174,69 @@ describe('credentials that stop working mid-run and work again', () => {
       disabled: false,
       expired: false,
     });
+  });
+});
+
+describe('credential state with signature V3', () => {
+  const V3_STS = {
+    accessKeyId: 'STS.NUv3',
+    accessKeySecret: 'sts-secret-v3-0123456789abcdef',
+    securityToken: 'token-v3-one',
+  };
+  const v3 = (
+    key: { accessKeyId: string; accessKeySecret: string; securityToken?: string },
+    token = key.securityToken,
+  ) =>
+    rawV3Request(
+      { endpoint: sim.endpoint, accessKeyId: key.accessKeyId, accessKeySecret: key.accessKeySecret },
+      'DescribeRegions',
+      {},
+      token ? { securityToken: token } : {},
+    );
+  const code = (r: { status: number; body: Json }): [unknown, number] => [r.body.Code, r.status];
+
+  it('meets the same checks as V2: disabled, expired and rotated keys, after the signature', async () => {
+    sim.addCredential(V3_STS);
+    expect((await v3(V3_STS)).status).toBe(200);
+    sim.updateCredential(V3_STS.accessKeyId, { disabled: true });
+    expect(code(await v3(V3_STS))).toEqual(['InvalidAccessKeyId.Inactive', 400]);
+    // The signature is still checked first.
+    expect(code(await v3({ ...V3_STS, accessKeySecret: 'wrong-secret' }))).toEqual([
+      'SignatureDoesNotMatch',
+      400,
+    ]);
+    sim.updateCredential(V3_STS.accessKeyId, { disabled: false, expired: true });
+    expect(code(await v3(V3_STS))).toEqual(['InvalidSecurityToken.Expired', 400]);
+    sim.updateCredential(V3_STS.accessKeyId, { securityToken: 'token-v3-two' });
+    expect(code(await v3(V3_STS))).toEqual(['InvalidSecurityToken.MismatchWithAccessKey', 400]);
+    expect((await v3(V3_STS, 'token-v3-two')).status).toBe(200);
+    const log = sim.requests().filter((e) => e.accessKeyId === V3_STS.accessKeyId);
+    expect(log.every((e) => e.signature === 'ACS3-HMAC-SHA256')).toBe(true);
+    expect(log.map((e) => e.code ?? e.httpStatus)).toEqual([
+      200,
+      'InvalidAccessKeyId.Inactive',
+      'SignatureDoesNotMatch',
+      'InvalidSecurityToken.Expired',
+      'InvalidSecurityToken.MismatchWithAccessKey',
+      200,
+    ]);
+  });
+
+  it('records an accepted V3 upgrade in the ledger under its AccessKeyId', async () => {
+    const r = await rawV3Request(
+      { endpoint: sim.endpoint, accessKeyId: V3_STS.accessKeyId, accessKeySecret: V3_STS.accessKeySecret },
+      'UpdateSmartAccessGatewayVersion',
+      { RegionId: 'cn-shanghai', SmartAGId: 'sag-ok3', VersionCode: '2.4.0.0' },
+      { securityToken: 'token-v3-two' },
+    );
+    expect(r.status).toBe(200);
+    expect(sim.upgrades({ smartAgId: 'sag-ok3' })).toMatchObject([
+      {
+        requestId: r.body.RequestId as string,
+        accessKeyId: V3_STS.accessKeyId,
+        SmartAGId: 'sag-ok3',
+        VersionCode: '2.4.0.0',
+      },
+    ]);
   });
 });

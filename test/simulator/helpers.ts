@@ -1,9 +1,12 @@
 import RPCClient from '@alicloud/pop-core';
 import type { FleetFile, SimulatorHandle } from '../../src/simulator';
-import { signedParams } from '../../src/simulator';
+import { signV3Request, signedParams } from '../../src/simulator';
 
 /** A pop-core client pointed at the simulator, as production code would build it. */
-export function popClient(sim: Pick<SimulatorHandle, 'endpoint' | 'accessKeyId' | 'accessKeySecret'>, extra: Record<string, unknown> = {}): RPCClient {
+export function popClient(
+  sim: Pick<SimulatorHandle, 'endpoint' | 'accessKeyId' | 'accessKeySecret'>,
+  extra: Record<string, unknown> = {},
+): RPCClient {
   return new RPCClient({
     endpoint: sim.endpoint,
     apiVersion: '2018-03-13',
@@ -15,7 +18,13 @@ export function popClient(sim: Pick<SimulatorHandle, 'endpoint' | 'accessKeyId' 
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export async function call(client: RPCClient, action: string, params: Record<string, unknown>, method: 'GET' | 'POST' = 'POST', timeout?: number): Promise<Json> {
+export async function call(
+  client: RPCClient,
+  action: string,
+  params: Record<string, unknown>,
+  method: 'GET' | 'POST' = 'POST',
+  timeout?: number,
+): Promise<Json> {
   return client.request<Json>(action, params, { method, ...(timeout ? { timeout } : {}) });
 }
 
@@ -75,8 +84,98 @@ export async function rawRequest(
   return { status: res.status, body: (await res.json()) as Json };
 }
 
+/** A V3 request being built: what `mutate` may change after signing. */
+export interface V3Draft {
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Sends a hand-signed V3 (ACS3-HMAC-SHA256) request with fetch. Parameters go in the query string
+ * (`in: 'query'`, the default for GET), a form body (`'form'`, the default for POST) or a JSON
+ * body (`'json'`); `mutate` may tamper with the signed request before it leaves.
+ */
+export async function rawV3Request(
+  sim: Pick<SimulatorHandle, 'endpoint' | 'accessKeyId' | 'accessKeySecret'>,
+  action: string,
+  params: Record<string, unknown>,
+  options: {
+    method?: 'GET' | 'POST';
+    in?: 'query' | 'form' | 'json';
+    accessKeyId?: string;
+    secret?: string;
+    securityToken?: string;
+    date?: string;
+    nonce?: string;
+    version?: string;
+    extraHeaders?: Record<string, string>;
+    /** A body to sign and send instead of the one built from `params`. */
+    body?: string;
+    mutate?: (draft: V3Draft) => void;
+  } = {},
+): Promise<{ status: number; body: Json }> {
+  const method = options.method ?? 'POST';
+  const where = options.in ?? (method === 'GET' ? 'query' : 'form');
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (Array.isArray(v)) v.forEach((item, i) => (flat[`${k}.${i + 1}`] = String(item)));
+    else flat[k] = String(v);
+  }
+  const query = where === 'query' ? flat : {};
+  const body =
+    options.body ??
+    (where === 'form'
+      ? new URLSearchParams(flat).toString()
+      : where === 'json'
+        ? JSON.stringify(params)
+        : '');
+  const contentType =
+    where === 'form'
+      ? 'application/x-www-form-urlencoded'
+      : where === 'json'
+        ? 'application/json; charset=utf-8'
+        : undefined;
+  const headers = signV3Request(
+    {
+      method,
+      host: new URL(sim.endpoint).host,
+      action,
+      query,
+      body,
+      ...(contentType ? { contentType } : {}),
+      ...(options.version ? { version: options.version } : {}),
+    },
+    {
+      accessKeyId: options.accessKeyId ?? sim.accessKeyId,
+      accessKeySecret: options.secret ?? sim.accessKeySecret,
+      ...(options.securityToken ? { securityToken: options.securityToken } : {}),
+    },
+    {
+      ...(options.date ? { date: options.date } : {}),
+      ...(options.nonce ? { nonce: options.nonce } : {}),
+      ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+    },
+  );
+  const draft: V3Draft = { headers, query: { ...query }, body };
+  options.mutate?.(draft);
+  // fetch sets Host itself, to the same value.
+  const { host: _host, ...sent } = draft.headers;
+  const qs = new URLSearchParams(draft.query).toString();
+  const res = await fetch(`${sim.endpoint}/${qs ? `?${qs}` : ''}`, {
+    method,
+    headers: sent,
+    ...(method === 'POST' && draft.body ? { body: draft.body } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
 /** Polls `probe` until it returns a value (not undefined) or the deadline passes. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000, intervalMs = 20): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 5000,
+  intervalMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -90,14 +189,22 @@ const FUTURE = 4102444800000;
 
 /** A small fleet with one instance for every state the tests need. */
 export function testFleet(overrides: { upgradeSeconds?: number; downloadSeconds?: number } = {}): FleetFile {
-  const sim = { downloadSeconds: overrides.downloadSeconds ?? 0.15, upgradeSeconds: overrides.upgradeSeconds ?? 0.3, flapSeconds: 0.1, rebootSeconds: 0.2, dpiUpgradeSeconds: 0.1 };
+  const sim = {
+    downloadSeconds: overrides.downloadSeconds ?? 0.15,
+    upgradeSeconds: overrides.upgradeSeconds ?? 0.3,
+    flapSeconds: 0.1,
+    rebootSeconds: 0.2,
+    dpiUpgradeSeconds: 0.1,
+  };
   const single = (id: string, sv = '2.3.0.0', extra: Json = {}, device: Json = {}): Json => ({
     SmartAGId: id,
     RegionId: 'cn-shanghai',
     Status: 'Active',
     AssociatedCcnId: 'ccn-01',
     EndTime: FUTURE,
-    Devices: [{ SerialNumber: `sn-${id}`, SoftwareVersion: sv, HaState: 'Active', HcState: 'online', ...device }],
+    Devices: [
+      { SerialNumber: `sn-${id}`, SoftwareVersion: sv, HaState: 'Active', HcState: 'online', ...device },
+    ],
     ...extra,
   });
   return {
@@ -156,9 +263,21 @@ export function testFleet(overrides: { upgradeSeconds?: number; downloadSeconds?
       single('sag-revert', '2.3.0.0', {}, { simulation: { outcome: 'revert' } }),
       single('sag-stay', '2.3.0.0', {}, { simulation: { outcome: 'stay-offline' } }),
       single('sag-flap', '2.3.0.0', {}, { simulation: { outcome: 'flap', flapSeconds: 0.3 } }),
-      single('sag-sched', '2.3.0.0', {}, {
-        AutoUpgradePolicies: { Device: { UpgradeType: 'scheduled', CronExpression: '* * * * * ?', Duration: '60', TimeZone: 'Asia/Shanghai' } },
-      }),
+      single(
+        'sag-sched',
+        '2.3.0.0',
+        {},
+        {
+          AutoUpgradePolicies: {
+            Device: {
+              UpgradeType: 'scheduled',
+              CronExpression: '* * * * * ?',
+              Duration: '60',
+              TimeZone: 'Asia/Shanghai',
+            },
+          },
+        },
+      ),
       single('sag-dpioff', '2.3.0.0', { DpiStatus: 'Off' }),
     ],
   } as FleetFile;

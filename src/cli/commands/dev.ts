@@ -2,7 +2,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { loadFleetFile, startSimulator, type FleetFile, type SimulatorHandle, type SimulatorOptions } from '../../simulator';
+import type { SagSignature } from '../../sag/client';
+import {
+  loadFleetFile,
+  startSimulator,
+  type FleetFile,
+  type SimulatorHandle,
+  type SimulatorOptions,
+} from '../../simulator';
 import { startDevServer, type DevServer } from '../../temporal/dev-server';
 import { connectClient } from '../../temporal/connection';
 import { projectRoot } from '../../temporal/tooling';
@@ -17,7 +24,7 @@ import type { RolloutStatus } from '../status';
 import { sendControl } from './control';
 import { startRollout } from './start';
 import { watchRollout } from './status';
-import { createWorker, installLogging } from './worker';
+import { createWorker, describeSignature, installLogging } from './worker';
 
 export interface DevOptions {
   port?: number;
@@ -33,6 +40,8 @@ export interface DevOptions {
   /** Seconds the demo waits before it approves the canary and resumes after the breach. */
   demoPauseSeconds: number;
   json: boolean;
+  /** How the worker signs its smartag calls (the simulator serves both). */
+  signature: SagSignature;
 }
 
 async function portFree(port: number): Promise<boolean> {
@@ -60,8 +69,15 @@ export async function runDev(o: DevOptions): Promise<ExitCodeValue> {
   let running: Promise<void> | undefined;
   try {
     const port = o.port ?? ((await portFree(7233)) && (await portFree(8233)) ? 7233 : undefined);
-    info(`dev: starting the Temporal dev server (SQLite ${path.relative(process.cwd(), o.dbFile ?? path.join(dataDir, 'temporal.db')) || '.'})`);
-    server = await startDevServer({ port, uiPort: o.uiPort, dbFile: o.dbFile, log: (l) => info(`dev: ${l}`) });
+    info(
+      `dev: starting the Temporal dev server (SQLite ${path.relative(process.cwd(), o.dbFile ?? path.join(dataDir, 'temporal.db')) || '.'})`,
+    );
+    server = await startDevServer({
+      port,
+      uiPort: o.uiPort,
+      dbFile: o.dbFile,
+      log: (l) => info(`dev: ${l}`),
+    });
     const target = { connectionOptions: { address: server.address }, namespace: server.namespace };
 
     let fleet: FleetFile | undefined;
@@ -73,11 +89,17 @@ export async function runDev(o: DevOptions): Promise<ExitCodeValue> {
     } else if (o.fleet) {
       simOptions.fleet = await loadFleetFile(o.fleet);
     } else {
-      simOptions.generate = { devices: o.devices ?? 50, seed: o.seed ?? 1, simulation: { downloadSeconds: 1, upgradeSeconds: 4 } };
+      simOptions.generate = {
+        devices: o.devices ?? 50,
+        seed: o.seed ?? 1,
+        simulation: { downloadSeconds: 1, upgradeSeconds: 4 },
+      };
     }
     sim = await startSimulator(simOptions);
     const simCreds = { accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret };
-    info(`dev: SAG simulator at ${sim.endpoint} (${new Set(sim.devices().map((d) => d.SmartAGId)).size} instances)`);
+    info(
+      `dev: SAG simulator at ${sim.endpoint} (${new Set(sim.devices().map((d) => d.SmartAGId)).size} instances)`,
+    );
 
     info('dev: starting the worker (bundling the workflows takes a few seconds)');
     ({ worker } = await createWorker({
@@ -88,6 +110,7 @@ export async function runDev(o: DevOptions): Promise<ExitCodeValue> {
       env: process.env,
       credentials: { getCredentials: () => Promise.resolve(simCreds) },
       sagEndpoint: sim.endpoint,
+      signature: o.signature,
     }));
     running = worker.worker.run();
 
@@ -96,7 +119,7 @@ export async function runDev(o: DevOptions): Promise<ExitCodeValue> {
     const envFile = path.join(dataDir, 'dev.env');
     writeFileSync(
       envFile,
-      `TEMPORAL_ADDRESS=${server.address}\nSAG_ENDPOINT=${sim.endpoint}\nSAG_SIMULATOR_ACCESS_KEY_ID=${sim.accessKeyId}\nSAG_SIMULATOR_ACCESS_KEY_SECRET=${sim.accessKeySecret}\n`,
+      `TEMPORAL_ADDRESS=${server.address}\nSAG_ENDPOINT=${sim.endpoint}\nSAG_SIGNATURE=${o.signature}\nSAG_SIMULATOR_ACCESS_KEY_ID=${sim.accessKeyId}\nSAG_SIMULATOR_ACCESS_KEY_SECRET=${sim.accessKeySecret}\n`,
       { mode: 0o600 },
     );
     const inventoryFile = path.join(dataDir, 'dev-inventory.csv');
@@ -108,7 +131,7 @@ export async function runDev(o: DevOptions): Promise<ExitCodeValue> {
       `Temporal      ${server.address} (namespace ${server.namespace})`,
       `Temporal UI   ${server.uiUrl ?? '(headless)'}`,
       `SAG simulator ${sim.endpoint}`,
-      `worker        task queue ${worker.taskQueue}, API rate ${o.apiRate}/s, reports into ${rel(o.reportsDir)}, log ${rel(path.join(dataDir, 'dev-worker.log'))}`,
+      `worker        task queue ${worker.taskQueue}, API rate ${o.apiRate}/s, smartag ${describeSignature(o.signature)}, reports into ${rel(o.reportsDir)}, log ${rel(path.join(dataDir, 'dev-worker.log'))}`,
     ];
     info(`dev: up in ${formatSpan(Date.now() - started)}\n  ${banner.join('\n  ')}`);
     if (!o.demo) {
@@ -121,7 +144,18 @@ export async function runDev(o: DevOptions): Promise<ExitCodeValue> {
           'Ctrl-C stops everything (the dev server keeps its history in .data/).',
         ].join('\n'),
       );
-      if (o.json) out(JSON.stringify({ address: server.address, namespace: server.namespace, uiUrl: server.uiUrl, simulator: sim.endpoint, taskQueue: worker.taskQueue, envFile, inventoryFile }));
+      if (o.json)
+        out(
+          JSON.stringify({
+            address: server.address,
+            namespace: server.namespace,
+            uiUrl: server.uiUrl,
+            simulator: sim.endpoint,
+            taskQueue: worker.taskQueue,
+            envFile,
+            inventoryFile,
+          }),
+        );
       await running;
       return ExitCode.ok;
     }
@@ -187,7 +221,14 @@ async function runDemo(client: Client, a: DemoArgs): Promise<ExitCodeValue> {
   const rolloutId = `demo-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
   const live = Boolean(process.stdout.isTTY) && !a.json;
   const write = (t: string) => process.stdout.write(t);
-  const r = await startRollout(client, { rolloutId, inventory: a.inventory, policy, operator: 'demo-operator', ticket: 'CHG-DEMO', taskQueue: a.taskQueue });
+  const r = await startRollout(client, {
+    rolloutId,
+    inventory: a.inventory,
+    policy,
+    operator: 'demo-operator',
+    ticket: 'CHG-DEMO',
+    taskQueue: a.taskQueue,
+  });
   info(
     `demo: started rollout ${r.rolloutId}: ${r.devices} simulated devices to ${policy.targetVersion} in waves ${r.waves.map((w) => `${w.name} (${w.size})`).join(', ')}\n` +
       `demo: designed trouble: ${a.design.reverts.length} devices come back on the old version, one HA pair is split, ${a.design.offline.length} are offline, ${a.design.unbound.length} have no CCN`,
@@ -214,23 +255,42 @@ async function runDemo(client: Client, a: DemoArgs): Promise<ExitCodeValue> {
     if (s.state !== 'paused') resuming = false;
     if (s.state === 'waiting-approval' && !approving) {
       approving = true;
-      note(`the canary passed; approving wave-1 in ${Math.round(a.pauseMs / 1000)} s${canPrompt() ? ' (Enter approves now)' : ''}`);
+      note(
+        `the canary passed; approving wave-1 in ${Math.round(a.pauseMs / 1000)} s${canPrompt() ? ' (Enter approves now)' : ''}`,
+      );
       act(async () => {
         await waitOrEnter(a.pauseMs);
-        const res = await sendControl(client, rolloutId, 'approve', { by: 'demo-approver', reason: 'demo: canary looks healthy' });
+        const res = await sendControl(client, rolloutId, 'approve', {
+          by: 'demo-approver',
+          reason: 'demo: canary looks healthy',
+        });
         note(`approve: ${res.result?.message ?? 'sent'}`);
       });
     }
     if (s.state === 'paused' && s.haltReason && !resuming) {
       resuming = true;
-      note(`halted: ${s.haltReason}; the failed batch is compensated; resuming in ${Math.round(a.pauseMs / 1000)} s`);
+      note(
+        `halted: ${s.haltReason}; the failed batch is compensated; resuming in ${Math.round(a.pauseMs / 1000)} s`,
+      );
       act(async () => {
         await new Promise((res) => setTimeout(res, a.pauseMs));
         // Resume once the halted part has compensated its batch, so the compensated devices show first.
-        for (let i = 0; i < 60 && !(latest?.part?.state === 'halted' && latest.counts.compensated > 0 && latest.counts['in-progress'] === 0); i++) {
+        for (
+          let i = 0;
+          i < 60 &&
+          !(
+            latest?.part?.state === 'halted' &&
+            latest.counts.compensated > 0 &&
+            latest.counts['in-progress'] === 0
+          );
+          i++
+        ) {
           await new Promise((res) => setTimeout(res, 500));
         }
-        const res = await sendControl(client, rolloutId, 'resume', { by: 'demo-operator', reason: 'demo: breach reviewed, compensation done' });
+        const res = await sendControl(client, rolloutId, 'resume', {
+          by: 'demo-operator',
+          reason: 'demo: breach reviewed, compensation done',
+        });
         note(`resume: ${res.result?.message ?? 'sent'}`);
       });
     }
@@ -243,16 +303,31 @@ async function runDemo(client: Client, a: DemoArgs): Promise<ExitCodeValue> {
     footer: () => notes.slice(-4),
   });
   void lastError;
-  const result = (await client.workflow.getHandle(`rollout/${rolloutId}`).result().catch(() => undefined)) as RolloutResult | undefined;
+  const result = (await client.workflow
+    .getHandle(`rollout/${rolloutId}`)
+    .result()
+    .catch(() => undefined)) as RolloutResult | undefined;
   const files = result?.reportFiles ?? [];
-  const ui = a.uiUrl ? `${a.uiUrl}/namespaces/${a.namespace}/workflows/${encodeURIComponent(`rollout/${rolloutId}`)}` : undefined;
+  const ui = a.uiUrl
+    ? `${a.uiUrl}/namespaces/${a.namespace}/workflows/${encodeURIComponent(`rollout/${rolloutId}`)}`
+    : undefined;
   if (a.json) {
-    out(JSON.stringify({ rolloutId, state: final.state, counts: final.counts, reportFiles: files, temporalUi: ui }));
+    out(
+      JSON.stringify({
+        rolloutId,
+        state: final.state,
+        counts: final.counts,
+        reportFiles: files,
+        temporalUi: ui,
+      }),
+    );
   } else {
     out(`\n${renderStatusText(final)}\n`);
     out(`demo finished in ${formatSpan(Date.now() - a.startedAt)}: rollout ${rolloutId} ${final.state}`);
     const html = files.find((f) => f.endsWith('.html'));
-    out(`report:      ${files.length ? files.map((f) => path.relative(process.cwd(), f)).join(', ') : '(not written)'}`);
+    out(
+      `report:      ${files.length ? files.map((f) => path.relative(process.cwd(), f)).join(', ') : '(not written)'}`,
+    );
     if (html) out(`             open ${path.relative(process.cwd(), html)} in a browser`);
     out(`Temporal UI: ${ui ?? '(headless)'}`);
     out('             (the history stays in .data/: `npx sag-rollout dev` serves the UI again)');

@@ -2,11 +2,11 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
 import { describeWebhooks, loadWebhooks } from '../../config/webhooks';
-import type { SagCredentialsProvider } from '../../sag/client';
+import type { SagCredentialsProvider, SagSignature } from '../../sag/client';
 import type { TemporalTarget } from '../../temporal/connection';
 import { createRolloutWorker, type RolloutWorker } from '../../temporal/worker';
 import { CliError, ExitCode } from '../errors';
-import { resolveSagCredentials } from '../inputs';
+import { resolveSagCredentials, sagSignature } from '../inputs';
 
 const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -42,15 +42,26 @@ export interface WorkerCommandOptions {
   /** Credentials given in-process (`dev` shares the simulator's); otherwise from `env`. */
   credentials?: SagCredentialsProvider;
   sagEndpoint?: string;
+  /** `--signature`; without it `SAG_SIGNATURE` from `env`, else `v2`. */
+  signature?: string;
+}
+
+/** What a worker's smartag calls go through, for its start-up line. */
+export function describeSignature(signature: SagSignature): string {
+  return signature === 'v3' ? 'signature v3 (@alicloud/openapi-client, ACS3-HMAC-SHA256)' : 'signature v2 (@alicloud/pop-core, HMAC-SHA1)';
 }
 
 /**
  * Creates the rollout worker. Credentials come from the Alibaba chain; with `SAG_ENDPOINT` set
  * (a simulator), `SAG_SIMULATOR_ACCESS_KEY_ID`/`_SECRET` also do. Without any, it refuses to start.
  * Webhooks come from `SAG_WEBHOOK_<NAME>_URL` (and `_HEADERS`) and the webhooks file.
- * @throws CredentialsConfigError naming what is missing; InputError for a bad webhook configuration.
+ * @throws CredentialsConfigError naming what is missing; CliError for a signature other than v2 or v3;
+ *   InputError for a bad webhook configuration.
  */
-export async function createWorker(o: WorkerCommandOptions): Promise<{ worker: RolloutWorker; credentialSource: string; webhooks: string }> {
+export async function createWorker(
+  o: WorkerCommandOptions,
+): Promise<{ worker: RolloutWorker; credentialSource: string; signature: SagSignature; webhooks: string }> {
+  const signature = sagSignature(o.signature, o.env);
   const webhooks = loadWebhooks({ env: o.env, file: o.webhooksFile });
   let credentials = o.credentials;
   let credentialSource = 'in-process simulator';
@@ -63,10 +74,11 @@ export async function createWorker(o: WorkerCommandOptions): Promise<{ worker: R
     target: o.target,
     taskQueue: o.taskQueue,
     credentials,
+    signature,
     sagEndpoint: o.sagEndpoint ?? (o.env.SAG_ENDPOINT || undefined),
     apiRate: o.apiRate,
     reportsDir: o.reportsDir,
     webhooks,
   });
-  return { worker, credentialSource, webhooks: describeWebhooks(webhooks) };
+  return { worker, credentialSource, signature, webhooks: describeWebhooks(webhooks) };
 }

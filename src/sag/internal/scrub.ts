@@ -1,7 +1,8 @@
 /**
  * Removes anything that could identify or replay a credential from text that may reach a log,
- * an error message or a Temporal failure: URLs' query strings, signed-parameter values, a
- * server's echoed string-to-sign, and any literal secret the caller names.
+ * an error message or a Temporal failure: URLs' query strings, signed-parameter and signed-header
+ * values, a server's echoed string-to-sign or canonical request (V2 and V3), and any literal
+ * secret the caller names.
  */
 
 /** Parameters whose value must never be shown, in any of their encodings. */
@@ -13,6 +14,12 @@ const SENSITIVE_KEYS = [
   'SecurityToken',
   'SignatureNonce',
   'SecretKey',
+  // signature V3: the Authorization header's parts and the x-acs-* headers that carry keys
+  'Credential',
+  'Authorization',
+  'x-acs-security-token',
+  'x-acs-accesskey-id',
+  'x-acs-signature-nonce',
   // credential files and the CLI's config.json
   'access_key_id',
   'access_key_secret',
@@ -39,8 +46,10 @@ export function scrubText(text: string, secrets: readonly (string | undefined)[]
   // pop-core appends `, URL: <signed url>` to API error messages.
   out = out.replace(/,\s*URL:\s*\S*/g, '');
   // A live SignatureDoesNotMatch message echoes the whole string-to-sign, which holds the
-  // AccessKeyId and any SecurityToken.
+  // AccessKeyId and any SecurityToken (V2), or the canonical request, which holds the signed
+  // headers and so any x-acs-security-token (V3).
   out = out.replace(/(string to sign is:?).*$/is, `$1 ${REDACTED}`);
+  out = out.replace(/(StringToSign is|CanonicalRequest is)\s*\[.*$/is, `$1 ${REDACTED}`);
   out = out.replace(URL_QUERY, `$1?${REDACTED}`);
   out = out.replace(KEY_VALUE, `$1$2${REDACTED}`);
   out = out.replace(KEY_COLON, `$1${REDACTED}`);
