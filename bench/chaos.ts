@@ -13,7 +13,7 @@
  * compensation at a random point, at a gate or while running.
  *
  *   npm run chaos -- [--devices 300] [--seed N] [--minutes 30] [--short] [--workers 2]
- *                    [--kill-every 45] [--concurrency 10] [--fault-share 0.3]
+ *                    [--kill-every 30] [--concurrency 8] [--fault-share 0.3]
  *                    [--background-rate 0.04] [--without <fault category>]... [--keep]
  *
  * `--short` is the CI run: 48 devices, one worker kill, the same invariants. The seed (random
@@ -75,7 +75,7 @@ const { values: args } = parseArgs({
     minutes: { type: 'string' },
     workers: { type: 'string', default: '2' },
     'kill-every': { type: 'string' },
-    concurrency: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '8' },
     'fault-share': { type: 'string', default: '0.3' },
     'background-rate': { type: 'string', default: '0.04' },
     without: { type: 'string', multiple: true, default: [] },
@@ -88,7 +88,7 @@ const SEED = args.seed !== undefined ? Number(args.seed) : randomBytes(4).readUI
 const MINUTES = Number(args.minutes ?? (SHORT ? 6 : 30));
 const WORKERS = Number(args.workers);
 /** Mean seconds between worker kills; the short run kills once. */
-const KILL_EVERY_S = Number(args['kill-every'] ?? (SHORT ? 0 : 45));
+const KILL_EVERY_S = Number(args['kill-every'] ?? (SHORT ? 0 : 30));
 const CONCURRENCY = Number(args.concurrency);
 const CLIENT_TIMEOUT_MS = 2000;
 const SETTLE_MS = 6000;
