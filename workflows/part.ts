@@ -523,7 +523,10 @@ async function runPart(input: WavePartInput, root: CancellationScope): Promise<W
                   rep?.notReversible.map(
                     (n) => `not-reversible:${n.serialNumber}:${n.code}:${n.requestId ?? '-'}`,
                   ) ?? [];
-                const did = [...(rep?.actions ?? []), ...notRev].join(' ');
+                // What it did; a failure is said once, in front (`compensation-failed:<code>`).
+                const did = [...(rep?.actions ?? []).filter((a) => !a.startsWith('failed:')), ...notRev].join(
+                  ' ',
+                );
                 // A device whose compensation could not do its work keeps its outcome and says why.
                 const failedWith =
                   rep?.failed?.code ?? (c.outcome === 'failed' ? (c.errorCode ?? 'Unknown') : undefined);
