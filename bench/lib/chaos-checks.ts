@@ -328,7 +328,7 @@ export function interruptedDevices(i: CheckInput, run: RolloutRun): string[] {
 /**
  * Credentials taken away halt the rollout (paused, the code named), count no device against the
  * budget, and after they are restored and the rollout resumed, every interrupted device that can
- * be upgraded reaches the target with one accepted call.
+ * be upgraded reaches the target with one accepted call and is reported upgraded.
  */
 export function checkCredentials(i: CheckInput): string[] {
   const out: string[] = [];
@@ -360,10 +360,17 @@ export function checkCredentials(i: CheckInput): string[] {
       const d = i.fleet.find((x) => x.smartAgId === id);
       if (!d || !mustUpgrade(i, run, d)) continue;
       const r = reachedOnce(i, run, d);
-      if (!r.ok && !r.excused)
+      if (!r.ok && !r.excused) {
         out.push(
           `rollout ${run.name}: ${id} was interrupted by the credential halt and did not reach the target with one accepted call: ${r.why}${plannedFor(i, id)}`,
         );
+      } else if (r.ok && r.reported !== 'upgraded') {
+        // The resumed rollout finishes what the halt interrupted: it verifies the device, it does not
+        // leave the upgrade its earlier call started to chance.
+        out.push(
+          `rollout ${run.name}: ${id} was interrupted by the credential halt; it reached the target with one accepted call, but the resumed rollout reports it ${r.reported}${plannedFor(i, id)}`,
+        );
+      }
     }
   }
   return out;
