@@ -16,10 +16,10 @@
  *                    [--kill-every 30] [--concurrency 6] [--fault-share 0.3]
  *                    [--background-rate 0.04] [--without <fault category>]... [--keep]
  *
- * `--short` is the CI run: 48 devices, 10 at a time, no device that never returns, one worker kill,
- * the same invariants. The seed (random
- * unless given) is printed first; the same seed gives the same fleet, fault schedule, kill
- * intervals, credential and abort points (what the timing of a run decides still varies).
+ * `--short` is the CI run: 48 devices, 10 at a time, no device that never returns, one worker
+ * kill, the same invariants. The seed (random unless given) is printed first; the same seed gives
+ * the same fleet, fault schedule, kill intervals, credential and abort points (what the timing of
+ * a run decides still varies).
  *
  * Checked (bench/lib/chaos-checks.ts): at most one accepted upgrade per serial number and version
  * within a rollout (simulator ledger); nothing sent again after an ambiguous answer (request log);
