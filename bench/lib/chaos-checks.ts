@@ -273,18 +273,23 @@ function reachedOnce(
   i: CheckInput,
   run: RolloutRun,
   d: ChaosDevice,
-): { ok: boolean; excused?: boolean; reported?: string; why?: string } {
+): { ok: boolean; excused?: boolean; reported?: string; why?: string; evidence?: string } {
   const s = run.statuses.find((x) => x.smartAgId === d.smartAgId);
   const counts = d.serials.map((sn) => acceptedAtTarget(i, run, sn));
   const onTarget = d.serials.every((sn) => i.versionsNow[sn] === TARGET_VERSION);
   const reported = `${s?.outcome ?? 'no status'}${s?.errorCode ? ` ${s.errorCode}` : ''}`;
-  if (onTarget && counts.every((n) => n === 1)) return { ok: true, reported };
+  // The simulator's accepted calls to the device in this rollout, for the violation's evidence.
+  const ledger = i.ledger
+    .filter((e) => e.SmartAGId === d.smartAgId && runAt(i.runs, ms(e.time)) === run)
+    .map((e) => `${e.SerialNumber} ${e.VersionCode} ${describeEntry(e)}`);
+  const evidence = `${s?.message ? ` (${s.message})` : ''}; ledger: ${ledger.join('; ') || 'none'}`;
+  if (onTarget && counts.every((n) => n === 1)) return { ok: true, reported, evidence };
   if (s?.outcome === 'unconfirmed' && s.message?.includes('ActivityTimeout') && counts.every((n) => n === 0))
     return { ok: false, excused: true };
   const versions = d.serials.map((sn) => i.versionsNow[sn] ?? '?').join('/');
   return {
     ok: false,
-    why: `on ${versions}, reported ${reported}${s?.message ? ` (${s.message})` : ''}, accepted upgrades per serial ${counts.join('/')}`,
+    why: `on ${versions}, reported ${reported}, accepted upgrades per serial ${counts.join('/')}${evidence}`,
   };
 }
 
@@ -368,7 +373,7 @@ export function checkCredentials(i: CheckInput): string[] {
         // The resumed rollout finishes what the halt interrupted: it verifies the device, it does not
         // leave the upgrade its earlier call started to chance.
         out.push(
-          `rollout ${run.name}: ${id} was interrupted by the credential halt; it reached the target with one accepted call, but the resumed rollout reports it ${r.reported}${plannedFor(i, id)}`,
+          `rollout ${run.name}: ${id} was interrupted by the credential halt; it reached the target with one accepted call, but the resumed rollout reports it ${r.reported}${r.evidence ?? ''}${plannedFor(i, id)}`,
         );
       }
     }
