@@ -26,10 +26,11 @@
  * every device in exactly one final state, no `upgrade/<SmartAGId>` running once a rollout closed;
  * every failed or unconfirmed device of the aborted rollout compensated or saying why not; no
  * auto-upgrade policy left pinned without its status saying so; credential failures halt the
- * rollout naming the code, count no device, and the interrupted devices reach the target once
- * resumed; a device that can be upgraded and saw no ambiguity reaches the target with one call; no
- * call to a device an earlier rollout left unconfirmed; every fault kind fired. Exit code 1 with
- * the list of violations; figures on stderr, the result as JSON on stdout.
+ * rollout naming the code, count no device, and the interrupted devices are upgraded with one call
+ * once it resumes; a device that can be upgraded and saw no ambiguity reaches the target with one
+ * call; nothing sent by the second rollout to a serial number whose call the first left
+ * unconfirmed; every fault kind fired. Exit code 1 with the list of violations; figures on stderr,
+ * the result as JSON on stdout.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

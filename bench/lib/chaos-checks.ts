@@ -381,15 +381,26 @@ export function checkCredentials(i: CheckInput): string[] {
   return out;
 }
 
-/** No upgrade call at all goes to a device that an earlier rollout left unconfirmed: its send may still be in progress. */
+/**
+ * Nothing is sent by a later rollout to a serial number of a device that an earlier rollout left
+ * unconfirmed, when the earlier rollout's call to it was accepted or answered ambiguously: that
+ * upgrade may still be in progress. (The other serial number of a pair, never sent to, may be.)
+ */
 export function checkLeftovers(i: CheckInput): string[] {
   const out: string[] = [];
-  const second = i.runs[1];
-  if (!second) return out;
+  const [first, second] = i.runs;
+  if (!first || !second) return out;
+  const open = new Map<string, RequestLogEntry>();
   for (const e of upgradeRequests(i.log)) {
-    if (e.smartAgId && i.leftovers.includes(e.smartAgId) && runAt(i.runs, ms(e.time)) === second) {
+    if (!e.smartAgId || !i.leftovers.includes(e.smartAgId)) continue;
+    const key = `${e.serialNumber ?? '*'} ${e.params.VersionCode}`;
+    const run = runAt(i.runs, ms(e.time));
+    if (run === first) {
+      const a = readAnswer(e, i.clientTimeoutMs);
+      if (a.accepted || a.client === 'ambiguous') open.set(key, e);
+    } else if (run === second && open.has(key)) {
       out.push(
-        `rollout ${second.name}: ${e.smartAgId} ${e.serialNumber ?? ''} was sent ${e.params.VersionCode} although rollout ${i.runs[0]!.name} left it unconfirmed: ${describeRequest(e)}`,
+        `rollout ${second.name}: ${e.smartAgId} ${e.serialNumber ?? ''} was sent ${e.params.VersionCode} again although rollout ${first.name} left it unconfirmed after ${describeRequest(open.get(key)!)}: ${describeRequest(e)}${plannedFor(i, e.smartAgId)}`,
       );
     }
   }
