@@ -404,7 +404,12 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
         });
       }
       lastSendAt = Math.max(...same.map((o) => o.at));
-      if (await settle(lastSendAt)) mustSend = false;
+      // Alibaba accepted an earlier call (a run interrupted by a credential halt): it is verified,
+      // from now, however long the device still downloads.
+      if (same.some((o) => o.accepted) && patched('verify-accepted-earlier-send')) {
+        mustSend = false;
+        lastSendAt = Math.max(lastSendAt, Date.now());
+      } else if (await settle(lastSendAt)) mustSend = false;
       else if (!resendWithoutSign)
         throw unconfirmed(`an upgrade sent at ${new Date(lastSendAt).toISOString()} was never confirmed`);
     }

@@ -231,19 +231,23 @@ const NOT_ALIBABA_ANSWERS: ReadonlySet<string> = new Set([
 /**
  * Whether a failed `UpdateSmartAccessGatewayVersion` proves that the upgrade was not accepted.
  *
- * Only three answers do: a code Alibaba documents as a refusal (whatever its HTTP status), any
- * other Alibaba error body with a 4xx status (the SAG client reports a code with a status only
- * when the body was Alibaba's JSON), and a failure before the request left (`NotSent`,
- * `ConnectionRefused`, `CredentialsUnavailable`). Everything else is ambiguous: any other 5xx
- * (`InternalError`, `ServiceUnavailable`, `UnknownError`, a load balancer's 502/503/504), a body
+ * Only these answers do: a code Alibaba documents as a refusal, or any other Alibaba error body,
+ * with a status below 500 (the SAG client reports a code with a status only when the body was
+ * Alibaba's JSON), and a failure before the request left (`NotSent`, `ConnectionRefused`,
+ * `CredentialsUnavailable`). Everything else is ambiguous: any 5xx of any code (`InternalError`,
+ * `ServiceUnavailable`, `UnknownError`, even a documented refusal such as `PermissionError` with
+ * its documented 500, a load balancer's 502/503/504), a body
  * that is not JSON, a timeout, a reset, a worker that died while the call was out. The call may
  * then have been acted on, and the device is watched before anything is sent again.
  *
  * Pure; the one place this question is answered.
  */
 export function provesRefusal(code: string, httpStatus?: number): boolean {
-  if (NEVER_SENT.has(code) || DOCUMENTED_REFUSALS.has(code)) return true;
-  if (NOT_ALIBABA_ANSWERS.has(code)) return false;
+  if (NEVER_SENT.has(code)) return true;
+  // Any 5xx proves nothing, whatever code it carries: a load balancer or a gateway may answer
+  // so after the service acted on the call.
+  if (NOT_ALIBABA_ANSWERS.has(code) || (httpStatus !== undefined && httpStatus >= 500)) return false;
+  if (DOCUMENTED_REFUSALS.has(code)) return true;
   if (code.startsWith('Throttling') || code === 'Rejected.Throttling')
     return httpStatus === undefined || httpStatus < 500;
   if (CREDENTIAL_PREFIXES.some((prefix) => code.startsWith(prefix)))

@@ -168,8 +168,6 @@ describe('credential and permission codes', () => {
 describe('provesRefusal: whether a failed upgrade call was certainly not acted on', () => {
   it.each([
     ['VersionTooOld', 403],
-    ['SmartAccessGatewayInArrears', 500],
-    ['PermissionError', 500],
     ['NotBoundCCN', 403],
     ['SignatureDoesNotMatch', 400],
     ['Throttling.User', 400],
@@ -184,6 +182,10 @@ describe('provesRefusal: whether a failed upgrade call was certainly not acted o
 
   it.each([
     ['UnknownError', 500],
+    ['SmartAccessGatewayInArrears', 500],
+    ['PermissionError', 500],
+    ['SmartAccessGatewayNotOnline', 504],
+    ['SignatureNonceUsed', 503],
     ['InternalError', 500],
     ['ServiceUnavailable', 503],
     ['SomethingNew', 500],

@@ -118,14 +118,30 @@ describe('deviceUpgradeWorkflow', () => {
     ['sag-coded', 'NotBoundCCN', 'skipped', 'device'],
     ['sag-codee', 'SmartAccessGatewayNotOnline', 'deferred', 'device'],
     ['sag-codef', 'VersionTooOld', 'failed', 'device'],
-    ['sag-codeg', 'SmartAccessGatewayInArrears', 'skipped', 'device'],
-    ['sag-codeh', 'SmartAccessGatewayNotActivated', 'skipped', 'device'],
-    ['sag-codei', 'PermissionError', 'interrupted', 'rollout'],
   ])('%s: the upgrade call answering %s leads to %s', async (id, code, outcome, errorClass) => {
     stack.sim.setFaults({ rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code }] });
     try {
       const r = await upgrade(id);
       expect(r).toMatchObject({ outcome, errorCode: code, errorClass, phase: 'upgrade' });
+      expect(calls(id)).toBe(0);
+      expect(r.policiesRestored).toBe(true);
+    } finally {
+      stack.sim.setFaults({ rules: [] });
+    }
+  });
+
+  // Alibaba documents these with HTTP 500: a 5xx proves nothing, so the device is watched and, with
+  // no sign of an upgrade, ends unconfirmed with nothing more sent.
+  it.each([
+    ['sag-codeg', 'SmartAccessGatewayInArrears'],
+    ['sag-codeh', 'SmartAccessGatewayNotActivated'],
+    ['sag-codei', 'PermissionError'],
+  ])('%s: the upgrade call answering %s with HTTP 500 leaves the device unconfirmed', async (id, code) => {
+    stack.sim.setFaults({ rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code }] });
+    try {
+      const r = await upgrade(id);
+      expect(r).toMatchObject({ outcome: 'unconfirmed', errorCode: 'UpgradeUnconfirmed', phase: 'upgrade' });
+      expect(r.message).toContain(code);
       expect(calls(id)).toBe(0);
       expect(r.policiesRestored).toBe(true);
     } finally {
