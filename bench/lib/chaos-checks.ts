@@ -266,8 +266,8 @@ function mustUpgrade(i: CheckInput, run: RolloutRun, d: ChaosDevice): boolean {
 /**
  * A device that must end upgraded is on the target (the simulator's version) with one accepted
  * call per serial number. Excused: a device left unconfirmed because its upgrade call's activity
- * timed out (a killed worker or the server restart) before the call left — the simulator accepted
- * nothing. `reported` is the rollout's outcome for it, which should be `upgraded`.
+ * timed out (a killed worker or the server restart) before the call left, or whose every upgrade call
+ * was answered ambiguously without a sign — the simulator accepted nothing. `reported` is the rollout's outcome for it, which should be `upgraded`.
  */
 function reachedOnce(
   i: CheckInput,
@@ -285,6 +285,18 @@ function reachedOnce(
   const evidence = `${s?.message ? ` (${s.message})` : ''}; ledger: ${ledger.join('; ') || 'none'}`;
   if (onTarget && counts.every((n) => n === 1)) return { ok: true, reported, evidence };
   if (s?.outcome === 'unconfirmed' && s.message?.includes('ActivityTimeout') && counts.every((n) => n === 0))
+    return { ok: false, excused: true };
+  // Unconfirmed, with nothing accepted, after upgrade calls that were all answered ambiguously (a
+  // fault, or a 5xx) and showed no sign: the documented default, also when a credential halt cut
+  // the watch short.
+  const sends = i.log.filter(
+    (e) =>
+      e.action === 'UpdateSmartAccessGatewayVersion' &&
+      e.smartAgId === d.smartAgId &&
+      runAt(i.runs, ms(e.time)) === run,
+  );
+  const ambiguousOnly = sends.length > 0 && sends.every((e) => e.fault !== undefined || e.httpStatus >= 500);
+  if (s?.outcome === 'unconfirmed' && counts.every((n) => n === 0) && ambiguousOnly)
     return { ok: false, excused: true };
   const versions = d.serials.map((sn) => i.versionsNow[sn] ?? '?').join('/');
   return {
