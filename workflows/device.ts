@@ -414,13 +414,25 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
         throw unconfirmed(`an upgrade sent at ${new Date(lastSendAt).toISOString()} was never confirmed`);
     }
 
+    let sentAt = 0;
+    /** The record of a call of `target` to this serial number, sent at `sentAt`. */
+    const sent = (accepted: boolean, requestId: string | undefined): OpenSend => ({
+      serialNumber,
+      version: target,
+      fromVersion,
+      versionType: policy.versionType,
+      at: sentAt,
+      accepted,
+      requestId,
+      rolloutId: input.rolloutId,
+    });
     let refusals = 0;
     for (let sends = 0; mustSend;) {
       progress.phase = 'upgrade';
       sends += 1;
       progress.sends = sends;
       result.upgradeCalls += 1;
-      const sentAt = Date.now();
+      sentAt = Date.now();
       try {
         const r = await upgradeCall.requestUpgrade({
           regionId: device.regionId,
@@ -431,19 +443,7 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
           overrides: nonEmpty(policy.errorOverrides),
         });
         keep(r);
-        open = [
-          ...open,
-          {
-            serialNumber,
-            version: target,
-            fromVersion,
-            versionType: policy.versionType,
-            at: sentAt,
-            accepted: true,
-            requestId: r.requestId,
-            rolloutId: input.rolloutId,
-          },
-        ];
+        open = [...open, sent(true, r.requestId)];
         lastSendAt = sentAt;
         break;
       } catch (err) {
@@ -452,19 +452,7 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
         const ambiguous = AMBIGUOUS_BEFORE.has(f.code) || (!f.refused && patched('ambiguous-unless-refused'));
         if (ambiguous) {
           // The call may have been accepted. Wait for a sign before deciding anything.
-          open = [
-            ...open,
-            {
-              serialNumber,
-              version: target,
-              fromVersion,
-              versionType: policy.versionType,
-              at: sentAt,
-              accepted: false,
-              requestId: f.requestId,
-              rolloutId: input.rolloutId,
-            },
-          ];
+          open = [...open, sent(false, f.requestId)];
           lastSendAt = sentAt;
           if (await settle(sentAt)) break;
           if (!resendWithoutSign && patched('unconfirmed-without-sign'))
