@@ -1,10 +1,15 @@
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../src/simulator';
-import { createRolloutWorker, type RolloutWorker, type RolloutWorkerOptions } from '../../src/temporal/worker';
+import {
+  createRolloutWorker,
+  type RolloutWorker,
+  type RolloutWorkerOptions,
+} from '../../src/temporal/worker';
 import { deviceUpgradeWorkflow } from '../../workflows/device';
-import type { DeviceUpgradePolicy, DeviceUpgradeResult } from '../../workflows/types';
-import { fastDevicePolicy } from './fixtures';
+import { rolloutWorkflow } from '../../workflows/rollout';
+import type { DeviceUpgradePolicy, DeviceUpgradeResult, RolloutPolicy } from '../../workflows/types';
+import { fastDevicePolicy, fastRolloutPolicy } from './fixtures';
 import { connectTestEnv, uniqueName, workflowBundle } from './temporal';
 import { inject } from 'vitest';
 
@@ -30,7 +35,10 @@ export async function startStack(
   const worker = await createRolloutWorker({
     target: { connectionOptions: { address: inject('temporalAddress') }, namespace: 'default' },
     taskQueue,
-    credentials: { getCredentials: () => Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }) },
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
+    },
     sagEndpoint: sim.endpoint,
     apiRate: 500,
     sagTimeoutMs: 2000,
@@ -75,9 +83,37 @@ export async function runDeviceUpgrade(
     stack.client.workflow.execute(deviceUpgradeWorkflow, {
       workflowId: uniqueName(`upgrade/${smartAgId}`),
       taskQueue: stack.taskQueue,
-      args: [{ rolloutId, device: { smartAgId, regionId: 'cn-shanghai' }, policy: fastDevicePolicy(policy), mode: 'upgrade' }],
+      args: [
+        {
+          rolloutId,
+          device: { smartAgId, regionId: 'cn-shanghai' },
+          policy: fastDevicePolicy(policy),
+          mode: 'upgrade',
+        },
+      ],
     }),
   );
+}
+
+/**
+ * Starts a rollout of `ids` (all in cn-shanghai) on the stack's task queue, operator alice, under
+ * the test-sized policy with `policy` over it; the rollout ID is unique and starts with `prefix`.
+ */
+export function startRolloutOf(stack: Stack, ids: string[], policy: Partial<RolloutPolicy>, prefix = 'r') {
+  const rolloutId = uniqueName(prefix);
+  return stack.client.workflow.start(rolloutWorkflow, {
+    workflowId: `rollout/${rolloutId}`,
+    taskQueue: stack.taskQueue,
+    args: [
+      {
+        rolloutId,
+        inventory: ids.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
+        policy: fastRolloutPolicy(policy),
+        operator: 'alice',
+        taskQueue: stack.taskQueue,
+      },
+    ],
+  });
 }
 
 export { fastDevicePolicy, fastRolloutPolicy, haInstance, instance, VERSIONS } from './fixtures';

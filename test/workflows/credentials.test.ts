@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { abortSignal, auditQuery, devicesQuery, progressQuery, resumeUpdate } from '../../workflows/messages';
-import { rolloutWorkflow } from '../../workflows/rollout';
-import type { InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
+import type { RolloutPolicy, RolloutProgress } from '../../workflows/types';
 import { untilProgress } from '../helpers/progress';
-import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
-import { uniqueName } from '../helpers/temporal';
+import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
 
 // Credentials that stop working mid-rollout (an STS token expires, a key is disabled) halt the
 // rollout with the code, count no device against the budget, and after they are fixed a resume
@@ -48,26 +46,7 @@ const cmd = (by = 'alice', reason = 'test') => ({ by, reason, requestId: randomU
 const until = (h: WorkflowHandle, pred: (p: RolloutProgress) => boolean) =>
   untilProgress(h, 'the rollout', pred, 40_000);
 
-async function start(
-  ids: string[],
-  policy: Partial<RolloutPolicy>,
-): Promise<WorkflowHandle<typeof rolloutWorkflow>> {
-  const rolloutId = uniqueName('cred');
-  const inventory: InventoryDevice[] = ids.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' }));
-  return stack.client.workflow.start(rolloutWorkflow, {
-    workflowId: `rollout/${rolloutId}`,
-    taskQueue: stack.taskQueue,
-    args: [
-      {
-        rolloutId,
-        inventory,
-        policy: fastRolloutPolicy(policy),
-        operator: 'alice',
-        taskQueue: stack.taskQueue,
-      },
-    ],
-  });
-}
+const start = (ids: string[], policy: Partial<RolloutPolicy>) => startRolloutOf(stack, ids, policy, 'cred');
 
 /** Accepted upgrade calls per serial number and version, as the simulator counted them. */
 function ledger(ids: string[]): Record<string, number> {

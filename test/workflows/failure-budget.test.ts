@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { devicesQuery, promoteUpdate, resumeUpdate } from '../../workflows/messages';
-import { rolloutWorkflow } from '../../workflows/rollout';
-import type { InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
+import type { RolloutPolicy, RolloutProgress } from '../../workflows/types';
 import { untilProgress } from '../helpers/progress';
-import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
-import { uniqueName } from '../helpers/temporal';
+import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
 
 // The failure budget decides the same way on every path: as devices finish, and in the health
 // re-check after a bake (the canary's zero tolerance and the consecutive rule included); a resume
@@ -45,26 +43,7 @@ const cmd = (by = 'alice', reason = 'test') => ({ by, reason, requestId: randomU
 const until = (h: WorkflowHandle, pred: (p: RolloutProgress) => boolean) =>
   untilProgress(h, 'the rollout', pred, 40_000);
 
-async function start(
-  ids: string[],
-  policy: Partial<RolloutPolicy>,
-): Promise<WorkflowHandle<typeof rolloutWorkflow>> {
-  const rolloutId = uniqueName('budget');
-  const inventory: InventoryDevice[] = ids.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' }));
-  return stack.client.workflow.start(rolloutWorkflow, {
-    workflowId: `rollout/${rolloutId}`,
-    taskQueue: stack.taskQueue,
-    args: [
-      {
-        rolloutId,
-        inventory,
-        policy: fastRolloutPolicy(policy),
-        operator: 'alice',
-        taskQueue: stack.taskQueue,
-      },
-    ],
-  });
-}
+const start = (ids: string[], policy: Partial<RolloutPolicy>) => startRolloutOf(stack, ids, policy, 'budget');
 
 /** Makes an instance unhealthy for the bulk re-check, through the simulator's admin interface. */
 async function setStatus(smartAgId: string, status: string): Promise<void> {
