@@ -399,9 +399,13 @@ SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --
         'start a follow-up rollout <rolloutId>-retry-N of its failed, unconfirmed and compensated devices under its policy',
     )
     .option('--ticket <ticket>', 'closed rollout: the change ticket the follow-up runs under')
+    .option(
+      '--resend-unconfirmed',
+      'closed rollout: send the upgrade again to an unconfirmed device that shows no sign of it within the settle (noSignAfterSettle: resend for the follow-up)',
+    )
     .option('--watch', 'closed rollout: follow the follow-up until it closes (as status --watch)')
     .option('--interval <duration>', 'with --watch: poll interval', duration('--interval'), 1000)
-    .action(async (id: string, o: { operator?: string; ticket?: string; yes?: boolean; watch?: boolean; interval: number }, cmd: Command) => {
+    .action(async (id: string, o: { operator?: string; ticket?: string; yes?: boolean; watch?: boolean; interval: number; resendUnconfirmed?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       if (!(await withClient(cmd, ({ client }) => isClosed(client, id)))) return control('retry-failed', id, cmd);
       await withClient(cmd, async ({ client }) => {
@@ -410,10 +414,10 @@ SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --
         for (const w of plan.warnings) info(`warning: ${w}`);
         const policy = plan.input.policy;
         await confirm(
-          `start follow-up rollout ${plan.id} of closed rollout ${id}: ${plan.inventory.length} devices (${plan.inventory.map((d) => d.smartAgId).join(', ')}) to ${policy.targetVersion} (${policy.versionType})`,
+          `start follow-up rollout ${plan.id} of closed rollout ${id}: ${plan.inventory.length} devices (${plan.inventory.map((d) => d.smartAgId).join(', ')}) to ${policy.targetVersion} (${policy.versionType})${o.resendUnconfirmed ? ', sending again where no sign shows' : ''}`,
           o.yes,
         );
-        const r = await startFollowUp(client, plan, { operator, ticket: o.ticket });
+        const r = await startFollowUp(client, plan, { operator, ticket: o.ticket, resendUnconfirmed: o.resendUnconfirmed });
         if (g.json) outJson(r);
         else {
           out(renderFollowUp(r));

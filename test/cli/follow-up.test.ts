@@ -22,6 +22,8 @@ let policyFile: string;
 const OK = ['sag-fu01', 'sag-fu02', 'sag-fu03'];
 const REV = 'sag-furev';
 const order = [OK[0]!, REV, OK[1]!, OK[2]!];
+// Its first upgrade call is answered with a 500 that Alibaba never acted on: nothing was accepted.
+const UNC = 'sag-fuunc';
 
 beforeAll(async () => {
   ensureBuilt();
@@ -30,6 +32,7 @@ beforeAll(async () => {
       versions: VERSIONS,
       instances: [
         ...OK.map((id) => instance(id)),
+        instance(UNC),
         instance(REV, {
           simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.2, outcomes: ['revert'], outcome: 'ok' },
         }),
@@ -43,6 +46,18 @@ beforeAll(async () => {
     `SmartAGId,RegionId,SerialNumber,group\n${order.map((id) => `${id},cn-shanghai,sn${id.slice(4)}a,stores`).join('\n')}\n`,
   );
   policyFile = write(dir, 'policy.yaml', FAST_POLICY);
+  stack.sim.setFaults({
+    rules: [
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: UNC,
+        kind: 'error',
+        code: 'UnknownError',
+        httpStatus: 500,
+        times: 1,
+      },
+    ],
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -199,6 +214,36 @@ describe('retry-failed on a closed rollout', () => {
     expect(second.devices).toEqual([expect.objectContaining({ smartAgId: REV, outcome: 'skipped' })]);
     expect(accepted()).toEqual({ ...before, [REV]: 2 });
     expect((await statusOf(id)).followUps).toEqual([followUpId, `${id}-retry-2`]);
+  }, 180_000);
+
+  it('watches an unconfirmed device again and sends nothing, and sends again only with --resend-unconfirmed', async () => {
+    const id = uniqueName('fuunc');
+    const inventory = write(tempDir('follow-up-unc'), 'inventory.csv', `SmartAGId,RegionId\n${UNC},cn-shanghai\n`);
+    // No canary: an unconfirmed canary would halt the rollout for a decision instead of closing it.
+    const start = ['start', '--inventory', inventory, '--policy', policyFile, '--canary', '0', '--ticket', 'CHG-1', '--yes'];
+    expect((await run([...start, '--rollout-id', id])).code).toBe(0);
+    const closed = await closedStatus(id);
+    expect(closed.devices).toEqual([expect.objectContaining({ smartAgId: UNC, outcome: 'unconfirmed' })]);
+    expect(stack.sim.upgrades({ smartAgId: UNC })).toHaveLength(0);
+
+    // Under the closed rollout's policy the follow-up watches the earlier call and sends nothing.
+    expect((await run(['retry-failed', id, '--yes'])).code).toBe(0);
+    const watched = await closedStatus(`${id}-retry-1`);
+    expect(watched.devices).toEqual([expect.objectContaining({ smartAgId: UNC, outcome: 'unconfirmed' })]);
+    expect(stack.sim.upgrades({ smartAgId: UNC })).toHaveLength(0);
+    expect(stack.sim.instance(UNC)!.devices[0]!.softwareVersion).toBe('2.3.0.0');
+
+    // The operator's choice: send again where no sign showed. One accepted call, on the target.
+    const resend = await run(['retry-failed', id, '--yes', '--resend-unconfirmed', '--json']);
+    expect(resend.code, resend.stderr).toBe(0);
+    expect(json<{ followUp: { rolloutId: string } }>(resend).followUp.rolloutId).toBe(`${id}-retry-2`);
+    const done = await closedStatus(`${id}-retry-2`);
+    expect(done.devices).toEqual([expect.objectContaining({ smartAgId: UNC, outcome: 'upgraded' })]);
+    expect(stack.sim.upgrades({ smartAgId: UNC })).toHaveLength(1);
+    expect(stack.sim.instance(UNC)!.devices[0]!.softwareVersion).toBe('2.4.0.0');
+    const policy = (await inputOf(`${id}-retry-2`)).policy;
+    expect(policy.noSignAfterSettle).toBe('resend');
+    expect((await inputOf(`${id}-retry-1`)).policy.noSignAfterSettle).toBe('unconfirmed');
   }, 180_000);
 
   it('answers not found for an unknown rollout', async () => {

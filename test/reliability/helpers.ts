@@ -199,3 +199,36 @@ export function maxCallsPerSerialAndVersion(sim: Pick<SimulatorHandle, 'devices'
 }
 
 export type SimFleet = NonNullable<SimulatorOptions['fleet']>;
+
+/**
+ * The rollout's result; after `timeoutMs`, an error naming every device not yet final with its
+ * phase, so a stuck rollout says where it stuck.
+ */
+export async function resultOrExplain(h: WorkflowHandle<typeof rolloutWorkflow>, timeoutMs: number): Promise<Awaited<ReturnType<WorkflowHandle<typeof rolloutWorkflow>['result']>>> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
+  try {
+    const r = await Promise.race([h.result(), late]);
+    if (r !== 'late') return r;
+  } finally {
+    clearTimeout(timer);
+  }
+  const open = (await allDevices(h).catch(() => [])).filter((d) => d.outcome === 'pending' || d.outcome === 'in-progress');
+  throw new Error(`the rollout did not close within ${timeoutMs} ms; devices not final: ${open.map((d) => `${d.smartAgId}:${d.outcome}:${d.phase ?? ''}`).join(', ') || 'none'}`);
+}
+
+/**
+ * What is wrong with the devices a rollout left `unconfirmed`: each must have had no upgrade call
+ * accepted by the simulator and still run its old version (an unconfirmed device is one the
+ * workflow could not prove took the call; after a worker is killed mid-send, that is the truth).
+ */
+export function unconfirmedProblems(sim: Pick<SimulatorHandle, 'devices'>, devices: DeviceStatus[], target: string): string[] {
+  const problems: string[] = [];
+  for (const d of devices.filter((x) => x.outcome === 'unconfirmed')) {
+    const row = sim.devices().find((r) => r.SmartAGId === d.smartAgId);
+    if (!row) problems.push(`${d.smartAgId}: not in the simulator`);
+    else if ((row.upgradeCallsByVersion[target] ?? 0) > 0 || row.SoftwareVersion === target)
+      problems.push(`${d.smartAgId}: unconfirmed although the simulator accepted ${row.upgradeCallsByVersion[target] ?? 0} call(s) and it runs ${row.SoftwareVersion}`);
+  }
+  return problems;
+}

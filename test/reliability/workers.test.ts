@@ -4,7 +4,7 @@ import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { apiQuotaQuery, apiQuotaWorkflowId } from '../../workflows/quota';
 import { VERSIONS } from '../helpers/stack';
 import { connectTestEnv, uniqueName, workflowBundle } from '../helpers/temporal';
-import { allDevices, inventoryOf, maxCallsPerSerialAndVersion, quickFleet, quickPolicy, spawnWorker, startRollout, untilProgress, waitFor, type WorkerProcess } from './helpers';
+import { allDevices, inventoryOf, maxCallsPerSerialAndVersion, quickFleet, quickPolicy, resultOrExplain, spawnWorker, startRollout, unconfirmedProblems, untilProgress, waitFor, type WorkerProcess } from './helpers';
 
 const RATE = 60;
 const FLEET = quickFleet('mw', 90);
@@ -42,12 +42,14 @@ describe('several workers on one task queue', () => {
     const victim = workers[1]!;
     const upgradesByVictim = victim.events.filter((e) => e.event === 'call' && e.action === 'UpdateSmartAccessGatewayVersion').length;
     await victim.kill('SIGKILL');
-    const r = await waitFor('the rollout result', () => h.result(), 150_000, 500);
+    const r = await resultOrExplain(h, 180_000);
     expect(r.state).toBe('completed');
     const devices = await allDevices(h);
-    const notUpgraded = devices.filter((d) => d.outcome !== 'upgraded').map((d) => `${d.smartAgId}:${d.outcome}:${d.phase ?? ''}:${d.errorCode ?? ''}`);
+    // Every device upgraded, except one whose upgrade call was in flight on the killed worker and
+    // never reached the simulator: that one is unconfirmed, honestly (nothing was accepted).
+    const notUpgraded = devices.filter((d) => d.outcome !== 'upgraded' && d.outcome !== 'unconfirmed').map((d) => `${d.smartAgId}:${d.outcome}:${d.phase ?? ''}:${d.errorCode ?? ''}`);
     expect(notUpgraded).toEqual([]);
-    expect(devices.every((d) => d.outcome === 'upgraded')).toBe(true);
+    expect(unconfirmedProblems(sim, devices, '2.4.0.0')).toEqual([]);
     expect(maxCallsPerSerialAndVersion(sim)).toBe(1);
 
     // Each worker sent some of the upgrade calls (the device workflows ran on all three).
@@ -63,5 +65,5 @@ describe('several workers on one task queue', () => {
     const total = sim.stats().totalRequests;
     console.info(`multi-worker: upgrade calls per worker ${sent.join('/')}, ${total} API calls in ${seconds.length} s, peak ${peak}/s against ${RATE}/s`);
     expect(peak).toBeLessThanOrEqual(RATE * 1.05);
-  }, 240_000);
+  }, 330_000);
 });

@@ -154,20 +154,22 @@ function checkFollowUpId(id: string): string {
  * Starts the follow-up as a rollout of its own under the closed rollout's policy, recorded with
  * `followUpOf` in its input and the `SagFollowUpOf` search attribute. Its device workflows read
  * what earlier runs of each device left open, so an upgrade that may still be in progress is
- * watched, not sent again.
+ * watched, not sent again; with `resendUnconfirmed`, one that shows no sign within the settle is
+ * sent again (the policy's `noSignAfterSettle: resend`, for this follow-up only).
  * @throws CliError (refused) when the ID was taken meanwhile; what `startRollout` throws.
  */
 export async function startFollowUp(
   client: Client,
   plan: FollowUpPlan,
-  o: { operator: string; ticket?: string },
+  o: { operator: string; ticket?: string; resendUnconfirmed?: boolean },
 ): Promise<FollowUpResult> {
   // A worker of this version registers SagFollowUpOf; a namespace prepared by an older one may lack it.
   await ensureSearchAttributes(client.connection, client.options.namespace).catch(() => []);
   const followUp = await startRollout(client, {
     rolloutId: plan.id,
     inventory: plan.inventory,
-    policy: plan.input.policy,
+    // An operator who has read the report may choose to send again where no sign showed.
+    policy: o.resendUnconfirmed ? { ...plan.input.policy, noSignAfterSettle: 'resend' } : plan.input.policy,
     operator: o.operator,
     ticket: o.ticket,
     taskQueue: plan.taskQueue,
