@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'reports/**', 'bin/**', 'src/dashboard/public/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.tools/**',
+      '.data/**',
+      'reports/**',
+      'bin/**',
+      'src/dashboard/public/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -15,7 +25,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
     },
   },
   {
@@ -27,14 +40,36 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process'], message: 'workflows/ is deterministic: no Node built-ins.' },
-            { group: ['@alicloud/*', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'], message: 'workflows/ may import only @temporalio/workflow and @temporalio/common.' },
-            { group: ['../src/*', '../src/**', '../activities/*', '../activities/**'], allowTypeImports: true, message: 'workflows/ may import only types from outside its folder.' },
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process'],
+              message: 'workflows/ is deterministic: no Node built-ins.',
+            },
+            {
+              group: [
+                '@alicloud/*',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+                '@temporalio/testing',
+              ],
+              message: 'workflows/ may import only @temporalio/workflow and @temporalio/common.',
+            },
+            {
+              group: ['../src/*', '../src/**', '../activities/*', '../activities/**'],
+              allowTypeImports: true,
+              message: 'workflows/ may import only types from outside its folder.',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'workflows/ must not read the environment.' }],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use the workflow-safe random.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'workflows/ must not read the environment.' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Use the workflow-safe random.' },
+      ],
     },
   },
   {
@@ -44,7 +79,10 @@ export default tseslint.config(
   {
     // Plain CommonJS scripts that run before the build.
     files: ['scripts/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -100,9 +100,15 @@ export function recording(inner: SagClient, options: RecordingOptions = {}): Rec
           return await attempt(args);
         } catch (err) {
           const code = (err as { code?: unknown }).code;
-          const again = retryInPlace && n < CALL_ATTEMPTS && !NOT_RETRIED.has(method) && typeof code === 'string' && retriedInPlace(code, overrides);
+          const again =
+            retryInPlace &&
+            n < CALL_ATTEMPTS &&
+            !NOT_RETRIED.has(method) &&
+            typeof code === 'string' &&
+            retriedInPlace(code, overrides);
           if (!again) throw err;
-          const delay = (code.startsWith('Throttling') ? THROTTLED_RETRY_BASE_MS : CALL_RETRY_BASE_MS) * 2 ** (n - 1);
+          const delay =
+            (code.startsWith('Throttling') ? THROTTLED_RETRY_BASE_MS : CALL_RETRY_BASE_MS) * 2 ** (n - 1);
           await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
         }
       }

@@ -68,7 +68,9 @@ const log = (l: string) => process.stderr.write(`${l}\n`);
  * activity task back in the same response when the worker has a free slot, instead of a round
  * trip through matching (off by default on the server).
  */
-const BENCH_DYNAMIC_CONFIG: Record<string, string | number | boolean> = { 'system.enableActivityEagerExecution': true };
+const BENCH_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
+  'system.enableActivityEagerExecution': true,
+};
 
 /** Near-zero device time: the orchestrator is what is measured. */
 function rolloutPolicy(): RolloutPolicy {
@@ -86,7 +88,11 @@ function rolloutPolicy(): RolloutPolicy {
     healthRecheck: true,
     approval: 'none',
     approverMustDiffer: false,
-    verify: { timeout: 60_000, pollInterval: Number(args['poll-interval']), consecutivePolls: Number(args['consecutive-polls']) },
+    verify: {
+      timeout: 60_000,
+      pollInterval: Number(args['poll-interval']),
+      consecutivePolls: Number(args['consecutive-polls']),
+    },
     upgradeSettle: 5_000,
     noSignAfterSettle: 'unconfirmed',
     expectedUpgradeTime: 1_000,
@@ -104,9 +110,19 @@ function rolloutPolicy(): RolloutPolicy {
 /** The generated fleet as an inventory; the first healthy single device goes first (the canary). */
 function inventory(): InventoryDevice[] {
   const fleet = generateFleet({ devices: N, seed: SEED });
-  const inv = fleet.instances.map((i) => ({ smartAgId: i.SmartAGId, regionId: i.RegionId, serialNumbers: i.Devices.map((d) => d.SerialNumber) }));
+  const inv = fleet.instances.map((i) => ({
+    smartAgId: i.SmartAGId,
+    regionId: i.RegionId,
+    serialNumbers: i.Devices.map((d) => d.SerialNumber),
+  }));
   const healthy = fleet.instances.findIndex(
-    (i) => i.Status === 'Active' && i.Devices.length === 1 && i.AssociatedCcnId && i.Devices[0]!.SoftwareVersion !== '2.4.0.0' && i.HardwareVersion !== 'sag-software' && (i.EndTime ?? 0) > Date.now(),
+    (i) =>
+      i.Status === 'Active' &&
+      i.Devices.length === 1 &&
+      i.AssociatedCcnId &&
+      i.Devices[0]!.SoftwareVersion !== '2.4.0.0' &&
+      i.HardwareVersion !== 'sag-software' &&
+      (i.EndTime ?? 0) > Date.now(),
   );
   if (healthy > 0) inv.unshift(...inv.splice(healthy, 1));
   return inv;
@@ -119,7 +135,11 @@ interface Proc {
 }
 
 function spawnNode(nodeArgs: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, nodeArgs, { cwd: path.resolve(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: path.resolve(__dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const firstLine = new Promise<string>((resolve, reject) => {
     let out = '';
@@ -141,9 +161,26 @@ async function stopProc(p: Proc, timeoutMs = 60_000): Promise<void> {
   clearTimeout(t);
 }
 
-async function startSim(): Promise<{ proc: Proc; endpoint: string; accessKeyId: string; accessKeySecret: string }> {
-  const proc = spawnNode(['--import', 'tsx', 'bench/lib/simulator-process.ts', String(N), String(SEED), args['download-seconds'], args['upgrade-seconds']]);
-  const info = JSON.parse(await proc.firstLine) as { endpoint: string; accessKeyId: string; accessKeySecret: string };
+async function startSim(): Promise<{
+  proc: Proc;
+  endpoint: string;
+  accessKeyId: string;
+  accessKeySecret: string;
+}> {
+  const proc = spawnNode([
+    '--import',
+    'tsx',
+    'bench/lib/simulator-process.ts',
+    String(N),
+    String(SEED),
+    args['download-seconds'],
+    args['upgrade-seconds'],
+  ]);
+  const info = JSON.parse(await proc.firstLine) as {
+    endpoint: string;
+    accessKeyId: string;
+    accessKeySecret: string;
+  };
   return { proc, ...info };
 }
 
@@ -177,7 +214,11 @@ interface HistoryFigures {
   callsByOutcome: Record<string, { n: number; medianCalls: number; medianEvents: number }>;
 }
 
-async function histories(client: Client, rolloutWorkflowId: string, sampleSize: number): Promise<HistoryFigures> {
+async function histories(
+  client: Client,
+  rolloutWorkflowId: string,
+  sampleSize: number,
+): Promise<HistoryFigures> {
   const rolloutRuns: HistoryFigures['rolloutRuns'] = [];
   const partIds = new Set<string>();
   for await (const ex of client.workflow.list({ query: `WorkflowId = "${rolloutWorkflowId}"` })) {
@@ -219,7 +260,9 @@ async function histories(client: Client, rolloutWorkflowId: string, sampleSize: 
     evCounts.push(events.length);
     wfts.push(events.filter((e) => e.workflowTaskCompletedEventAttributes).length);
     if (events.length > largestDevice.events) largestDevice = { workflowId: id, events: events.length };
-    const done = events.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes;
+    const done = events.find(
+      (e) => e.workflowExecutionCompletedEventAttributes,
+    )?.workflowExecutionCompletedEventAttributes;
     const payload = done?.result?.payloads?.[0];
     if (payload) {
       const r = defaultPayloadConverter.fromPayload<DeviceUpgradeResult>(payload);
@@ -229,19 +272,38 @@ async function histories(client: Client, rolloutWorkflowId: string, sampleSize: 
       if (r.outcome === 'upgraded' && r.serials.length === 1) upgradedCalls.push(r.apiCalls);
     }
   }
-  const all = [...rolloutRuns.map((r) => ({ workflowId: `${rolloutWorkflowId} (run ${r.runId.slice(0, 8)})`, events: r.events })), ...parts, largestDevice];
+  const all = [
+    ...rolloutRuns.map((r) => ({
+      workflowId: `${rolloutWorkflowId} (run ${r.runId.slice(0, 8)})`,
+      events: r.events,
+    })),
+    ...parts,
+    largestDevice,
+  ];
   const largest = all.reduce((a, b) => (b.events > a.events ? b : a), { workflowId: '', events: 0 });
   const sorted = [...evCounts].sort((a, b) => a - b);
   return {
     rolloutRuns,
     parts,
     devicesSampled: sample.length,
-    deviceEvents: { median: median(evCounts), max: Math.max(...evCounts), p95: sorted[Math.floor(sorted.length * 0.95)] ?? NaN },
+    deviceEvents: {
+      median: median(evCounts),
+      max: Math.max(...evCounts),
+      p95: sorted[Math.floor(sorted.length * 0.95)] ?? NaN,
+    },
     deviceWorkflowTasks: { median: median(wfts), max: Math.max(...wfts) },
     largest,
-    callsPerUpgradedDevice: { median: median(upgradedCalls), max: Math.max(...upgradedCalls), min: Math.min(...upgradedCalls), n: upgradedCalls.length },
+    callsPerUpgradedDevice: {
+      median: median(upgradedCalls),
+      max: Math.max(...upgradedCalls),
+      min: Math.min(...upgradedCalls),
+      n: upgradedCalls.length,
+    },
     callsByOutcome: Object.fromEntries(
-      Object.entries(byOutcome).map(([k, v]) => [k, { n: v.calls.length, medianCalls: median(v.calls), medianEvents: median(v.events) }]),
+      Object.entries(byOutcome).map(([k, v]) => [
+        k,
+        { n: v.calls.length, medianCalls: median(v.calls), medianEvents: median(v.events) },
+      ]),
     ),
   };
 }
@@ -254,8 +316,19 @@ interface RunResult {
   elapsedMs: number;
   devicesPerMinute: number;
   history: HistoryFigures;
-  apiCalls: { total: number; perDevice: number; byAction: Record<string, number>; byCode: Record<string, number> };
-  rate: { limit: number; peakPerSecond: number; peakOverLimitPct: number; secondsOver5pct: number; busiestSeconds: number[] };
+  apiCalls: {
+    total: number;
+    perDevice: number;
+    byAction: Record<string, number>;
+    byCode: Record<string, number>;
+  };
+  rate: {
+    limit: number;
+    peakPerSecond: number;
+    peakOverLimitPct: number;
+    secondsOver5pct: number;
+    busiestSeconds: number[];
+  };
   worker: { peakRssMiB: number; cpuSeconds: number };
   server: { cpuSeconds: number; version: string };
   simulator: { cpuSeconds: number };
@@ -272,7 +345,9 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
   const policy = rolloutPolicy();
   const inv = inventory();
   const loadBefore = os.loadavg().map((x) => round(x, 2));
-  log(`run ${run}: ${N} devices, concurrency ${CONCURRENCY}, api-rate ${API_RATE}/s, load ${loadBefore.join(' ')}`);
+  log(
+    `run ${run}: ${N} devices, concurrency ${CONCURRENCY}, api-rate ${API_RATE}/s, load ${loadBefore.join(' ')}`,
+  );
 
   let baseline: RunResult['baseline'];
   if (BASELINE) {
@@ -291,19 +366,37 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
       errorOverrides: {},
     };
     const cpuBefore = process.cpuUsage();
-    const b = await runBaseline({ ...sim, apiRate: API_RATE, concurrency: CONCURRENCY, devices: inv, policy: devicePolicy });
+    const b = await runBaseline({
+      ...sim,
+      apiRate: API_RATE,
+      concurrency: CONCURRENCY,
+      devices: inv,
+      policy: devicePolicy,
+    });
     const cpu = process.cpuUsage(cpuBefore);
     const st = await simStats(sim.endpoint);
     await stopProc(sim.proc);
-    baseline = { ...b, devicesPerMinute: round(N / (b.elapsedMs / 60_000)), peakPerSecond: st.peakPerSecond, cpuSeconds: round((cpu.user + cpu.system) / 1e6) };
-    log(`run ${run}: baseline ${baseline.devicesPerMinute} devices/min in ${round(b.elapsedMs / 1000)} s, ${b.calls} calls, peak ${st.peakPerSecond}/s, ${baseline.cpuSeconds} CPU s ${JSON.stringify(b.outcomes)}`);
+    baseline = {
+      ...b,
+      devicesPerMinute: round(N / (b.elapsedMs / 60_000)),
+      peakPerSecond: st.peakPerSecond,
+      cpuSeconds: round((cpu.user + cpu.system) / 1e6),
+    };
+    log(
+      `run ${run}: baseline ${baseline.devicesPerMinute} devices/min in ${round(b.elapsedMs / 1000)} s, ${b.calls} calls, peak ${st.peakPerSecond}/s, ${baseline.cpuSeconds} CPU s ${JSON.stringify(b.outcomes)}`,
+    );
   }
 
   const server = await startDevServer({
     dbFile: path.join(dir, 'temporal.db'),
     uiPort: false,
     log,
-    dynamicConfig: { ...BENCH_DYNAMIC_CONFIG, ...(args['dynamic-config'] ? (JSON.parse(args['dynamic-config']) as Record<string, string | number | boolean>) : {}) },
+    dynamicConfig: {
+      ...BENCH_DYNAMIC_CONFIG,
+      ...(args['dynamic-config']
+        ? (JSON.parse(args['dynamic-config']) as Record<string, string | number | boolean>)
+        : {}),
+    },
     sqlitePragmas: args['no-pragmas'] ? {} : { journal_mode: 'WAL', synchronous: 'NORMAL' },
   });
   const sim = await startSim();
@@ -326,11 +419,18 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
   });
   await worker.firstLine;
   // connectClient accepts a 10,000-device rollout's history pages (over gRPC's default 4 MiB).
-  const client = await connectClient({ connectionOptions: { address: server.address }, namespace: 'default' });
+  const client = await connectClient({
+    connectionOptions: { address: server.address },
+    namespace: 'default',
+  });
   const connection = client.connection;
 
   const pids = { worker: worker.child.pid, server: server.process.pid, sim: sim.proc.child.pid };
-  const cpu0 = { worker: cpuSeconds(pids.worker), server: cpuSeconds(pids.server), sim: cpuSeconds(pids.sim) };
+  const cpu0 = {
+    worker: cpuSeconds(pids.worker),
+    server: cpuSeconds(pids.server),
+    sim: cpuSeconds(pids.sim),
+  };
   let peakRss = 0;
   const memTimer = setInterval(() => {
     peakRss = Math.max(peakRss, memoryMiB(pids.worker).rss);
@@ -360,14 +460,22 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
   }
   const elapsedMs = Date.now() - started;
   // Devices finished (upgraded, skipped, failed): all of them unless the run was stopped.
-  const done = state.startsWith('stopped') ? (counts.upgraded ?? 0) + (counts.skipped ?? 0) + (counts.failed ?? 0) + (counts.excluded ?? 0) : N;
-  const cpu1 = { worker: cpuSeconds(pids.worker), server: cpuSeconds(pids.server), sim: cpuSeconds(pids.sim) };
+  const done = state.startsWith('stopped')
+    ? (counts.upgraded ?? 0) + (counts.skipped ?? 0) + (counts.failed ?? 0) + (counts.excluded ?? 0)
+    : N;
+  const cpu1 = {
+    worker: cpuSeconds(pids.worker),
+    server: cpuSeconds(pids.server),
+    sim: cpuSeconds(pids.sim),
+  };
   clearInterval(memTimer);
   const mem = memoryMiB(pids.worker);
   peakRss = Math.max(peakRss, mem.hwm, mem.rss);
   const loadAfter = os.loadavg().map((x) => round(x, 2));
   const st = await simStats(sim.endpoint);
-  log(`run ${run}: rollout ${state} in ${round(elapsedMs / 1000)} s, ${done} devices finished (${round(done / (elapsedMs / 60_000))} devices/min), ${st.totalRequests} calls, load ${loadAfter.join(' ')}`);
+  log(
+    `run ${run}: rollout ${state} in ${round(elapsedMs / 1000)} s, ${done} devices finished (${round(done / (elapsedMs / 60_000))} devices/min), ${st.totalRequests} calls, load ${loadAfter.join(' ')}`,
+  );
 
   let history: HistoryFigures;
   try {
@@ -398,8 +506,22 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
     elapsedMs,
     devicesPerMinute,
     history,
-    apiCalls: { total: st.totalRequests, perDevice: round(st.totalRequests / Math.max(1, done), 2), byAction: st.byAction, byCode: st.byCode },
-    rate: { limit, peakPerSecond: st.peakPerSecond, peakOverLimitPct: round(((st.peakPerSecond - limit) / limit) * 100), secondsOver5pct: over, busiestSeconds: st.perSecond.map((x) => x.count).sort((a, b) => b - a).slice(0, 5) },
+    apiCalls: {
+      total: st.totalRequests,
+      perDevice: round(st.totalRequests / Math.max(1, done), 2),
+      byAction: st.byAction,
+      byCode: st.byCode,
+    },
+    rate: {
+      limit,
+      peakPerSecond: st.peakPerSecond,
+      peakOverLimitPct: round(((st.peakPerSecond - limit) / limit) * 100),
+      secondsOver5pct: over,
+      busiestSeconds: st.perSecond
+        .map((x) => x.count)
+        .sort((a, b) => b - a)
+        .slice(0, 5),
+    },
     worker: { peakRssMiB: round(peakRss), cpuSeconds: round(cpu1.worker - cpu0.worker) },
     server: { cpuSeconds: round(cpu1.server - cpu0.server), version: server.cli.version ?? 'unknown' },
     simulator: { cpuSeconds: round(cpu1.sim - cpu0.sim) },
@@ -413,13 +535,26 @@ function printRun(r: RunResult): void {
   const h = r.history;
   log(`--- run ${r.run}: ${r.state} ${JSON.stringify(r.counts)}`);
   log(`devices/min end to end   ${r.devicesPerMinute} (${round(r.elapsedMs / 1000)} s for ${N})`);
-  log(`device history events    median ${h.deviceEvents.median}, p95 ${h.deviceEvents.p95}, max ${h.deviceEvents.max} (sample of ${h.devicesSampled}); workflow tasks median ${h.deviceWorkflowTasks.median}`);
-  log(`largest history          ${h.largest.events} events (${h.largest.workflowId}); rollout runs ${h.rolloutRuns.map((x) => x.events).join('/')}; parts max ${Math.max(...h.parts.map((p) => p.events))} over ${h.parts.length}`);
-  log(`API calls per device     ${r.apiCalls.perDevice} overall; upgraded single device median ${h.callsPerUpgradedDevice.median} (min ${h.callsPerUpgradedDevice.min}, max ${h.callsPerUpgradedDevice.max})`);
+  log(
+    `device history events    median ${h.deviceEvents.median}, p95 ${h.deviceEvents.p95}, max ${h.deviceEvents.max} (sample of ${h.devicesSampled}); workflow tasks median ${h.deviceWorkflowTasks.median}`,
+  );
+  log(
+    `largest history          ${h.largest.events} events (${h.largest.workflowId}); rollout runs ${h.rolloutRuns.map((x) => x.events).join('/')}; parts max ${Math.max(...h.parts.map((p) => p.events))} over ${h.parts.length}`,
+  );
+  log(
+    `API calls per device     ${r.apiCalls.perDevice} overall; upgraded single device median ${h.callsPerUpgradedDevice.median} (min ${h.callsPerUpgradedDevice.min}, max ${h.callsPerUpgradedDevice.max})`,
+  );
   log(`by outcome               ${JSON.stringify(h.callsByOutcome)}`);
-  log(`worker peak RSS          ${r.worker.peakRssMiB} MiB; CPU s worker ${r.worker.cpuSeconds}, server ${r.server.cpuSeconds}, simulator ${r.simulator.cpuSeconds}`);
-  log(`API rate                 peak ${r.rate.peakPerSecond}/s vs limit ${r.rate.limit}/s (${r.rate.peakOverLimitPct}%); seconds over +5%: ${r.rate.secondsOver5pct}`);
-  if (r.baseline) log(`baseline                 ${r.baseline.devicesPerMinute} devices/min; ratio Temporal/baseline ${r.ratio}`);
+  log(
+    `worker peak RSS          ${r.worker.peakRssMiB} MiB; CPU s worker ${r.worker.cpuSeconds}, server ${r.server.cpuSeconds}, simulator ${r.simulator.cpuSeconds}`,
+  );
+  log(
+    `API rate                 peak ${r.rate.peakPerSecond}/s vs limit ${r.rate.limit}/s (${r.rate.peakOverLimitPct}%); seconds over +5%: ${r.rate.secondsOver5pct}`,
+  );
+  if (r.baseline)
+    log(
+      `baseline                 ${r.baseline.devicesPerMinute} devices/min; ratio Temporal/baseline ${r.ratio}`,
+    );
   for (const { file, summary } of r.profile ?? []) {
     log(`worker profile ${file} (${round(summary.totalMs / 1000)} s sampled):`);
     for (const a of summary.areas) log(`  ${String(a.pct).padStart(5)}%  ${a.area}`);
@@ -431,7 +566,9 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sag-bench-'));
   const t = Date.now();
   const bundlePath = await bundleWorkflows(tmp);
-  log(`bench: workflow bundle in ${Date.now() - t} ms; nproc ${os.cpus().length}, ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; tmp ${tmp}`);
+  log(
+    `bench: workflow bundle in ${Date.now() - t} ms; nproc ${os.cpus().length}, ${round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; tmp ${tmp}`,
+  );
   const results: RunResult[] = [];
   try {
     for (let run = 1; run <= RUNS; run++) {
@@ -458,7 +595,11 @@ async function main(): Promise<void> {
     peakApiRate: Math.max(...results.map((r) => r.rate.peakPerSecond)),
     baselineDevicesPerMinute: BASELINE ? m((r) => r.baseline!.devicesPerMinute) : undefined,
     ratio: BASELINE ? m((r) => r.ratio!) : undefined,
-    cpuSeconds: { worker: m((r) => r.worker.cpuSeconds), server: m((r) => r.server.cpuSeconds), simulator: m((r) => r.simulator.cpuSeconds) },
+    cpuSeconds: {
+      worker: m((r) => r.worker.cpuSeconds),
+      server: m((r) => r.server.cpuSeconds),
+      simulator: m((r) => r.simulator.cpuSeconds),
+    },
   };
   log(`=== medians over ${results.length} run(s): ${JSON.stringify(summary)}`);
   process.stdout.write(`${JSON.stringify({ summary, runs: results })}\n`);

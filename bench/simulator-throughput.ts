@@ -50,7 +50,12 @@ async function startChild(): Promise<Target> {
     });
     child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
   });
-  const vars = Object.fromEntries(out.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+  const vars = Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=', 2) as [string, string]),
+  );
   return {
     endpoint: vars.SAG_ENDPOINT!,
     accessKeyId: vars.ALIBABA_CLOUD_ACCESS_KEY_ID!,
@@ -65,8 +70,14 @@ async function startChild(): Promise<Target> {
 
 async function main(): Promise<void> {
   const fleet = generateFleet({ devices, seed });
-  const target: Target = values['in-process'] ? await startSimulator({ fleet, requestLogSize: 1000 }) : await startChild();
-  const ids = fleet.instances.map((i) => ({ id: i.SmartAGId, region: i.RegionId, sn: i.Devices[0]!.SerialNumber }));
+  const target: Target = values['in-process']
+    ? await startSimulator({ fleet, requestLogSize: 1000 })
+    : await startChild();
+  const ids = fleet.instances.map((i) => ({
+    id: i.SmartAGId,
+    region: i.RegionId,
+    sn: i.Devices[0]!.SerialNumber,
+  }));
   const deadline = Date.now() + seconds * 1000;
   const latencies: number[] = [];
   const byAction: Record<string, number> = {};
@@ -124,7 +135,8 @@ async function main(): Promise<void> {
   await target.stop();
 
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(2);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!.toFixed(2);
   const total = latencies.length;
   const result = {
     mode: values['in-process'] ? 'in-process' : 'child-process',

@@ -6,7 +6,9 @@ const fs = require('node:fs');
 
 const entry = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 if (!fs.existsSync(entry)) {
-  process.stderr.write('sag-rollout: the CLI is not built yet: run `npm run build` (npm install does it through `prepare`)\n');
+  process.stderr.write(
+    'sag-rollout: the CLI is not built yet: run `npm run build` (npm install does it through `prepare`)\n',
+  );
   process.exit(1);
 }
 require(entry)

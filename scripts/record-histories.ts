@@ -29,9 +29,15 @@ async function main(): Promise<void> {
       instances: ids.map((id, i) => {
         if (i === 1) {
           const ha = haInstance(id);
-          return { ...ha, Devices: [{ ...ha.Devices[0]!, simulation: { outcomes: ['revert', 'ok'] } }, ha.Devices[1]!] };
+          return {
+            ...ha,
+            Devices: [{ ...ha.Devices[0]!, simulation: { outcomes: ['revert', 'ok'] } }, ha.Devices[1]!],
+          };
         }
-        if (i === 2) return instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' } });
+        if (i === 2)
+          return instance(id, {
+            simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' },
+          });
         return instance(id);
       }),
     },
@@ -40,7 +46,10 @@ async function main(): Promise<void> {
   const worker = await createRolloutWorker({
     target: { connectionOptions: { address: server.address }, namespace: 'default' },
     taskQueue,
-    credentials: { getCredentials: () => Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }) },
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
+    },
     sagEndpoint: sim.endpoint,
     apiRate: 200,
   });
@@ -57,7 +66,12 @@ async function main(): Promise<void> {
         policy: fastRolloutPolicy({
           approval: 'canary',
           waves: { cumulativePercents: [40, 100] },
-          failureBudget: { maxFailurePercent: 20, minFailures: 2, maxConsecutiveFailures: 0, onBreach: 'pause' },
+          failureBudget: {
+            maxFailurePercent: 20,
+            minFailures: 2,
+            maxConsecutiveFailures: 0,
+            onBreach: 'pause',
+          },
           compensation: { repairHaPairs: true, requestPreviousVersion: true },
         }),
         operator: 'alice',
@@ -95,12 +109,26 @@ async function main(): Promise<void> {
     fleet: {
       versions: VERSIONS,
       instances: ids2.map((id, i) => {
-        if (i === 1) return instance(id, { simulation: { downloadSeconds: 3, upgradeSeconds: 0.2, outcome: 'ok' } });
-        if (i === 2) return instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' } });
+        if (i === 1)
+          return instance(id, { simulation: { downloadSeconds: 3, upgradeSeconds: 0.2, outcome: 'ok' } });
+        if (i === 2)
+          return instance(id, {
+            simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' },
+          });
         return instance(id, { simulation: { downloadSeconds: 0.3, upgradeSeconds: 1, outcome: 'ok' } });
       }),
     },
-    faults: { rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-rec22', kind: 'after-error', code: 'InternalError', httpStatus: 500 }] },
+    faults: {
+      rules: [
+        {
+          action: 'UpdateSmartAccessGatewayVersion',
+          smartAgId: 'sag-rec22',
+          kind: 'after-error',
+          code: 'InternalError',
+          httpStatus: 500,
+        },
+      ],
+    },
   });
   const worker2 = await createRolloutWorker({
     target: { connectionOptions: { address: server.address }, namespace: 'default' },
@@ -122,7 +150,12 @@ async function main(): Promise<void> {
           waves: { sizes: [4, 1] },
           concurrency: 4,
           upgradeSettle: 1000,
-          failureBudget: { maxFailurePercent: 100, minFailures: 100, maxConsecutiveFailures: 0, onBreach: 'pause' },
+          failureBudget: {
+            maxFailurePercent: 100,
+            minFailures: 100,
+            maxConsecutiveFailures: 0,
+            onBreach: 'pause',
+          },
         }),
         operator: 'alice',
         ticket: 'CHG-REPLAY-2',
@@ -131,12 +164,18 @@ async function main(): Promise<void> {
     ],
   });
   const state2 = () => handle2.query(progressQuery);
-  const until2 = async (what: string, pred: (p: Awaited<ReturnType<typeof state2>>) => boolean | Promise<boolean>) => {
+  const until2 = async (
+    what: string,
+    pred: (p: Awaited<ReturnType<typeof state2>>) => boolean | Promise<boolean>,
+  ) => {
     const deadline = Date.now() + 120_000;
     for (;;) {
       const p = await state2();
       if (await pred(p)) return;
-      if (Date.now() > deadline) throw new Error(`replay-2: timed out waiting for ${what}: ${JSON.stringify({ state: p.state, counts: p.counts, gate: p.gate })}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `replay-2: timed out waiting for ${what}: ${JSON.stringify({ state: p.state, counts: p.counts, gate: p.gate })}`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -158,10 +197,12 @@ async function main(): Promise<void> {
   await sim2.stop();
 
   let n = 0;
-  for await (const wf of client.workflow.list({ query: `SagRolloutId = '${rolloutId}' OR SagRolloutId = '${rolloutId2}'` })) {
+  for await (const wf of client.workflow.list({
+    query: `SagRolloutId = '${rolloutId}' OR SagRolloutId = '${rolloutId2}'`,
+  })) {
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     // Binary protobuf, the format Temporal's own tools read back exactly.
-    const name = `${wf.type}-${wf.workflowId.replace(/[^A-Za-z0-9-]/g, "_")}-${wf.runId.slice(-12)}.bin`;
+    const name = `${wf.type}-${wf.workflowId.replace(/[^A-Za-z0-9-]/g, '_')}-${wf.runId.slice(-12)}.bin`;
     writeFileSync(path.join(out, name), temporal.api.history.v1.History.encode(history).finish());
     n++;
   }

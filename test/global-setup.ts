@@ -27,7 +27,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!address) {
     server = await startDevServer({ dbFile: path.join(tmpRoot, 'temporal.db'), uiPort: false });
     address = server.address;
-    process.stderr.write(`test: Temporal dev server ${server.cli.version} at ${address}, healthy in ${server.startupMs} ms\n`);
+    process.stderr.write(
+      `test: Temporal dev server ${server.cli.version} at ${address}, healthy in ${server.startupMs} ms\n`,
+    );
   }
   const conn = await Connection.connect({ address });
   await ensureSearchAttributes(conn, 'default');

@@ -25,7 +25,13 @@ export interface NotificationResult {
 export async function notificationWorkflow(input: NotificationInput): Promise<NotificationResult> {
   const outcomes = await Promise.allSettled(
     input.webhooks.map((hook) =>
-      rolloutStep.notify({ webhooks: [hook], event: input.event, rolloutId: input.rolloutId, detail: input.detail, at: input.at }),
+      rolloutStep.notify({
+        webhooks: [hook],
+        event: input.event,
+        rolloutId: input.rolloutId,
+        detail: input.detail,
+        at: input.at,
+      }),
     ),
   );
   const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [i] : []));

@@ -22,20 +22,29 @@ export function matches(d: InventoryDevice, sel: DeviceSelector | undefined): bo
  * from the top of the inventory in its order), then waves by cumulative shares of the rest or by
  * fixed sizes. Pure, so a plan is the same on replay and in `plan` dry runs.
  */
-export function planWaves(inventory: InventoryDevice[], policy: Pick<RolloutPolicy, 'canary' | 'waves'>): PlannedWave[] {
+export function planWaves(
+  inventory: InventoryDevice[],
+  policy: Pick<RolloutPolicy, 'canary' | 'waves'>,
+): PlannedWave[] {
   const ids = inventory.map((d) => d.smartAgId);
   let canary: string[];
   const c = policy.canary;
   if (c.devices?.length) canary = ids.filter((id) => c.devices!.includes(id));
   else if (c.group) canary = inventory.filter((d) => d.group === c.group).map((d) => d.smartAgId);
-  else if (c.percent !== undefined) canary = ids.slice(0, Math.max(1, Math.ceil((ids.length * c.percent) / 100)));
+  else if (c.percent !== undefined)
+    canary = ids.slice(0, Math.max(1, Math.ceil((ids.length * c.percent) / 100)));
   else canary = ids.slice(0, Math.min(ids.length, c.count ?? 1));
   const inCanary = new Set(canary);
   const rest = ids.filter((id) => !inCanary.has(id));
   const waves: PlannedWave[] = [];
   if (canary.length > 0) waves.push({ index: 0, name: 'canary', devices: canary });
   const push = (devices: string[]) => {
-    if (devices.length > 0) waves.push({ index: waves.length, name: `wave-${waves.length + (canary.length > 0 ? 0 : 1)}`, devices });
+    if (devices.length > 0)
+      waves.push({
+        index: waves.length,
+        name: `wave-${waves.length + (canary.length > 0 ? 0 : 1)}`,
+        devices,
+      });
   };
   if (policy.waves.sizes?.length) {
     let at = 0;
@@ -48,7 +57,10 @@ export function planWaves(inventory: InventoryDevice[], policy: Pick<RolloutPoli
     const shares = policy.waves.cumulativePercents?.length ? policy.waves.cumulativePercents : [100];
     let at = 0;
     for (const pct of shares) {
-      const upTo = pct >= 100 ? rest.length : Math.min(rest.length, Math.max(at + 1, Math.ceil((rest.length * pct) / 100)));
+      const upTo =
+        pct >= 100
+          ? rest.length
+          : Math.min(rest.length, Math.max(at + 1, Math.ceil((rest.length * pct) / 100)));
       push(rest.slice(at, upTo));
       at = upTo;
     }

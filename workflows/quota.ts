@@ -1,4 +1,13 @@
-import { allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 
 /**
  * The account's smartag request rate, shared by every worker that calls with it. Each worker holds
@@ -80,7 +89,8 @@ export async function apiQuotaWorkflow(input: ApiQuotaInput = {}): Promise<void>
     for (const [id, l] of Object.entries(leases)) if (l.expiresAt <= now) delete leases[id];
     return Object.entries(leases);
   };
-  const rateOf = (entries: [string, QuotaLease][]): number => (entries.length ? Math.min(...entries.map(([, l]) => l.apiRate)) : 0);
+  const rateOf = (entries: [string, QuotaLease][]): number =>
+    entries.length ? Math.min(...entries.map(([, l]) => l.apiRate)) : 0;
 
   setHandler(
     leaseApiQuotaUpdate,
@@ -90,7 +100,13 @@ export async function apiQuotaWorkflow(input: ApiQuotaInput = {}): Promise<void>
       let lease = leases[req.workerId];
       if (!lease) {
         // Alone: nobody has to shrink first. Otherwise wait one lease period for the others to.
-        lease = { apiRate: req.apiRate, joinedAt: now, activeFrom: others.length ? now + leaseMs : now, expiresAt: 0, share: 0 };
+        lease = {
+          apiRate: req.apiRate,
+          joinedAt: now,
+          activeFrom: others.length ? now + leaseMs : now,
+          expiresAt: 0,
+          share: 0,
+        };
         leases[req.workerId] = lease;
       }
       lease.apiRate = req.apiRate;
@@ -104,7 +120,8 @@ export async function apiQuotaWorkflow(input: ApiQuotaInput = {}): Promise<void>
     {
       validator: (req: QuotaLeaseRequest) => {
         if (typeof req.workerId !== 'string' || req.workerId === '') throw new Error('workerId is required');
-        if (!(typeof req.apiRate === 'number' && req.apiRate > 0 && Number.isFinite(req.apiRate))) throw new Error('apiRate must be a positive number');
+        if (!(typeof req.apiRate === 'number' && req.apiRate > 0 && Number.isFinite(req.apiRate)))
+          throw new Error('apiRate must be a positive number');
       },
     },
   );
@@ -119,11 +136,20 @@ export async function apiQuotaWorkflow(input: ApiQuotaInput = {}): Promise<void>
 
   for (;;) {
     const seen = changes;
-    const renewed = await condition(() => changes !== seen || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxEvents, idleMs);
+    const renewed = await condition(
+      () =>
+        changes !== seen || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxEvents,
+      idleMs,
+    );
     if (!renewed && live(Date.now()).length === 0) break;
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > maxEvents) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof apiQuotaWorkflow>({ leaseMs, idleMs, maxHistoryEvents: maxEvents, leases: Object.fromEntries(live(Date.now())) });
+      await continueAsNew<typeof apiQuotaWorkflow>({
+        leaseMs,
+        idleMs,
+        maxHistoryEvents: maxEvents,
+        leases: Object.fromEntries(live(Date.now())),
+      });
     }
   }
   await condition(allHandlersFinished);

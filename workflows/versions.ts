@@ -10,7 +10,10 @@ function compareNumberLists(a: number[], b: number[]): number {
 }
 
 function numbers(s: string): number[] {
-  return s.split(/[._-]/).map((p) => (/^\d+$/.test(p) ? Number(p) : NaN)).filter((n) => !Number.isNaN(n));
+  return s
+    .split(/[._-]/)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : NaN))
+    .filter((n) => !Number.isNaN(n));
 }
 
 /**

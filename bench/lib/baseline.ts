@@ -35,7 +35,10 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
   const limiter = apiRateLimiter(o.apiRate);
   let calls = 0;
   const client = createSagClient({
-    credentials: { getCredentials: () => Promise.resolve({ accessKeyId: o.accessKeyId, accessKeySecret: o.accessKeySecret }) },
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({ accessKeyId: o.accessKeyId, accessKeySecret: o.accessKeySecret }),
+    },
     endpoint: o.endpoint,
     beforeCall: () => limiter.acquire(),
     onCall: () => {
@@ -49,11 +52,18 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
     outcomes[k] = (outcomes[k] ?? 0) + 1;
   };
 
-  async function verify(d: InventoryDevice, serial: { serialNumber: string; startupTime?: string }, all: string[], target: string): Promise<boolean> {
+  async function verify(
+    d: InventoryDevice,
+    serial: { serialNumber: string; startupTime?: string },
+    all: string[],
+    target: string,
+  ): Promise<boolean> {
     const deadline = Date.now() + policy.verifyTimeoutMs;
     let consecutive = 0;
     for (;;) {
-      const attr = await client.describeSmartAccessGatewayAttribute(d.regionId, d.smartAgId).catch(() => undefined);
+      const attr = await client
+        .describeSmartAccessGatewayAttribute(d.regionId, d.smartAgId)
+        .catch(() => undefined);
       if (attr) {
         const me = attr.devices.find((x) => x.serialNumber === serial.serialNumber);
         const version = policy.versionType === 'Dpi' ? me?.dpiSignatureDbVersion : me?.softwareVersion;
@@ -62,7 +72,9 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
           all.every((sn) => attr.devices.find((x) => x.serialNumber === sn)?.hcState === 'online') &&
           attr.status === 'Active';
         if (healthy && policy.versionType === 'Device' && serial.startupTime) {
-          const info = await client.describeSagDeviceInfo(d.regionId, d.smartAgId, serial.serialNumber).catch(() => undefined);
+          const info = await client
+            .describeSagDeviceInfo(d.regionId, d.smartAgId, serial.serialNumber)
+            .catch(() => undefined);
           if (!info?.startupTime || info.startupTime === serial.startupTime) healthy = false;
         }
         consecutive = healthy ? consecutive + 1 : 0;
@@ -76,7 +88,11 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
   async function upgrade(d: InventoryDevice): Promise<void> {
     let snapshot;
     try {
-      snapshot = await acts.inspectDevice({ regionId: d.regionId, smartAgId: d.smartAgId, versionType: policy.versionType });
+      snapshot = await acts.inspectDevice({
+        regionId: d.regionId,
+        smartAgId: d.smartAgId,
+        versionType: policy.versionType,
+      });
     } catch {
       return count('failed');
     }
@@ -105,7 +121,9 @@ export async function runBaseline(o: BaselineOptions): Promise<BaselineResult> {
       ok = false;
     }
     if (policy.autoUpgradeAfter === 'restore' && pinned.some((p) => p.upgradeType !== 'manual')) {
-      await acts.restoreAutoUpgradePolicies({ regionId: d.regionId, smartAgId: d.smartAgId, policies: pinned }).catch(() => undefined);
+      await acts
+        .restoreAutoUpgradePolicies({ regionId: d.regionId, smartAgId: d.smartAgId, policies: pinned })
+        .catch(() => undefined);
     }
     count(ok ? 'upgraded' : 'failed');
   }

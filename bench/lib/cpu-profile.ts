@@ -67,7 +67,9 @@ export function summariseProfile(file: string, topN = 20): ProfileSummary {
   const pct = (ms: number) => Math.round((ms / Math.max(1, total)) * 1000) / 10;
   return {
     totalMs: Math.round(total),
-    areas: [...areas].sort((a, b) => b[1] - a[1]).map(([area, ms]) => ({ area, ms: Math.round(ms), pct: pct(ms) })),
+    areas: [...areas]
+      .sort((a, b) => b[1] - a[1])
+      .map(([area, ms]) => ({ area, ms: Math.round(ms), pct: pct(ms) })),
     top: [...fns]
       .sort((a, b) => b[1] - a[1])
       .slice(0, topN)

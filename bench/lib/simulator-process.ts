@@ -18,7 +18,9 @@ async function main(): Promise<void> {
     },
     requestLogSize: 1000,
   });
-  process.stdout.write(`${JSON.stringify({ endpoint: sim.endpoint, accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ endpoint: sim.endpoint, accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret })}\n`,
+  );
   const stop = () => {
     sim.stop().then(
       () => process.exit(0),

@@ -24,5 +24,7 @@ export async function bundleWorkflows(dir: string): Promise<string> {
  */
 export function workerEntry(): string[] {
   const compiled = path.resolve(__dirname, '../../dist/bench/lib/worker-process.js');
-  return existsSync(compiled) ? [compiled] : ['--import', 'tsx', path.resolve(__dirname, 'worker-process.ts')];
+  return existsSync(compiled)
+    ? [compiled]
+    : ['--import', 'tsx', path.resolve(__dirname, 'worker-process.ts')];
 }

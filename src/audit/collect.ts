@@ -23,7 +23,11 @@ function quote(v: string): string {
 }
 
 /** Runs `fn` over an async iterable with at most `limit` calls in flight. */
-async function forEachLimited<T>(items: AsyncIterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: AsyncIterable<T>,
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   const it = items[Symbol.asyncIterator]();
   const lanes = Array.from({ length: Math.max(1, limit) }, async () => {
     for (;;) {
@@ -62,7 +66,11 @@ function expectedToHaveRun(d: DeviceStatus): boolean {
  * @throws WorkflowNotFoundError when no rollout has this ID; QueryNotRegisteredError or a
  *   timeout when no worker answers its queries.
  */
-export async function collectReport(client: Client, rolloutId: string, options: CollectOptions = {}): Promise<ReportData> {
+export async function collectReport(
+  client: Client,
+  rolloutId: string,
+  options: CollectOptions = {},
+): Promise<ReportData> {
   const concurrency = options.concurrency ?? 16;
   const visibilityWaitMs = options.visibilityWaitMs ?? 5000;
   const workflowId = `rollout/${rolloutId}`;
@@ -124,12 +132,15 @@ export async function collectReport(client: Client, rolloutId: string, options: 
         if (res.errorCode) run.errorCode = res.errorCode;
         if (res.compensation) {
           run.compensation = res.compensation;
-          if (res.compensation.notReversible.length > 0) (notReversible[id] ??= []).push(...res.compensation.notReversible);
+          if (res.compensation.notReversible.length > 0)
+            (notReversible[id] ??= []).push(...res.compensation.notReversible);
         }
       }
       (runsByDevice[id] ??= []).push(run);
     } catch (err) {
-      warnings.push(`history of ${info.workflowId} run ${info.runId} could not be read: ${(err as Error).message}`);
+      warnings.push(
+        `history of ${info.workflowId} run ${info.runId} could not be read: ${(err as Error).message}`,
+      );
     }
   };
   const expected = statuses.filter(expectedToHaveRun).map((d) => d.smartAgId);
@@ -139,7 +150,9 @@ export async function collectReport(client: Client, rolloutId: string, options: 
     const missing = expected.filter((id) => !runsByDevice[id]);
     if (missing.length === 0) break;
     if (Date.now() >= deadline) {
-      warnings.push(`no device workflow found (visibility) for ${missing.length} devices: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''}`);
+      warnings.push(
+        `no device workflow found (visibility) for ${missing.length} devices: ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''}`,
+      );
       break;
     }
     // Visibility is eventually consistent: a run that just started or closed may not be listed yet.
@@ -155,7 +168,19 @@ export async function collectReport(client: Client, rolloutId: string, options: 
 
   // A total order: histories are read concurrently, so calls of one millisecond arrive in any
   // order, and the same rollout must always give the same report.
-  const keyed = calls.map((c) => ({ c, k: [c.action, c.smartAgId ?? '', c.serialNumber ?? '', c.requestId ?? '', c.code ?? '', c.workflowId, c.runId, String(c.ms)].join('\u0000') }));
+  const keyed = calls.map((c) => ({
+    c,
+    k: [
+      c.action,
+      c.smartAgId ?? '',
+      c.serialNumber ?? '',
+      c.requestId ?? '',
+      c.code ?? '',
+      c.workflowId,
+      c.runId,
+      String(c.ms),
+    ].join('\u0000'),
+  }));
   keyed.sort((a, b) => a.c.t - b.c.t || (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
   keyed.forEach((x, i) => (calls[i] = x.c));
 
@@ -202,7 +227,10 @@ function withoutWebhookUrls(policy: RolloutPolicy): RolloutPolicy {
       return '…';
     }
   };
-  return { ...policy, webhooks: policy.webhooks.map((h) => (h.url === undefined ? h : { ...h, url: origin(h.url) })) };
+  return {
+    ...policy,
+    webhooks: policy.webhooks.map((h) => (h.url === undefined ? h : { ...h, url: origin(h.url) })),
+  };
 }
 
 /** Failed devices (also those compensated since) grouped by their error code, largest group first. */
@@ -210,7 +238,12 @@ export function groupFailures(devices: DeviceStatus[]): FailureGroup[] {
   const groups: Record<string, FailureGroup> = {};
   for (const d of devices) {
     // A compensated device without a code was upgraded and then rolled back with its batch: not a failure.
-    if (d.outcome !== 'failed' && d.outcome !== 'unconfirmed' && !(d.outcome === 'compensated' && d.errorCode)) continue;
+    if (
+      d.outcome !== 'failed' &&
+      d.outcome !== 'unconfirmed' &&
+      !(d.outcome === 'compensated' && d.errorCode)
+    )
+      continue;
     const code = d.errorCode ?? 'Unknown';
     const g = (groups[code] ??= { code, phases: [], count: 0, devices: [] });
     g.count++;

@@ -91,12 +91,16 @@ export function extractHistory(history: History): HistoryExtract {
 export function asDeviceInput(x: unknown): DeviceUpgradeInput | undefined {
   if (!x || typeof x !== 'object') return undefined;
   const i = x as Partial<DeviceUpgradeInput>;
-  return typeof i.rolloutId === 'string' && i.device && typeof i.device.smartAgId === 'string' ? (i as DeviceUpgradeInput) : undefined;
+  return typeof i.rolloutId === 'string' && i.device && typeof i.device.smartAgId === 'string'
+    ? (i as DeviceUpgradeInput)
+    : undefined;
 }
 
 /** Narrows a decoded result to a device workflow's result. */
 export function asDeviceResult(x: unknown): DeviceUpgradeResult | undefined {
   if (!x || typeof x !== 'object') return undefined;
   const r = x as Partial<DeviceUpgradeResult>;
-  return typeof r.smartAgId === 'string' && typeof r.outcome === 'string' ? (r as DeviceUpgradeResult) : undefined;
+  return typeof r.smartAgId === 'string' && typeof r.outcome === 'string'
+    ? (r as DeviceUpgradeResult)
+    : undefined;
 }

@@ -19,7 +19,7 @@ export async function readRollout(client: Client, rolloutId: string): Promise<Ro
   const handle = client.workflow.getHandle(`rollout/${rolloutId}`);
   const progress = await handle.query(progressQuery);
   const devices: DeviceStatus[] = [];
-  for (let offset = 0; ; ) {
+  for (let offset = 0; ;) {
     const page = await handle.query(devicesQuery, { offset, limit: 1000 });
     devices.push(...page.devices);
     offset += page.devices.length;
@@ -49,7 +49,9 @@ export async function readRolloutInput(client: Client, rolloutId: string): Promi
   });
   const started = res.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
   const payload = started?.input?.payloads?.[0];
-  const input = payload ? (client.options.loadedDataConverter.payloadConverter.fromPayload<Partial<RolloutInput>>(payload)) : undefined;
+  const input = payload
+    ? client.options.loadedDataConverter.payloadConverter.fromPayload<Partial<RolloutInput>>(payload)
+    : undefined;
   if (!input || typeof input.rolloutId !== 'string' || !Array.isArray(input.inventory) || !input.policy) {
     throw new Error(`the history of rollout ${rolloutId} holds no rollout input`);
   }

@@ -81,7 +81,12 @@ function finishedAt(data: ReportData): number | undefined {
  */
 export function csvCell(v: unknown): string {
   if (v === undefined || v === null) return '';
-  let s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  let s =
+    typeof v === 'string'
+      ? v
+      : typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : JSON.stringify(v);
   if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s) && !/^[-+]?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -131,7 +136,9 @@ export function renderDevicesCsv(data: ReportData): string {
       d.errorCode ?? '',
       d.message ?? '',
       d.compensation ?? '',
-      (d.notReversible ?? []).map((n) => `${n.serialNumber}:${n.version}:${n.code}:${n.requestId ?? ''}`).join(';'),
+      (d.notReversible ?? [])
+        .map((n) => `${n.serialNumber}:${n.version}:${n.code}:${n.requestId ?? ''}`)
+        .join(';'),
       (d.requestIds ?? []).join(';'),
       d.runs.map((r) => `${r.mode}:${r.runId}`).join(';'),
     ]),
@@ -139,13 +146,37 @@ export function renderDevicesCsv(data: ReportData): string {
 }
 
 /** Columns of the calls CSV. */
-export const CALL_CSV_COLUMNS = ['time', 'ms', 'action', 'smartAgId', 'serialNumber', 'requestId', 'code', 'httpStatus', 'workflowId', 'runId'] as const;
+export const CALL_CSV_COLUMNS = [
+  'time',
+  'ms',
+  'action',
+  'smartAgId',
+  'serialNumber',
+  'requestId',
+  'code',
+  'httpStatus',
+  'workflowId',
+  'runId',
+] as const;
 
 /** The API-call CSV, a line at a time without its line break: the header, then a row a call, oldest first. */
 export function* callsCsvLines(data: ReportData): Generator<string> {
   yield CALL_CSV_COLUMNS.map(csvCell).join(',');
   for (const c of data.calls) {
-    yield [isoMs(c.t), c.ms, c.action, c.smartAgId ?? '', c.serialNumber ?? '', c.requestId ?? '', c.code ?? '', c.httpStatus ?? '', c.workflowId, c.runId].map(csvCell).join(',');
+    yield [
+      isoMs(c.t),
+      c.ms,
+      c.action,
+      c.smartAgId ?? '',
+      c.serialNumber ?? '',
+      c.requestId ?? '',
+      c.code ?? '',
+      c.httpStatus ?? '',
+      c.workflowId,
+      c.runId,
+    ]
+      .map(csvCell)
+      .join(',');
   }
 }
 
@@ -158,11 +189,30 @@ export function renderCallsCsv(data: ReportData): string {
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(v: unknown): string {
-  const s = v === undefined || v === null ? '' : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  const s =
+    v === undefined || v === null
+      ? ''
+      : typeof v === 'string'
+        ? v
+        : typeof v === 'number' || typeof v === 'boolean'
+          ? String(v)
+          : JSON.stringify(v);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
-const OUTCOME_ORDER: DeviceStatusOutcome[] = ['upgraded', 'skipped', 'failed', 'unconfirmed', 'compensated', 'excluded', 'in-progress', 'pending'];
+const OUTCOME_ORDER: DeviceStatusOutcome[] = [
+  'upgraded',
+  'skipped',
+  'failed',
+  'unconfirmed',
+  'compensated',
+  'excluded',
+  'in-progress',
+  'pending',
+];
 
 const CSS = `
 :root{--fg:#1d2430;--mut:#5b6575;--line:#dfe3ea;--bg:#f6f7f9;--ok:#1f8a4c;--skip:#6b7280;--fail:#c62828;--unconf:#e0457b;--comp:#c26a00;--excl:#7b4fb3;--run:#1d6fd1;--pend:#9aa3b2}
@@ -208,8 +258,15 @@ function card(k: string, v: string): string {
 }
 
 function table(header: string[], rows: string[][], numeric: number[] = []): string {
-  const th = header.map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const th = header
+    .map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${escapeHtml(h)}</th>`)
+    .join('');
+  const body = rows
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
@@ -220,7 +277,23 @@ function detailText(a: AuditEntry): string {
   return parts.join(', ');
 }
 
-const TIMELINE_KINDS = new Set(['started', 'gate-waiting', 'approve', 'approve-refused', 'promote', 'pause', 'resume', 'halted', 'abort', 'exclude', 'retry-failed', 'health-recheck-failed', 'wave-done', 'completed', 'aborted']);
+const TIMELINE_KINDS = new Set([
+  'started',
+  'gate-waiting',
+  'approve',
+  'approve-refused',
+  'promote',
+  'pause',
+  'resume',
+  'halted',
+  'abort',
+  'exclude',
+  'retry-failed',
+  'health-recheck-failed',
+  'wave-done',
+  'completed',
+  'aborted',
+]);
 
 function summarySection(data: ReportData): string {
   const p = data.progress;
@@ -228,7 +301,13 @@ function summarySection(data: ReportData): string {
   const policy = data.policy;
   const cards = [
     card('Target', `${escapeHtml(p.targetVersion)} <span class="mut">(${escapeHtml(p.versionType)})</span>`),
-    card('State', badge(`s-${p.state}`, p.state) + (data.workflowStatus ? ` <span class="mut">workflow ${escapeHtml(data.workflowStatus.toLowerCase())}</span>` : '')),
+    card(
+      'State',
+      badge(`s-${p.state}`, p.state) +
+        (data.workflowStatus
+          ? ` <span class="mut">workflow ${escapeHtml(data.workflowStatus.toLowerCase())}</span>`
+          : ''),
+    ),
     card('Started by', escapeHtml(p.operator)),
     card('Change ticket', p.ticket ? escapeHtml(p.ticket) : '<span class="mut">none</span>'),
     card('Started', escapeHtml(iso(p.startedAt))),
@@ -241,18 +320,39 @@ function summarySection(data: ReportData): string {
     ),
     card('API calls recorded', escapeHtml(data.calls.length)),
   ];
-  if (data.followUpOf) cards.push(card('Follow-up of', `<span class="mono">${escapeHtml(data.followUpOf)}</span>`));
-  if (data.followUps?.length) cards.push(card('Follow-ups', `<span class="mono">${data.followUps.map(escapeHtml).join(', ')}</span>`));
+  if (data.followUpOf)
+    cards.push(card('Follow-up of', `<span class="mono">${escapeHtml(data.followUpOf)}</span>`));
+  if (data.followUps?.length)
+    cards.push(card('Follow-ups', `<span class="mono">${data.followUps.map(escapeHtml).join(', ')}</span>`));
   if (policy) {
-    cards.push(card('Approval', escapeHtml(`${policy.approval}${policy.approverMustDiffer ? ' (approver must differ)' : ''}`)));
-    cards.push(card('Pace', escapeHtml(`${policy.concurrency} in flight${policy.maxPerMinute ? `, ${policy.maxPerMinute}/min` : ''}`)));
+    cards.push(
+      card(
+        'Approval',
+        escapeHtml(`${policy.approval}${policy.approverMustDiffer ? ' (approver must differ)' : ''}`),
+      ),
+    );
+    cards.push(
+      card(
+        'Pace',
+        escapeHtml(
+          `${policy.concurrency} in flight${policy.maxPerMinute ? `, ${policy.maxPerMinute}/min` : ''}`,
+        ),
+      ),
+    );
   }
-  const counts = OUTCOME_ORDER.filter((o) => p.counts[o] > 0).map((o) => badge(`o-${o}`, `${o} ${p.counts[o]}`));
+  const counts = OUTCOME_ORDER.filter((o) => p.counts[o] > 0).map((o) =>
+    badge(`o-${o}`, `${o} ${p.counts[o]}`),
+  );
   const bar = OUTCOME_ORDER.filter((o) => p.counts[o] > 0)
-    .map((o) => `<span class="o-${o}" style="width:${((p.counts[o] / Math.max(1, p.total)) * 100).toFixed(2)}%" title="${escapeHtml(`${o}: ${p.counts[o]}`)}"></span>`)
+    .map(
+      (o) =>
+        `<span class="o-${o}" style="width:${((p.counts[o] / Math.max(1, p.total)) * 100).toFixed(2)}%" title="${escapeHtml(`${o}: ${p.counts[o]}`)}"></span>`,
+    )
     .join('');
   const halt = p.haltReason ? `<p class="err">Halted: ${escapeHtml(p.haltReason)}</p>` : '';
-  const warnings = data.warnings.length ? `<div class="warn"><strong>Incomplete:</strong><ul>${data.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>` : '';
+  const warnings = data.warnings.length
+    ? `<div class="warn"><strong>Incomplete:</strong><ul>${data.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul></div>`
+    : '';
   return `<section id="summary"><h2>Summary</h2><div class="grid">${cards.join('')}</div>
 <div class="counts" id="counts">${counts.join(' ')}</div><div class="bar">${bar}</div>${halt}${warnings}</section>`;
 }
@@ -263,16 +363,41 @@ function policySection(data: ReportData): string {
   const rows: string[][] = [];
   const add = (k: string, v: string) => rows.push([escapeHtml(k), escapeHtml(v)]);
   const c = policy.canary;
-  add('Canary', c.devices?.length ? c.devices.join(', ') : c.group ? `group ${c.group}` : c.percent !== undefined ? `${c.percent}%` : `${c.count ?? 1} device(s)`);
-  add('Waves', policy.waves.sizes?.length ? `sizes ${policy.waves.sizes.join(', ')}` : `cumulative ${(policy.waves.cumulativePercents ?? [100]).join('%, ')}%`);
+  add(
+    'Canary',
+    c.devices?.length
+      ? c.devices.join(', ')
+      : c.group
+        ? `group ${c.group}`
+        : c.percent !== undefined
+          ? `${c.percent}%`
+          : `${c.count ?? 1} device(s)`,
+  );
+  add(
+    'Waves',
+    policy.waves.sizes?.length
+      ? `sizes ${policy.waves.sizes.join(', ')}`
+      : `cumulative ${(policy.waves.cumulativePercents ?? [100]).join('%, ')}%`,
+  );
   const fb = policy.failureBudget;
-  add('Failure budget', `> ${fb.maxFailurePercent}% with at least ${fb.minFailures} failures${fb.maxConsecutiveFailures ? `, or ${fb.maxConsecutiveFailures} in a row` : ''}; on breach ${fb.onBreach}`);
+  add(
+    'Failure budget',
+    `> ${fb.maxFailurePercent}% with at least ${fb.minFailures} failures${fb.maxConsecutiveFailures ? `, or ${fb.maxConsecutiveFailures} in a row` : ''}; on breach ${fb.onBreach}`,
+  );
   add('Bake', String(policy.bake));
   add('Health re-check', policy.healthRecheck ? 'yes' : 'no');
-  add('Compensation', `repair HA pairs: ${policy.compensation.repairHaPairs ? 'yes' : 'no'}; request previous version: ${policy.compensation.requestPreviousVersion ? 'yes' : 'no'}`);
+  add(
+    'Compensation',
+    `repair HA pairs: ${policy.compensation.repairHaPairs ? 'yes' : 'no'}; request previous version: ${policy.compensation.requestPreviousVersion ? 'yes' : 'no'}`,
+  );
   add('Auto-upgrade policy after', policy.autoUpgradeAfter);
   for (const w of policy.windows) {
-    add(`Window${w.name ? ` ${w.name}` : ''}`, w.kind === 'recurring' ? `${w.cron} for ${String(w.duration)} (${w.timeZone})` : `${w.start} – ${w.end}`);
+    add(
+      `Window${w.name ? ` ${w.name}` : ''}`,
+      w.kind === 'recurring'
+        ? `${w.cron} for ${String(w.duration)} (${w.timeZone})`
+        : `${w.start} – ${w.end}`,
+    );
   }
   if (policy.windows.length === 0) add('Change windows', 'none (always open)');
   for (const f of policy.freezes) add('Freeze', `${f.start} – ${f.end}${f.reason ? ` (${f.reason})` : ''}`);
@@ -294,7 +419,9 @@ function timelineSection(data: ReportData): string {
     if (w.bakeUntil && w.startedAt) {
       bar += `<span class="bake" style="left:${pct(Math.min(w.bakeUntil, end) - 1).toFixed(2)}%;width:0.8%" title="bake until ${escapeHtml(iso(w.bakeUntil))}"></span>`;
     }
-    const counts = OUTCOME_ORDER.filter((o) => w.counts[o] > 0).map((o) => badge(`o-${o}`, `${o} ${w.counts[o]}`)).join(' ');
+    const counts = OUTCOME_ORDER.filter((o) => w.counts[o] > 0)
+      .map((o) => badge(`o-${o}`, `${o} ${w.counts[o]}`))
+      .join(' ');
     return [
       escapeHtml(w.index),
       escapeHtml(w.name),
@@ -316,8 +443,12 @@ function timelineSection(data: ReportData): string {
       escapeHtml(a.by ?? ''),
       escapeHtml([a.reason, detailText(a)].filter(Boolean).join(' — ')),
     ]);
-  const gate = p.gate ? `<p>Waiting now: <strong>${escapeHtml(p.gate.kind)}</strong> before wave ${escapeHtml(p.gate.wave)}${p.gate.until ? ` until ${escapeHtml(iso(p.gate.until))}` : ''}${p.gate.detail ? ` — ${escapeHtml(p.gate.detail)}` : ''}</p>` : '';
-  const win = p.window ? `<p>Change window: ${p.window.open ? 'open' : 'closed'}${p.window.closesAt ? `, closes ${escapeHtml(iso(p.window.closesAt))}` : ''}${p.window.nextOpensAt ? `, next opens ${escapeHtml(iso(p.window.nextOpensAt))}` : ''}</p>` : '';
+  const gate = p.gate
+    ? `<p>Waiting now: <strong>${escapeHtml(p.gate.kind)}</strong> before wave ${escapeHtml(p.gate.wave)}${p.gate.until ? ` until ${escapeHtml(iso(p.gate.until))}` : ''}${p.gate.detail ? ` — ${escapeHtml(p.gate.detail)}` : ''}</p>`
+    : '';
+  const win = p.window
+    ? `<p>Change window: ${p.window.open ? 'open' : 'closed'}${p.window.closesAt ? `, closes ${escapeHtml(iso(p.window.closesAt))}` : ''}${p.window.nextOpensAt ? `, next opens ${escapeHtml(iso(p.window.nextOpensAt))}` : ''}</p>`
+    : '';
   return `<section id="timeline"><h2>Timeline</h2>
 ${table(['#', 'Wave', 'Devices', 'State', 'Started', 'Finished', 'Took', 'Outcomes', `${iso(p.startedAt)} → ${iso(end)}`], waveRows, [0, 2])}
 ${gate}${win}
@@ -341,10 +472,17 @@ function devicesSection(data: ReportData): string {
     serialCell(d, 'from'),
     serialCell(d, 'to'),
     escapeHtml(d.phase ?? ''),
-    d.errorCode ? `<span class="${d.outcome === 'skipped' ? 'mut' : 'err'}">${escapeHtml(d.errorCode)}</span>` : '',
+    d.errorCode
+      ? `<span class="${d.outcome === 'skipped' ? 'mut' : 'err'}">${escapeHtml(d.errorCode)}</span>`
+      : '',
     escapeHtml(d.message ?? ''),
     // The compensation summary already names not-reversible serial numbers with their RequestIds.
-    escapeHtml(d.compensation ?? (d.notReversible ?? []).map((n) => `not-reversible:${n.serialNumber}:${n.code}:${n.requestId ?? '-'}`).join(' ')),
+    escapeHtml(
+      d.compensation ??
+        (d.notReversible ?? [])
+          .map((n) => `not-reversible:${n.serialNumber}:${n.code}:${n.requestId ?? '-'}`)
+          .join(' '),
+    ),
     (d.requestIds ?? []).map((r) => `<div class="mono nowrap">${escapeHtml(r)}</div>`).join(''),
   ]);
   return `<section id="devices"><h2>Devices (${data.devices.length})</h2>
@@ -352,7 +490,8 @@ ${table(['SmartAGId', 'Region', 'Wave', 'Outcome', 'Serial number', 'From', 'To'
 }
 
 function failuresSection(data: ReportData): string {
-  if (data.failures.length === 0) return `<section id="failures"><h2>Failures by code</h2><p class="mut">No device failed.</p></section>`;
+  if (data.failures.length === 0)
+    return `<section id="failures"><h2>Failures by code</h2><p class="mut">No device failed.</p></section>`;
   const rows = data.failures.map((f) => [
     `<span class="err">${escapeHtml(f.code)}</span>`,
     escapeHtml(f.count),
@@ -389,7 +528,9 @@ function callsSection(data: ReportData): string {
     `<span class="mono">${escapeHtml(c.smartAgId ?? '')}</span>`,
     `<span class="mono">${escapeHtml(c.serialNumber ?? '')}</span>`,
     `<span class="mono">${escapeHtml(c.requestId ?? '')}</span>`,
-    c.code ? `<span class="err">${escapeHtml(c.code)}${c.httpStatus ? ` (HTTP ${escapeHtml(c.httpStatus)})` : ''}</span>` : 'OK',
+    c.code
+      ? `<span class="err">${escapeHtml(c.code)}${c.httpStatus ? ` (HTTP ${escapeHtml(c.httpStatus)})` : ''}</span>`
+      : 'OK',
     escapeHtml(c.ms),
   ]);
   return `<section id="calls"><h2>API calls (${data.calls.length})</h2>${note}${table(['Time (UTC)', 'Action', 'SmartAGId', 'Serial number', 'RequestId', 'Result', 'ms'], rows, [6])}</section>`;

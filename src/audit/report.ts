@@ -6,8 +6,27 @@ import { callsCsvLines, jsonlLines, renderReport } from './render';
 
 export { readRollout, type RolloutSnapshot } from './read';
 export { collectReport, groupFailures, type CollectOptions } from './collect';
-export { renderReport, renderJsonl, jsonlLines, renderDevicesCsv, renderCallsCsv, callsCsvLines, renderHtml, escapeHtml, csvCell, HTML_CALL_LIMIT } from './render';
-export type { ReportData, ReportFormat, ReportCall, ReportDevice, ReportWave, DeviceRun, FailureGroup } from './types';
+export {
+  renderReport,
+  renderJsonl,
+  jsonlLines,
+  renderDevicesCsv,
+  renderCallsCsv,
+  callsCsvLines,
+  renderHtml,
+  escapeHtml,
+  csvCell,
+  HTML_CALL_LIMIT,
+} from './render';
+export type {
+  ReportData,
+  ReportFormat,
+  ReportCall,
+  ReportDevice,
+  ReportWave,
+  DeviceRun,
+  FailureGroup,
+} from './types';
 
 /** The file-name stem of a rollout's report files (IDs may hold characters a file name may not). */
 export function reportFileStem(rolloutId: string): string {
@@ -21,7 +40,12 @@ export function reportFileStem(rolloutId: string): string {
  * history retention.
  * @throws what {@link collectReport} throws, and file-system errors.
  */
-export async function writeReportFiles(client: Client, rolloutId: string, dir: string, options: CollectOptions = {}): Promise<string[]> {
+export async function writeReportFiles(
+  client: Client,
+  rolloutId: string,
+  dir: string,
+  options: CollectOptions = {},
+): Promise<string[]> {
   const data = await collectReport(client, rolloutId, options);
   mkdirSync(dir, { recursive: true });
   const stem = path.join(dir, reportFileStem(rolloutId));

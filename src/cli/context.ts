@@ -2,7 +2,12 @@ import os from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { DEFAULT_TASK_QUEUE, connectClient, temporalTarget, type TemporalTarget } from '../temporal/connection';
+import {
+  DEFAULT_TASK_QUEUE,
+  connectClient,
+  temporalTarget,
+  type TemporalTarget,
+} from '../temporal/connection';
 import { CliError, ExitCode } from './errors';
 
 /** Options every command accepts (declared once on the program). */
@@ -27,7 +32,9 @@ export function targetOf(opts: GlobalOptions): TemporalTarget & { taskQueue: str
  * Connects a workflow client, turning a failed connection into one clear message.
  * @throws CliError (internal) when the server cannot be reached.
  */
-export async function connect(opts: GlobalOptions): Promise<{ client: Client; target: TemporalTarget; taskQueue: string }> {
+export async function connect(
+  opts: GlobalOptions,
+): Promise<{ client: Client; target: TemporalTarget; taskQueue: string }> {
   const target = targetOf(opts);
   try {
     const client = await connectClient(target);
@@ -37,7 +44,9 @@ export async function connect(opts: GlobalOptions): Promise<{ client: Client; ta
     throw new CliError(
       `cannot reach Temporal at ${target.connectionOptions.address} (namespace ${target.namespace}): ${why}`,
       ExitCode.internal,
-      ['start a local one with `sag-rollout dev`, or point --address / TEMPORAL_ADDRESS (or a TEMPORAL_PROFILE) at your server'],
+      [
+        'start a local one with `sag-rollout dev`, or point --address / TEMPORAL_ADDRESS (or a TEMPORAL_PROFILE) at your server',
+      ],
     );
   }
 }
@@ -85,12 +94,16 @@ export function canPrompt(): boolean {
 export async function confirm(question: string, yes: boolean | undefined): Promise<void> {
   if (yes) return;
   if (!canPrompt()) {
-    throw new CliError(`refusing to ${question} without confirmation: there is no terminal to ask on; pass --yes`, ExitCode.refused);
+    throw new CliError(
+      `refusing to ${question} without confirmation: there is no terminal to ask on; pass --yes`,
+      ExitCode.refused,
+    );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`${question}? [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('not confirmed: nothing was changed', ExitCode.refused);
+    if (!/^y(es)?$/i.test(answer.trim()))
+      throw new CliError('not confirmed: nothing was changed', ExitCode.refused);
   } finally {
     rl.close();
   }

@@ -25,9 +25,22 @@ export interface DemoDesign {
  * compensated. IDs carry a per-run tag, so a rerun against the persistent dev server never meets
  * the device locks of an earlier run.
  */
-export function buildDemoFleet(size = 300, seed = 7, tag = randomBytes(2).toString('hex').replace(/[^a-z0-9]/g, 'x')): { fleet: FleetFile; design: DemoDesign } {
+export function buildDemoFleet(
+  size = 300,
+  seed = 7,
+  tag = randomBytes(2)
+    .toString('hex')
+    .replace(/[^a-z0-9]/g, 'x'),
+): { fleet: FleetFile; design: DemoDesign } {
   const rand = seededRandom(seed);
-  const regions = ['cn-shanghai', 'cn-shanghai', 'cn-shanghai', 'cn-hangzhou', 'cn-hongkong', 'ap-southeast-1'];
+  const regions = [
+    'cn-shanghai',
+    'cn-shanghai',
+    'cn-shanghai',
+    'cn-hangzhou',
+    'cn-hongkong',
+    'ap-southeast-1',
+  ];
   const older = ['2.2.0.0', '2.3.0.0', '2.3.1.1'];
   // Canary 5, then waves at 10%, 40%, 100% of the rest: wave-1 ≈ idx 5-34, wave-2 ≈ 35-122, wave-3 the rest.
   const design: DemoDesign = {
@@ -59,7 +72,16 @@ export function buildDemoFleet(size = 300, seed = 7, tag = randomBytes(2).toStri
           SoftwareVersion: version,
           HcState: 'online',
           ...(rand() < 0.3
-            ? { AutoUpgradePolicies: { Device: { UpgradeType: 'scheduled', CronExpression: '0 0 4 1/1 * ?', Duration: '60', TimeZone: 'Asia/Shanghai' } } }
+            ? {
+                AutoUpgradePolicies: {
+                  Device: {
+                    UpgradeType: 'scheduled',
+                    CronExpression: '0 0 4 1/1 * ?',
+                    Duration: '60',
+                    TimeZone: 'Asia/Shanghai',
+                  },
+                },
+              }
             : {}),
         },
       ],
@@ -73,7 +95,8 @@ export function buildDemoFleet(size = 300, seed = 7, tag = randomBytes(2).toStri
         { SerialNumber: sn('b'), SoftwareVersion: version, HaState: 'Standby', HcState: 'online' },
       ];
     }
-    if (design.reverts.includes(i)) inst.simulation = { downloadSeconds: 0.5, upgradeSeconds, outcome: 'revert' };
+    if (design.reverts.includes(i))
+      inst.simulation = { downloadSeconds: 0.5, upgradeSeconds, outcome: 'revert' };
     if (i === design.haSplit) {
       // The standby takes the upgrade; the active one comes back on the old version the first time,
       // so the pair is split until compensation brings it forward.
@@ -107,7 +130,11 @@ export function buildDemoFleet(size = 300, seed = 7, tag = randomBytes(2).toStri
 
 /** The inventory of a fleet, in fleet order. */
 export function inventoryOf(fleet: FleetFile): InventoryDevice[] {
-  return fleet.instances.map((i) => ({ smartAgId: i.SmartAGId, regionId: i.RegionId, serialNumbers: i.Devices.map((d) => d.SerialNumber) }));
+  return fleet.instances.map((i) => ({
+    smartAgId: i.SmartAGId,
+    regionId: i.RegionId,
+    serialNumbers: i.Devices.map((d) => d.SerialNumber),
+  }));
 }
 
 /** The demo's policy: a canary with an approval gate, growing waves, short bakes, fast verification. */

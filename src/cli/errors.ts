@@ -40,17 +40,29 @@ export function classifyError(err: unknown): { message: string; details: string[
   if (err instanceof CliError) return { message: err.message, details: err.details, exitCode: err.exitCode };
   if (err instanceof InputError) {
     const [first, ...rest] = err.message.split('\n');
-    return { message: first ?? 'invalid input', details: rest.map((l) => l.trim()), exitCode: ExitCode.badInput };
+    return {
+      message: first ?? 'invalid input',
+      details: rest.map((l) => l.trim()),
+      exitCode: ExitCode.badInput,
+    };
   }
   if (err instanceof CredentialsConfigError || err instanceof IamPolicyInputError) {
     return { message: err.message, details: [], exitCode: ExitCode.badInput };
   }
   const name = err instanceof Error ? err.name : '';
   if (name === 'WorkflowNotFoundError') {
-    return { message: err instanceof Error ? err.message : String(err), details: [], exitCode: ExitCode.notFound };
+    return {
+      message: err instanceof Error ? err.message : String(err),
+      details: [],
+      exitCode: ExitCode.notFound,
+    };
   }
   if (name === 'FleetValidationError') {
-    return { message: err instanceof Error ? err.message : String(err), details: [], exitCode: ExitCode.badInput };
+    return {
+      message: err instanceof Error ? err.message : String(err),
+      details: [],
+      exitCode: ExitCode.badInput,
+    };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { message, details: [], exitCode: ExitCode.internal };

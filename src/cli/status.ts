@@ -2,7 +2,13 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { listFollowUps, type FollowUpEntry } from '../audit/read';
 import { SA_FOLLOW_UP_OF } from '../../workflows/search-attributes';
 import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
-import type { DeviceStatus, OutcomeCounts, RolloutProgress, RolloutState, WaveProgress } from '../../workflows/types';
+import type {
+  DeviceStatus,
+  OutcomeCounts,
+  RolloutProgress,
+  RolloutState,
+  WaveProgress,
+} from '../../workflows/types';
 
 /** The workflow ID of a rollout. */
 export function rolloutWorkflowId(rolloutId: string): string {
@@ -58,7 +64,16 @@ export interface StatusOptions {
 }
 
 function emptyCounts(): OutcomeCounts {
-  return { pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0, unconfirmed: 0 };
+  return {
+    pending: 0,
+    'in-progress': 0,
+    upgraded: 0,
+    skipped: 0,
+    failed: 0,
+    excluded: 0,
+    compensated: 0,
+    unconfirmed: 0,
+  };
 }
 
 /** Whether a query failed because nobody answered in time (gRPC DEADLINE_EXCEEDED, code 4). */
@@ -71,10 +86,16 @@ function isDeadline(err: unknown): boolean {
   return false;
 }
 
-async function allDevices(client: Client, handle: WorkflowHandle, timeoutMs: number): Promise<DeviceStatus[]> {
+async function allDevices(
+  client: Client,
+  handle: WorkflowHandle,
+  timeoutMs: number,
+): Promise<DeviceStatus[]> {
   const devices: DeviceStatus[] = [];
-  for (let offset = 0; ; ) {
-    const page = await client.withDeadline(Date.now() + timeoutMs, () => handle.query(devicesQuery, { offset, limit: 1000 }));
+  for (let offset = 0; ;) {
+    const page = await client.withDeadline(Date.now() + timeoutMs, () =>
+      handle.query(devicesQuery, { offset, limit: 1000 }),
+    );
     devices.push(...page.devices);
     offset += page.devices.length;
     if (page.devices.length === 0 || offset >= page.total) break;
@@ -91,14 +112,19 @@ async function allDevices(client: Client, handle: WorkflowHandle, timeoutMs: num
  * @throws RolloutNotFoundError when no workflow `rollout/<rolloutId>` exists.
  * @throws NoWorkerError when no worker answers the queries within the timeout.
  */
-export async function getRolloutStatus(client: Client, rolloutId: string, options: StatusOptions = {}): Promise<RolloutStatus> {
+export async function getRolloutStatus(
+  client: Client,
+  rolloutId: string,
+  options: StatusOptions = {},
+): Promise<RolloutStatus> {
   const timeoutMs = options.queryTimeoutMs ?? 5000;
   const handle = client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   let description: Awaited<ReturnType<WorkflowHandle['describe']>>;
   try {
     description = await handle.describe();
   } catch (err) {
-    if (err instanceof Error && err.name === 'WorkflowNotFoundError') throw new RolloutNotFoundError(rolloutId);
+    if (err instanceof Error && err.name === 'WorkflowNotFoundError')
+      throw new RolloutNotFoundError(rolloutId);
     throw err;
   }
   const workflowStatus = description.status.name;
@@ -114,7 +140,8 @@ export async function getRolloutStatus(client: Client, rolloutId: string, option
       .describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: description.taskQueue } })
       .then((r) => r.pollers?.length ?? 0)
       .catch(() => -1);
-    if (isDeadline(err) || pollers === 0) throw new NoWorkerError(rolloutId, description.taskQueue, workflowStatus, pollers);
+    if (isDeadline(err) || pollers === 0)
+      throw new NoWorkerError(rolloutId, description.taskQueue, workflowStatus, pollers);
     throw err;
   }
 
@@ -144,7 +171,10 @@ export async function getRolloutStatus(client: Client, rolloutId: string, option
     c[d.outcome]++;
     byWave.set(d.wave, c);
   }
-  const waves: WaveProgress[] = progress.waves.map((w) => ({ ...w, counts: byWave.get(w.index) ?? w.counts }));
+  const waves: WaveProgress[] = progress.waves.map((w) => ({
+    ...w,
+    counts: byWave.get(w.index) ?? w.counts,
+  }));
   let state = progress.state;
   if (state === 'running' && part?.state === 'waiting-window') state = 'waiting-window';
   const closed = workflowStatus !== 'RUNNING';

@@ -43,7 +43,10 @@ export function rolloutListQuery(f: RolloutListFilter): string {
 export async function listRollouts(client: Client, f: RolloutListFilter = {}): Promise<RolloutListItem[]> {
   const limit = Math.min(Math.max(1, f.limit ?? 200), 1000);
   const rows = new Map<string, RolloutListItem>();
-  for await (const w of client.workflow.list({ query: rolloutListQuery(f), pageSize: Math.min(limit, 100) })) {
+  for await (const w of client.workflow.list({
+    query: rolloutListQuery(f),
+    pageSize: Math.min(limit, 100),
+  })) {
     const item: RolloutListItem = {
       rolloutId: w.typedSearchAttributes.get(SA_ROLLOUT_ID) ?? w.workflowId.replace(/^rollout\//, ''),
       workflowId: w.workflowId,

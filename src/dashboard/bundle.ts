@@ -34,7 +34,10 @@ export async function buildFrontEnd(options: { prebuiltOnly?: boolean } = {}): P
   if (!options.prebuiltOnly) js = await bundleWithEsbuild(dir);
   if (js === undefined) {
     const prebuilt = path.join(dir, PREBUILT);
-    if (!existsSync(prebuilt)) throw new Error(`the dashboard needs esbuild or ${prebuilt} (build it with \`npx tsx src/dashboard/build.ts\`)`);
+    if (!existsSync(prebuilt))
+      throw new Error(
+        `the dashboard needs esbuild or ${prebuilt} (build it with \`npx tsx src/dashboard/build.ts\`)`,
+      );
     js = readFileSync(prebuilt, 'utf8');
   }
   // An inline script must not close its own element.

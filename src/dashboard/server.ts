@@ -42,7 +42,15 @@ export class DashboardConfigError extends Error {
 
 export const DEFAULT_DASHBOARD_PORT = 7780;
 const COOKIE = 'sag_dashboard_token';
-const COMMANDS: readonly ControlKind[] = ['pause', 'resume', 'approve', 'abort', 'exclude', 'retry-failed', 'promote'];
+const COMMANDS: readonly ControlKind[] = [
+  'pause',
+  'resume',
+  'approve',
+  'abort',
+  'exclude',
+  'retry-failed',
+  'promote',
+];
 const MAX_BODY = 64 * 1024;
 
 /** Whether an address or host name stays on this machine. */
@@ -74,7 +82,13 @@ class HttpError extends Error {
   }
 }
 
-function send(res: http.ServerResponse, status: number, body: string, type: string, extra: Record<string, string> = {}): void {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  type: string,
+  extra: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
@@ -91,7 +105,8 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown): voi
 }
 
 async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send JSON (content-type: application/json)');
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+    throw new HttpError(415, 'send JSON (content-type: application/json)');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -105,27 +120,47 @@ async function readJson(req: http.IncomingMessage): Promise<Record<string, unkno
   } catch {
     throw new HttpError(400, 'the body is not JSON');
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new HttpError(400, 'the body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
 /** Checks and narrows an operator command from the page. */
-function parseCommand(body: Record<string, unknown>): { kind: ControlKind; by: string; reason?: string; wave?: number; smartAgIds?: string[]; compensate?: boolean } {
+function parseCommand(body: Record<string, unknown>): {
+  kind: ControlKind;
+  by: string;
+  reason?: string;
+  wave?: number;
+  smartAgIds?: string[];
+  compensate?: boolean;
+} {
   const kind = body.command;
-  if (typeof kind !== 'string' || !(COMMANDS as readonly string[]).includes(kind)) throw new HttpError(400, `command must be one of ${COMMANDS.join(', ')}`);
+  if (typeof kind !== 'string' || !(COMMANDS as readonly string[]).includes(kind))
+    throw new HttpError(400, `command must be one of ${COMMANDS.join(', ')}`);
   const by = typeof body.by === 'string' ? body.by.trim() : '';
   if (!by || by.length > 100) throw new HttpError(400, 'say who you are (by: 1 to 100 characters)');
   const reason = body.reason === undefined || body.reason === '' ? undefined : body.reason;
-  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 1000)) throw new HttpError(400, 'reason: up to 1,000 characters');
+  if (reason !== undefined && (typeof reason !== 'string' || reason.length > 1000))
+    throw new HttpError(400, 'reason: up to 1,000 characters');
   const wave = body.wave;
-  if (wave !== undefined && !(typeof wave === 'number' && Number.isInteger(wave) && wave >= 0)) throw new HttpError(400, 'wave: a whole number ≥ 0');
+  if (wave !== undefined && !(typeof wave === 'number' && Number.isInteger(wave) && wave >= 0))
+    throw new HttpError(400, 'wave: a whole number ≥ 0');
   const ids = body.smartAgIds;
-  if (ids !== undefined && !(Array.isArray(ids) && ids.length <= 10_000 && ids.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 200))) {
+  if (
+    ids !== undefined &&
+    !(
+      Array.isArray(ids) &&
+      ids.length <= 10_000 &&
+      ids.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 200)
+    )
+  ) {
     throw new HttpError(400, 'smartAgIds: a list of SmartAGIds');
   }
-  if (kind === 'exclude' && !(Array.isArray(ids) && ids.length > 0)) throw new HttpError(400, 'exclude: name at least one SmartAGId');
+  if (kind === 'exclude' && !(Array.isArray(ids) && ids.length > 0))
+    throw new HttpError(400, 'exclude: name at least one SmartAGId');
   const compensate = body.compensate;
-  if (compensate !== undefined && typeof compensate !== 'boolean') throw new HttpError(400, 'compensate: true or false');
+  if (compensate !== undefined && typeof compensate !== 'boolean')
+    throw new HttpError(400, 'compensate: true or false');
   return { kind: kind as ControlKind, by, reason, wave, smartAgIds: ids, compensate };
 }
 
@@ -162,9 +197,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const token = options.token;
   const loopback = isLoopback(host);
   if (!loopback && !token) {
-    throw new DashboardConfigError(`the dashboard binds to ${host}, beyond this machine: set an access token (--token or SAG_DASHBOARD_TOKEN) or bind to 127.0.0.1`);
+    throw new DashboardConfigError(
+      `the dashboard binds to ${host}, beyond this machine: set an access token (--token or SAG_DASHBOARD_TOKEN) or bind to 127.0.0.1`,
+    );
   }
-  if (token !== undefined && token.length < 16) throw new DashboardConfigError('the access token must be at least 16 characters');
+  if (token !== undefined && token.length < 16)
+    throw new DashboardConfigError('the access token must be at least 16 characters');
   const { client } = options;
   const front = await buildFrontEnd();
   const pollMs = options.pollIntervalMs ?? 1000;
@@ -190,7 +228,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   function hostAllowed(req: http.IncomingMessage): boolean {
     if (!loopback) return true;
     const h = req.headers.host ?? '';
-    return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`].includes(h.toLowerCase());
+    return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${host}:${port}`].includes(
+      h.toLowerCase(),
+    );
   }
 
   function authorised(req: http.IncomingMessage): boolean {
@@ -225,7 +265,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const isApi = url.pathname.startsWith('/api/');
     if (!isApi) {
       if (method !== 'GET') throw new HttpError(405, 'method not allowed');
-      if (!(url.pathname === '/' || /^\/rollouts\/[^/]+$/.test(url.pathname))) throw new HttpError(404, 'not found');
+      if (!(url.pathname === '/' || /^\/rollouts\/[^/]+$/.test(url.pathname)))
+        throw new HttpError(404, 'not found');
       const offered = url.searchParams.get('token');
       if (token && offered !== null) {
         if (!sameSecret(offered, token)) throw new HttpError(401, 'wrong access token');
@@ -236,7 +277,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
         });
       }
       if (!authorised(req)) throw new HttpError(401, 'open the dashboard with the URL that carries ?token=');
-      return send(res, 200, page(front, config), 'text/html; charset=utf-8', { 'content-security-policy': csp });
+      return send(res, 200, page(front, config), 'text/html; charset=utf-8', {
+        'content-security-policy': csp,
+      });
     }
 
     if (!authorised(req)) throw new HttpError(401, 'access token required');

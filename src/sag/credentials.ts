@@ -5,7 +5,11 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DefaultCredentialsProvider, StaticAKCredentialsProvider, StaticSTSCredentialsProvider } from '@alicloud/credentials';
+import {
+  DefaultCredentialsProvider,
+  StaticAKCredentialsProvider,
+  StaticSTSCredentialsProvider,
+} from '@alicloud/credentials';
 import type { SagCredentials, SagCredentialsProvider } from './client';
 import { scrubText } from './internal/scrub';
 
@@ -34,7 +38,11 @@ export class CredentialsConfigError extends Error {
 const AK = 'ALIBABA_CLOUD_ACCESS_KEY_ID';
 const SECRET = 'ALIBABA_CLOUD_ACCESS_KEY_SECRET';
 const TOKEN = 'ALIBABA_CLOUD_SECURITY_TOKEN';
-const OIDC = ['ALIBABA_CLOUD_ROLE_ARN', 'ALIBABA_CLOUD_OIDC_PROVIDER_ARN', 'ALIBABA_CLOUD_OIDC_TOKEN_FILE'] as const;
+const OIDC = [
+  'ALIBABA_CLOUD_ROLE_ARN',
+  'ALIBABA_CLOUD_OIDC_PROVIDER_ARN',
+  'ALIBABA_CLOUD_OIDC_TOKEN_FILE',
+] as const;
 
 function set(env: NodeJS.ProcessEnv, name: string): boolean {
   const value = env[name];
@@ -56,20 +64,35 @@ function chainSignals(env: NodeJS.ProcessEnv, homeDir: string | undefined): stri
   if (oidcSet.length === OIDC.length) signals.push(...OIDC);
   else if (oidcSet.length > 0) {
     const missing = OIDC.filter((name) => !set(env, name));
-    throw new CredentialsConfigError(`OIDC role credentials are incomplete: ${oidcSet.join(', ')} set but ${missing.join(', ')} missing`);
+    throw new CredentialsConfigError(
+      `OIDC role credentials are incomplete: ${oidcSet.join(', ')} set but ${missing.join(', ')} missing`,
+    );
   }
-  if (!isTrue(env, 'ALIBABA_CLOUD_CLI_PROFILE_DISABLED') && homeDir !== undefined && existsSync(path.join(homeDir, '.aliyun', 'config.json'))) {
+  if (
+    !isTrue(env, 'ALIBABA_CLOUD_CLI_PROFILE_DISABLED') &&
+    homeDir !== undefined &&
+    existsSync(path.join(homeDir, '.aliyun', 'config.json'))
+  ) {
     signals.push('~/.aliyun/config.json');
   }
   if (set(env, 'ALIBABA_CLOUD_CREDENTIALS_FILE')) signals.push('ALIBABA_CLOUD_CREDENTIALS_FILE');
-  else if (homeDir !== undefined && existsSync(path.join(homeDir, '.alibabacloud', 'credentials'))) signals.push('~/.alibabacloud/credentials');
-  if (set(env, 'ALIBABA_CLOUD_ECS_METADATA') && !isTrue(env, 'ALIBABA_CLOUD_ECS_METADATA_DISABLED')) signals.push('ALIBABA_CLOUD_ECS_METADATA');
+  else if (homeDir !== undefined && existsSync(path.join(homeDir, '.alibabacloud', 'credentials')))
+    signals.push('~/.alibabacloud/credentials');
+  if (set(env, 'ALIBABA_CLOUD_ECS_METADATA') && !isTrue(env, 'ALIBABA_CLOUD_ECS_METADATA_DISABLED'))
+    signals.push('ALIBABA_CLOUD_ECS_METADATA');
   if (set(env, 'ALIBABA_CLOUD_CREDENTIALS_URI')) signals.push('ALIBABA_CLOUD_CREDENTIALS_URI');
   return signals;
 }
 
-function plain(credentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string }): SagCredentials {
-  const out: SagCredentials = { accessKeyId: credentials.accessKeyId, accessKeySecret: credentials.accessKeySecret };
+function plain(credentials: {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}): SagCredentials {
+  const out: SagCredentials = {
+    accessKeyId: credentials.accessKeyId,
+    accessKeySecret: credentials.accessKeySecret,
+  };
   if (credentials.securityToken) out.securityToken = credentials.securityToken;
   return out;
 }
@@ -92,9 +115,18 @@ function plain(credentials: { accessKeyId: string; accessKeySecret: string; secu
  * @throws CredentialsConfigError when only part of a source is set (naming what is missing), or
  *   when nothing is configured and `allowMissing` is not set.
  */
-export function resolveCredentialsProvider(env: NodeJS.ProcessEnv, opts: ResolveCredentialsOptions & { allowMissing: true }): ResolvedCredentialsProvider | undefined;
-export function resolveCredentialsProvider(env: NodeJS.ProcessEnv, opts?: ResolveCredentialsOptions): ResolvedCredentialsProvider;
-export function resolveCredentialsProvider(env: NodeJS.ProcessEnv, opts: ResolveCredentialsOptions = {}): ResolvedCredentialsProvider | undefined {
+export function resolveCredentialsProvider(
+  env: NodeJS.ProcessEnv,
+  opts: ResolveCredentialsOptions & { allowMissing: true },
+): ResolvedCredentialsProvider | undefined;
+export function resolveCredentialsProvider(
+  env: NodeJS.ProcessEnv,
+  opts?: ResolveCredentialsOptions,
+): ResolvedCredentialsProvider;
+export function resolveCredentialsProvider(
+  env: NodeJS.ProcessEnv,
+  opts: ResolveCredentialsOptions = {},
+): ResolvedCredentialsProvider | undefined {
   const hasId = set(env, AK);
   const hasSecret = set(env, SECRET);
   const hasToken = set(env, TOKEN);
@@ -109,10 +141,21 @@ export function resolveCredentialsProvider(env: NodeJS.ProcessEnv, opts: Resolve
         .withAccessKeySecret(accessKeySecret)
         .withSecurityToken(env[TOKEN]!.trim())
         .build();
-      return { source: 'env-sts', configuredBy: [AK, SECRET, TOKEN], getCredentials: async () => plain(await inner.getCredentials()) };
+      return {
+        source: 'env-sts',
+        configuredBy: [AK, SECRET, TOKEN],
+        getCredentials: async () => plain(await inner.getCredentials()),
+      };
     }
-    const inner = StaticAKCredentialsProvider.builder().withAccessKeyId(accessKeyId).withAccessKeySecret(accessKeySecret).build();
-    return { source: 'env-access-key', configuredBy: [AK, SECRET], getCredentials: async () => plain(await inner.getCredentials()) };
+    const inner = StaticAKCredentialsProvider.builder()
+      .withAccessKeyId(accessKeyId)
+      .withAccessKeySecret(accessKeySecret)
+      .build();
+    return {
+      source: 'env-access-key',
+      configuredBy: [AK, SECRET],
+      getCredentials: async () => plain(await inner.getCredentials()),
+    };
   }
   if (hasToken) throw new CredentialsConfigError(`${TOKEN} is set but ${AK} and ${SECRET} are missing`);
 
@@ -130,7 +173,9 @@ export function resolveCredentialsProvider(env: NodeJS.ProcessEnv, opts: Resolve
           const message = err instanceof Error ? err.message : String(err);
           // The original error is not kept as cause: it may quote a credential file.
           // eslint-disable-next-line preserve-caught-error
-          throw new Error(`Alibaba Cloud credential chain (${signals.join(', ')}) failed: ${scrubText(message).slice(0, 500)}`);
+          throw new Error(
+            `Alibaba Cloud credential chain (${signals.join(', ')}) failed: ${scrubText(message).slice(0, 500)}`,
+          );
         }
       },
     };

@@ -4,7 +4,13 @@
  * pop-core error would reach Temporal as type "Error").
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { CodeOverrides, CodePolicy, ErrorClass, FailureAction, Persistence } from '../../workflows/types';
+import type {
+  CodeOverrides,
+  CodePolicy,
+  ErrorClass,
+  FailureAction,
+  Persistence,
+} from '../../workflows/types';
 import { resolveCodePolicy } from '../../workflows/error-policy';
 import { normalizeError } from './errors';
 import { parseDurationMs as durationMs } from '../../workflows/durations';
@@ -41,11 +47,16 @@ function isThrottling(code: string): boolean {
  * that workers throttled together do not come back together. `undefined` when the row has no
  * usable initial interval.
  */
-export function retryDelayMs(policy: CodePolicy, attempt = 1, random: () => number = Math.random): number | undefined {
+export function retryDelayMs(
+  policy: CodePolicy,
+  attempt = 1,
+  random: () => number = Math.random,
+): number | undefined {
   const initial = durationMs(policy.initialInterval);
   if (initial === undefined) return undefined;
   const max = durationMs(policy.maximumInterval) ?? Number.POSITIVE_INFINITY;
-  const coefficient = policy.backoffCoefficient !== undefined && policy.backoffCoefficient >= 1 ? policy.backoffCoefficient : 2;
+  const coefficient =
+    policy.backoffCoefficient !== undefined && policy.backoffCoefficient >= 1 ? policy.backoffCoefficient : 2;
   const exponent = Math.max(0, Math.floor(attempt) - 1);
   const base = Math.min(initial * coefficient ** exponent, max);
   const jittered = base * (0.5 + Math.min(Math.max(random(), 0), 1));

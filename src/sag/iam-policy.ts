@@ -58,13 +58,22 @@ export function smartagArn(regionId: string, accountId: string, smartAgId: strin
  * @throws IamPolicyInputError when `accountId` is not numeric, or an inventory entry has a
  *   malformed region or `SmartAGId` (a wildcard or separator would widen the grant).
  */
-export function buildIamPolicy(inventory: InventoryDevice[], accountId: string, opts: IamPolicyOptions = {}): RamPolicyDocument {
-  if (!ACCOUNT_ID.test(accountId)) throw new IamPolicyInputError(`account ID must be digits, got ${JSON.stringify(accountId)}`);
+export function buildIamPolicy(
+  inventory: InventoryDevice[],
+  accountId: string,
+  opts: IamPolicyOptions = {},
+): RamPolicyDocument {
+  if (!ACCOUNT_ID.test(accountId))
+    throw new IamPolicyInputError(`account ID must be digits, got ${JSON.stringify(accountId)}`);
   const resources: string[] = [];
   const seen = new Set<string>();
   for (const device of inventory) {
-    if (!REGION_ID.test(device.regionId)) throw new IamPolicyInputError(`${device.smartAgId}: region ${JSON.stringify(device.regionId)} is not a region ID`);
-    if (!SMARTAG_ID.test(device.smartAgId)) throw new IamPolicyInputError(`${JSON.stringify(device.smartAgId)} is not a SmartAGId`);
+    if (!REGION_ID.test(device.regionId))
+      throw new IamPolicyInputError(
+        `${device.smartAgId}: region ${JSON.stringify(device.regionId)} is not a region ID`,
+      );
+    if (!SMARTAG_ID.test(device.smartAgId))
+      throw new IamPolicyInputError(`${JSON.stringify(device.smartAgId)} is not a SmartAGId`);
     const arn = smartagArn(device.regionId, accountId, device.smartAgId);
     if (!seen.has(arn)) {
       seen.add(arn);

@@ -19,7 +19,10 @@ export const DEFAULT_BURST_FRACTION = 0.02;
  * @param burstFraction the bucket holds this share of one second's requests (at least one).
  * @throws Error when the rate is not a positive number (setRate also takes 0: closed).
  */
-export function createRateLimiter(ratePerSecond: number, burstFraction = DEFAULT_BURST_FRACTION): RateLimiter {
+export function createRateLimiter(
+  ratePerSecond: number,
+  burstFraction = DEFAULT_BURST_FRACTION,
+): RateLimiter {
   const check = (r: number, allowZero: boolean) => {
     if (!(r > 0 || (allowZero && r === 0)) || !Number.isFinite(r)) {
       throw new Error(`API rate must be a positive number of requests per second, got ${r}`);

@@ -167,7 +167,13 @@ export interface SagClient {
   ): Promise<AutoUpgradePolicy>;
   modifyDeviceAutoUpgradePolicy(req: ModifyPolicyRequest): Promise<{ requestId: string }>;
   describeSagDeviceInfo(regionId: string, smartAgId: string, serialNumber: string): Promise<DeviceInfo>;
-  getSmartAgDpiAttribute(regionId: string, smartAgId: string): Promise<{ dpiStatus: string; requestId: string }>;
+  getSmartAgDpiAttribute(
+    regionId: string,
+    smartAgId: string,
+  ): Promise<{ dpiStatus: string; requestId: string }>;
   updateSmartAccessGatewayVersion(req: UpgradeRequest): Promise<{ requestId: string }>;
-  describeRegions(): Promise<{ regions: { regionId: string; localName?: string; regionEndpoint?: string }[]; requestId: string }>;
+  describeRegions(): Promise<{
+    regions: { regionId: string; localName?: string; regionEndpoint?: string }[];
+    requestId: string;
+  }>;
 }

@@ -14,7 +14,13 @@ export interface ActionContext {
   now: number;
   accountId: string;
   /** Told of every device an `UpdateSmartAccessGatewayVersion` call is accepted for. */
-  onUpgradeAccepted?: (accepted: { instance: SimInstance; device: SimDevice; versionCode: string; versionType: VersionType; started: boolean }) => void;
+  onUpgradeAccepted?: (accepted: {
+    instance: SimInstance;
+    device: SimDevice;
+    versionCode: string;
+    versionType: VersionType;
+    started: boolean;
+  }) => void;
 }
 
 export type Params = Readonly<Record<string, string>>;
@@ -110,16 +116,26 @@ function summary(inst: SimInstance, now: number): Body {
   return body;
 }
 
-function matchesFilters(inst: SimInstance, params: Params, ids: Set<string> | undefined, now: number): boolean {
+function matchesFilters(
+  inst: SimInstance,
+  params: Params,
+  ids: Set<string> | undefined,
+  now: number,
+): boolean {
   if (ids && !ids.has(inst.smartAgId)) return false;
   if (params.SmartAGId && params.SmartAGId !== inst.smartAgId) return false;
   if (params.SerialNumber && !inst.devices.some((d) => d.serialNumber === params.SerialNumber)) return false;
   if (params.Name && params.Name !== inst.name) return false;
   if (params.Status && params.Status !== inst.statusAt(now)) return false;
   if (params.HardwareType && params.HardwareType !== inst.hardwareVersion) return false;
-  if (params.InstanceType && params.InstanceType !== (inst.hardwareVersion === 'sag-software' ? 'software' : 'hardware')) return false;
+  if (
+    params.InstanceType &&
+    params.InstanceType !== (inst.hardwareVersion === 'sag-software' ? 'software' : 'hardware')
+  )
+    return false;
   if (params.AssociatedCcnId && params.AssociatedCcnId !== inst.associatedCcnId) return false;
-  if (params.BusinessState && params.BusinessState !== (inst.inArrears(now) ? 'Arrearage' : 'Normal')) return false;
+  if (params.BusinessState && params.BusinessState !== (inst.inArrears(now) ? 'Arrearage' : 'Normal'))
+    return false;
   if (params.SoftwareVersion) {
     const c = compareVersions(inst.activeDevice().softwareVersion, params.SoftwareVersion);
     switch (params.VersionComparator ?? 'equals') {
@@ -149,10 +165,13 @@ function describeSmartAccessGateways(params: Params, ctx: ActionContext): Body {
     throw invalidParameter('VersionComparator');
   }
   let ids: Set<string> | undefined;
-  for (let i = 1; params[`SmartAGIds.${i}`] !== undefined; i++) (ids ??= new Set()).add(params[`SmartAGIds.${i}`]!);
+  for (let i = 1; params[`SmartAGIds.${i}`] !== undefined; i++)
+    (ids ??= new Set()).add(params[`SmartAGIds.${i}`]!);
   let candidates: Iterable<SimInstance>;
   if (ids) {
-    candidates = [...ids].map((id) => ctx.fleet.instances.get(id)).filter((x): x is SimInstance => !!x && (!params.RegionId || x.regionId === params.RegionId));
+    candidates = [...ids]
+      .map((id) => ctx.fleet.instances.get(id))
+      .filter((x): x is SimInstance => !!x && (!params.RegionId || x.regionId === params.RegionId));
   } else if (params.RegionId) {
     candidates = ctx.fleet.byRegion.get(params.RegionId) ?? [];
   } else {
@@ -167,7 +186,12 @@ function describeSmartAccessGateways(params: Params, ctx: ActionContext): Body {
     if (total >= start && page.length < pageSize) page.push(summary(inst, ctx.now));
     total++;
   }
-  return { TotalCount: total, PageNumber: pageNumber, PageSize: pageSize, SmartAccessGateways: { SmartAccessGateway: page } };
+  return {
+    TotalCount: total,
+    PageNumber: pageNumber,
+    PageSize: pageSize,
+    SmartAccessGateways: { SmartAccessGateway: page },
+  };
 }
 
 function describeSmartAccessGatewayAttribute(params: Params, ctx: ActionContext): Body {
@@ -271,14 +295,20 @@ function modifyDeviceAutoUpgradePolicy(params: Params, ctx: ActionContext): Body
   const upgradeType = params.UpgradeType as (typeof UPGRADE_TYPES)[number];
   if (!UPGRADE_TYPES.includes(upgradeType)) throw invalidParameter('UpgradeType');
   const duration = Number(params.Duration);
-  if (!/^\d+$/.test(params.Duration ?? '') || duration < 30 || duration > 120) throw invalidParameter('Duration');
+  if (!/^\d+$/.test(params.Duration ?? '') || duration < 30 || duration > 120)
+    throw invalidParameter('Duration');
   if (!(TIME_ZONES as readonly string[]).includes(params.TimeZone!)) throw invalidParameter('TimeZone');
   try {
     validateCron(params.CronExpression!, params.TimeZone!);
   } catch {
     throw invalidParameter('CronExpression');
   }
-  d.setPolicy(type, { UpgradeType: upgradeType, CronExpression: params.CronExpression!, Duration: String(duration), TimeZone: params.TimeZone! });
+  d.setPolicy(type, {
+    UpgradeType: upgradeType,
+    CronExpression: params.CronExpression!,
+    Duration: String(duration),
+    TimeZone: params.TimeZone!,
+  });
   return {};
 }
 
@@ -349,15 +379,22 @@ function updateSmartAccessGatewayVersion(params: Params, ctx: ActionContext): Bo
   if (inst.inArrears(now)) throw rpcError('SmartAccessGatewayInArrears');
   if (!inst.associatedCcnId) throw rpcError('NotBoundCCN');
   if (targets.some((d) => d.hcStateAt(now) === 'unknown')) throw rpcError('GetSmartAccessGatewayStateError');
-  if (inst.status === 'Offline' || targets.some((d) => d.hcStateAt(now) !== 'online')) throw rpcError('SmartAccessGatewayNotOnline');
+  if (inst.status === 'Offline' || targets.some((d) => d.hcStateAt(now) !== 'online'))
+    throw rpcError('SmartAccessGatewayNotOnline');
   const current = (d: SimDevice) => (type === 'Device' ? d.softwareVersion : d.dpiSignatureDbVersion);
   if (targets.some((d) => !current(d))) throw rpcError('GetSmartAccessGatewayVersionError');
   const target = params.VersionCode!;
   if (!inst.offeredVersions(type).some((v) => v.VersionCode === target)) throw rpcError('VersionNotExist');
   if (type === 'Dpi' && inst.dpiStatus !== 'On') {
-    throw new RpcError('OperationDenied.DpiDisabled', 400, 'DPI is not enabled on the specified smart access gateway.');
+    throw new RpcError(
+      'OperationDenied.DpiDisabled',
+      400,
+      'DPI is not enabled on the specified smart access gateway.',
+    );
   }
-  const eligible = targets.filter((d) => d.simulation.allowDowngrade || compareVersions(target, current(d)) > 0);
+  const eligible = targets.filter(
+    (d) => d.simulation.allowDowngrade || compareVersions(target, current(d)) > 0,
+  );
   if (eligible.length === 0) throw rpcError('VersionTooOld');
   for (const d of eligible) {
     d.upgradeCalls++;
@@ -372,14 +409,34 @@ function updateSmartAccessGatewayVersion(params: Params, ctx: ActionContext): Bo
 }
 
 export const ACTIONS: Record<string, ActionDefinition> = {
-  UpdateSmartAccessGatewayVersion: { required: ['SmartAGId', 'VersionCode', 'RegionId'], handle: updateSmartAccessGatewayVersion },
+  UpdateSmartAccessGatewayVersion: {
+    required: ['SmartAGId', 'VersionCode', 'RegionId'],
+    handle: updateSmartAccessGatewayVersion,
+  },
   DescribeSmartAccessGateways: { required: [], handle: describeSmartAccessGateways },
-  DescribeSmartAccessGatewayAttribute: { required: ['RegionId', 'SmartAGId'], handle: describeSmartAccessGatewayAttribute },
-  DescribeSmartAccessGatewayVersions: { required: ['RegionId', 'SmartAGId'], handle: describeSmartAccessGatewayVersions },
+  DescribeSmartAccessGatewayAttribute: {
+    required: ['RegionId', 'SmartAGId'],
+    handle: describeSmartAccessGatewayAttribute,
+  },
+  DescribeSmartAccessGatewayVersions: {
+    required: ['RegionId', 'SmartAGId'],
+    handle: describeSmartAccessGatewayVersions,
+  },
   DescribeSmartAccessGatewayHa: { required: ['RegionId', 'SmartAGId'], handle: describeSmartAccessGatewayHa },
-  DescribeDeviceAutoUpgradePolicy: { required: ['RegionId', 'SmartAGId', 'SerialNumber'], handle: describeDeviceAutoUpgradePolicy },
+  DescribeDeviceAutoUpgradePolicy: {
+    required: ['RegionId', 'SmartAGId', 'SerialNumber'],
+    handle: describeDeviceAutoUpgradePolicy,
+  },
   ModifyDeviceAutoUpgradePolicy: {
-    required: ['RegionId', 'SmartAGId', 'SerialNumber', 'CronExpression', 'Duration', 'TimeZone', 'UpgradeType'],
+    required: [
+      'RegionId',
+      'SmartAGId',
+      'SerialNumber',
+      'CronExpression',
+      'Duration',
+      'TimeZone',
+      'UpgradeType',
+    ],
     handle: modifyDeviceAutoUpgradePolicy,
   },
   DescribeSAGDeviceInfo: { required: ['RegionId', 'SmartAGId', 'SmartAGSn'], handle: describeSagDeviceInfo },

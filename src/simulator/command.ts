@@ -22,9 +22,14 @@ export async function runSimulatorCommand(opts: SimulatorCommandOptions): Promis
   if (opts.fleet && opts.devices !== undefined) throw new Error('give either --fleet or --devices, not both');
   const secret = opts.accessKeySecret ?? process.env.SAG_SIMULATOR_ACCESS_KEY_SECRET;
   if (!!opts.accessKeyId !== !!secret) {
-    throw new Error('give both --access-key-id and --access-key-secret (or SAG_SIMULATOR_ACCESS_KEY_SECRET), or neither');
+    throw new Error(
+      'give both --access-key-id and --access-key-secret (or SAG_SIMULATOR_ACCESS_KEY_SECRET), or neither',
+    );
   }
-  const creds = opts.accessKeyId && secret ? { accessKeyId: opts.accessKeyId, accessKeySecret: secret } : randomCredentials();
+  const creds =
+    opts.accessKeyId && secret
+      ? { accessKeyId: opts.accessKeyId, accessKeySecret: secret }
+      : randomCredentials();
   const options: SimulatorOptions = {
     port: opts.port ?? 0,
     host: opts.host ?? '127.0.0.1',

@@ -12,7 +12,10 @@ export interface ErrorDefinition {
 export const UPGRADE_ERRORS = {
   Forbidden: { status: 403, message: 'User not authorized to operate on the specified resource.' },
   'InvalidId.SMARTAG': { status: 403, message: 'The specified smart access gateway instance id is invalid.' },
-  NotBoundCCN: { status: 403, message: 'The specified smart access gateway has not bound CCN; please bind CCN first.' },
+  NotBoundCCN: {
+    status: 403,
+    message: 'The specified smart access gateway has not bound CCN; please bind CCN first.',
+  },
   SmartAccessGatewayNotOnline: { status: 403, message: 'The specified smart access gateway is not online.' },
   GetSmartAccessGatewayVersionError: {
     status: 403,
@@ -22,9 +25,15 @@ export const UPGRADE_ERRORS = {
     status: 403,
     message: 'An error occurred while obtaining the smart access gateway status.',
   },
-  VersionTooOld: { status: 403, message: 'The specified version is outdated; please select a newer version.' },
+  VersionTooOld: {
+    status: 403,
+    message: 'The specified version is outdated; please select a newer version.',
+  },
   SmartAccessGatewayInArrears: { status: 500, message: 'The specified Smart Access Gateway has expired.' },
-  SmartAccessGatewayNotActivated: { status: 500, message: 'The specified Smart Access Gateway has not been activated.' },
+  SmartAccessGatewayNotActivated: {
+    status: 500,
+    message: 'The specified Smart Access Gateway has not been activated.',
+  },
   PermissionError: { status: 500, message: 'No permission to operate the instance.' },
 } as const satisfies Record<string, ErrorDefinition>;
 
@@ -35,13 +44,22 @@ export const COMMON_ERRORS = {
   'InvalidAccessKeyId.NotFound': { status: 404, message: 'Specified access key is not found.' },
   'InvalidAccessKeyId.Inactive': { status: 400, message: 'Specified access key is disabled.' },
   SignatureDoesNotMatch: { status: 400, message: 'Specified signature is not matched with our calculation.' },
-  IncompleteSignature: { status: 400, message: 'The request signature does not conform to Aliyun standards.' },
+  IncompleteSignature: {
+    status: 400,
+    message: 'The request signature does not conform to Aliyun standards.',
+  },
   InvalidSignatureMethod: { status: 400, message: 'Specified signature method is not valid.' },
-  'InvalidSignatureVersion': { status: 400, message: 'Specified signature version is not valid.' },
+  InvalidSignatureVersion: { status: 400, message: 'Specified signature version is not valid.' },
   SignatureNonceUsed: { status: 400, message: 'Specified signature nonce was used already.' },
   'InvalidTimeStamp.Expired': { status: 400, message: 'Specified time stamp or date value is expired.' },
-  'InvalidTimeStamp.Format': { status: 400, message: 'Specified time stamp or date value is not well formatted.' },
-  'InvalidApi.NotFound': { status: 404, message: 'Specified api is not found, please check your url and method.' },
+  'InvalidTimeStamp.Format': {
+    status: 400,
+    message: 'Specified time stamp or date value is not well formatted.',
+  },
+  'InvalidApi.NotFound': {
+    status: 404,
+    message: 'Specified api is not found, please check your url and method.',
+  },
   InvalidVersion: { status: 400, message: 'Specified parameter Version is not valid.' },
   UnsupportedHTTPMethod: { status: 400, message: 'This http method is not supported.' },
   'InvalidParameter.Format': { status: 400, message: 'Specified parameter format is not valid.' },
@@ -68,10 +86,16 @@ export const COMMON_ERRORS = {
     status: 500,
     message: 'The request processing has failed due to some unknown error, exception or failure.',
   },
-  ServiceUnavailable: { status: 503, message: 'The request has failed due to a temporary failure of the server.' },
+  ServiceUnavailable: {
+    status: 503,
+    message: 'The request has failed due to a temporary failure of the server.',
+  },
   VersionNotExist: { status: 400, message: 'The specified version does not exist.' },
   'SAG.InstanceNoFound': { status: 400, message: 'The specified SAG instance does not exist.' },
-  'SAG.SoftwareNotSupport': { status: 400, message: 'The specified SAG instance is a software edition and does not support this operation.' },
+  'SAG.SoftwareNotSupport': {
+    status: 400,
+    message: 'The specified SAG instance is a software edition and does not support this operation.',
+  },
   'SAG.InvalidSerialNumber': { status: 400, message: 'The specified SerialNumber is invalid.' },
   'SAG.InstanceIdEmpty': { status: 400, message: 'You must specify the SAG instance ID.' },
 } as const satisfies Record<string, ErrorDefinition>;

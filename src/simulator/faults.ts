@@ -169,7 +169,11 @@ export class FaultEngine {
   }
 
   /** The current configuration, with per-rule counters. */
-  describe(): { seed?: number; qpsLimits: Record<string, number>; rules: (ParsedRule & { seen: number; fired: number })[] } {
+  describe(): {
+    seed?: number;
+    qpsLimits: Record<string, number>;
+    rules: (ParsedRule & { seen: number; fired: number })[];
+  } {
     return {
       ...(this.spec.seed !== undefined ? { seed: this.spec.seed } : {}),
       qpsLimits: { ...this.qpsLimits },
@@ -194,7 +198,11 @@ export class FaultEngine {
   }
 
   /** The first rule that fires for this request, if any. */
-  decide(action: string, smartAgId: string | undefined, serialNumber: string | undefined): FaultDecision | undefined {
+  decide(
+    action: string,
+    smartAgId: string | undefined,
+    serialNumber: string | undefined,
+  ): FaultDecision | undefined {
     for (const s of this.rules) {
       const r = s.rule;
       if (r.action && r.action !== '*' && r.action !== action) continue;
@@ -235,9 +243,11 @@ function checkRules(rules: ParsedRule[], offset = 0): void {
   for (const [j, r] of rules.entries()) {
     const at = `rules[${offset + j}]`;
     const format = r.format ?? 'json';
-    if (r.kind === 'error' && format === 'json' && !r.code) throw new Error(`${at}.code: an error rule needs a code`);
+    if (r.kind === 'error' && format === 'json' && !r.code)
+      throw new Error(`${at}.code: an error rule needs a code`);
     if (format === 'text' && r.body === undefined) throw new Error(`${at}.body: format text needs a body`);
-    if (r.body !== undefined && format !== 'text') throw new Error(`${at}.body: only format text takes a body`);
+    if (r.body !== undefined && format !== 'text')
+      throw new Error(`${at}.body: only format text takes a body`);
     if (r.format !== undefined && r.kind !== 'error' && r.kind !== 'after-error') {
       throw new Error(`${at}.format: only error and after-error rules take a format`);
     }

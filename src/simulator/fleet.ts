@@ -76,10 +76,7 @@ const policySchema = z.strictObject({
 });
 export type PolicyFields = z.output<typeof policySchema>;
 
-const msOrIso = z.union([
-  z.number().int(),
-  z.iso.datetime().transform((s) => Date.parse(s)),
-]);
+const msOrIso = z.union([z.number().int(), z.iso.datetime().transform((s) => Date.parse(s))]);
 
 const deviceSchema = z.strictObject({
   SerialNumber: z.string().min(1),
@@ -92,7 +89,10 @@ const deviceSchema = z.strictObject({
   MonitorVersion: z.string().optional(),
   /** `YYYY-MM-DD hh:mm:ss` (UTC+8) or ms since epoch. */
   StartupTime: z
-    .union([z.number().int(), z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD hh:mm:ss"')])
+    .union([
+      z.number().int(),
+      z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, 'expected "YYYY-MM-DD hh:mm:ss"'),
+    ])
     .optional(),
   AutoUpgradePolicies: z
     .strictObject({ Device: policySchema.optional(), Dpi: policySchema.optional() })
@@ -100,7 +100,17 @@ const deviceSchema = z.strictObject({
   simulation: simulationSchema.optional(),
 });
 
-const STATUSES = ['Ordered', 'Delivered', 'Received', 'Returning', 'Unconfirmed', 'Active', 'init', 'Offline', 'Arrearage'] as const;
+const STATUSES = [
+  'Ordered',
+  'Delivered',
+  'Received',
+  'Returning',
+  'Unconfirmed',
+  'Active',
+  'init',
+  'Offline',
+  'Arrearage',
+] as const;
 
 const instanceSchema = z.strictObject({
   SmartAGId: z.string().regex(/^sag-[0-9a-z]+$/, 'expected an id like "sag-0001"'),
@@ -182,7 +192,8 @@ export function parseFleet(json: unknown, source?: string): ParsedFleet {
     ids.add(inst.SmartAGId);
     inst.Devices.forEach((d, j) => {
       const where = `instances[${i}].Devices[${j}]`;
-      if (sns.has(d.SerialNumber)) issues.push(`${where}.SerialNumber: duplicate serial number ${d.SerialNumber}`);
+      if (sns.has(d.SerialNumber))
+        issues.push(`${where}.SerialNumber: duplicate serial number ${d.SerialNumber}`);
       sns.add(d.SerialNumber);
       if (typeof d.StartupTime === 'string') {
         try {
@@ -196,7 +207,9 @@ export function parseFleet(json: unknown, source?: string): ParsedFleet {
         if (!p) continue;
         const duration = Number(p.Duration);
         if (!(duration >= 30 && duration <= 120)) {
-          issues.push(`${where}.AutoUpgradePolicies.${type}.Duration: expected 30-120 minutes, got ${p.Duration}`);
+          issues.push(
+            `${where}.AutoUpgradePolicies.${type}.Duration: expected 30-120 minutes, got ${p.Duration}`,
+          );
         }
         try {
           validateCron(p.CronExpression, p.TimeZone);
@@ -205,7 +218,11 @@ export function parseFleet(json: unknown, source?: string): ParsedFleet {
         }
       }
     });
-    if (inst.DeviceLevelBackupType && inst.DeviceLevelBackupType !== 'no_backup' && inst.Devices.length !== 2) {
+    if (
+      inst.DeviceLevelBackupType &&
+      inst.DeviceLevelBackupType !== 'no_backup' &&
+      inst.Devices.length !== 2
+    ) {
       issues.push(`instances[${i}].DeviceLevelBackupType: ${inst.DeviceLevelBackupType} needs two Devices`);
     }
   });
@@ -265,13 +282,30 @@ export function generateFleet(options: GenerateOptions): ParsedFleet {
   const target = options.targetVersion ?? '2.4.0.0';
   const regions = options.regions ?? ['cn-shanghai', 'cn-hangzhou', 'cn-hongkong', 'ap-southeast-1'];
   const base = Date.UTC(2023, 0, 1);
-  const deviceVersions = Array.from(new Set(['2.1.0.0', '2.2.0.0', '2.3.0.0', '2.3.1.1', target])).sort(compareVersions);
+  const deviceVersions = Array.from(new Set(['2.1.0.0', '2.2.0.0', '2.3.0.0', '2.3.1.1', target])).sort(
+    compareVersions,
+  );
   const versions: VersionLists = {
     Device: [
-      ...deviceVersions.map((v, i) => ({ VersionCode: v, Type: 'release' as const, VersionName: v, CreateTime: base + i * 30 * 86400_000 })),
-      { VersionCode: bumpLast(target), Type: 'beta' as const, VersionName: `${bumpLast(target)}-beta`, CreateTime: base + 400 * 86400_000 },
+      ...deviceVersions.map((v, i) => ({
+        VersionCode: v,
+        Type: 'release' as const,
+        VersionName: v,
+        CreateTime: base + i * 30 * 86400_000,
+      })),
+      {
+        VersionCode: bumpLast(target),
+        Type: 'beta' as const,
+        VersionName: `${bumpLast(target)}-beta`,
+        CreateTime: base + 400 * 86400_000,
+      },
     ],
-    Dpi: DPI_VERSIONS.map((v, i) => ({ VersionCode: v, Type: 'release' as const, VersionName: v, CreateTime: base + i * 90 * 86400_000 })),
+    Dpi: DPI_VERSIONS.map((v, i) => ({
+      VersionCode: v,
+      Type: 'release' as const,
+      VersionName: v,
+      CreateTime: base + i * 90 * 86400_000,
+    })),
   };
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const older = deviceVersions.filter((v) => compareVersions(v, target) < 0);
@@ -332,7 +366,13 @@ export function generateFleet(options: GenerateOptions): ParsedFleet {
       delete inst.Devices[0]!.DpiSignatureDbVersion;
     } else if (r < 0.21) {
       inst.Devices[0]!.AutoUpgradePolicies = {
-        Device: { UpgradeType: 'scheduled', CronExpression: '0 0 4 1/1 * ?', Duration: '60', Jitter: '5', TimeZone: 'Asia/Shanghai' },
+        Device: {
+          UpgradeType: 'scheduled',
+          CronExpression: '0 0 4 1/1 * ?',
+          Duration: '60',
+          Jitter: '5',
+          TimeZone: 'Asia/Shanghai',
+        },
       };
     } else if (r < 0.215) {
       inst.DpiStatus = 'Off';

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_ACCOUNT_ID, type CredentialRow, type CredentialUpdate, type SimulatorCredential } from './credentials';
+import {
+  DEFAULT_ACCOUNT_ID,
+  type CredentialRow,
+  type CredentialUpdate,
+  type SimulatorCredential,
+} from './credentials';
 import type { FaultSpec } from './faults';
 import { generateFleet, parseFleet, type FleetFile, type GenerateOptions, type ParsedFleet } from './fleet';
 import { FleetState, type SimInstance } from './model';
@@ -106,7 +111,10 @@ export interface SimulatorHandle {
 /** Random AccessKey pair in Alibaba's shapes (`LTAI…`, 30-character secret). */
 export function randomCredentials(): { accessKeyId: string; accessKeySecret: string } {
   const alnum = (n: number) =>
-    Array.from(randomBytes(n), (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62]).join('');
+    Array.from(
+      randomBytes(n),
+      (b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'[b % 62],
+    ).join('');
   return { accessKeyId: `LTAI${alnum(20)}`, accessKeySecret: alnum(30) };
 }
 
@@ -116,7 +124,9 @@ export function randomCredentials(): { accessKeyId: string; accessKeySecret: str
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
   // Always validate: parsing is idempotent on an already-parsed fleet and applies defaults.
-  const parsed = options.fleet ? parseFleet(options.fleet) : generateFleet(options.generate ?? { devices: 20, seed: 1 });
+  const parsed = options.fleet
+    ? parseFleet(options.fleet)
+    : generateFleet(options.generate ?? { devices: 20, seed: 1 });
   const fleet = new FleetState(parsed);
   const credentials = options.credentials?.length
     ? options.credentials

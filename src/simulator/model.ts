@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Outcome, ParsedDevice, ParsedFleet, ParsedInstance, PolicyFields, SimulationBlock, VersionEntry, VersionLists } from './fleet';
+import type {
+  Outcome,
+  ParsedDevice,
+  ParsedFleet,
+  ParsedInstance,
+  PolicyFields,
+  SimulationBlock,
+  VersionEntry,
+  VersionLists,
+} from './fleet';
 import { compareVersions, formatDeviceTime, nextCronFire, parseDeviceTime } from './versions';
 
 /**
@@ -101,7 +110,13 @@ export class SimDevice {
   upgradesDone = 0;
   readonly secretKey: string;
 
-  constructor(d: ParsedDevice, simulation: SimulationSettings, haDefault: 'Active' | 'Standby', now: number, dpiDefault: string) {
+  constructor(
+    d: ParsedDevice,
+    simulation: SimulationSettings,
+    haDefault: 'Active' | 'Standby',
+    now: number,
+    dpiDefault: string,
+  ) {
     this.serialNumber = d.SerialNumber;
     this.softwareVersion = d.SoftwareVersion;
     this.dpiSignatureDbVersion = d.DpiSignatureDbVersion ?? dpiDefault;
@@ -109,7 +124,11 @@ export class SimDevice {
     this.hcState = d.HcState;
     this.monitorVersion = d.MonitorVersion ?? '0.1.11.17';
     this.startupTime =
-      d.StartupTime === undefined ? now - 7 * 86400_000 : typeof d.StartupTime === 'number' ? d.StartupTime : parseDeviceTime(d.StartupTime);
+      d.StartupTime === undefined
+        ? now - 7 * 86400_000
+        : typeof d.StartupTime === 'number'
+          ? d.StartupTime
+          : parseDeviceTime(d.StartupTime);
     this.policies = {
       Device: { ...DEFAULT_POLICY, ...d.AutoUpgradePolicies?.Device },
       Dpi: { ...DEFAULT_POLICY, ...d.AutoUpgradePolicies?.Dpi },
@@ -133,19 +152,53 @@ export class SimDevice {
   }
 
   /** Starts an upgrade, DPI update or reboot at `at`. */
-  startOperation(kind: 'upgrade' | 'reboot', versionType: VersionType, target: string | undefined, at: number, auto: boolean): Operation {
+  startOperation(
+    kind: 'upgrade' | 'reboot',
+    versionType: VersionType,
+    target: string | undefined,
+    at: number,
+    auto: boolean,
+  ): Operation {
     const s = this.simulation;
     this.flapSince = undefined;
     let op: Operation;
     if (kind === 'reboot') {
-      op = { kind, versionType, acceptedAt: at, offlineAt: at, endsAt: at + s.rebootSeconds * 1000, outcome: 'ok', auto };
+      op = {
+        kind,
+        versionType,
+        acceptedAt: at,
+        offlineAt: at,
+        endsAt: at + s.rebootSeconds * 1000,
+        outcome: 'ok',
+        auto,
+      };
     } else if (versionType === 'Dpi') {
       const endsAt = at + (s.downloadSeconds + s.dpiUpgradeSeconds) * 1000;
-      op = { kind, versionType, target, from: this.dpiSignatureDbVersion, acceptedAt: at, offlineAt: Infinity, endsAt, outcome: 'ok', auto };
+      op = {
+        kind,
+        versionType,
+        target,
+        from: this.dpiSignatureDbVersion,
+        acceptedAt: at,
+        offlineAt: Infinity,
+        endsAt,
+        outcome: 'ok',
+        auto,
+      };
     } else {
       const offlineAt = at + s.downloadSeconds * 1000;
       const outcome = s.outcomes[this.upgradesDone] ?? s.outcome;
-      op = { kind, versionType, target, from: this.softwareVersion, acceptedAt: at, offlineAt, endsAt: offlineAt + s.upgradeSeconds * 1000, outcome, auto };
+      op = {
+        kind,
+        versionType,
+        target,
+        from: this.softwareVersion,
+        acceptedAt: at,
+        offlineAt,
+        endsAt: offlineAt + s.upgradeSeconds * 1000,
+        outcome,
+        auto,
+      };
     }
     this.operation = op;
     return op;
@@ -295,14 +348,24 @@ export class SimInstance {
     const dpiDefault = this.versions.Dpi[0]?.VersionCode ?? '20201117_1_0-0.0.1';
     this.devices = inst.Devices.map((d, i) => {
       const ha = this.backupType === 'cold_backup' && i === 1 ? 'Standby' : 'Active';
-      return new SimDevice(d, resolveSimulation(fleet.simulation, inst.simulation, d.simulation), ha, now, dpiDefault);
+      return new SimDevice(
+        d,
+        resolveSimulation(fleet.simulation, inst.simulation, d.simulation),
+        ha,
+        now,
+        dpiDefault,
+      );
     });
   }
 
   /** Advances every device to `now` and applies HA failover. Call before reading. */
   settle(now: number): this {
     for (const d of this.devices) {
-      if (d.operation !== undefined || d.policies.Device.UpgradeType === 'scheduled' || d.policies.Dpi.UpgradeType === 'scheduled') {
+      if (
+        d.operation !== undefined ||
+        d.policies.Device.UpgradeType === 'scheduled' ||
+        d.policies.Dpi.UpgradeType === 'scheduled'
+      ) {
         d.settle(now, this);
       }
     }
@@ -337,7 +400,8 @@ export class SimInstance {
 
   /** Observed status at `now`. */
   statusAt(now: number): string {
-    if (this.status === 'Active' && this.devices.every((d) => d.hcStateAt(now) !== 'online')) return 'Offline';
+    if (this.status === 'Active' && this.devices.every((d) => d.hcStateAt(now) !== 'online'))
+      return 'Offline';
     return this.status;
   }
 

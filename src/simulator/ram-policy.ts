@@ -7,7 +7,9 @@ import { z } from 'zod';
  * actions match case-insensitively, as in RAM; an explicit Deny wins over any Allow.
  */
 
-const stringOrList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
+const stringOrList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
 
 export const ramPolicySchema = z.object({
   Version: z.string().default('1'),
@@ -54,7 +56,10 @@ export class CompiledPolicy {
 }
 
 function globToRegExp(glob: string, caseInsensitive: boolean): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, caseInsensitive ? 'i' : '');
 }
 
@@ -62,7 +67,12 @@ function globToRegExp(glob: string, caseInsensitive: boolean): RegExp {
 export const LIST_ACTIONS = new Set(['DescribeSmartAccessGateways', 'DescribeRegions']);
 
 /** The resource an action is checked against. */
-export function resourceFor(action: string, accountId: string, regionId: string | undefined, smartAgId: string | undefined): string {
+export function resourceFor(
+  action: string,
+  accountId: string,
+  regionId: string | undefined,
+  smartAgId: string | undefined,
+): string {
   if (LIST_ACTIONS.has(action) || !smartAgId) return '*';
   return `acs:smartag:${regionId ?? '*'}:${accountId}:smartag/${smartAgId}`;
 }

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ACTIONS } from './actions';
-import { assertKeyUsable, CredentialError, CredentialStore, type KeyState, type SimulatorCredential } from './credentials';
+import {
+  assertKeyUsable,
+  CredentialError,
+  CredentialStore,
+  type KeyState,
+  type SimulatorCredential,
+} from './credentials';
 import { missingParameter, rpcError, RpcError } from './errors';
 import {
   FaultEngine,
@@ -117,7 +123,12 @@ export interface DeviceRow {
   upgradeCalls: number;
   upgradeCallsByVersion: Record<string, number>;
   autoUpgrades: number;
-  upgrading?: { versionType: string; target?: string; phase: 'downloading' | 'flashing' | 'rebooting'; auto: boolean };
+  upgrading?: {
+    versionType: string;
+    target?: string;
+    phase: 'downloading' | 'flashing' | 'rebooting';
+    auto: boolean;
+  };
 }
 
 /** The HTTP front of the simulator: RPC on every path but /_admin/, and the admin interface. */
@@ -282,7 +293,10 @@ export class SimulatorServer {
 
   private sendJson(res: http.ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'content-type': 'application/json;charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   }
 
@@ -308,7 +322,13 @@ export class SimulatorServer {
     this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
   }
 
-  private async onRpc(req: http.IncomingMessage, res: http.ServerResponse, url: string, raw: Buffer, started: number): Promise<void> {
+  private async onRpc(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: string,
+    raw: Buffer,
+    started: number,
+  ): Promise<void> {
     const request = parseRequest(req, url, raw);
     const { method, params } = request;
     const nowMs = Date.now();
@@ -443,8 +463,14 @@ export class SimulatorServer {
   }
 
   /** Sends an answer that a fault rule chose instead of the simulator's own. */
-  private sendAnswer(res: http.ServerResponse, a: ReplacementAnswer, requestId: string, regionId: string | undefined): void {
-    if (a.format === 'json') return this.sendJson(res, a.httpStatus, errorBody(a.code, a.message, requestId, regionId));
+  private sendAnswer(
+    res: http.ServerResponse,
+    a: ReplacementAnswer,
+    requestId: string,
+    regionId: string | undefined,
+  ): void {
+    if (a.format === 'json')
+      return this.sendJson(res, a.httpStatus, errorBody(a.code, a.message, requestId, regionId));
     const text = a.format === 'html' ? htmlErrorPage(a.httpStatus) : a.body;
     const type = a.format === 'html' ? 'text/html' : 'text/plain;charset=utf-8';
     res.writeHead(a.httpStatus, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
@@ -478,7 +504,8 @@ export class SimulatorServer {
       if (!params[name]) throw missingParameter(name);
     }
     if (params.SignatureMethod !== 'HMAC-SHA1') throw rpcError('InvalidSignatureMethod');
-    if (params.SignatureVersion !== undefined && params.SignatureVersion !== '1.0') throw rpcError('InvalidSignatureVersion');
+    if (params.SignatureVersion !== undefined && params.SignatureVersion !== '1.0')
+      throw rpcError('InvalidSignatureVersion');
     checkTimestamp(params.Timestamp!, nowMs);
     const key = this.keyOf(params.AccessKeyId!);
     checkSecurityToken(key, params.SecurityToken, 'SecurityToken');
@@ -515,7 +542,8 @@ export class SimulatorServer {
     // Every header of the documented set that the request carries must be signed.
     const signed = new Set(auth.signedHeaders);
     for (const name of REQUIRED_SIGNED_HEADERS) if (!signed.has(name)) throw rpcError('IncompleteSignature');
-    for (const name of Object.keys(headers)) if (mustSign(name) && !signed.has(name)) throw rpcError('IncompleteSignature');
+    for (const name of Object.keys(headers))
+      if (mustSign(name) && !signed.has(name)) throw rpcError('IncompleteSignature');
     const hashedPayload = sha256Hex(v3.body);
     if (contentSha256 !== hashedPayload) {
       throw rpcError('SignatureDoesNotMatch', {
@@ -578,11 +606,12 @@ export class SimulatorServer {
         this.resetStats();
         return this.sendJson(res, 200, { ok: true });
       }
-      if (method === 'GET' && path === '/_admin/faults') return this.sendJson(res, 200, this.faults.describe());
+      if (method === 'GET' && path === '/_admin/faults')
+        return this.sendJson(res, 200, this.faults.describe());
       if (method === 'POST' && path === '/_admin/faults') {
         const spec = json();
         if (query.get('append') === '1' || query.get('append') === 'true') {
-          this.faults.add(((spec as { rules?: FaultRule[] }).rules ?? []));
+          this.faults.add((spec as { rules?: FaultRule[] }).rules ?? []);
         } else {
           this.faults.set(spec as FaultSpec);
         }
@@ -607,12 +636,20 @@ export class SimulatorServer {
       }
       return this.sendJson(res, 404, { error: `no admin route ${method} ${path}` });
     } catch (e) {
-      return this.sendJson(res, e instanceof CredentialError ? e.status : 400, { error: e instanceof Error ? e.message : String(e) });
+      return this.sendJson(res, e instanceof CredentialError ? e.status : 400, {
+        error: e instanceof Error ? e.message : String(e),
+      });
     }
   }
 
   /** GET /_admin/upgrades and the /_admin/credentials routes; false when none matches. */
-  private onLedgerOrCredentials(method: string, path: string, query: URLSearchParams, json: () => unknown, res: http.ServerResponse): boolean {
+  private onLedgerOrCredentials(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    json: () => unknown,
+    res: http.ServerResponse,
+  ): boolean {
     if (method === 'GET' && path === '/_admin/upgrades') {
       const filter: UpgradeFilter = {};
       for (const k of ['smartAgId', 'serialNumber', 'versionCode'] as const) {
@@ -663,7 +700,8 @@ function parseRequest(req: http.IncomingMessage, url: string, raw: Buffer): RpcR
   for (const [k, v] of query) params[k] = v;
   if (!isV3Request(req.headers, params)) {
     // Signature checks cover query and form parameters together, as Alibaba's gateway does.
-    if (raw.length > 0 && method === 'POST') for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params[k] = v;
+    if (raw.length > 0 && method === 'POST')
+      for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params[k] = v;
     return { method, params, accessKeyId: params.AccessKeyId, signature: 'HMAC-SHA1' };
   }
   let badBody = false;
@@ -688,7 +726,14 @@ function parseRequest(req: http.IncomingMessage, url: string, raw: Buffer): RpcR
     params,
     accessKeyId: authorization?.credential,
     signature: 'ACS3-HMAC-SHA256',
-    v3: { headers: req.headers, path: q >= 0 ? url.slice(0, q) : url, query, body: raw, authorization, badBody },
+    v3: {
+      headers: req.headers,
+      path: q >= 0 ? url.slice(0, q) : url,
+      query,
+      body: raw,
+      authorization,
+      badBody,
+    },
   };
 }
 
@@ -743,10 +788,11 @@ function deviceRow(inst: SimInstance, d: SimDevice, now: number): DeviceRow {
 
 /** Admin patch of one device: `HcState`, `SoftwareVersion`, `DpiSignatureDbVersion`, and simulation knobs. */
 function patchDevice(inst: SimInstance, d: SimDevice, patch: Record<string, unknown>): void {
-  const str = (k: string) => (typeof patch[k] === 'string' ? (patch[k]) : undefined);
+  const str = (k: string) => (typeof patch[k] === 'string' ? patch[k] : undefined);
   const hc = str('HcState');
   if (hc !== undefined) {
-    if (hc !== 'online' && hc !== 'offline' && hc !== 'unknown') throw new Error('HcState: expected online, offline or unknown');
+    if (hc !== 'online' && hc !== 'offline' && hc !== 'unknown')
+      throw new Error('HcState: expected online, offline or unknown');
     d.hcState = hc;
     d.flapSince = undefined;
   }
@@ -756,19 +802,31 @@ function patchDevice(inst: SimInstance, d: SimDevice, patch: Record<string, unkn
   if (dpi !== undefined) d.dpiSignatureDbVersion = dpi;
   const st = str('Status');
   if (st !== undefined) inst.status = st;
-  for (const k of ['downloadSeconds', 'upgradeSeconds', 'dpiUpgradeSeconds', 'rebootSeconds', 'flapSeconds'] as const) {
+  for (const k of [
+    'downloadSeconds',
+    'upgradeSeconds',
+    'dpiUpgradeSeconds',
+    'rebootSeconds',
+    'flapSeconds',
+  ] as const) {
     if (typeof patch[k] === 'number') d.simulation[k] = patch[k];
   }
   const outcome = str('outcome');
   if (outcome !== undefined) {
-    if (!['ok', 'stay-offline', 'revert', 'flap'].includes(outcome)) throw new Error('outcome: expected ok, stay-offline, revert or flap');
+    if (!['ok', 'stay-offline', 'revert', 'flap'].includes(outcome))
+      throw new Error('outcome: expected ok, stay-offline, revert or flap');
     d.simulation.outcome = outcome as SimDevice['simulation']['outcome'];
   }
   if (typeof patch.allowDowngrade === 'boolean') d.simulation.allowDowngrade = patch.allowDowngrade;
 }
 
 /** Alibaba's error body: the same five fields for every code. */
-function errorBody(code: string, message: string, requestId: string, regionId: string | undefined): Record<string, string> {
+function errorBody(
+  code: string,
+  message: string,
+  requestId: string,
+  regionId: string | undefined,
+): Record<string, string> {
   return {
     RequestId: requestId,
     HostId: `smartag.${regionId || 'cn-shanghai'}.aliyuncs.com`,

@@ -9,7 +9,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** RFC 3986 percent-encoding as Alibaba's signature requires it. */
 export function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase(),
+  );
 }
 
 /** The canonicalised query string: every parameter except `Signature`, sorted by key in byte order. */
@@ -35,7 +38,9 @@ export function stringToSign(params: Readonly<Record<string, string>>, method: s
  * present in `params`, is ignored.
  */
 export function signRpc(params: Readonly<Record<string, string>>, method: string, secret: string): string {
-  return createHmac('sha1', secret + '&').update(stringToSign(params, method)).digest('base64');
+  return createHmac('sha1', secret + '&')
+    .update(stringToSign(params, method))
+    .digest('base64');
 }
 
 /** Constant-time comparison of a presented signature with the expected one. */

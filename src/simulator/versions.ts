@@ -28,7 +28,8 @@ function numericParts(v: string): number[] {
  */
 export function quartzToCron(expr: string): string {
   const fields = expr.trim().split(/\s+/);
-  if (fields.length < 6 || fields.length > 7) throw new Error(`a Quartz cron expression has 6 or 7 fields: "${expr}"`);
+  if (fields.length < 6 || fields.length > 7)
+    throw new Error(`a Quartz cron expression has 6 or 7 fields: "${expr}"`);
   const dow = fields[5] ?? '*';
   fields[5] = dow.replace(/\d+/g, (n) => {
     const v = Number(n);

@@ -18,7 +18,9 @@ export function temporalTarget(
   env: NodeJS.ProcessEnv = process.env,
   explicit: { address?: string; namespace?: string } = {},
 ): TemporalTarget {
-  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const vars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
   const cfg = loadClientConnectConfig({ overrideEnvVars: vars });
   const connectionOptions = { ...cfg.connectionOptions };
   if (explicit.address) connectionOptions.address = explicit.address;

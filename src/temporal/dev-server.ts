@@ -59,7 +59,11 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** Waits until the frontend answers a health check, or throws after `timeoutMs`. */
-export async function waitForHealth(address: string, timeoutMs: number, exited?: () => string | undefined): Promise<void> {
+export async function waitForHealth(
+  address: string,
+  timeoutMs: number,
+  exited?: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -98,7 +102,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const port = options.port ?? (await freePort());
   const namespace = options.namespace ?? 'default';
   const dbFile = options.dbFile ?? path.join(root, '.data', 'temporal.db');
-  const logFile = options.logFile ?? path.join(dbFile === ':memory:' ? path.join(root, '.data') : path.dirname(dbFile), `temporal-${port}.log`);
+  const logFile =
+    options.logFile ??
+    path.join(
+      dbFile === ':memory:' ? path.join(root, '.data') : path.dirname(dbFile),
+      `temporal-${port}.log`,
+    );
   mkdirSync(path.dirname(logFile), { recursive: true });
   const uiPort = options.uiPort === undefined ? port + 1000 : options.uiPort;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace];

@@ -3,7 +3,12 @@ import os from 'node:os';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { RateLimiter } from '../sag/rate-limiter';
-import { apiQuotaWorkflowId, leaseApiQuotaUpdate, releaseApiQuotaSignal, type QuotaGrant } from '../../workflows/quota';
+import {
+  apiQuotaWorkflowId,
+  leaseApiQuotaUpdate,
+  releaseApiQuotaSignal,
+  type QuotaGrant,
+} from '../../workflows/quota';
 
 export interface ApiQuotaOptions {
   connection: NativeConnection;
@@ -89,7 +94,9 @@ export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
       } catch (err) {
         if (Date.now() >= validUntil && opts.limiter.rate > 0) {
           setShare(0);
-          log('api quota: lease not renewed in time, sending nothing until it is', { error: err instanceof Error ? err.message : String(err) });
+          log('api quota: lease not renewed in time, sending nothing until it is', {
+            error: err instanceof Error ? err.message : String(err),
+          });
         }
       }
       // The grant must be dropped on time even while a renewal hangs.
@@ -104,7 +111,9 @@ export function startApiQuota(opts: ApiQuotaOptions): ApiQuotaLease {
     // Nothing more goes out on this grant; the others may have the share at their next renewal.
     setShare(0);
     await opts.connection
-      .withDeadline(Date.now() + 1000, () => client.workflow.getHandle(workflowId).signal(releaseApiQuotaSignal, { workerId }))
+      .withDeadline(Date.now() + 1000, () =>
+        client.workflow.getHandle(workflowId).signal(releaseApiQuotaSignal, { workerId }),
+      )
       .catch(() => undefined);
   })();
 

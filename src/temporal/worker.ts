@@ -136,7 +136,9 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     webhooks: opts.webhooks ?? {},
     readPriorRecord: (workflowId, runId) =>
       readPriorRecord(temporalClient, workflowId, runId, (id) => {
-        process.stderr.write(`worker: the Temporal server has no visibility; ${id} cannot read what earlier runs left open\n`);
+        process.stderr.write(
+          `worker: the Temporal server has no visibility; ${id} cannot read what earlier runs left open\n`,
+        );
       }),
   });
   const worker = await Worker.create({

@@ -1,8 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, escapeHtml, groupFailures, renderReport, HTML_CALL_LIMIT, type ReportData } from '../../src/audit/report';
+import {
+  csvCell,
+  escapeHtml,
+  groupFailures,
+  renderReport,
+  HTML_CALL_LIMIT,
+  type ReportData,
+} from '../../src/audit/report';
 import type { OutcomeCounts } from '../../workflows/types';
 
-const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({ pending: 0, 'in-progress': 0, upgraded: 0, skipped: 0, failed: 0, excluded: 0, compensated: 0, unconfirmed: 0, ...o });
+const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({
+  pending: 0,
+  'in-progress': 0,
+  upgraded: 0,
+  skipped: 0,
+  failed: 0,
+  excluded: 0,
+  compensated: 0,
+  unconfirmed: 0,
+  ...o,
+});
 
 function report(calls = 2): ReportData {
   return {
@@ -19,15 +36,49 @@ function report(calls = 2): ReportData {
       total: 2,
       counts: counts({ upgraded: 1, failed: 1 }),
       currentWave: 1,
-      waves: [{ index: 0, name: 'canary', size: 2, state: 'done', counts: counts({ upgraded: 1, failed: 1 }), startedAt: Date.UTC(2025, 0, 1, 11), finishedAt: Date.UTC(2025, 0, 1, 11, 30) }],
-      failureBudget: { failed: 1, finished: 2, percent: 50, limitPercent: 10, minFailures: 1, consecutive: 1, breached: true },
+      waves: [
+        {
+          index: 0,
+          name: 'canary',
+          size: 2,
+          state: 'done',
+          counts: counts({ upgraded: 1, failed: 1 }),
+          startedAt: Date.UTC(2025, 0, 1, 11),
+          finishedAt: Date.UTC(2025, 0, 1, 11, 30),
+        },
+      ],
+      failureBudget: {
+        failed: 1,
+        finished: 2,
+        percent: 50,
+        limitPercent: 10,
+        minFailures: 1,
+        consecutive: 1,
+        breached: true,
+      },
       pace: { concurrency: 5 },
     },
     waves: [],
     audit: [{ seq: 1, at: Date.UTC(2025, 0, 1, 11), kind: 'started', by: 'eve"><img src=x>' }],
     devices: [
-      { smartAgId: 'sag-1', regionId: 'cn-shanghai', wave: 0, outcome: 'upgraded', serials: [{ serialNumber: 'sn1', from: '2.3.0.0', to: '2.4.0.0' }], runs: [] },
-      { smartAgId: '=cmd|calc', regionId: 'cn-shanghai', wave: 0, outcome: 'failed', phase: 'upgrade', errorCode: 'InvalidId.SMARTAG', serials: [], runs: [] },
+      {
+        smartAgId: 'sag-1',
+        regionId: 'cn-shanghai',
+        wave: 0,
+        outcome: 'upgraded',
+        serials: [{ serialNumber: 'sn1', from: '2.3.0.0', to: '2.4.0.0' }],
+        runs: [],
+      },
+      {
+        smartAgId: '=cmd|calc',
+        regionId: 'cn-shanghai',
+        wave: 0,
+        outcome: 'failed',
+        phase: 'upgrade',
+        errorCode: 'InvalidId.SMARTAG',
+        serials: [],
+        runs: [],
+      },
     ],
     calls: Array.from({ length: calls }, (_, i) => ({
       t: Date.UTC(2025, 0, 1, 11) + i,
@@ -67,13 +118,33 @@ describe('report renderers', () => {
     expect(html).toContain(`${HTML_CALL_LIMIT + 2} calls in all`);
     expect(html).not.toContain('rid-0<');
     expect(html).toContain('rid-1<');
-    expect(renderReport(big, 'jsonl').split('\n').filter((l) => l.includes('"type":"call"'))).toHaveLength(HTML_CALL_LIMIT + 2);
+    expect(
+      renderReport(big, 'jsonl')
+        .split('\n')
+        .filter((l) => l.includes('"type":"call"')),
+    ).toHaveLength(HTML_CALL_LIMIT + 2);
   });
 
   it('groups failures by code and leaves rolled-back upgrades out', () => {
     const groups = groupFailures([
-      { smartAgId: 'a', regionId: 'r', wave: 1, outcome: 'failed', errorCode: 'X', phase: 'verify', serials: [] },
-      { smartAgId: 'b', regionId: 'r', wave: 1, outcome: 'compensated', errorCode: 'X', phase: 'upgrade', serials: [] },
+      {
+        smartAgId: 'a',
+        regionId: 'r',
+        wave: 1,
+        outcome: 'failed',
+        errorCode: 'X',
+        phase: 'verify',
+        serials: [],
+      },
+      {
+        smartAgId: 'b',
+        regionId: 'r',
+        wave: 1,
+        outcome: 'compensated',
+        errorCode: 'X',
+        phase: 'upgrade',
+        serials: [],
+      },
       { smartAgId: 'c', regionId: 'r', wave: 1, outcome: 'compensated', serials: [] },
       { smartAgId: 'd', regionId: 'r', wave: 1, outcome: 'failed', errorCode: 'Y', serials: [] },
     ]);

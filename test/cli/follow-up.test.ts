@@ -218,9 +218,24 @@ describe('retry-failed on a closed rollout', () => {
 
   it('watches an unconfirmed device again and sends nothing, and sends again only with --resend-unconfirmed', async () => {
     const id = uniqueName('fuunc');
-    const inventory = write(tempDir('follow-up-unc'), 'inventory.csv', `SmartAGId,RegionId\n${UNC},cn-shanghai\n`);
+    const inventory = write(
+      tempDir('follow-up-unc'),
+      'inventory.csv',
+      `SmartAGId,RegionId\n${UNC},cn-shanghai\n`,
+    );
     // No canary: an unconfirmed canary would halt the rollout for a decision instead of closing it.
-    const start = ['start', '--inventory', inventory, '--policy', policyFile, '--canary', '0', '--ticket', 'CHG-1', '--yes'];
+    const start = [
+      'start',
+      '--inventory',
+      inventory,
+      '--policy',
+      policyFile,
+      '--canary',
+      '0',
+      '--ticket',
+      'CHG-1',
+      '--yes',
+    ];
     expect((await run([...start, '--rollout-id', id])).code).toBe(0);
     const closed = await closedStatus(id);
     expect(closed.devices).toEqual([expect.objectContaining({ smartAgId: UNC, outcome: 'unconfirmed' })]);

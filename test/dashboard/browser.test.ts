@@ -27,7 +27,8 @@ let page: Page;
 let handle: WorkflowHandle<typeof rolloutWorkflow>;
 const rolloutId = uniqueName('dash');
 
-const until = (pred: (p: RolloutProgress) => boolean, what: string, timeoutMs = 30_000) => untilProgress(handle, what, pred, timeoutMs);
+const until = (pred: (p: RolloutProgress) => boolean, what: string, timeoutMs = 30_000) =>
+  untilProgress(handle, what, pred, timeoutMs);
 
 describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   beforeAll(async () => {
@@ -36,11 +37,22 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
         versions: VERSIONS,
         // Slow enough upgrades that a wave is visibly in progress when the page pauses it.
         instances: IDS.map((id, i) =>
-          instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: i === 0 ? 0.2 : 1.2, outcome: i === 6 ? 'revert' : 'ok' } }),
+          instance(id, {
+            simulation: {
+              downloadSeconds: 0.05,
+              upgradeSeconds: i === 0 ? 0.2 : 1.2,
+              outcome: i === 6 ? 'revert' : 'ok',
+            },
+          }),
         ),
       },
     });
-    dash = await startDashboard({ client: stack.client, port: 0, temporalUiUrl: 'http://localhost:8233', operator: 'dana' });
+    dash = await startDashboard({
+      client: stack.client,
+      port: 0,
+      temporalUiUrl: 'http://localhost:8233',
+      operator: 'dana',
+    });
     handle = await stack.client.workflow.start(rolloutWorkflow, {
       workflowId: `rollout/${rolloutId}`,
       taskQueue: stack.taskQueue,
@@ -48,7 +60,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
         {
           rolloutId,
           inventory: IDS.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
-          policy: fastRolloutPolicy({ approval: 'canary', concurrency: 2, waves: { cumulativePercents: [100] }, verify: { timeout: 4000, pollInterval: 100, consecutivePolls: 2 } }),
+          policy: fastRolloutPolicy({
+            approval: 'canary',
+            concurrency: 2,
+            waves: { cumulativePercents: [100] },
+            verify: { timeout: 4000, pollInterval: 100, consecutivePolls: 2 },
+          }),
           operator: 'alice',
           ticket: 'CHG-2001',
           taskQueue: stack.taskQueue,
@@ -58,18 +75,30 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
     // The page must work offline: anything not served by the dashboard is refused.
-    await context.route('**/*', (route) => (route.request().url().startsWith(dash.url) ? route.continue() : route.abort()));
+    await context.route('**/*', (route) =>
+      route.request().url().startsWith(dash.url) ? route.continue() : route.abort(),
+    );
     page = await context.newPage();
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
     await dash?.stop();
-    await handle?.signal(abortSignal, { by: 'test', requestId: randomUUID(), compensate: false }).catch(() => undefined);
+    await handle
+      ?.signal(abortSignal, { by: 'test', requestId: randomUUID(), compensate: false })
+      .catch(() => undefined);
     await handle?.result().catch(() => undefined);
     await stack?.stop();
   });
@@ -83,7 +112,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       await page.locator('select[name=state]').selectOption('waiting-approval');
       await page.locator('input[name=target]').fill('2.4.0.0');
       await page.getByRole('link', { name: rolloutId }).waitFor();
-      expect(await page.locator('table.rollouts tbody tr').filter({ hasText: rolloutId }).innerText()).toContain('waiting-approval');
+      expect(
+        await page.locator('table.rollouts tbody tr').filter({ hasText: rolloutId }).innerText(),
+      ).toContain('waiting-approval');
       await page.locator('input[name=target]').fill('9.9.9.9');
       await page.getByText('No rollout matches.').waitFor();
       await page.locator('input[name=target]').fill('');
@@ -99,7 +130,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       await page.locator('#gate').getByText('Wave 1 waits for approval').waitFor();
       expect(await page.locator('tr[data-wave="0"] [data-done]').innerText()).toBe('1/1');
       expect(await page.locator('.cell[data-outcome=upgraded]').count()).toBe(1);
-      const link = await page.locator('.cell').first().click().then(() => page.getByRole('link', { name: /Temporal UI/ }).getAttribute('href'));
+      const link = await page
+        .locator('.cell')
+        .first()
+        .click()
+        .then(() => page.getByRole('link', { name: /Temporal UI/ }).getAttribute('href'));
       expect(link).toBe(`http://localhost:8233/namespaces/default/workflows/upgrade%2F${IDS[0]}`);
 
       await page.locator('input[name=by]').fill('dana');
@@ -111,7 +146,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
 
       // Watch wave 1 progress live (no reload), then pause it while devices are in flight.
       const wave1 = page.locator('tr[data-wave="1"] [data-done]');
-      for (const deadline = Date.now() + 20_000; ; ) {
+      for (const deadline = Date.now() + 20_000; ;) {
         const done = Number((await wave1.innerText()).split('/')[0]);
         if (done >= 1 && done < 9) break;
         if (Date.now() > deadline) throw new Error('wave 1 never showed progress on the page');
@@ -120,7 +155,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       await page.locator('input[name=reason]').fill('pausing for the evening');
       await page.getByRole('button', { name: 'Pause…' }).click();
       await page.locator('[data-confirm]').click();
-      await page.locator('#toast').getByText(/^pause: paused/).waitFor();
+      await page
+        .locator('#toast')
+        .getByText(/^pause: paused/)
+        .waitFor();
       await page.locator('.title .badge').getByText('paused').waitFor();
       await page.screenshot({ path: path.join(SHOTS, 'dashboard-rollout.png'), fullPage: true });
 
@@ -129,7 +167,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       expect(p.waves[1]!.state).toBe('running');
       const audit = await handle.query(auditQuery, 0);
       expect(audit.find((a) => a.kind === 'approve')).toMatchObject({ by: 'dana', reason: 'canary healthy' });
-      expect(audit.find((a) => a.kind === 'pause')).toMatchObject({ by: 'dana', reason: 'pausing for the evening' });
+      expect(audit.find((a) => a.kind === 'pause')).toMatchObject({
+        by: 'dana',
+        reason: 'pausing for the evening',
+      });
     });
   });
 
@@ -141,7 +182,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
         return true;
       });
       try {
-        await main(['node', 'sag-rollout', '--address', inject('temporalAddress'), '--json', 'status', rolloutId]);
+        await main([
+          'node',
+          'sag-rollout',
+          '--address',
+          inject('temporalAddress'),
+          '--json',
+          'status',
+          rolloutId,
+        ]);
       } finally {
         spy.mockRestore();
       }

@@ -22,12 +22,22 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const post = (d: Dashboard, headers: Record<string, string>, body: unknown = { command: 'pause', by: 'mallory' }) =>
-  fetch(`${d.url}/api/rollouts/nope/commands`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const post = (
+  d: Dashboard,
+  headers: Record<string, string>,
+  body: unknown = { command: 'pause', by: 'mallory' },
+) =>
+  fetch(`${d.url}/api/rollouts/nope/commands`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 describe('startDashboard', () => {
   it('refuses to bind beyond loopback without an access token', async () => {
-    await expect(startDashboard({ client: env.client, port: 0, host: '0.0.0.0' })).rejects.toBeInstanceOf(DashboardConfigError);
+    await expect(startDashboard({ client: env.client, port: 0, host: '0.0.0.0' })).rejects.toBeInstanceOf(
+      DashboardConfigError,
+    );
     expect(isLoopback('127.0.0.1')).toBe(true);
     expect(isLoopback('[::1]')).toBe(true);
     expect(isLoopback('localhost')).toBe(true);
@@ -60,17 +70,28 @@ describe('startDashboard', () => {
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: string }).error).toMatch(/who you are/);
     expect((await post(open, { origin: open.url }, { command: 'terminate', by: 'x' })).status).toBe(400);
-    expect((await fetch(`${open.url}/api/rollouts/nope/commands`, { method: 'POST', headers: { origin: open.url }, body: 'command=pause' })).status).toBe(415);
+    expect(
+      (
+        await fetch(`${open.url}/api/rollouts/nope/commands`, {
+          method: 'POST',
+          headers: { origin: open.url },
+          body: 'command=pause',
+        })
+      ).status,
+    ).toBe(415);
   });
 
   it('answers only to its own host names on loopback (DNS rebinding)', async () => {
     const port = new URL(open.url).port;
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
-      request({ host: '127.0.0.1', port, path: '/api/rollouts', headers: { host: `rebind.example:${port}` } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      })
+      request(
+        { host: '127.0.0.1', port, path: '/api/rollouts', headers: { host: `rebind.example:${port}` } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      )
         .on('error', reject)
         .end();
     });
@@ -80,8 +101,12 @@ describe('startDashboard', () => {
   it('requires the token when one is set, and moves it from the URL into a cookie', async () => {
     expect((await fetch(`${locked.url}/api/rollouts`)).status).toBe(401);
     expect((await fetch(`${locked.url}/`)).status).toBe(401);
-    expect((await fetch(`${locked.url}/api/rollouts`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
-    expect((await fetch(`${locked.url}/?token=wrong-token-wrong-token`, { redirect: 'manual' })).status).toBe(401);
+    expect(
+      (await fetch(`${locked.url}/api/rollouts`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBe(200);
+    expect((await fetch(`${locked.url}/?token=wrong-token-wrong-token`, { redirect: 'manual' })).status).toBe(
+      401,
+    );
     const login = await fetch(locked.loginUrl, { redirect: 'manual' });
     expect(login.status).toBe(303);
     expect(login.headers.get('location')).toBe('/');
@@ -91,7 +116,9 @@ describe('startDashboard', () => {
     const withCookie = await fetch(`${locked.url}/`, { headers: { cookie: cookie.split(';')[0]! } });
     expect(withCookie.status).toBe(200);
     // A command with the cookie but from another origin is still refused.
-    expect((await post(locked, { cookie: cookie.split(';')[0]!, origin: 'http://evil.example' })).status).toBe(403);
+    expect(
+      (await post(locked, { cookie: cookie.split(';')[0]!, origin: 'http://evil.example' })).status,
+    ).toBe(403);
     expect((await post(locked, { origin: locked.url })).status).toBe(401);
   });
 

@@ -66,7 +66,14 @@ export function instance(id: string, extra: Partial<Inst> = {}, device: Record<s
         SoftwareVersion: '2.3.0.0',
         HaState: 'Active',
         HcState: 'online',
-        AutoUpgradePolicies: { Device: { UpgradeType: 'scheduled', CronExpression: '0 0 3 ? * 1', Duration: 60, TimeZone: 'Asia/Shanghai' } },
+        AutoUpgradePolicies: {
+          Device: {
+            UpgradeType: 'scheduled',
+            CronExpression: '0 0 3 ? * 1',
+            Duration: 60,
+            TimeZone: 'Asia/Shanghai',
+          },
+        },
         ...device,
       },
     ],
@@ -82,7 +89,12 @@ export function haInstance(id: string, extra: Partial<Inst> = {}): Inst {
     ...base,
     Devices: [
       { SerialNumber: `sn${id.slice(4)}a`, SoftwareVersion: '2.3.0.0', HaState: 'Active', HcState: 'online' },
-      { SerialNumber: `sn${id.slice(4)}b`, SoftwareVersion: '2.3.0.0', HaState: 'Standby', HcState: 'online' },
+      {
+        SerialNumber: `sn${id.slice(4)}b`,
+        SoftwareVersion: '2.3.0.0',
+        HaState: 'Standby',
+        HcState: 'online',
+      },
     ],
   };
 }

@@ -17,7 +17,9 @@ export async function untilProgress(
     const p = await handle.query(progressQuery);
     if (pred(p)) return p;
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; last progress: ${JSON.stringify({ state: p.state, counts: p.counts, gate: p.gate })}`);
+      throw new Error(
+        `timed out waiting for ${what}; last progress: ${JSON.stringify({ state: p.state, counts: p.counts, gate: p.gate })}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -29,9 +29,24 @@ beforeAll(async () => {
       { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-slow1', kind: 'hang-after', times: 1 },
       { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-drop1', kind: 'drop-after', times: 1 },
       { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-drop2', kind: 'drop-after', times: 1 },
-      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-busy1', code: 'ServiceUnavailable', times: 3 },
-      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-busy2', code: 'ServiceUnavailable', times: 3 },
-      { action: 'UpdateSmartAccessGatewayVersion', smartAgId: 'sag-busy3', code: 'ServiceUnavailable', times: 1 },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-busy1',
+        code: 'ServiceUnavailable',
+        times: 3,
+      },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-busy2',
+        code: 'ServiceUnavailable',
+        times: 3,
+      },
+      {
+        action: 'UpdateSmartAccessGatewayVersion',
+        smartAgId: 'sag-busy3',
+        code: 'ServiceUnavailable',
+        times: 1,
+      },
     ],
   });
 });
@@ -39,7 +54,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const upgrade = (smartAgId: string, policy: Partial<DeviceUpgradePolicy> = {}) => runDeviceUpgrade(stack, smartAgId, policy, 'ambiguous');
+const upgrade = (smartAgId: string, policy: Partial<DeviceUpgradePolicy> = {}) =>
+  runDeviceUpgrade(stack, smartAgId, policy, 'ambiguous');
 
 function simCalls(smartAgId: string): { calls: number; byVersion: Record<string, number>; version: string } {
   const row = stack.sim.devices().find((d) => d.SmartAGId === smartAgId)!;
@@ -47,7 +63,9 @@ function simCalls(smartAgId: string): { calls: number; byVersion: Record<string,
 }
 
 function upgradeRequests(smartAgId: string) {
-  return stack.sim.requests(1000).filter((r) => r.action === 'UpdateSmartAccessGatewayVersion' && r.smartAgId === smartAgId);
+  return stack.sim
+    .requests(1000)
+    .filter((r) => r.action === 'UpdateSmartAccessGatewayVersion' && r.smartAgId === smartAgId);
 }
 
 describe('ambiguous upgrade calls', () => {
@@ -67,7 +85,14 @@ describe('ambiguous upgrade calls', () => {
     const reqs = upgradeRequests('sag-slow1');
     expect(reqs).toHaveLength(1);
     // Polls after the timeout saw the old version for a while (the download phase) and did not resend.
-    const polls = stack.sim.requests(1000).filter((q) => q.action === 'DescribeSmartAccessGatewayAttribute' && q.smartAgId === 'sag-slow1' && q.time > reqs[0]!.time);
+    const polls = stack.sim
+      .requests(1000)
+      .filter(
+        (q) =>
+          q.action === 'DescribeSmartAccessGatewayAttribute' &&
+          q.smartAgId === 'sag-slow1' &&
+          q.time > reqs[0]!.time,
+      );
     expect(polls.length).toBeGreaterThan(3);
   });
 
@@ -91,14 +116,21 @@ describe('ambiguous upgrade calls', () => {
     expect(upgradeRequests('sag-busy3')).toHaveLength(1);
     expect(simCalls('sag-busy3').calls).toBe(0);
     // The send stays on record for later runs of the device.
-    expect(r.openSends).toEqual([expect.objectContaining({ serialNumber: 'snbusy3a', version: '2.4.0.0', accepted: false })]);
+    expect(r.openSends).toEqual([
+      expect.objectContaining({ serialNumber: 'snbusy3a', version: '2.4.0.0', accepted: false }),
+    ]);
   });
 
   it('sends again after settles with no sign when the policy says resend, as often as the code is retried, and accepts once', async () => {
     const r = await upgrade('sag-busy1', { upgradeSettleMs: 300, noSignAfterSettle: 'resend' });
     expect(r.outcome).toBe('upgraded');
     const reqs = upgradeRequests('sag-busy1');
-    expect(reqs.map((q) => q.code ?? 'accepted')).toEqual(['ServiceUnavailable', 'ServiceUnavailable', 'ServiceUnavailable', 'accepted']);
+    expect(reqs.map((q) => q.code ?? 'accepted')).toEqual([
+      'ServiceUnavailable',
+      'ServiceUnavailable',
+      'ServiceUnavailable',
+      'accepted',
+    ]);
     expect(simCalls('sag-busy1')).toEqual({ calls: 1, byVersion: { '2.4.0.0': 1 }, version: '2.4.0.0' });
   });
 

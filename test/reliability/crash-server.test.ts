@@ -7,7 +7,18 @@ import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { VERSIONS } from '../helpers/stack';
 import { uniqueName, workflowBundle } from '../helpers/temporal';
-import { allDevices, inventoryOf, maxCallsPerSerialAndVersion, quickFleet, quickPolicy, spawnWorker, startRollout, untilProgress, waitFor, type WorkerProcess } from './helpers';
+import {
+  allDevices,
+  inventoryOf,
+  maxCallsPerSerialAndVersion,
+  quickFleet,
+  quickPolicy,
+  spawnWorker,
+  startRollout,
+  untilProgress,
+  waitFor,
+  type WorkerProcess,
+} from './helpers';
 
 const FINAL = ['upgraded', 'skipped', 'failed', 'excluded', 'compensated'];
 const FLEET_C = quickFleet('krc', 150);
@@ -32,7 +43,12 @@ describe('Temporal server restart', () => {
   it('completes a rollout when the Temporal server itself restarts mid-rollout', async () => {
     const dbFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'sag-rel-server-')), 'temporal.db');
     const port = await freePort();
-    let server: DevServer | undefined = await startDevServer({ dbFile, uiPort: false, port, log: () => undefined });
+    let server: DevServer | undefined = await startDevServer({
+      dbFile,
+      uiPort: false,
+      port,
+      log: () => undefined,
+    });
     const conn = await Connection.connect({ address: server.address });
     const client = new Client({ connection: conn, namespace: 'default' });
     const taskQueue = uniqueName('crash-c');
@@ -40,8 +56,19 @@ describe('Temporal server restart', () => {
       let w = worker(server.address, taskQueue);
       await w.ready;
       const rolloutId = uniqueName('crash-c');
-      const h = await startRollout(client, taskQueue, rolloutId, inventoryOf(FLEET_C), quickPolicy({ concurrency: 30, canary: { count: 2 }, waves: { cumulativePercents: [30, 100] } }));
-      await untilProgress(h, 'a third of the fleet done', (x) => x.counts.upgraded >= FLEET_C.length / 3, 120_000);
+      const h = await startRollout(
+        client,
+        taskQueue,
+        rolloutId,
+        inventoryOf(FLEET_C),
+        quickPolicy({ concurrency: 30, canary: { count: 2 }, waves: { cumulativePercents: [30, 100] } }),
+      );
+      await untilProgress(
+        h,
+        'a third of the fleet done',
+        (x) => x.counts.upgraded >= FLEET_C.length / 3,
+        120_000,
+      );
       await server.stop();
       server = await startDevServer({ dbFile, uiPort: false, port, log: () => undefined });
       // A worker that gave up while the server was away is started again; one that waited resumes.

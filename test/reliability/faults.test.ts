@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
-import { allDevices, inventoryOf, maxCallsPerSerialAndVersion, quickFleet, quickPolicy, startRollout } from './helpers';
+import {
+  allDevices,
+  inventoryOf,
+  maxCallsPerSerialAndVersion,
+  quickFleet,
+  quickPolicy,
+  startRollout,
+} from './helpers';
 
 // About 10% of all requests fail transiently (throttling, 5xx, HTML bodies, hangs, dropped
 // connections), before the simulator processes them; three named devices fail permanently.
@@ -11,16 +18,27 @@ import { allDevices, inventoryOf, maxCallsPerSerialAndVersion, quickFleet, quick
 const HEALTHY = quickFleet('flt', 40);
 const quick = { simulation: { downloadSeconds: 0.01, upgradeSeconds: 0.03, outcome: 'ok' as const } };
 const PERMANENT: Record<string, { action: string; code: string; outcome: string }> = {
-  'sag-fltx001': { action: 'DescribeSmartAccessGatewayAttribute', code: 'InvalidId.SMARTAG', outcome: 'failed' },
+  'sag-fltx001': {
+    action: 'DescribeSmartAccessGatewayAttribute',
+    code: 'InvalidId.SMARTAG',
+    outcome: 'failed',
+  },
   'sag-fltx002': { action: 'UpdateSmartAccessGatewayVersion', code: 'NotBoundCCN', outcome: 'skipped' },
   // Documented with HTTP 500: a 5xx proves nothing, so the device ends unconfirmed, never accepted.
-  'sag-fltx003': { action: 'UpdateSmartAccessGatewayVersion', code: 'SmartAccessGatewayInArrears', outcome: 'unconfirmed' },
+  'sag-fltx003': {
+    action: 'UpdateSmartAccessGatewayVersion',
+    code: 'SmartAccessGatewayInArrears',
+    outcome: 'unconfirmed',
+  },
 };
 const NAMED = Object.keys(PERMANENT).map((id) => instance(id, quick));
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ fleet: { versions: VERSIONS, instances: [...HEALTHY, ...NAMED] }, requestLogSize: 20_000 }, { sagTimeoutMs: 700 });
+  stack = await startStack(
+    { fleet: { versions: VERSIONS, instances: [...HEALTHY, ...NAMED] }, requestLogSize: 20_000 },
+    { sagTimeoutMs: 700 },
+  );
   stack.sim.setFaults({
     seed: 11,
     rules: [
@@ -49,7 +67,12 @@ describe('transient and permanent faults', () => {
         concurrency: 15,
         canary: { count: 1 },
         waves: { cumulativePercents: [50, 100] },
-        failureBudget: { maxFailurePercent: 30, minFailures: 5, maxConsecutiveFailures: 0, onBreach: 'pause' },
+        failureBudget: {
+          maxFailurePercent: 30,
+          minFailures: 5,
+          maxConsecutiveFailures: 0,
+          onBreach: 'pause',
+        },
         noSignAfterSettle: 'resend',
       }),
     );
@@ -57,7 +80,10 @@ describe('transient and permanent faults', () => {
     expect(r.state).toBe('completed');
     const devices = await allDevices(h);
     const byId = Object.fromEntries(devices.map((d) => [d.smartAgId, d]));
-    for (const i of HEALTHY) expect(byId[i.SmartAGId]?.outcome, `${i.SmartAGId}: ${JSON.stringify(byId[i.SmartAGId])}`).toBe('upgraded');
+    for (const i of HEALTHY)
+      expect(byId[i.SmartAGId]?.outcome, `${i.SmartAGId}: ${JSON.stringify(byId[i.SmartAGId])}`).toBe(
+        'upgraded',
+      );
     for (const [id, p] of Object.entries(PERMANENT)) {
       if (p.outcome === 'unconfirmed') {
         expect(byId[id], id).toMatchObject({ outcome: 'unconfirmed', errorCode: 'UpgradeUnconfirmed' });
@@ -70,9 +96,18 @@ describe('transient and permanent faults', () => {
     const fired = stack.sim
       .requests(20_000)
       .filter((q) => q.fault || q.code === 'Throttling.User')
-      .reduce<Record<string, number>>((m, q) => ((m[q.code ?? q.fault!] = (m[q.code ?? q.fault!] ?? 0) + 1), m), {});
+      .reduce<Record<string, number>>(
+        (m, q) => ((m[q.code ?? q.fault!] = (m[q.code ?? q.fault!] ?? 0) + 1), m),
+        {},
+      );
     const total = stack.sim.stats().totalRequests;
-    const transient = (fired['Throttling.User'] ?? 0) + (fired.ServiceUnavailable ?? 0) + (fired['502'] ?? 0) + (fired.html ?? 0) + (fired.hang ?? 0) + (fired.drop ?? 0);
+    const transient =
+      (fired['Throttling.User'] ?? 0) +
+      (fired.ServiceUnavailable ?? 0) +
+      (fired['502'] ?? 0) +
+      (fired.html ?? 0) +
+      (fired.hang ?? 0) +
+      (fired.drop ?? 0);
     console.info(`faults: ${total} requests, ${transient} transient faults ${JSON.stringify(fired)}`);
     expect(transient / total).toBeGreaterThan(0.05);
     for (const kind of ['hang', 'drop', 'html']) expect(fired[kind] ?? 0, kind).toBeGreaterThan(0);

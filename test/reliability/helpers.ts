@@ -10,7 +10,12 @@ import { fastRolloutPolicy, instance } from '../helpers/stack';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** Polls `check` until it returns a value (not undefined), or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -20,7 +25,10 @@ export async function waitFor<T>(what: string, check: () => T | undefined | Prom
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -80,7 +88,11 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
     ...(o.securityToken ? { SAG_SECURITY_TOKEN: o.securityToken } : {}),
   };
   // `node --import tsx` rather than the tsx CLI: one process, so SIGKILL reaches the worker itself.
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-process.ts')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const events: WorkerEvent[] = [];
   const chunks: string[] = [];
   let pending = '';
@@ -109,7 +121,9 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
   proc.stderr.setEncoding('utf8').on('data', (s: string) => chunks.push(s));
   const exited = new Promise<number | null>((resolve) => {
     proc.once('exit', (code) => {
-      rejectReady(new Error(`worker process exited (${code}) before it was ready: ${chunks.join('').slice(-2000)}`));
+      rejectReady(
+        new Error(`worker process exited (${code}) before it was ready: ${chunks.join('').slice(-2000)}`),
+      );
       resolve(code);
     });
   });
@@ -130,7 +144,10 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
 /** Instances with near-zero device time, `sag-<prefix><nnnn>`. */
 export function quickFleet(prefix: string, n: number, extra: Parameters<typeof instance>[1] = {}) {
   return Array.from({ length: n }, (_, i) =>
-    instance(`sag-${prefix}${String(i + 1).padStart(4, '0')}`, { simulation: { downloadSeconds: 0.01, upgradeSeconds: 0.03, outcome: 'ok' }, ...extra }),
+    instance(`sag-${prefix}${String(i + 1).padStart(4, '0')}`, {
+      simulation: { downloadSeconds: 0.01, upgradeSeconds: 0.03, outcome: 'ok' },
+      ...extra,
+    }),
   );
 }
 
@@ -167,7 +184,7 @@ export async function startRollout(
 /** Every device status of a rollout, page by page. */
 export async function allDevices(h: WorkflowHandle): Promise<DeviceStatus[]> {
   const out: DeviceStatus[] = [];
-  for (let offset = 0; ; ) {
+  for (let offset = 0; ;) {
     const page = await h.query(devicesQuery, { offset, limit: 500 });
     out.push(...page.devices);
     offset += page.devices.length;
@@ -178,7 +195,10 @@ export async function allDevices(h: WorkflowHandle): Promise<DeviceStatus[]> {
 export { untilProgress } from '../helpers/progress';
 
 /** Upgrade calls the simulator counted, per instance and target version. */
-export function upgradeCallsByVersion(sim: Pick<SimulatorHandle, 'devices'>, ids?: Set<string>): Record<string, Record<string, number>> {
+export function upgradeCallsByVersion(
+  sim: Pick<SimulatorHandle, 'devices'>,
+  ids?: Set<string>,
+): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const row of sim.devices()) {
     if (ids && !ids.has(row.SmartAGId)) continue;
@@ -189,7 +209,10 @@ export function upgradeCallsByVersion(sim: Pick<SimulatorHandle, 'devices'>, ids
 }
 
 /** The largest per-version call count of any serial number: 1 means no upgrade was ever sent twice. */
-export function maxCallsPerSerialAndVersion(sim: Pick<SimulatorHandle, 'devices'>, ids?: Set<string>): number {
+export function maxCallsPerSerialAndVersion(
+  sim: Pick<SimulatorHandle, 'devices'>,
+  ids?: Set<string>,
+): number {
   let max = 0;
   for (const row of sim.devices()) {
     if (ids && !ids.has(row.SmartAGId)) continue;
@@ -204,7 +227,10 @@ export type SimFleet = NonNullable<SimulatorOptions['fleet']>;
  * The rollout's result; after `timeoutMs`, an error naming every device not yet final with its
  * phase, so a stuck rollout says where it stuck.
  */
-export async function resultOrExplain(h: WorkflowHandle<typeof rolloutWorkflow>, timeoutMs: number): Promise<Awaited<ReturnType<WorkflowHandle<typeof rolloutWorkflow>['result']>>> {
+export async function resultOrExplain(
+  h: WorkflowHandle<typeof rolloutWorkflow>,
+  timeoutMs: number,
+): Promise<Awaited<ReturnType<WorkflowHandle<typeof rolloutWorkflow>['result']>>> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), timeoutMs)));
   try {
@@ -213,8 +239,12 @@ export async function resultOrExplain(h: WorkflowHandle<typeof rolloutWorkflow>,
   } finally {
     clearTimeout(timer);
   }
-  const open = (await allDevices(h).catch(() => [])).filter((d) => d.outcome === 'pending' || d.outcome === 'in-progress');
-  throw new Error(`the rollout did not close within ${timeoutMs} ms; devices not final: ${open.map((d) => `${d.smartAgId}:${d.outcome}:${d.phase ?? ''}`).join(', ') || 'none'}`);
+  const open = (await allDevices(h).catch(() => [])).filter(
+    (d) => d.outcome === 'pending' || d.outcome === 'in-progress',
+  );
+  throw new Error(
+    `the rollout did not close within ${timeoutMs} ms; devices not final: ${open.map((d) => `${d.smartAgId}:${d.outcome}:${d.phase ?? ''}`).join(', ') || 'none'}`,
+  );
 }
 
 /**
@@ -222,13 +252,19 @@ export async function resultOrExplain(h: WorkflowHandle<typeof rolloutWorkflow>,
  * accepted by the simulator and still run its old version (an unconfirmed device is one the
  * workflow could not prove took the call; after a worker is killed mid-send, that is the truth).
  */
-export function unconfirmedProblems(sim: Pick<SimulatorHandle, 'devices'>, devices: DeviceStatus[], target: string): string[] {
+export function unconfirmedProblems(
+  sim: Pick<SimulatorHandle, 'devices'>,
+  devices: DeviceStatus[],
+  target: string,
+): string[] {
   const problems: string[] = [];
   for (const d of devices.filter((x) => x.outcome === 'unconfirmed')) {
     const row = sim.devices().find((r) => r.SmartAGId === d.smartAgId);
     if (!row) problems.push(`${d.smartAgId}: not in the simulator`);
     else if ((row.upgradeCallsByVersion[target] ?? 0) > 0 || row.SoftwareVersion === target)
-      problems.push(`${d.smartAgId}: unconfirmed although the simulator accepted ${row.upgradeCallsByVersion[target] ?? 0} call(s) and it runs ${row.SoftwareVersion}`);
+      problems.push(
+        `${d.smartAgId}: unconfirmed although the simulator accepted ${row.upgradeCallsByVersion[target] ?? 0} call(s) and it runs ${row.SoftwareVersion}`,
+      );
   }
   return problems;
 }

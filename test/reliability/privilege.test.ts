@@ -25,15 +25,32 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-type Run = { state: RolloutProgress['state']; haltReason?: string; counts: RolloutProgress['counts']; forbidden: string[] };
+type Run = {
+  state: RolloutProgress['state'];
+  haltReason?: string;
+  counts: RolloutProgress['counts'];
+  forbidden: string[];
+};
 
 async function rollout(key: string, policy: RamPolicy): Promise<Run> {
   stack.sim.setPolicy(stack.sim.accessKeyId, policy);
   stack.sim.resetStats();
   const inv = inventoryOf(pair(key));
-  const h = await startRollout(stack.client, stack.taskQueue, uniqueName('lp'), inv, quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] }, healthRecheck: true }));
-  const p = await untilProgress(h, 'the rollout to finish or halt', (x) => x.state === 'completed' || x.state === 'paused', 60_000);
-  if (p.state === 'paused') await h.signal(abortSignal, { by: 'test', requestId: randomUUID(), compensate: false });
+  const h = await startRollout(
+    stack.client,
+    stack.taskQueue,
+    uniqueName('lp'),
+    inv,
+    quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] }, healthRecheck: true }),
+  );
+  const p = await untilProgress(
+    h,
+    'the rollout to finish or halt',
+    (x) => x.state === 'completed' || x.state === 'paused',
+    60_000,
+  );
+  if (p.state === 'paused')
+    await h.signal(abortSignal, { by: 'test', requestId: randomUUID(), compensate: false });
   await h.result();
   const ids = new Set(inv.map((d) => d.smartAgId));
   const forbidden = stack.sim
@@ -46,7 +63,10 @@ async function rollout(key: string, policy: RamPolicy): Promise<Run> {
 function without(policy: RamPolicy, action: string): RamPolicy {
   return {
     Version: policy.Version,
-    Statement: policy.Statement.map((s) => ({ ...s, Action: (s.Action as string[]).filter((a) => a !== action) })).filter((s) => s.Action.length > 0),
+    Statement: policy.Statement.map((s) => ({
+      ...s,
+      Action: (s.Action as string[]).filter((a) => a !== action),
+    })).filter((s) => s.Action.length > 0),
   };
 }
 
@@ -69,7 +89,8 @@ describe('least privilege', () => {
         table[action] = 'not used by a firmware rollout of a single device and an HA pair';
         continue;
       }
-      table[action] = `${r.state}: ${r.haltReason ?? ''} (failed ${r.counts.failed}, compensated ${r.counts.compensated}, upgraded ${r.counts.upgraded})`;
+      table[action] =
+        `${r.state}: ${r.haltReason ?? ''} (failed ${r.counts.failed}, compensated ${r.counts.compensated}, upgraded ${r.counts.upgraded})`;
       expect(r.state, action).toBe('paused');
       expect(r.haltReason, action).toMatch(/Forbidden\.RAM/);
       // Halted at the first device that hit it, not device after device.

@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomCredentials, startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { VERSIONS } from '../helpers/stack';
 import { connectTestEnv, uniqueName, workflowBundle } from '../helpers/temporal';
-import { inventoryOf, quickFleet, quickPolicy, spawnWorker, startRollout, waitFor, type WorkerProcess } from './helpers';
+import {
+  inventoryOf,
+  quickFleet,
+  quickPolicy,
+  spawnWorker,
+  startRollout,
+  waitFor,
+  type WorkerProcess,
+} from './helpers';
 
 // The AccessKey secret, every device's SecretKey and the webhooks' tokens stay out of histories,
 // logs and error output.
@@ -37,7 +45,11 @@ beforeAll(async () => {
     let data = '';
     req.on('data', (c: Buffer) => (data += c.toString()));
     req.on('end', () => {
-      posts.push({ path: req.url ?? '', authorization: req.headers.authorization, body: JSON.parse(data || '{}') as (typeof posts)[number]['body'] });
+      posts.push({
+        path: req.url ?? '',
+        authorization: req.headers.authorization,
+        body: JSON.parse(data || '{}') as (typeof posts)[number]['body'],
+      });
       res.writeHead(200).end('ok');
     });
   });
@@ -59,13 +71,18 @@ afterAll(async () => {
 /** Every string in a history, with payload bytes decoded as UTF-8 (and as base64 text). */
 function texts(value: unknown, out: string[] = []): string[] {
   if (typeof value === 'string') out.push(value);
-  else if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'), Buffer.from(value).toString('base64'));
+  else if (value instanceof Uint8Array)
+    out.push(Buffer.from(value).toString('utf8'), Buffer.from(value).toString('base64'));
   else if (Array.isArray(value)) for (const v of value) texts(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) texts(v, out);
   return out;
 }
 
-function runCli(args: string[], extraEnv: NodeJS.ProcessEnv, until?: RegExp): Promise<{ code: number | null; output: string }> {
+function runCli(
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv,
+  until?: RegExp,
+): Promise<{ code: number | null; output: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'cli-main.ts'), ...args], {
     cwd: path.resolve(__dirname, '../..'),
     env: { PATH: process.env.PATH, HOME: '/nonexistent-home', ...extraEnv },
@@ -85,7 +102,10 @@ function runCli(args: string[], extraEnv: NodeJS.ProcessEnv, until?: RegExp): Pr
 
 describe('secrets', () => {
   it('never appear in the histories of a rollout, its parts, its device and notification workflows, nor in the worker log', async () => {
-    const keys = [sim.accessKeySecret, ...sim.instances().flatMap((i) => i.devices.map((d) => d.secretKey))].filter((s): s is string => typeof s === 'string' && s.length > 0);
+    const keys = [
+      sim.accessKeySecret,
+      ...sim.instances().flatMap((i) => i.devices.map((d) => d.secretKey)),
+    ].filter((s): s is string => typeof s === 'string' && s.length > 0);
     expect(keys.length).toBe(1 + FLEET.length);
     const secrets = [...keys, SLACK_TOKEN, DING_TOKEN, BEARER, slackUrl, dingUrl];
     const taskQueue = uniqueName('secrets');
@@ -103,20 +123,39 @@ describe('secrets', () => {
       { name: 'ding', format: 'chat' as const, events: ['completed'] },
       { name: 'ghost', format: 'json' as const, events: ['completed'] },
     ];
-    const h = await startRollout(env.client, taskQueue, rolloutId, inventoryOf(FLEET), quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] }, webhooks }));
+    const h = await startRollout(
+      env.client,
+      taskQueue,
+      rolloutId,
+      inventoryOf(FLEET),
+      quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] }, webhooks }),
+    );
     const r = await h.result();
     expect(r.counts.upgraded).toBe(FLEET.length);
     // Delivered to the token-bearing URLs, with the header: ghost is known to no worker.
-    const closing: unknown = await env.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`).result();
+    const closing: unknown = await env.client.workflow
+      .getHandle(`rollout/${rolloutId}/notify-completed`)
+      .result();
     expect(closing).toEqual({ delivered: 2, failed: [2] });
     const completed = `[sag-rollout] ${rolloutId}: completed (devices=${FLEET.length})`;
     const slack = await waitFor('the chat events', () => {
       const got = posts.filter((p) => p.path === new URL(slackUrl).pathname);
       return got.some((p) => p.body.text?.content === completed) && got.length >= 4 ? got : undefined;
     });
-    expect(slack.map((p) => /: ([a-z-]+)/.exec(p.body.text?.content ?? '')?.[1]).sort()).toEqual(['completed', 'rollout-started', 'wave-done', 'wave-done']);
+    expect(slack.map((p) => /: ([a-z-]+)/.exec(p.body.text?.content ?? '')?.[1]).sort()).toEqual([
+      'completed',
+      'rollout-started',
+      'wave-done',
+      'wave-done',
+    ]);
     const ding = posts.filter((p) => p.path.startsWith('/robot/send'));
-    expect(ding).toEqual([{ path: `/robot/send?access_token=${DING_TOKEN}`, authorization: `Bearer ${BEARER}`, body: expect.objectContaining({ text: { content: completed } }) as unknown }]);
+    expect(ding).toEqual([
+      {
+        path: `/robot/send?access_token=${DING_TOKEN}`,
+        authorization: `Bearer ${BEARER}`,
+        body: expect.objectContaining({ text: { content: completed } }) as unknown,
+      },
+    ]);
     const ids = [
       `rollout/${rolloutId}`,
       `rollout/${rolloutId}/wave-0`,
@@ -130,7 +169,10 @@ describe('secrets', () => {
       events += history.events?.length ?? 0;
       const all = texts(history).join('\n');
       for (const s of secrets) expect(all.includes(s), `${id} contains a secret`).toBe(false);
-      for (const s of secrets) expect(all.includes(Buffer.from(s).toString('base64')), `${id} contains a secret (base64)`).toBe(false);
+      for (const s of secrets)
+        expect(all.includes(Buffer.from(s).toString('base64')), `${id} contains a secret (base64)`).toBe(
+          false,
+        );
     }
     expect(events).toBeGreaterThan(50);
     await worker.kill('SIGTERM');
@@ -143,22 +185,48 @@ describe('secrets', () => {
   it('never appear with signature V3 either: an STS key, its token and its signatures stay out of histories, the worker log and error messages', async () => {
     const fleet = quickFleet('sv3', 4);
     const sts = { ...randomCredentials(), securityToken: `CAIS${randomBytes(24).toString('base64')}` };
-    const simV3 = await startSimulator({ fleet: { versions: VERSIONS, instances: fleet }, credentials: [sts] });
+    const simV3 = await startSimulator({
+      fleet: { versions: VERSIONS, instances: fleet },
+      credentials: [sts],
+    });
     let v3Worker: WorkerProcess | undefined;
     try {
       // Answers that echo the credentials: the error messages they become must not carry them.
       const echo = `echo ${sts.accessKeySecret} ${sts.securityToken} ${sts.accessKeyId}`;
       simV3.setFaults({
         rules: [
-          { action: 'DescribeSmartAccessGatewayAttribute', smartAgId: fleet[1]!.SmartAGId, kind: 'error', code: 'ServiceUnavailable', message: echo, times: 4 },
-          { action: 'DescribeSmartAccessGatewayVersions', smartAgId: fleet[2]!.SmartAGId, kind: 'error', code: 'InternalError', message: echo, times: 4 },
+          {
+            action: 'DescribeSmartAccessGatewayAttribute',
+            smartAgId: fleet[1]!.SmartAGId,
+            kind: 'error',
+            code: 'ServiceUnavailable',
+            message: echo,
+            times: 4,
+          },
+          {
+            action: 'DescribeSmartAccessGatewayVersions',
+            smartAgId: fleet[2]!.SmartAGId,
+            kind: 'error',
+            code: 'InternalError',
+            message: echo,
+            times: 4,
+          },
           // A refusal that fails the device, so its message is kept in the histories.
-          { action: 'UpdateSmartAccessGatewayVersion', smartAgId: fleet[3]!.SmartAGId, kind: 'error', code: 'InvalidId.SMARTAG', message: echo },
+          {
+            action: 'UpdateSmartAccessGatewayVersion',
+            smartAgId: fleet[3]!.SmartAGId,
+            kind: 'error',
+            code: 'InvalidId.SMARTAG',
+            message: echo,
+          },
         ],
       });
-      const secrets = [sts.accessKeySecret, sts.securityToken, sts.accessKeyId, ...simV3.instances().flatMap((i) => i.devices.map((d) => d.secretKey))].filter(
-        (v): v is string => typeof v === 'string' && v.length > 0,
-      );
+      const secrets = [
+        sts.accessKeySecret,
+        sts.securityToken,
+        sts.accessKeyId,
+        ...simV3.instances().flatMap((i) => i.devices.map((d) => d.secretKey)),
+      ].filter((v): v is string => typeof v === 'string' && v.length > 0);
       expect(secrets.length).toBe(3 + fleet.length);
       const taskQueue = uniqueName('secrets-v3');
       v3Worker = spawnWorker({
@@ -171,7 +239,13 @@ describe('secrets', () => {
       });
       await v3Worker.ready;
       const rolloutId = uniqueName('secrets-v3');
-      const h = await startRollout(env.client, taskQueue, rolloutId, inventoryOf(fleet), quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] } }));
+      const h = await startRollout(
+        env.client,
+        taskQueue,
+        rolloutId,
+        inventoryOf(fleet),
+        quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] } }),
+      );
       const r = await h.result();
       expect(r.counts).toMatchObject({ upgraded: fleet.length - 1, failed: 1 });
 
@@ -179,12 +253,20 @@ describe('secrets', () => {
       const log = simV3.requests();
       expect(log.length).toBeGreaterThan(20);
       expect(log.every((e) => e.signature === 'ACS3-HMAC-SHA256')).toBe(true);
-      expect(log.filter((e) => e.code === 'ServiceUnavailable' || e.code === 'InternalError')).toHaveLength(8);
+      expect(log.filter((e) => e.code === 'ServiceUnavailable' || e.code === 'InternalError')).toHaveLength(
+        8,
+      );
       expect(log.filter((e) => e.code === 'InvalidId.SMARTAG')).toHaveLength(1);
 
-      const ids = [`rollout/${rolloutId}`, `rollout/${rolloutId}/wave-0`, `rollout/${rolloutId}/wave-1`, ...fleet.map((i) => `upgrade/${i.SmartAGId}`)];
+      const ids = [
+        `rollout/${rolloutId}`,
+        `rollout/${rolloutId}/wave-0`,
+        `rollout/${rolloutId}/wave-1`,
+        ...fleet.map((i) => `upgrade/${i.SmartAGId}`),
+      ];
       const all: string[] = [];
-      for (const id of ids) all.push(texts(await env.client.workflow.getHandle(id).fetchHistory()).join('\n'));
+      for (const id of ids)
+        all.push(texts(await env.client.workflow.getHandle(id).fetchHistory()).join('\n'));
       const history = all.join('\n');
       // The echoing answers reached the histories, scrubbed.
       expect(history).toMatch(/ServiceUnavailable/);
@@ -198,11 +280,18 @@ describe('secrets', () => {
       ] as const) {
         for (const secret of secrets) {
           expect(text.includes(secret), `${where} contains a secret`).toBe(false);
-          expect(text.includes(Buffer.from(secret).toString('base64')), `${where} contains a secret (base64)`).toBe(false);
-          expect(text.includes(encodeURIComponent(secret)), `${where} contains a secret (URL-encoded)`).toBe(false);
+          expect(
+            text.includes(Buffer.from(secret).toString('base64')),
+            `${where} contains a secret (base64)`,
+          ).toBe(false);
+          expect(text.includes(encodeURIComponent(secret)), `${where} contains a secret (URL-encoded)`).toBe(
+            false,
+          );
         }
         // No signature, Authorization header or echoed canonical request either.
-        expect(text, where).not.toMatch(/ACS3-HMAC-SHA256 Credential|Signature=[0-9a-f]{16}|x-acs-security-token\s*:|CanonicalRequest is \[|StringToSign is \[/);
+        expect(text, where).not.toMatch(
+          /ACS3-HMAC-SHA256 Credential|Signature=[0-9a-f]{16}|x-acs-security-token\s*:|CanonicalRequest is \[|StringToSign is \[/,
+        );
       }
     } finally {
       await v3Worker?.kill();
@@ -214,13 +303,25 @@ describe('secrets', () => {
     const none = await runCli(['worker'], { TEMPORAL_ADDRESS: inject('temporalAddress') });
     expect(none.code).not.toBe(0);
     expect(none.output).toMatch(/no Alibaba Cloud credentials configured/);
-    const half = await runCli(['worker'], { TEMPORAL_ADDRESS: inject('temporalAddress'), ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret });
+    const half = await runCli(['worker'], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: sim.accessKeySecret,
+    });
     expect(half.code).not.toBe(0);
     expect(half.output).toMatch(/ALIBABA_CLOUD_ACCESS_KEY_ID is missing/);
     expect(half.output).not.toContain(sim.accessKeySecret);
-    const simEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), SAG_ENDPOINT: sim.endpoint, SAG_SIMULATOR_ACCESS_KEY_ID: sim.accessKeyId, SAG_SIMULATOR_ACCESS_KEY_SECRET: sim.accessKeySecret };
+    const simEnv = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      SAG_ENDPOINT: sim.endpoint,
+      SAG_SIMULATOR_ACCESS_KEY_ID: sim.accessKeyId,
+      SAG_SIMULATOR_ACCESS_KEY_SECRET: sim.accessKeySecret,
+    };
     // A webhook URL it cannot use: refused, naming the variable and never its value.
-    const badHook = await runCli(['worker'], { ...simEnv, SAG_WEBHOOK_OPS_CHAT_URL: `ftp://hooks.example.com/${SLACK_TOKEN}`, SAG_WEBHOOK_OPS_CHAT_HEADERS: `{"Authorization": 7}` });
+    const badHook = await runCli(['worker'], {
+      ...simEnv,
+      SAG_WEBHOOK_OPS_CHAT_URL: `ftp://hooks.example.com/${SLACK_TOKEN}`,
+      SAG_WEBHOOK_OPS_CHAT_HEADERS: `{"Authorization": 7}`,
+    });
     expect(badHook.code).toBe(2);
     expect(badHook.output).toMatch(/SAG_WEBHOOK_OPS_CHAT_URL: not an http\(s\) URL/);
     expect(badHook.output).toMatch(/SAG_WEBHOOK_OPS_CHAT_HEADERS\.Authorization: must be text on one line/);
@@ -233,6 +334,7 @@ describe('secrets', () => {
     );
     expect(started.output).toMatch(/credentials from simulator-env/);
     expect(started.output).toMatch(/webhooks: ding \(file\), ops-chat \(env\)/);
-    for (const s of [sim.accessKeySecret, SLACK_TOKEN, DING_TOKEN, BEARER]) expect(started.output).not.toContain(s);
+    for (const s of [sim.accessKeySecret, SLACK_TOKEN, DING_TOKEN, BEARER])
+      expect(started.output).not.toContain(s);
   }, 120_000);
 });

@@ -53,11 +53,18 @@ async function main(): Promise<void> {
   const accessKeySecret = required(cfg, 'SAG_ACCESS_KEY_SECRET');
   const securityToken = cfg.SAG_SECURITY_TOKEN || undefined;
   const signature = parseSagSignature(cfg.SAG_SIGNATURE, 'SAG_SIGNATURE');
-  Runtime.install({ logger: new DefaultLogger('INFO', (e) => process.stderr.write(`${e.level} ${e.message} ${JSON.stringify(e.meta ?? {})}\n`)) });
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (e) =>
+      process.stderr.write(`${e.level} ${e.message} ${JSON.stringify(e.meta ?? {})}\n`),
+    ),
+  });
   const w = await createRolloutWorker({
     target: { connectionOptions: { address }, namespace: 'default' },
     taskQueue,
-    credentials: { getCredentials: () => Promise.resolve({ accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) }) },
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({ accessKeyId, accessKeySecret, ...(securityToken ? { securityToken } : {}) }),
+    },
     ...(signature ? { signature } : {}),
     sagEndpoint: endpoint,
     apiRate: Number(cfg.API_RATE ?? 200),

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { IamPolicyInputError, INSTANCE_ACTIONS, LIST_ACTIONS, buildIamPolicy, smartagArn } from '../../src/sag/iam-policy';
+import {
+  IamPolicyInputError,
+  INSTANCE_ACTIONS,
+  LIST_ACTIONS,
+  buildIamPolicy,
+  smartagArn,
+} from '../../src/sag/iam-policy';
 
 describe('buildIamPolicy', () => {
   const inventory = [
@@ -25,27 +31,44 @@ describe('buildIamPolicy', () => {
             'smartag:DescribeSAGDeviceInfo',
             'smartag:GetSmartAGDpiAttribute',
           ],
-          Resource: ['acs:smartag:cn-shanghai:1234567890123456:smartag/sag-aaa1', 'acs:smartag:eu-central-1:1234567890123456:smartag/sag-bbb2'],
+          Resource: [
+            'acs:smartag:cn-shanghai:1234567890123456:smartag/sag-aaa1',
+            'acs:smartag:eu-central-1:1234567890123456:smartag/sag-bbb2',
+          ],
         },
-        { Effect: 'Allow', Action: ['smartag:DescribeSmartAccessGateways', 'smartag:DescribeRegions'], Resource: ['*'] },
+        {
+          Effect: 'Allow',
+          Action: ['smartag:DescribeSmartAccessGateways', 'smartag:DescribeRegions'],
+          Resource: ['*'],
+        },
       ],
     });
     expect(JSON.parse(JSON.stringify(policy))).toEqual(policy);
   });
 
   it('adds reboot only when asked', () => {
-    expect(buildIamPolicy(inventory, '1').Statement[0]!.Action).not.toContain('smartag:RebootSmartAccessGateway');
-    expect(buildIamPolicy(inventory, '1', { includeReboot: true }).Statement[0]!.Action).toContain('smartag:RebootSmartAccessGateway');
+    expect(buildIamPolicy(inventory, '1').Statement[0]!.Action).not.toContain(
+      'smartag:RebootSmartAccessGateway',
+    );
+    expect(buildIamPolicy(inventory, '1', { includeReboot: true }).Statement[0]!.Action).toContain(
+      'smartag:RebootSmartAccessGateway',
+    );
   });
 
   it('grants only the list actions for an empty inventory', () => {
-    expect(buildIamPolicy([], '1').Statement).toEqual([{ Effect: 'Allow', Action: [...LIST_ACTIONS], Resource: ['*'] }]);
+    expect(buildIamPolicy([], '1').Statement).toEqual([
+      { Effect: 'Allow', Action: [...LIST_ACTIONS], Resource: ['*'] },
+    ]);
   });
 
   it('refuses input that would widen the grant', () => {
-    expect(() => buildIamPolicy([{ smartAgId: 'sag-*', regionId: 'cn-shanghai' }], '1')).toThrow(IamPolicyInputError);
+    expect(() => buildIamPolicy([{ smartAgId: 'sag-*', regionId: 'cn-shanghai' }], '1')).toThrow(
+      IamPolicyInputError,
+    );
     expect(() => buildIamPolicy([{ smartAgId: 'sag-a', regionId: '*' }], '1')).toThrow(IamPolicyInputError);
-    expect(() => buildIamPolicy([{ smartAgId: 'sag-a', regionId: 'cn-shanghai' }], '*')).toThrow(IamPolicyInputError);
+    expect(() => buildIamPolicy([{ smartAgId: 'sag-a', regionId: 'cn-shanghai' }], '*')).toThrow(
+      IamPolicyInputError,
+    );
   });
 
   it('exports the ARN form and the action lists it uses', () => {

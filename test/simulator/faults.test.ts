@@ -1,4 +1,3 @@
- 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { call, failure, popClient, testFleet } from './helpers';
@@ -14,7 +13,9 @@ const attr = { RegionId: 'cn-shanghai', SmartAGId: 'sag-ok1' };
 
 describe('fault injection', () => {
   it("answers an HTML 502 page that pop-core turns into json-bigint's plain-object SyntaxError", async () => {
-    sim.setFaults({ rules: [{ action: 'DescribeSmartAccessGatewayAttribute', kind: 'html', httpStatus: 502 }] });
+    sim.setFaults({
+      rules: [{ action: 'DescribeSmartAccessGatewayAttribute', kind: 'html', httpStatus: 502 }],
+    });
     const err = await failure(call(popClient(sim), 'DescribeSmartAccessGatewayAttribute', attr));
     expect(err).not.toBeInstanceOf(Error);
     expect(err.name).toBe('SyntaxError');
@@ -62,9 +63,18 @@ describe('fault injection', () => {
 
   it('fires by seeded probability, the same way on every run', async () => {
     const run = async () => {
-      sim.setFaults({ seed: 42, rules: [{ action: 'GetSmartAGDpiAttribute', code: 'ServiceUnavailable', probability: 0.5 }] });
+      sim.setFaults({
+        seed: 42,
+        rules: [{ action: 'GetSmartAGDpiAttribute', code: 'ServiceUnavailable', probability: 0.5 }],
+      });
       const out: boolean[] = [];
-      for (let i = 0; i < 20; i++) out.push(await call(popClient(sim), 'GetSmartAGDpiAttribute', attr).then(() => true, () => false));
+      for (let i = 0; i < 20; i++)
+        out.push(
+          await call(popClient(sim), 'GetSmartAGDpiAttribute', attr).then(
+            () => true,
+            () => false,
+          ),
+        );
       return out;
     };
     const a = await run();
@@ -78,7 +88,13 @@ describe('fault injection', () => {
     sim.setFaults({ rules: [], qpsLimits: { DescribeRegions: 5 } });
     const client = popClient(sim);
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, () => call(client, 'DescribeRegions', {}).then(() => 'ok', (e: { code: string; entry: { response: { statusCode: number } } }) => `${e.code}/${e.entry.response.statusCode}`)),
+      Array.from({ length: 20 }, () =>
+        call(client, 'DescribeRegions', {}).then(
+          () => 'ok',
+          (e: { code: string; entry: { response: { statusCode: number } } }) =>
+            `${e.code}/${e.entry.response.statusCode}`,
+        ),
+      ),
     );
     expect(outcomes.filter((o) => o === 'ok').length).toBeLessThanOrEqual(10);
     expect(outcomes).toContain('Throttling.User/400');
@@ -103,9 +119,14 @@ describe('fault injection', () => {
     const first = await failure(call(popClient(sim), 'DescribeRegions', {}));
     expect(first.code).toBe('Throttling.User');
     await call(popClient(sim), 'DescribeRegions', {});
-    const described = (await (await fetch(`${sim.endpoint}/_admin/faults`)).json()) as { rules: { fired: number }[] };
+    const described = (await (await fetch(`${sim.endpoint}/_admin/faults`)).json()) as {
+      rules: { fired: number }[];
+    };
     expect(described.rules[0]!.fired).toBe(1);
-    const bad = await fetch(`${sim.endpoint}/_admin/faults`, { method: 'POST', body: JSON.stringify({ rules: [{ kind: 'explode' }] }) });
+    const bad = await fetch(`${sim.endpoint}/_admin/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ rules: [{ kind: 'explode' }] }),
+    });
     expect(bad.status).toBe(400);
   });
 });

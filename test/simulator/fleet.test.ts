@@ -13,7 +13,9 @@ const minimal = {
       Status: 'Active',
       AssociatedCcnId: 'ccn-01',
       EndTime: 1893456000000,
-      Devices: [{ SerialNumber: 'sage0001a', SoftwareVersion: '2.3.0.0', HaState: 'Active', HcState: 'online' }],
+      Devices: [
+        { SerialNumber: 'sage0001a', SoftwareVersion: '2.3.0.0', HaState: 'Active', HcState: 'online' },
+      ],
       simulation: { upgradeSeconds: 2, outcome: 'ok' },
     },
   ],
@@ -35,7 +37,11 @@ describe('fleet files', () => {
     const file = path.join(dir, 'fleet.json');
     writeFileSync(file, JSON.stringify(minimal));
     const fleet = await loadFleetFile(file);
-    expect(fleet.instances[0]).toMatchObject({ SmartAGId: 'sag-0001', HardwareVersion: 'sag-1000', DpiStatus: 'On' });
+    expect(fleet.instances[0]).toMatchObject({
+      SmartAGId: 'sag-0001',
+      HardwareVersion: 'sag-1000',
+      DpiStatus: 'On',
+    });
     expect(fleet.instances[0]!.Devices[0]!.SoftwareVersion).toBe('2.3.0.0');
   });
 
@@ -53,12 +59,18 @@ describe('fleet files', () => {
   it('rejects duplicate ids, bad cron expressions and out-of-range durations', () => {
     const bad = structuredClone(minimal) as { instances: { Devices: Record<string, unknown>[] }[] };
     bad.instances.push(structuredClone(bad.instances[0]!));
-    bad.instances[0]!.Devices[0]!.AutoUpgradePolicies = { Device: { UpgradeType: 'scheduled', CronExpression: 'whenever', Duration: '200' } };
+    bad.instances[0]!.Devices[0]!.AutoUpgradePolicies = {
+      Device: { UpgradeType: 'scheduled', CronExpression: 'whenever', Duration: '200' },
+    };
     const issues = issuesOf(bad);
     expect(issues).toContain('instances[1].SmartAGId: duplicate id sag-0001');
     expect(issues.some((i) => i.startsWith('instances[1].Devices[0].SerialNumber: duplicate'))).toBe(true);
-    expect(issues.some((i) => i.startsWith('instances[0].Devices[0].AutoUpgradePolicies.Device.CronExpression:'))).toBe(true);
-    expect(issues.some((i) => i.startsWith('instances[0].Devices[0].AutoUpgradePolicies.Device.Duration:'))).toBe(true);
+    expect(
+      issues.some((i) => i.startsWith('instances[0].Devices[0].AutoUpgradePolicies.Device.CronExpression:')),
+    ).toBe(true);
+    expect(
+      issues.some((i) => i.startsWith('instances[0].Devices[0].AutoUpgradePolicies.Device.Duration:')),
+    ).toBe(true);
   });
 
   it('reports a file that is not JSON', async () => {
@@ -75,7 +87,9 @@ describe('fleet files', () => {
     expect(parseFleet(a).instances).toHaveLength(1000);
     const count = (p: (i: (typeof a.instances)[number]) => boolean) => a.instances.filter(p).length;
     const now = Date.now();
-    expect(count((i) => i.Devices.length === 1 && i.Status === 'Active' && !!i.AssociatedCcnId && i.EndTime > now)).toBeGreaterThan(750);
+    expect(
+      count((i) => i.Devices.length === 1 && i.Status === 'Active' && !!i.AssociatedCcnId && i.EndTime > now),
+    ).toBeGreaterThan(750);
     expect(count((i) => i.Devices.length === 2)).toBeGreaterThan(30);
     expect(count((i) => i.Devices.some((d) => d.HcState === 'offline'))).toBeGreaterThan(5);
     expect(count((i) => !i.AssociatedCcnId)).toBeGreaterThan(5);
@@ -83,6 +97,8 @@ describe('fleet files', () => {
     expect(count((i) => ['Ordered', 'Delivered', 'Received'].includes(i.Status))).toBeGreaterThan(2);
     expect(count((i) => i.Devices[0]!.SoftwareVersion === '2.4.0.0')).toBeGreaterThan(10);
     expect(count((i) => i.HardwareVersion === 'sag-software')).toBeGreaterThan(2);
-    expect(generateFleet({ devices: 50, seed: 12 }).instances.map((i) => i.SmartAGId)).not.toEqual(a.instances.slice(0, 50).map((i) => i.SmartAGId));
+    expect(generateFleet({ devices: 50, seed: 12 }).instances.map((i) => i.SmartAGId)).not.toEqual(
+      a.instances.slice(0, 50).map((i) => i.SmartAGId),
+    );
   });
 });

@@ -14,10 +14,18 @@ beforeAll(async () => {
 afterAll(() => sim.stop());
 
 const region = { RegionId: 'cn-shanghai' };
-const attribute = async (id: string) => (await call(client, 'DescribeSmartAccessGatewayAttribute', { ...region, SmartAGId: id })).Devices.Device as Json[];
-const info = (id: string, sn: string) => call(client, 'DescribeSAGDeviceInfo', { ...region, SmartAGId: id, SmartAGSn: sn });
+const attribute = async (id: string) =>
+  (await call(client, 'DescribeSmartAccessGatewayAttribute', { ...region, SmartAGId: id })).Devices
+    .Device as Json[];
+const info = (id: string, sn: string) =>
+  call(client, 'DescribeSAGDeviceInfo', { ...region, SmartAGId: id, SmartAGSn: sn });
 const upgrade = (id: string, extra: Record<string, string> = {}) =>
-  call(client, 'UpdateSmartAccessGatewayVersion', { ...region, SmartAGId: id, VersionCode: '2.4.0.0', ...extra });
+  call(client, 'UpdateSmartAccessGatewayVersion', {
+    ...region,
+    SmartAGId: id,
+    VersionCode: '2.4.0.0',
+    ...extra,
+  });
 
 describe('upgrade lifecycle', () => {
   it('is accepted, stays online on the old version briefly, goes offline, then comes back on the new version with a new StartupTime', async () => {
@@ -28,7 +36,9 @@ describe('upgrade lifecycle', () => {
     expect(Object.keys(res)).toEqual(['RequestId']);
     const just = await attribute('sag-ok1');
     expect([just[0]!.HcState, just[0]!.SoftwareVersion]).toEqual(['online', '2.3.0.0']);
-    const offline = await eventually(async () => ((await attribute('sag-ok1'))[0]!.HcState === 'offline' ? true : undefined));
+    const offline = await eventually(async () =>
+      (await attribute('sag-ok1'))[0]!.HcState === 'offline' ? true : undefined,
+    );
     expect(offline).toBe(true);
     const during = await info('sag-ok1', 'sn-sag-ok1');
     expect(during.ControllerState).toBe('Abnormal');
@@ -44,7 +54,10 @@ describe('upgrade lifecycle', () => {
     expect(after.ControllerState).toBe('Normal');
     expect(after.StartupTime).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     expect(after.StartupTime).not.toBe(before.StartupTime);
-    expect(sim.devices().find((d) => d.SerialNumber === 'sn-sag-ok1')).toMatchObject({ upgradeCalls: 1, upgradeCallsByVersion: { '2.4.0.0': 1 } });
+    expect(sim.devices().find((d) => d.SerialNumber === 'sn-sag-ok1')).toMatchObject({
+      upgradeCalls: 1,
+      upgradeCallsByVersion: { '2.4.0.0': 1 },
+    });
   });
 
   it('accepts and counts a second call while the first upgrade is still downloading', async () => {
@@ -70,7 +83,12 @@ describe('upgrade lifecycle', () => {
     expect(item.SerialNumber).toBe('sn-ha1-a,sn-ha1-b');
     expect(item.BackupSoftwareVersion).toBe('2.3.0.0');
     const ha = await call(client, 'DescribeSmartAccessGatewayHa', { ...region, SmartAGId: 'sag-ha1' });
-    expect(ha).toMatchObject({ DeviceLevelBackupType: 'cold_backup', DeviceLevelBackupState: 'ON', MainDeviceId: 'sn-ha1-a', BackupDeviceId: 'sn-ha1-b' });
+    expect(ha).toMatchObject({
+      DeviceLevelBackupType: 'cold_backup',
+      DeviceLevelBackupState: 'ON',
+      MainDeviceId: 'sn-ha1-a',
+      BackupDeviceId: 'sn-ha1-b',
+    });
     const devices = await attribute('sag-ha1');
     expect(devices.map((d) => [d.SerialNumber, d.HaState])).toEqual([
       ['sn-ha1-a', 'Active'],
@@ -93,7 +111,9 @@ describe('upgrade lifecycle', () => {
   it('comes back on the old version with a new StartupTime when the outcome is revert', async () => {
     const before = await info('sag-revert', 'sn-sag-revert');
     await upgrade('sag-revert');
-    await eventually(async () => ((await attribute('sag-revert'))[0]!.HcState === 'offline' ? true : undefined));
+    await eventually(async () =>
+      (await attribute('sag-revert'))[0]!.HcState === 'offline' ? true : undefined,
+    );
     const after = await eventually(async () => {
       const i = await info('sag-revert', 'sn-sag-revert');
       return i.ControllerState === 'Normal' ? i : undefined;
@@ -104,14 +124,20 @@ describe('upgrade lifecycle', () => {
 
   it('never comes back when the outcome is stay-offline', async () => {
     await upgrade('sag-stay');
-    await eventually(() => (sim.instance('sag-stay')!.devices[0]!.operation === undefined ? true : undefined), 5000);
+    await eventually(
+      () => (sim.instance('sag-stay')!.devices[0]!.operation === undefined ? true : undefined),
+      5000,
+    );
     const d = (await attribute('sag-stay'))[0]!;
     expect([d.HcState, d.SoftwareVersion]).toEqual(['offline', '2.3.0.0']);
   });
 
   it('alternates online and offline on the new version when the outcome is flap', async () => {
     await upgrade('sag-flap');
-    await eventually(() => (sim.instance('sag-flap')!.devices[0]!.operation === undefined ? true : undefined), 5000);
+    await eventually(
+      () => (sim.instance('sag-flap')!.devices[0]!.operation === undefined ? true : undefined),
+      5000,
+    );
     const seen = new Set<string>();
     await eventually(async () => {
       const d = (await attribute('sag-flap'))[0]!;
@@ -123,7 +149,11 @@ describe('upgrade lifecycle', () => {
   });
 
   it('accepts a downgrade only on a device that allows it', async () => {
-    const res = await call(client, 'UpdateSmartAccessGatewayVersion', { ...region, SmartAGId: 'sag-downgrade', VersionCode: '2.3.0.0' });
+    const res = await call(client, 'UpdateSmartAccessGatewayVersion', {
+      ...region,
+      SmartAGId: 'sag-downgrade',
+      VersionCode: '2.3.0.0',
+    });
     expect(res.RequestId).toBeDefined();
     const d = await eventually(async () => {
       const x = (await attribute('sag-downgrade'))[0]!;
@@ -133,7 +163,13 @@ describe('upgrade lifecycle', () => {
   });
 
   it('updates the DPI signature database without taking the device offline', async () => {
-    await call(client, 'UpdateSmartAccessGatewayVersion', { ...region, SmartAGId: 'sag-warm1', SerialNumber: 'sn-warm1-a', VersionCode: '20220610_1_0-0.0.3', VersionType: 'Dpi' });
+    await call(client, 'UpdateSmartAccessGatewayVersion', {
+      ...region,
+      SmartAGId: 'sag-warm1',
+      SerialNumber: 'sn-warm1-a',
+      VersionCode: '20220610_1_0-0.0.3',
+      VersionType: 'Dpi',
+    });
     const d = await eventually(async () => {
       const x = (await attribute('sag-warm1')).find((y) => y.SerialNumber === 'sn-warm1-a')!;
       expect(x.HcState).toBe('online');
@@ -141,7 +177,13 @@ describe('upgrade lifecycle', () => {
     });
     expect(d.SoftwareVersion).toBe('2.3.0.0');
     const older = await failure(
-      call(client, 'UpdateSmartAccessGatewayVersion', { ...region, SmartAGId: 'sag-warm1', SerialNumber: 'sn-warm1-a', VersionCode: '20201117_1_0-0.0.1', VersionType: 'Dpi' }),
+      call(client, 'UpdateSmartAccessGatewayVersion', {
+        ...region,
+        SmartAGId: 'sag-warm1',
+        SerialNumber: 'sn-warm1-a',
+        VersionCode: '20201117_1_0-0.0.1',
+        VersionType: 'Dpi',
+      }),
     );
     expect(older.code).toBe('VersionTooOld');
   });
@@ -161,10 +203,27 @@ describe('upgrade lifecycle', () => {
     // Pinned to manual, the same device never moves by itself.
     const pinned = sim.instance('sag-ok1')!.devices[0]!;
     pinned.softwareVersion = '2.3.0.0';
-    const policy = { ...region, SmartAGId: 'sag-ok1', SerialNumber: 'sn-sag-ok1', CronExpression: '* * * * * ?', Duration: '60', TimeZone: 'Asia/Shanghai' };
+    const policy = {
+      ...region,
+      SmartAGId: 'sag-ok1',
+      SerialNumber: 'sn-sag-ok1',
+      CronExpression: '* * * * * ?',
+      Duration: '60',
+      TimeZone: 'Asia/Shanghai',
+    };
     await call(client, 'ModifyDeviceAutoUpgradePolicy', { ...policy, UpgradeType: 'scheduled' });
-    const described = await call(client, 'DescribeDeviceAutoUpgradePolicy', { ...region, SmartAGId: 'sag-ok1', SerialNumber: 'sn-sag-ok1', VersionType: 'Device' });
-    expect(described).toMatchObject({ UpgradeType: 'scheduled', CronExpression: '* * * * * ?', Duration: '60', Jitter: '0' });
+    const described = await call(client, 'DescribeDeviceAutoUpgradePolicy', {
+      ...region,
+      SmartAGId: 'sag-ok1',
+      SerialNumber: 'sn-sag-ok1',
+      VersionType: 'Device',
+    });
+    expect(described).toMatchObject({
+      UpgradeType: 'scheduled',
+      CronExpression: '* * * * * ?',
+      Duration: '60',
+      Jitter: '0',
+    });
     await call(client, 'ModifyDeviceAutoUpgradePolicy', { ...policy, UpgradeType: 'manual' });
     await new Promise((r) => setTimeout(r, 1500));
     expect((await attribute('sag-ok1'))[0]!.SoftwareVersion).toBe('2.3.0.0');
@@ -173,10 +232,20 @@ describe('upgrade lifecycle', () => {
   it('reboots a device on RebootSmartAccessGateway and changes its StartupTime', async () => {
     const wrongRegion = await failure(info('sag-hz1', 'sn-sag-hz1'));
     expect(wrongRegion.code).toBe('SAG.InstanceNoFound');
-    const start = (await call(client, 'DescribeSAGDeviceInfo', { RegionId: 'cn-hangzhou', SmartAGId: 'sag-hz1', SmartAGSn: 'sn-sag-hz1' })).StartupTime as string;
+    const start = (
+      await call(client, 'DescribeSAGDeviceInfo', {
+        RegionId: 'cn-hangzhou',
+        SmartAGId: 'sag-hz1',
+        SmartAGSn: 'sn-sag-hz1',
+      })
+    ).StartupTime as string;
     await call(client, 'RebootSmartAccessGateway', { RegionId: 'cn-hangzhou', SmartAGId: 'sag-hz1' });
     const after = await eventually(async () => {
-      const i = await call(client, 'DescribeSAGDeviceInfo', { RegionId: 'cn-hangzhou', SmartAGId: 'sag-hz1', SmartAGSn: 'sn-sag-hz1' });
+      const i = await call(client, 'DescribeSAGDeviceInfo', {
+        RegionId: 'cn-hangzhou',
+        SmartAGId: 'sag-hz1',
+        SmartAGSn: 'sn-sag-hz1',
+      });
       return i.ControllerState === 'Normal' && i.StartupTime !== start ? i : undefined;
     });
     expect(after.Version).toBe('2.3.0.0');

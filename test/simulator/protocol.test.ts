@@ -32,11 +32,14 @@ describe('RPC protocol', () => {
   it('verifies the signature over query and form parameters merged', async () => {
     const signed = signedParams('DescribeSmartAccessGatewayAttribute', attr, sim, { method: 'POST' });
     const { SmartAGId, RegionId, ...rest } = signed;
-    const res = await fetch(`${sim.endpoint}/?${new URLSearchParams({ SmartAGId: SmartAGId!, RegionId: RegionId! }).toString()}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(rest).toString(),
-    });
+    const res = await fetch(
+      `${sim.endpoint}/?${new URLSearchParams({ SmartAGId: SmartAGId!, RegionId: RegionId! }).toString()}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(rest).toString(),
+      },
+    );
     expect(res.status).toBe(200);
     expect(((await res.json()) as { SmartAGId: string }).SmartAGId).toBe('sag-ok1');
   });
@@ -54,21 +57,32 @@ describe('RPC protocol', () => {
   });
 
   it('refuses a signature made with the wrong secret', async () => {
-    const res = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, { method: 'POST', secret: 'nope' });
+    const res = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, {
+      method: 'POST',
+      secret: 'nope',
+    });
     expect([res.status, res.body.Code]).toEqual([400, 'SignatureDoesNotMatch']);
   });
 
   it('refuses an unknown AccessKeyId with InvalidAccessKeyId.NotFound (404)', async () => {
-    const res = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, { accessKeyId: 'LTAIunknown' });
+    const res = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, {
+      accessKeyId: 'LTAIunknown',
+    });
     expect([res.status, res.body.Code]).toEqual([404, 'InvalidAccessKeyId.NotFound']);
   });
 
   it('refuses a timestamp 20 minutes old with InvalidTimeStamp.Expired (400), and a malformed one with InvalidTimeStamp.Format', async () => {
-    const old = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, { timestamp: rpcTimestamp(new Date(Date.now() - 20 * 60_000)) });
+    const old = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, {
+      timestamp: rpcTimestamp(new Date(Date.now() - 20 * 60_000)),
+    });
     expect([old.status, old.body.Code]).toEqual([400, 'InvalidTimeStamp.Expired']);
-    const future = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, { timestamp: rpcTimestamp(new Date(Date.now() + 16 * 60_000)) });
+    const future = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, {
+      timestamp: rpcTimestamp(new Date(Date.now() + 16 * 60_000)),
+    });
     expect(future.body.Code).toBe('InvalidTimeStamp.Expired');
-    const bad = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, { timestamp: '2024/01/01 00:00:00' });
+    const bad = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, {
+      timestamp: '2024/01/01 00:00:00',
+    });
     expect([bad.status, bad.body.Code]).toEqual([400, 'InvalidTimeStamp.Format']);
   });
 
@@ -91,18 +105,27 @@ describe('RPC protocol', () => {
   });
 
   it('takes the action from the Action parameter, never from the x-acs-action header', async () => {
-    const res = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, { headers: { 'x-acs-action': 'UpdateSmartAccessGatewayVersion' } });
+    const res = await rawRequest(sim, 'DescribeSmartAccessGatewayAttribute', attr, {
+      headers: { 'x-acs-action': 'UpdateSmartAccessGatewayVersion' },
+    });
     expect(res.status).toBe(200);
     expect(res.body.Devices.Device).toHaveLength(1);
     expect(sim.instance('sag-ok1')!.devices[0]!.upgradeCalls).toBe(0);
   });
 
   it('answers a missing required parameter with Missing<Name> (400) through pop-core', async () => {
-    const err = await failure(call(popClient(sim), 'DescribeSmartAccessGatewayAttribute', { RegionId: 'cn-shanghai' }));
+    const err = await failure(
+      call(popClient(sim), 'DescribeSmartAccessGatewayAttribute', { RegionId: 'cn-shanghai' }),
+    );
     expect(err.code).toBe('MissingSmartAGId');
     expect(err.entry.response.statusCode).toBe(400);
     expect(err.data.Message).toBe('SmartAGId is mandatory for this action.');
-    const noRegion = await failure(call(popClient(sim), 'UpdateSmartAccessGatewayVersion', { SmartAGId: 'sag-ok1', VersionCode: '2.4.0.0' }));
+    const noRegion = await failure(
+      call(popClient(sim), 'UpdateSmartAccessGatewayVersion', {
+        SmartAGId: 'sag-ok1',
+        VersionCode: '2.4.0.0',
+      }),
+    );
     expect(noRegion.code).toBe('MissingRegionId');
   });
 

@@ -38,7 +38,9 @@ describe('RPC signature v1.0', () => {
   });
 
   it('ignores a Signature parameter already present', () => {
-    expect(signRpc({ ...smartagParams, Signature: 'x' }, 'GET', 'testsecret')).toBe('wsCKApqXDYRpObhjfflmTCkwQJY=');
+    expect(signRpc({ ...smartagParams, Signature: 'x' }, 'GET', 'testsecret')).toBe(
+      'wsCKApqXDYRpObhjfflmTCkwQJY=',
+    );
   });
 
   it('percent-encodes spaces, stars, quotes and UTF-8 the RFC 3986 way and signs the edge vector', () => {

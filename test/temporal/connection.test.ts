@@ -14,7 +14,11 @@ beforeAll(async () => {
   // No retry interceptor: a refused read fails at once instead of being retried for a minute.
   plain = await Connection.connect({ address, interceptors: [] });
   const client = new Client({ connection: plain, namespace: 'default' });
-  handle = await client.workflow.start('noWorkerHere', { workflowId: uniqueName('big-history'), taskQueue: uniqueName('nobody'), args: [] });
+  handle = await client.workflow.start('noWorkerHere', {
+    workflowId: uniqueName('big-history'),
+    taskQueue: uniqueName('nobody'),
+    args: [],
+  });
   const blob = 'x'.repeat(1_500_000);
   for (let i = 0; i < 4; i++) await handle.signal('large', `${i}${blob}`);
 });

@@ -14,7 +14,11 @@ beforeAll(async () => {
   const cli = resolveTemporalCli({ install: false });
   const port = await freePort();
   address = `127.0.0.1:${port}`;
-  proc = spawn(cli.path!, ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port)], { stdio: 'ignore' });
+  proc = spawn(
+    cli.path!,
+    ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port)],
+    { stdio: 'ignore' },
+  );
   await waitForHealth(address, 30_000);
 });
 afterAll(() => {
@@ -26,10 +30,24 @@ describe('ensureSearchAttributes', () => {
     const native = await NativeConnection.connect({ address });
     const client = await Connection.connect({ address });
     try {
-      expect((await ensureSearchAttributes(native, 'default')).sort()).toEqual(['SagFollowUpOf', 'SagRolloutId', 'SagRolloutState', 'SagSmartAgId', 'SagTargetVersion']);
+      expect((await ensureSearchAttributes(native, 'default')).sort()).toEqual([
+        'SagFollowUpOf',
+        'SagRolloutId',
+        'SagRolloutState',
+        'SagSmartAgId',
+        'SagTargetVersion',
+      ]);
       expect(await ensureSearchAttributes(native, 'default')).toEqual([]);
       const listed = await client.operatorService.listSearchAttributes({ namespace: 'default' });
-      expect(Object.keys(listed.customAttributes ?? {})).toEqual(expect.arrayContaining(['SagFollowUpOf', 'SagRolloutId', 'SagRolloutState', 'SagSmartAgId', 'SagTargetVersion']));
+      expect(Object.keys(listed.customAttributes ?? {})).toEqual(
+        expect.arrayContaining([
+          'SagFollowUpOf',
+          'SagRolloutId',
+          'SagRolloutState',
+          'SagSmartAgId',
+          'SagTargetVersion',
+        ]),
+      );
     } finally {
       await client.close();
       await native.close();

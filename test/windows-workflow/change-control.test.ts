@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abortSignal, approveUpdate, auditQuery, excludeUpdate, pauseSignal, resumeUpdate } from '../../workflows/messages';
+import {
+  abortSignal,
+  approveUpdate,
+  auditQuery,
+  excludeUpdate,
+  pauseSignal,
+  resumeUpdate,
+} from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import type { RolloutPolicy } from '../../workflows/types';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
@@ -16,7 +23,10 @@ const AUDITED = ['sag-aud01', 'sag-aud02', 'sag-aud03', 'sag-aud04', 'sag-aud05'
 const NO_TICKET = ['sag-tkt01'];
 
 beforeAll(async () => {
-  stack = await startStack({ fleet: { versions: VERSIONS, instances: [...AUDITED, ...NO_TICKET].map((id) => instance(id)) } }, { sharedQuota: false });
+  stack = await startStack(
+    { fleet: { versions: VERSIONS, instances: [...AUDITED, ...NO_TICKET].map((id) => instance(id)) } },
+    { sharedQuota: false },
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -29,17 +39,28 @@ async function start(ids: string[], policy: Partial<RolloutPolicy>, ticket?: str
   return stack.client.workflow.start(rolloutWorkflow, {
     workflowId: `rollout/${rolloutId}`,
     taskQueue: stack.taskQueue,
-    args: [{ rolloutId, inventory: inventory(ids), policy: fastRolloutPolicy(policy), operator: 'alice', ticket, taskQueue: stack.taskQueue }],
+    args: [
+      {
+        rolloutId,
+        inventory: inventory(ids),
+        policy: fastRolloutPolicy(policy),
+        operator: 'alice',
+        ticket,
+        taskQueue: stack.taskQueue,
+      },
+    ],
   });
 }
 
 describe('change control', () => {
   it('fails a rollout started without a ticket when the policy requires one (TicketRequired), upgrading nothing', async () => {
     const handle = await start(NO_TICKET, { requireTicket: true });
-    const err = await stack.run(() => handle.result()).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await stack
+      .run(() => handle.result())
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
@@ -48,12 +69,37 @@ describe('change control', () => {
   });
 
   it('records who did what and why for every approval, refusal, exclusion, pause, resume and abort', async () => {
-    const handle = await start(AUDITED, { canary: { count: 1 }, waves: { cumulativePercents: [50, 100] }, approval: 'each-wave', approverMustDiffer: true }, 'CHG-42');
-    await progressUntil(handle, (p) => p.state === 'waiting-approval' && p.gate?.wave === 1, 40_000, 'the gate before wave 1');
-    await handle.executeUpdate(excludeUpdate, { args: [{ ...cmd('carol', 'site closed for renovation'), smartAgIds: ['sag-aud05'] }] });
-    await handle.executeUpdate(approveUpdate, { args: [{ ...cmd('alice', 'approving my own rollout'), wave: 1 }] });
-    await handle.executeUpdate(approveUpdate, { args: [{ ...cmd('bob', 'canary healthy for 24h'), wave: 1 }] });
-    await progressUntil(handle, (p) => p.state === 'waiting-approval' && p.gate?.wave === 2, 40_000, 'the gate before wave 2');
+    const handle = await start(
+      AUDITED,
+      {
+        canary: { count: 1 },
+        waves: { cumulativePercents: [50, 100] },
+        approval: 'each-wave',
+        approverMustDiffer: true,
+      },
+      'CHG-42',
+    );
+    await progressUntil(
+      handle,
+      (p) => p.state === 'waiting-approval' && p.gate?.wave === 1,
+      40_000,
+      'the gate before wave 1',
+    );
+    await handle.executeUpdate(excludeUpdate, {
+      args: [{ ...cmd('carol', 'site closed for renovation'), smartAgIds: ['sag-aud05'] }],
+    });
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ ...cmd('alice', 'approving my own rollout'), wave: 1 }],
+    });
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ ...cmd('bob', 'canary healthy for 24h'), wave: 1 }],
+    });
+    await progressUntil(
+      handle,
+      (p) => p.state === 'waiting-approval' && p.gate?.wave === 2,
+      40_000,
+      'the gate before wave 2',
+    );
     await handle.signal(pauseSignal, cmd('carol', 'incident bridge open'));
     await progressUntil(handle, (p) => p.state === 'paused', 20_000, 'paused');
     await handle.executeUpdate(resumeUpdate, { args: [cmd('carol', 'incident closed')] });

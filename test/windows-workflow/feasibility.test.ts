@@ -28,33 +28,60 @@ function problemsOf(policy: RolloutPolicy, now = NOW): string[] {
 
 describe('checkFeasible', () => {
   it('returns the first instant a device may start when a window opens with room to spare', () => {
-    const policy = fastRolloutPolicy({ expectedUpgradeTime: 10 * MIN, windows: [onceWindow(NOW + 30 * MIN, NOW + 60 * MIN)] });
+    const policy = fastRolloutPolicy({
+      expectedUpgradeTime: 10 * MIN,
+      windows: [onceWindow(NOW + 30 * MIN, NOW + 60 * MIN)],
+    });
     expect(checkFeasible(policy, NOW, FLEET)).toBe(NOW + 30 * MIN);
   });
 
   it('refuses windows that all closed before now', () => {
     const policy = fastRolloutPolicy({ windows: [onceWindow(NOW - 60 * MIN, NOW - 30 * MIN)] });
-    expect(problemsOf(policy)).toEqual([expect.stringMatching(/^windows: no change window opens for 2 devices \(sag-fea01, sag-fea02\) in the next 400 days/)]);
+    expect(problemsOf(policy)).toEqual([
+      expect.stringMatching(
+        /^windows: no change window opens for 2 devices \(sag-fea01, sag-fea02\) in the next 400 days/,
+      ),
+    ]);
   });
 
   it('refuses a window shorter than expectedUpgradeTime', () => {
-    const policy = fastRolloutPolicy({ expectedUpgradeTime: 20 * MIN, windows: [onceWindow(NOW + 10 * MIN, NOW + 25 * MIN)] });
-    expect(problemsOf(policy)).toEqual([expect.stringMatching(/no change window opens .* with 20m \(expectedUpgradeTime\) to spare/)]);
+    const policy = fastRolloutPolicy({
+      expectedUpgradeTime: 20 * MIN,
+      windows: [onceWindow(NOW + 10 * MIN, NOW + 25 * MIN)],
+    });
+    expect(problemsOf(policy)).toEqual([
+      expect.stringMatching(/no change window opens .* with 20m \(expectedUpgradeTime\) to spare/),
+    ]);
   });
 
   it('refuses when freeze periods cover every window', () => {
     const policy = fastRolloutPolicy({
       windows: [onceWindow(NOW + 10 * MIN, NOW + 40 * MIN)],
-      freezes: [{ start: new Date(NOW).toISOString(), end: new Date(NOW + 50 * MIN).toISOString(), reason: 'year end' }],
+      freezes: [
+        {
+          start: new Date(NOW).toISOString(),
+          end: new Date(NOW + 50 * MIN).toISOString(),
+          reason: 'year end',
+        },
+      ],
     });
-    expect(problemsOf(policy)).toEqual([expect.stringMatching(/^freezes: the freeze periods cover every change window/)]);
+    expect(problemsOf(policy)).toEqual([
+      expect.stringMatching(/^freezes: the freeze periods cover every change window/),
+    ]);
   });
 
   it('refuses a deadline that comes before the first window, and one already past', () => {
-    const windows = [{ kind: 'recurring' as const, cron: '0 2 * * SAT', duration: '1h', timeZone: 'Asia/Shanghai' }];
+    const windows = [
+      { kind: 'recurring' as const, cron: '0 2 * * SAT', duration: '1h', timeZone: 'Asia/Shanghai' },
+    ];
     // NOW is a Wednesday: the next window opens on Saturday.
-    const beforeWindow = fastRolloutPolicy({ windows, deadline: new Date(NOW + 24 * 60 * MIN).toISOString() });
-    expect(problemsOf(beforeWindow)).toEqual([expect.stringMatching(/no change window opens .* before the deadline/)]);
+    const beforeWindow = fastRolloutPolicy({
+      windows,
+      deadline: new Date(NOW + 24 * 60 * MIN).toISOString(),
+    });
+    expect(problemsOf(beforeWindow)).toEqual([
+      expect.stringMatching(/no change window opens .* before the deadline/),
+    ]);
     const past = fastRolloutPolicy({ deadline: new Date(NOW - MIN).toISOString() });
     expect(problemsOf(past)).toEqual([expect.stringMatching(/^deadline: .* has already passed/)]);
   });
@@ -69,7 +96,10 @@ describe('sag-rollout start with impossible windows', () => {
     vi.restoreAllMocks();
   });
 
-  async function start(policyYaml: string, extra: string[] = []): Promise<{ code: number; stderr: string; stdout: string }> {
+  async function start(
+    policyYaml: string,
+    extra: string[] = [],
+  ): Promise<{ code: number; stderr: string; stdout: string }> {
     const file = path.join(dir, `policy-${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(file, policyYaml);
     let stderr = '';
@@ -83,7 +113,19 @@ describe('sag-rollout start with impossible windows', () => {
       return true;
     });
     // Port 9 answers nothing: a command that got as far as connecting would fail with exit code 1.
-    const code = await main(['node', 'sag-rollout', '--address', '127.0.0.1:9', 'start', '--inventory', inventoryFile, '--policy', file, '--yes', ...extra]);
+    const code = await main([
+      'node',
+      'sag-rollout',
+      '--address',
+      '127.0.0.1:9',
+      'start',
+      '--inventory',
+      inventoryFile,
+      '--policy',
+      file,
+      '--yes',
+      ...extra,
+    ]);
     vi.restoreAllMocks();
     return { code, stderr, stdout };
   }
@@ -91,7 +133,14 @@ describe('sag-rollout start with impossible windows', () => {
   it('exits with code 2 and names the problem, starting nothing, when no window can ever start a device', async () => {
     const start1 = new Date(Date.now() - 2 * 3600_000).toISOString();
     const end1 = new Date(Date.now() - 3600_000).toISOString();
-    const policy = ['targetVersion: "2.4.0.0"', 'expectedUpgradeTime: 10m', 'windows:', '  - kind: once', `    start: "${start1}"`, `    end: "${end1}"`].join('\n');
+    const policy = [
+      'targetVersion: "2.4.0.0"',
+      'expectedUpgradeTime: 10m',
+      'windows:',
+      '  - kind: once',
+      `    start: "${start1}"`,
+      `    end: "${end1}"`,
+    ].join('\n');
     const r = await start(`${policy}\n`, ['--ticket', 'CHG-1']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no change window opens/);

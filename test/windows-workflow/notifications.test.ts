@@ -43,7 +43,12 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (data += c.toString()));
     req.on('end', () => {
       const path = req.url ?? '';
-      received.push({ path, time: Date.now(), contentType: req.headers['content-type'], body: JSON.parse(data || '{}') as Record<string, unknown> });
+      received.push({
+        path,
+        time: Date.now(),
+        contentType: req.headers['content-type'],
+        body: JSON.parse(data || '{}') as Record<string, unknown>,
+      });
       if (path === HANG) return; // never answers
       if ((failFirst[path] ?? 0) > 0) {
         failFirst[path]!--;
@@ -61,7 +66,9 @@ beforeAll(async () => {
         versions: VERSIONS,
         instances: [
           // The canary reverts after its upgrade: the rollout halts on it.
-          instance(NOTIFY[0]!, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' } }),
+          instance(NOTIFY[0]!, {
+            simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' },
+          }),
           ...NOTIFY.slice(1).map((id) => instance(id)),
           ...FLAKY.map((id) => instance(id)),
           ...LATE.map((id) => instance(id)),
@@ -73,7 +80,12 @@ beforeAll(async () => {
     {
       sharedQuota: false,
       webhooks: loadWebhooks({
-        env: Object.fromEntries(['json', 'chat', 'hang', 'flaky', 'ok', 'late', 'spare'].map((name) => [`SAG_WEBHOOK_${name.toUpperCase()}_URL`, `${base}/${name}`])),
+        env: Object.fromEntries(
+          ['json', 'chat', 'hang', 'flaky', 'ok', 'late', 'spare'].map((name) => [
+            `SAG_WEBHOOK_${name.toUpperCase()}_URL`,
+            `${base}/${name}`,
+          ]),
+        ),
       }),
     },
   );
@@ -92,7 +104,16 @@ async function start(ids: string[], policy: Partial<RolloutPolicy>) {
   const handle = await stack.client.workflow.start(rolloutWorkflow, {
     workflowId: `rollout/${rolloutId}`,
     taskQueue: stack.taskQueue,
-    args: [{ rolloutId, inventory: inventory(ids), policy: fastRolloutPolicy(policy), operator: 'alice', ticket: 'CHG-9', taskQueue: stack.taskQueue }],
+    args: [
+      {
+        rolloutId,
+        inventory: inventory(ids),
+        policy: fastRolloutPolicy(policy),
+        operator: 'alice',
+        ticket: 'CHG-9',
+        taskQueue: stack.taskQueue,
+      },
+    ],
   });
   return { rolloutId, handle };
 }
@@ -108,15 +129,27 @@ describe('rollout notifications', () => {
         { name: 'chat', format: 'chat', events: ['completed'] },
       ],
     });
-    await progressUntil(handle, (p) => p.state === 'paused' && p.haltReason !== undefined, 40_000, 'the canary halt');
+    await progressUntil(
+      handle,
+      (p) => p.state === 'paused' && p.haltReason !== undefined,
+      40_000,
+      'the canary halt',
+    );
     await handle.executeUpdate(resumeUpdate, { args: [cmd('alice', 'canary device replaced')] });
     await progressUntil(handle, (p) => p.state === 'waiting-approval', 40_000, 'the approval gate');
     await handle.executeUpdate(approveUpdate, { args: [{ ...cmd('bob', 'looks fine'), wave: 1 }] });
     const result = await stack.run(() => handle.result());
     expect(result.state).toBe('completed');
 
-    const json = await pollUntil(async () => at('/json'), (list) => list.some((r) => r.body.event === 'completed'), 30_000, 'the completed notification');
-    const bodies = json.map((r) => r.body).sort((a, b) => Date.parse(String(a.at)) - Date.parse(String(b.at)));
+    const json = await pollUntil(
+      async () => at('/json'),
+      (list) => list.some((r) => r.body.event === 'completed'),
+      30_000,
+      'the completed notification',
+    );
+    const bodies = json
+      .map((r) => r.body)
+      .sort((a, b) => Date.parse(String(a.at)) - Date.parse(String(b.at)));
     const iso: unknown = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     const canaryReason: unknown = expect.stringMatching(/^canary device sag-ntf01 failed/);
     expect(bodies).toEqual([
@@ -148,18 +181,35 @@ describe('rollout notifications', () => {
     });
     // The rollout reaches its gate while one webhook hangs and another fails.
     await progressUntil(handle, (p) => p.state === 'waiting-approval', 40_000, 'the approval gate');
-    expect(at(HANG).some((r) => r.body.event === 'rollout-started' && r.body.rolloutId === rolloutId)).toBe(true);
+    expect(at(HANG).some((r) => r.body.event === 'rollout-started' && r.body.rolloutId === rolloutId)).toBe(
+      true,
+    );
     // Retried while the rollout runs on: 500, 500, then delivered, once.
-    const flaky = await pollUntil(async () => at('/flaky'), (l) => l.length >= 3, 40_000, 'the retried delivery');
+    const flaky = await pollUntil(
+      async () => at('/flaky'),
+      (l) => l.length >= 3,
+      40_000,
+      'the retried delivery',
+    );
     expect(flaky.map((r) => r.body)).toEqual(
-      [1, 2, 3].map(() => ({ event: 'rollout-started', rolloutId, at: flaky[0]!.body.at, detail: { devices: 2, target: '2.4.0.0' } })),
+      [1, 2, 3].map(() => ({
+        event: 'rollout-started',
+        rolloutId,
+        at: flaky[0]!.body.at,
+        detail: { devices: 2, target: '2.4.0.0' },
+      })),
     );
     expect(failFirst['/flaky']).toBe(0);
     await handle.executeUpdate(approveUpdate, { args: [{ ...cmd('bob', 'go'), wave: 1 }] });
     const result = await stack.run(() => handle.result());
     expect(result).toMatchObject({ state: 'completed', counts: { upgraded: 2 } });
     // The healthy webhook, listed after the one that never answers, has every event.
-    const ok = await pollUntil(async () => at('/ok'), (l) => l.some((r) => JSON.stringify(r.body).includes(': completed')), 20_000, 'events at the healthy webhook');
+    const ok = await pollUntil(
+      async () => at('/ok'),
+      (l) => l.some((r) => JSON.stringify(r.body).includes(': completed')),
+      20_000,
+      'events at the healthy webhook',
+    );
     const events = ok.map((r) => /: ([a-z-]+)/.exec((r.body.text as { content: string }).content)?.[1]);
     expect(events.sort()).toEqual(['completed', 'gate-waiting', 'rollout-started', 'wave-done', 'wave-done']);
     expect(at('/flaky')).toHaveLength(3);
@@ -177,8 +227,20 @@ describe('rollout notifications', () => {
     expect(result.state).toBe('completed');
     const closedAt = (await handle.describe()).closeTime!.getTime();
     // 500, 500, 500, then delivered: the retries run after the rollout closed.
-    const late = await pollUntil(async () => at('/late'), (l) => l.length >= 4, 40_000, 'the retried closing event');
-    expect(late.map((r) => r.body)).toEqual([1, 2, 3, 4].map(() => ({ event: 'completed', rolloutId, at: late[0]!.body.at, detail: { devices: 1 } })));
+    const late = await pollUntil(
+      async () => at('/late'),
+      (l) => l.length >= 4,
+      40_000,
+      'the retried closing event',
+    );
+    expect(late.map((r) => r.body)).toEqual(
+      [1, 2, 3, 4].map(() => ({
+        event: 'completed',
+        rolloutId,
+        at: late[0]!.body.at,
+        detail: { devices: 1 },
+      })),
+    );
     expect(late[3]!.time).toBeGreaterThan(closedAt);
     const delivery = stack.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`);
     expect(await delivery.result()).toEqual({ delivered: 1, failed: [] });
@@ -197,23 +259,34 @@ describe('rollout notifications', () => {
     expect(result.state).toBe('completed');
     const delivery = stack.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`);
     expect(await delivery.result()).toEqual({ delivered: 1, failed: [0] });
-    expect(at('/spare').map((r) => r.body)).toEqual([expect.objectContaining({ event: 'completed', rolloutId })]);
-    const failures = (await delivery.fetchHistory()).events!.flatMap((e) => (e.activityTaskFailedEventAttributes?.failure ? [e.activityTaskFailedEventAttributes.failure] : []));
+    expect(at('/spare').map((r) => r.body)).toEqual([
+      expect.objectContaining({ event: 'completed', rolloutId }),
+    ]);
+    const failures = (await delivery.fetchHistory()).events!.flatMap((e) =>
+      e.activityTaskFailedEventAttributes?.failure ? [e.activityTaskFailedEventAttributes.failure] : [],
+    );
     // Not retried: one attempt, failed with the type and the remedy.
     expect(failures).toHaveLength(1);
     expect(failures[0]!.applicationFailureInfo?.type).toBe('WebhookNotConfigured');
     expect(failures[0]!.applicationFailureInfo?.nonRetryable).toBe(true);
-    expect(failures[0]!.message).toMatch(/^webhook ghost is not configured on this worker: set SAG_WEBHOOK_GHOST_URL/);
+    expect(failures[0]!.message).toMatch(
+      /^webhook ghost is not configured on this worker: set SAG_WEBHOOK_GHOST_URL/,
+    );
   });
-  it('still delivers to a URL in a rollout started before webhooks were named, and its report shows only the URL\'s origin', async () => {
+  it("still delivers to a URL in a rollout started before webhooks were named, and its report shows only the URL's origin", async () => {
     const { rolloutId, handle } = await start(LEGACY, {
       canary: { count: 0 },
       waves: { cumulativePercents: [100] },
       webhooks: [{ url: `${base}/legacy?access_token=t0ken`, format: 'json', events: ['completed'] }],
     });
     expect((await stack.run(() => handle.result())).state).toBe('completed');
-    expect(await stack.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`).result()).toEqual({ delivered: 1, failed: [] });
-    expect(at('/legacy?access_token=t0ken').map((r) => r.body)).toEqual([expect.objectContaining({ event: 'completed', rolloutId })]);
+    expect(await stack.client.workflow.getHandle(`rollout/${rolloutId}/notify-completed`).result()).toEqual({
+      delivered: 1,
+      failed: [],
+    });
+    expect(at('/legacy?access_token=t0ken').map((r) => r.body)).toEqual([
+      expect.objectContaining({ event: 'completed', rolloutId }),
+    ]);
     const report = await collectReport(stack.client, rolloutId, { visibilityWaitMs: 0 });
     expect(report.policy?.webhooks).toEqual([{ url: `${base}/…`, format: 'json', events: ['completed'] }]);
   });

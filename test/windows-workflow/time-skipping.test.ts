@@ -27,17 +27,29 @@ let running: Promise<void>;
 
 describe.skipIf(!testServer)('weekly windows on the time-skipping test server', () => {
   beforeAll(async () => {
-    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServer! } } });
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: testServer! } },
+    });
     // The test server validates search attributes: the rollout upserts these.
     await env.connection.operatorService.addSearchAttributes({
       namespace: 'default',
-      searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+      searchAttributes: Object.fromEntries(
+        ALL_SEARCH_ATTRIBUTES.map((k) => [
+          k.name,
+          temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        ]),
+      ),
     });
-    sim = await startSimulator({ fleet: { versions: VERSIONS, instances: DEVICES.map((id) => instance(id)) } });
+    sim = await startSimulator({
+      fleet: { versions: VERSIONS, instances: DEVICES.map((id) => instance(id)) },
+    });
     worker = await createRolloutWorker({
       target: { connectionOptions: { address: env.address }, namespace: 'default' },
       taskQueue: uniqueName('tq-skip'),
-      credentials: { getCredentials: () => Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }) },
+      credentials: {
+        getCredentials: () =>
+          Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
+      },
       sagEndpoint: sim.endpoint,
       apiRate: 500,
       sagTimeoutMs: 2000,
@@ -77,13 +89,27 @@ describe.skipIf(!testServer)('weekly windows on the time-skipping test server', 
             // waits for the next Saturday.
             bake: '2h',
             expectedUpgradeTime: '30m',
-            windows: [{ kind: 'recurring', cron: '0 2 * * SAT', duration: '1h', timeZone: 'Asia/Shanghai', name: 'saturday-night' }],
+            windows: [
+              {
+                kind: 'recurring',
+                cron: '0 2 * * SAT',
+                duration: '1h',
+                timeZone: 'Asia/Shanghai',
+                name: 'saturday-night',
+              },
+            ],
           }),
         },
       ],
     });
     // Time stands still until the test waits for the result: the rollout shows what it waits for.
-    const waiting = await statusUntil(env.client, rolloutId, (st) => st.state === 'waiting-window', 30_000, 'waiting-window before the first Saturday');
+    const waiting = await statusUntil(
+      env.client,
+      rolloutId,
+      (st) => st.state === 'waiting-window',
+      30_000,
+      'waiting-window before the first Saturday',
+    );
     const opens = waiting.part?.nextWindowAt ?? 0;
     expect(new Date(opens + SHANGHAI).toISOString()).toMatch(/T02:00:00\.000Z$/);
     expect(new Date(opens + SHANGHAI).getUTCDay()).toBe(6);

@@ -17,7 +17,9 @@ const EXPECTED = ['sag-wex01', 'sag-wex02'];
 const DEADLINE = ['sag-wdl01', 'sag-wdl02', 'sag-wdl03'];
 const WARMUP = 'sag-wwu01';
 
-const sim = (upgradeSeconds: number) => ({ simulation: { downloadSeconds: 0.05, upgradeSeconds, outcome: 'ok' as const } });
+const sim = (upgradeSeconds: number) => ({
+  simulation: { downloadSeconds: 0.05, upgradeSeconds, outcome: 'ok' as const },
+});
 
 beforeAll(async () => {
   stack = await startStack(
@@ -49,7 +51,12 @@ afterAll(async () => {
 
 /** One wave of every device, one device at a time unless told otherwise. */
 function windowPolicy(overrides: Partial<RolloutPolicy>): RolloutPolicy {
-  return fastRolloutPolicy({ canary: { count: 0 }, waves: { cumulativePercents: [100] }, concurrency: 1, ...overrides });
+  return fastRolloutPolicy({
+    canary: { count: 0 },
+    waves: { cumulativePercents: [100] },
+    concurrency: 1,
+    ...overrides,
+  });
 }
 
 async function start(ids: string[], policy: RolloutPolicy, serials: Record<string, string[]> = {}) {
@@ -57,7 +64,16 @@ async function start(ids: string[], policy: RolloutPolicy, serials: Record<strin
   const handle = await stack.client.workflow.start(rolloutWorkflow, {
     workflowId: `rollout/${rolloutId}`,
     taskQueue: stack.taskQueue,
-    args: [{ rolloutId, inventory: inventory(ids, serials), policy, operator: 'alice', ticket: 'CHG-7', taskQueue: stack.taskQueue }],
+    args: [
+      {
+        rolloutId,
+        inventory: inventory(ids, serials),
+        policy,
+        operator: 'alice',
+        ticket: 'CHG-7',
+        taskQueue: stack.taskQueue,
+      },
+    ],
   });
   return { rolloutId, handle };
 }
@@ -69,7 +85,10 @@ describe.concurrent('change windows on a real server', () => {
     const w2 = { start: t0 + 18_000, end: t0 + 28_000 };
     const { rolloutId, handle } = await start(
       INFLIGHT,
-      windowPolicy({ expectedUpgradeTime: 1000, windows: [onceWindow(w1.start, w1.end), onceWindow(w2.start, w2.end)] }),
+      windowPolicy({
+        expectedUpgradeTime: 1000,
+        windows: [onceWindow(w1.start, w1.end), onceWindow(w2.start, w2.end)],
+      }),
     );
 
     // The first device (4.5 s of simulated flashing) outlives the first window; once it is done
@@ -116,10 +135,22 @@ describe.concurrent('change windows on a real server', () => {
       FREEZE,
       windowPolicy({
         concurrency: 2,
-        freezes: [{ start: new Date(t0 - 60_000).toISOString(), end: new Date(freezeEnd).toISOString(), reason: 'quarter close' }],
+        freezes: [
+          {
+            start: new Date(t0 - 60_000).toISOString(),
+            end: new Date(freezeEnd).toISOString(),
+            reason: 'quarter close',
+          },
+        ],
       }),
     );
-    const waiting = await statusUntil(stack.client, rolloutId, (s) => s.state === 'waiting-window', 30_000, 'waiting-window during the freeze');
+    const waiting = await statusUntil(
+      stack.client,
+      rolloutId,
+      (s) => s.state === 'waiting-window',
+      30_000,
+      'waiting-window during the freeze',
+    );
     expect(Date.now()).toBeLessThan(freezeEnd);
     expect(waiting.part?.nextWindowAt).toBe(freezeEnd);
     expect(waiting.counts.pending).toBe(2);
@@ -143,7 +174,11 @@ describe.concurrent('change windows on a real server', () => {
     const [single, pair] = EXPECTED as [string, string];
     const { rolloutId, handle } = await start(
       EXPECTED,
-      windowPolicy({ concurrency: 2, expectedUpgradeTime: 2000, windows: [onceWindow(w1.start, w1.end), onceWindow(w2.start, w2.end)] }),
+      windowPolicy({
+        concurrency: 2,
+        expectedUpgradeTime: 2000,
+        windows: [onceWindow(w1.start, w1.end), onceWindow(w2.start, w2.end)],
+      }),
       { [pair]: [`sn${pair.slice(4)}a`, `sn${pair.slice(4)}b`] },
     );
     const r = await stack.run(() => handle.result());
@@ -169,14 +204,26 @@ describe.concurrent('change windows on a real server', () => {
     // One window only: once it closes no device can start again, and the deadline ends the wait.
     const { rolloutId, handle } = await start(
       DEADLINE,
-      windowPolicy({ expectedUpgradeTime: 1000, windows: [onceWindow(w1.start, w1.end)], deadline: new Date(deadline).toISOString() }),
+      windowPolicy({
+        expectedUpgradeTime: 1000,
+        windows: [onceWindow(w1.start, w1.end)],
+        deadline: new Date(deadline).toISOString(),
+      }),
     );
-    await statusUntil(stack.client, rolloutId, (s) => s.state === 'waiting-window' && s.counts.upgraded === 1, 40_000, 'waiting after the only window');
+    await statusUntil(
+      stack.client,
+      rolloutId,
+      (s) => s.state === 'waiting-window' && s.counts.upgraded === 1,
+      40_000,
+      'waiting after the only window',
+    );
     expect(Date.now()).toBeLessThan(deadline);
     const r = await stack.run(() =>
       Promise.race([
         handle.result(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the rollout did not close after its deadline')), 40_000)),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('the rollout did not close after its deadline')), 40_000),
+        ),
       ]),
     );
     expect(r).toMatchObject({ state: 'completed', counts: { upgraded: 1, skipped: 2 } });

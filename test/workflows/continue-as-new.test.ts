@@ -33,7 +33,10 @@ beforeAll(async () => {
   worker = await createRolloutWorker({
     target: { connectionOptions: { address: server.address }, namespace: 'default' },
     taskQueue,
-    credentials: { getCredentials: () => Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }) },
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
+    },
     sagEndpoint: sim.endpoint,
     apiRate: 500,
     workflowBundle: workflowBundle(),
@@ -70,7 +73,10 @@ describe('rolloutWorkflow continue-as-new', () => {
     });
     const firstRun = handle.firstExecutionRunId;
     const pace = { by: 'alice', reason: 'slower', requestId: randomUUID(), concurrency: 1 };
-    expect(await handle.executeUpdate(setPaceUpdate, { args: [pace] })).toMatchObject({ accepted: true, duplicate: false });
+    expect(await handle.executeUpdate(setPaceUpdate, { args: [pace] })).toMatchObject({
+      accepted: true,
+      duplicate: false,
+    });
 
     const latest = client.workflow.getHandle<typeof rolloutWorkflow>(`rollout/${rolloutId}`);
     let runId = firstRun;
@@ -85,7 +91,10 @@ describe('rolloutWorkflow continue-as-new', () => {
     const result = await latest.result();
     expect(result.state).toBe('completed');
     expect(result.counts.upgraded).toBe(ids.length);
-    const upgrades = sim.devices().filter((d) => ids.includes(d.SmartAGId)).map((d) => d.upgradeCalls);
+    const upgrades = sim
+      .devices()
+      .filter((d) => ids.includes(d.SmartAGId))
+      .map((d) => d.upgradeCalls);
     expect(upgrades).toEqual(ids.map(() => 1));
     const p = await latest.query(progressQuery);
     expect(p.pace.concurrency).toBe(1);
@@ -96,7 +105,9 @@ describe('rolloutWorkflow continue-as-new', () => {
     // warning threshold, and every run but the last ends by continuing as new.
     let runs = 0;
     for (let run: string | undefined = firstRun; run; runs++) {
-      const history: temporal.api.history.v1.IHistory = await client.workflow.getHandle(`rollout/${rolloutId}`, run).fetchHistory();
+      const history: temporal.api.history.v1.IHistory = await client.workflow
+        .getHandle(`rollout/${rolloutId}`, run)
+        .fetchHistory();
       const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
       expect(events.length).toBeLessThan(200);
       run = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;

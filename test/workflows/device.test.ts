@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceUpgradeWorkflow } from '../../workflows/device';
 import { deviceProgressQuery } from '../../workflows/messages';
 import type { DeviceUpgradePolicy } from '../../workflows/types';
-import { fastDevicePolicy, haInstance, instance, runDeviceUpgrade, startStack, VERSIONS, type Stack } from '../helpers/stack';
+import {
+  fastDevicePolicy,
+  haInstance,
+  instance,
+  runDeviceUpgrade,
+  startStack,
+  VERSIONS,
+  type Stack,
+} from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 
 let stack: Stack;
@@ -13,8 +21,12 @@ const fleet = {
     instance('sag-ok1'),
     haInstance('sag-ha1'),
     instance('sag-rev1', { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.2, outcome: 'revert' } }),
-    instance('sag-off1', { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.2, outcome: 'stay-offline' } }),
-    instance('sag-flap1', { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.2, outcome: 'flap', flapSeconds: 0.15 } }),
+    instance('sag-off1', {
+      simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.2, outcome: 'stay-offline' },
+    }),
+    instance('sag-flap1', {
+      simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.2, outcome: 'flap', flapSeconds: 0.15 },
+    }),
     instance('sag-on1', {}, { SoftwareVersion: '2.4.0.0' }),
     instance('sag-new1', {}, { SoftwareVersion: '2.6.0.0' }),
     instance('sag-noccn', { AssociatedCcnId: undefined }),
@@ -34,23 +46,31 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const upgrade = (smartAgId: string, policy: Partial<DeviceUpgradePolicy> = {}) => runDeviceUpgrade(stack, smartAgId, policy, 't');
+const upgrade = (smartAgId: string, policy: Partial<DeviceUpgradePolicy> = {}) =>
+  runDeviceUpgrade(stack, smartAgId, policy, 't');
 
 function calls(smartAgId: string): number {
-  return stack.sim.devices().filter((d) => d.SmartAGId === smartAgId).reduce((n, d) => n + d.upgradeCalls, 0);
+  return stack.sim
+    .devices()
+    .filter((d) => d.SmartAGId === smartAgId)
+    .reduce((n, d) => n + d.upgradeCalls, 0);
 }
 
 describe('deviceUpgradeWorkflow', () => {
   it('upgrades a healthy device with one upgrade call and restores its auto-upgrade policy', async () => {
     const r = await upgrade('sag-ok1');
     expect(r.outcome).toBe('upgraded');
-    expect(r.serials).toEqual([expect.objectContaining({ serialNumber: 'snok1a', from: '2.3.0.0', to: '2.4.0.0' })]);
+    expect(r.serials).toEqual([
+      expect.objectContaining({ serialNumber: 'snok1a', from: '2.3.0.0', to: '2.4.0.0' }),
+    ]);
     expect(r.requestIds).toHaveLength(1);
     expect(calls('sag-ok1')).toBe(1);
     expect(r.policiesRestored).toBe(true);
     const dev = stack.sim.instance('sag-ok1')!;
     expect(JSON.stringify(dev)).toContain('scheduled');
-    const policyCalls = stack.sim.requests(1000).filter((q) => q.action === 'ModifyDeviceAutoUpgradePolicy' && q.smartAgId === 'sag-ok1');
+    const policyCalls = stack.sim
+      .requests(1000)
+      .filter((q) => q.action === 'ModifyDeviceAutoUpgradePolicy' && q.smartAgId === 'sag-ok1');
     expect(policyCalls).toHaveLength(2);
   });
 
@@ -106,8 +126,14 @@ describe('deviceUpgradeWorkflow', () => {
   });
 
   it('fails a target the instance is not offered, and a beta unless allowed', async () => {
-    expect(await upgrade('sag-codea', { targetVersion: '9.9.9.9' })).toMatchObject({ outcome: 'failed', errorCode: 'VersionNotExist' });
-    expect(await upgrade('sag-codea', { targetVersion: '2.5.0.0' })).toMatchObject({ outcome: 'failed', errorCode: 'BetaNotAllowed' });
+    expect(await upgrade('sag-codea', { targetVersion: '9.9.9.9' })).toMatchObject({
+      outcome: 'failed',
+      errorCode: 'VersionNotExist',
+    });
+    expect(await upgrade('sag-codea', { targetVersion: '2.5.0.0' })).toMatchObject({
+      outcome: 'failed',
+      errorCode: 'BetaNotAllowed',
+    });
   });
 
   // Each documented code of UpdateSmartAccessGatewayVersion, returned by the call itself.
@@ -119,7 +145,9 @@ describe('deviceUpgradeWorkflow', () => {
     ['sag-codee', 'SmartAccessGatewayNotOnline', 'deferred', 'device'],
     ['sag-codef', 'VersionTooOld', 'failed', 'device'],
   ])('%s: the upgrade call answering %s leads to %s', async (id, code, outcome, errorClass) => {
-    stack.sim.setFaults({ rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code }] });
+    stack.sim.setFaults({
+      rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code }],
+    });
     try {
       const r = await upgrade(id);
       expect(r).toMatchObject({ outcome, errorCode: code, errorClass, phase: 'upgrade' });
@@ -137,7 +165,9 @@ describe('deviceUpgradeWorkflow', () => {
     ['sag-codeh', 'SmartAccessGatewayNotActivated'],
     ['sag-codei', 'PermissionError'],
   ])('%s: the upgrade call answering %s with HTTP 500 leaves the device unconfirmed', async (id, code) => {
-    stack.sim.setFaults({ rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code }] });
+    stack.sim.setFaults({
+      rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code }],
+    });
     try {
       const r = await upgrade(id);
       expect(r).toMatchObject({ outcome: 'unconfirmed', errorCode: 'UpgradeUnconfirmed', phase: 'upgrade' });
@@ -153,10 +183,14 @@ describe('deviceUpgradeWorkflow', () => {
     ['sag-codej', 'GetSmartAccessGatewayVersionError'],
     ['sag-codek', 'Throttling.User'],
   ])('%s: retries away a transient %s and upgrades once', async (id, code) => {
-    stack.sim.setFaults({ rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code, nth: [1] }] });
+    stack.sim.setFaults({
+      rules: [{ action: 'UpdateSmartAccessGatewayVersion', smartAgId: id, kind: 'error', code, nth: [1] }],
+    });
     try {
       // The table's backoff for these codes is seconds to minutes; the policy may override it.
-      const r = await upgrade(id, { errorOverrides: { [code]: { initialInterval: 200, maximumInterval: 500 } } });
+      const r = await upgrade(id, {
+        errorOverrides: { [code]: { initialInterval: 200, maximumInterval: 500 } },
+      });
       expect(r.outcome).toBe('upgraded');
       expect(calls(id)).toBe(1);
     } finally {
@@ -166,16 +200,25 @@ describe('deviceUpgradeWorkflow', () => {
 
   it('sends a read whose answer was lost again in place, without repeating the reads before it', async () => {
     // The last read of the inspection fails twice: only that read is repeated.
-    stack.sim.setFaults({ rules: [{ action: 'DescribeSAGDeviceInfo', smartAgId: 'sag-lost1', code: 'ServiceUnavailable', times: 2 }] });
+    stack.sim.setFaults({
+      rules: [
+        { action: 'DescribeSAGDeviceInfo', smartAgId: 'sag-lost1', code: 'ServiceUnavailable', times: 2 },
+      ],
+    });
     try {
       const r = await upgrade('sag-lost1');
       expect(r.outcome).toBe('upgraded');
       const reqs = stack.sim.requests(2000).filter((q) => q.smartAgId === 'sag-lost1');
-      const beforeUpgrade = reqs.slice(0, reqs.findIndex((q) => q.action === 'UpdateSmartAccessGatewayVersion'));
+      const beforeUpgrade = reqs.slice(
+        0,
+        reqs.findIndex((q) => q.action === 'UpdateSmartAccessGatewayVersion'),
+      );
       const count = (action: string) => beforeUpgrade.filter((q) => q.action === action).length;
       expect(count('DescribeSmartAccessGatewayAttribute')).toBe(1);
       expect(count('DescribeSmartAccessGatewayVersions')).toBe(1);
-      expect(beforeUpgrade.filter((q) => q.action === 'DescribeSAGDeviceInfo').map((q) => q.code ?? 'ok')).toEqual(['ServiceUnavailable', 'ServiceUnavailable', 'ok']);
+      expect(
+        beforeUpgrade.filter((q) => q.action === 'DescribeSAGDeviceInfo').map((q) => q.code ?? 'ok'),
+      ).toEqual(['ServiceUnavailable', 'ServiceUnavailable', 'ok']);
       expect(calls('sag-lost1')).toBe(1);
     } finally {
       stack.sim.setFaults({ rules: [] });
@@ -186,7 +229,14 @@ describe('deviceUpgradeWorkflow', () => {
     const handle = await stack.client.workflow.start(deviceUpgradeWorkflow, {
       workflowId: uniqueName('upgrade/sag-ok1'),
       taskQueue: stack.taskQueue,
-      args: [{ rolloutId: 't', device: { smartAgId: 'sag-ok1', regionId: 'cn-shanghai' }, policy: fastDevicePolicy({ targetVersion: '2.3.0.0' }), mode: 'upgrade' }],
+      args: [
+        {
+          rolloutId: 't',
+          device: { smartAgId: 'sag-ok1', regionId: 'cn-shanghai' },
+          policy: fastDevicePolicy({ targetVersion: '2.3.0.0' }),
+          mode: 'upgrade',
+        },
+      ],
     });
     await stack.run(async () => {
       await handle.result();

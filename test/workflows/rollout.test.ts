@@ -24,7 +24,8 @@ import { untilProgress } from '../helpers/progress';
 let stack: Stack;
 
 // Fleet groups, one per test, so the tests share one simulator without touching each other's devices.
-const group = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `sag-${prefix}${String(i + 1).padStart(2, '0')}`);
+const group = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => `sag-${prefix}${String(i + 1).padStart(2, '0')}`);
 const BASIC = group('bas', 8);
 const CANARY = group('can', 6);
 const BREACH = group('brc', 8);
@@ -39,7 +40,14 @@ const fleet = {
   versions: VERSIONS,
   instances: [
     ...BASIC.map((id) => instance(id)),
-    ...CANARY.map((id, i) => instance(id, i === 0 ? { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' as const } } : {})),
+    ...CANARY.map((id, i) =>
+      instance(
+        id,
+        i === 0
+          ? { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' as const } }
+          : {},
+      ),
+    ),
     // BREACH: canary ok; wave 1 has an HA pair whose active device reverts (split pair), a device
     // that reverts, and an ok device; previous versions are requested and refused (VersionTooOld).
     ...BREACH.map((id, i) =>
@@ -48,21 +56,51 @@ const fleet = {
             ...haInstance(id),
             Devices: [
               // The active device reverts on its first upgrade and takes the second (the forward repair).
-              { SerialNumber: `sn${id.slice(4)}a`, SoftwareVersion: '2.3.0.0', HaState: 'Active' as const, HcState: 'online' as const, simulation: { outcomes: ['revert', 'ok'] as ('ok' | 'revert')[] } },
-              { SerialNumber: `sn${id.slice(4)}b`, SoftwareVersion: '2.3.0.0', HaState: 'Standby' as const, HcState: 'online' as const },
+              {
+                SerialNumber: `sn${id.slice(4)}a`,
+                SoftwareVersion: '2.3.0.0',
+                HaState: 'Active' as const,
+                HcState: 'online' as const,
+                simulation: { outcomes: ['revert', 'ok'] as ('ok' | 'revert')[] },
+              },
+              {
+                SerialNumber: `sn${id.slice(4)}b`,
+                SoftwareVersion: '2.3.0.0',
+                HaState: 'Standby' as const,
+                HcState: 'online' as const,
+              },
             ],
             simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1 },
           }
         : i === 2
-          ? instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' as const } })
+          ? instance(id, {
+              simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' as const },
+            })
           : instance(id),
     ),
-    ...CONTROL.map((id) => instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.6, outcome: 'ok' as const } })),
-    ...SHARED.map((id) => instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.8, outcome: 'ok' as const } })),
+    ...CONTROL.map((id) =>
+      instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.6, outcome: 'ok' as const } }),
+    ),
+    ...SHARED.map((id) =>
+      instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.8, outcome: 'ok' as const } }),
+    ),
     ...EXCL.map((id) => instance(id)),
     ...PACE.map((id) => instance(id)),
     ...EARLY.map((id) => instance(id)),
-    ...RETRY.map((id, i) => instance(id, i === 1 ? { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcomes: ['revert', 'ok'] as ('ok' | 'revert')[] } } : {})),
+    ...RETRY.map((id, i) =>
+      instance(
+        id,
+        i === 1
+          ? {
+              simulation: {
+                downloadSeconds: 0.05,
+                upgradeSeconds: 0.1,
+                outcomes: ['revert', 'ok'] as ('ok' | 'revert')[],
+              },
+            }
+          : {},
+      ),
+    ),
   ],
 };
 
@@ -73,14 +111,28 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const inv = (ids: string[]): InventoryDevice[] => ids.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' }));
+const inv = (ids: string[]): InventoryDevice[] =>
+  ids.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' }));
 const cmd = (by = 'alice', reason = 'test') => ({ by, reason, requestId: randomUUID() });
 
-async function startRollout(ids: string[], policy: Partial<RolloutPolicy> = {}, rolloutId = uniqueName('r')): Promise<WorkflowHandle<typeof rolloutWorkflow>> {
+async function startRollout(
+  ids: string[],
+  policy: Partial<RolloutPolicy> = {},
+  rolloutId = uniqueName('r'),
+): Promise<WorkflowHandle<typeof rolloutWorkflow>> {
   return stack.client.workflow.start(rolloutWorkflow, {
     workflowId: `rollout/${rolloutId}`,
     taskQueue: stack.taskQueue,
-    args: [{ rolloutId, inventory: inv(ids), policy: fastRolloutPolicy(policy), operator: 'alice', ticket: 'CHG-1', taskQueue: stack.taskQueue }],
+    args: [
+      {
+        rolloutId,
+        inventory: inv(ids),
+        policy: fastRolloutPolicy(policy),
+        operator: 'alice',
+        ticket: 'CHG-1',
+        taskQueue: stack.taskQueue,
+      },
+    ],
   });
 }
 
@@ -89,7 +141,8 @@ const until = (handle: WorkflowHandle, pred: (p: RolloutProgress) => boolean, ti
 
 function upgradeCalls(ids: string[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const row of stack.sim.devices()) if (ids.includes(row.SmartAGId)) out[row.SmartAGId] = (out[row.SmartAGId] ?? 0) + row.upgradeCalls;
+  for (const row of stack.sim.devices())
+    if (ids.includes(row.SmartAGId)) out[row.SmartAGId] = (out[row.SmartAGId] ?? 0) + row.upgradeCalls;
   return out;
 }
 
@@ -141,16 +194,24 @@ describe('rolloutWorkflow failure budget and compensation', () => {
     expect(byId['sag-brc02']?.compensation).toMatch(/^compensation-failed:UpgradeAlreadySent/);
     const pair = stack.sim.devices().filter((d) => d.SmartAGId === 'sag-brc02');
     expect(pair.map((d) => d.SoftwareVersion)).toEqual(['2.3.0.0', '2.4.0.0']);
-    expect(stack.sim.upgrades({ smartAgId: 'sag-brc02' }).map((u) => u.SerialNumber).sort()).toEqual(['snbrc02a', 'snbrc02b']);
+    expect(
+      stack.sim
+        .upgrades({ smartAgId: 'sag-brc02' })
+        .map((u) => u.SerialNumber)
+        .sort(),
+    ).toEqual(['snbrc02a', 'snbrc02b']);
     // Devices of the batch that upgraded: the previous version was requested and refused, reported with its RequestId.
     const upgradedInBatch = list.filter((d) => d.wave === 1 && d.compensation?.includes('not-reversible'));
     expect(upgradedInBatch.length).toBeGreaterThan(0);
-    for (const d of upgradedInBatch) expect(d.compensation).toMatch(/not-reversible:\S+:VersionTooOld:[0-9A-F-]{36}/);
+    for (const d of upgradedInBatch)
+      expect(d.compensation).toMatch(/not-reversible:\S+:VersionTooOld:[0-9A-F-]{36}/);
     // Nothing of the next wave started while paused.
     const wave2 = list.filter((d) => d.wave === 2).map((d) => d.smartAgId);
     expect(Object.values(upgradeCalls(wave2)).every((n) => n === 0)).toBe(true);
 
-    const resumed = await h.executeUpdate(resumeUpdate, { args: [cmd('alice', 'fixed the reverting devices')] });
+    const resumed = await h.executeUpdate(resumeUpdate, {
+      args: [cmd('alice', 'fixed the reverting devices')],
+    });
     expect(resumed.accepted).toBe(true);
     const r = await stack.run(() => h.result());
     expect(r.state).toBe('completed');
@@ -167,8 +228,14 @@ describe('rolloutWorkflow operator controls', () => {
     expect(refused).toMatchObject({ accepted: false, duplicate: false });
     expect(refused.message).toMatch(/must differ/);
     const approval = { ...cmd('bob', 'canary looks good'), wave: 1 };
-    expect(await h.executeUpdate(approveUpdate, { args: [approval] })).toMatchObject({ accepted: true, duplicate: false });
-    expect(await h.executeUpdate(approveUpdate, { args: [approval] })).toMatchObject({ accepted: true, duplicate: true });
+    expect(await h.executeUpdate(approveUpdate, { args: [approval] })).toMatchObject({
+      accepted: true,
+      duplicate: false,
+    });
+    expect(await h.executeUpdate(approveUpdate, { args: [approval] })).toMatchObject({
+      accepted: true,
+      duplicate: true,
+    });
 
     // Pause stops new starts; upgrades in flight finish; nothing starts until resume.
     await until(h, (x) => x.currentWave >= 1);
@@ -187,14 +254,19 @@ describe('rolloutWorkflow operator controls', () => {
     expect(upgradeCalls(CONTROL)).toEqual(frozen);
     expect((await partHandle.query(partProgressQuery)).started).toBe(startedWhilePaused);
     const resume = cmd('carol', 'call over');
-    expect(await h.executeUpdate(resumeUpdate, { args: [resume] })).toMatchObject({ accepted: true, duplicate: false });
+    expect(await h.executeUpdate(resumeUpdate, { args: [resume] })).toMatchObject({
+      accepted: true,
+      duplicate: false,
+    });
     expect(await h.executeUpdate(resumeUpdate, { args: [resume] })).toMatchObject({ duplicate: true });
     const r = await stack.run(() => h.result());
     expect(r.state).toBe('completed');
     expect(Object.values(upgradeCalls(CONTROL))).toEqual(CONTROL.map(() => 1));
     const audit = await h.query(auditQuery, 0);
     const kinds = audit.map((a) => a.kind);
-    expect(kinds).toEqual(expect.arrayContaining(['approve-refused', 'approve', 'pause', 'resume', 'completed']));
+    expect(kinds).toEqual(
+      expect.arrayContaining(['approve-refused', 'approve', 'pause', 'resume', 'completed']),
+    );
     expect(audit.filter((a) => a.kind === 'approve')).toHaveLength(1);
     expect(audit.find((a) => a.kind === 'pause')).toMatchObject({ by: 'carol', reason: 'maintenance call' });
   });
@@ -205,7 +277,16 @@ describe('rolloutWorkflow operator controls', () => {
     const h = await stack.client.workflow.signalWithStart(rolloutWorkflow, {
       workflowId: `rollout/${rolloutId}`,
       taskQueue: stack.taskQueue,
-      args: [{ rolloutId, inventory: inv(EARLY), policy: fastRolloutPolicy({}), operator: 'alice', ticket: 'CHG-1', taskQueue: stack.taskQueue }],
+      args: [
+        {
+          rolloutId,
+          inventory: inv(EARLY),
+          policy: fastRolloutPolicy({}),
+          operator: 'alice',
+          ticket: 'CHG-1',
+          taskQueue: stack.taskQueue,
+        },
+      ],
       signal: pauseSignal,
       signalArgs: [cmd('carol', 'hold until the change board meets')],
     });
@@ -247,7 +328,9 @@ describe('rolloutWorkflow operator controls', () => {
   it('changes the pace of a running rollout and refuses a malformed pace', async () => {
     const h = await startRollout(PACE, { approval: 'canary', concurrency: 1 });
     await until(h, (x) => x.state === 'waiting-approval');
-    const r = await h.executeUpdate(setPaceUpdate, { args: [{ ...cmd(), concurrency: 4, maxPerMinute: 120 }] });
+    const r = await h.executeUpdate(setPaceUpdate, {
+      args: [{ ...cmd(), concurrency: 4, maxPerMinute: 120 }],
+    });
     expect(r.accepted).toBe(true);
     expect((await h.query(progressQuery)).pace).toEqual({ concurrency: 4, maxPerMinute: 120 });
     await expect(h.executeUpdate(setPaceUpdate, { args: [{ ...cmd(), concurrency: 0 }] })).rejects.toThrow();
@@ -260,7 +343,12 @@ describe('rolloutWorkflow operator controls', () => {
     const h = await startRollout(RETRY, {
       waves: { cumulativePercents: [50, 100] },
       approval: 'each-wave',
-      failureBudget: { maxFailurePercent: 100, minFailures: 100, maxConsecutiveFailures: 0, onBreach: 'pause' },
+      failureBudget: {
+        maxFailurePercent: 100,
+        minFailures: 100,
+        maxConsecutiveFailures: 0,
+        onBreach: 'pause',
+      },
     });
     await until(h, (x) => x.state === 'waiting-approval');
     await h.executeUpdate(approveUpdate, { args: [cmd('bob')] });
@@ -280,14 +368,18 @@ describe('rolloutWorkflow change windows', () => {
   it('refuses a rollout whose windows never open before its deadline, before any device starts', async () => {
     const past = new Date(Date.now() - 3_600_000);
     const h = await startRollout(BASIC.slice(0, 2), {
-      windows: [{ kind: 'once', start: new Date(past.getTime() - 3_600_000).toISOString(), end: past.toISOString() }],
+      windows: [
+        { kind: 'once', start: new Date(past.getTime() - 3_600_000).toISOString(), end: past.toISOString() },
+      ],
       deadline: new Date(Date.now() + 3_600_000).toISOString(),
     });
     const before = upgradeCalls(BASIC.slice(0, 2));
-    const err = await stack.run(() => h.result()).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const err = await stack
+      .run(() => h.result())
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect((err as { cause?: { type?: string } } | undefined)?.cause?.type).toBe('ImpossibleWindow');
     expect(upgradeCalls(BASIC.slice(0, 2))).toEqual(before);
   });
@@ -297,13 +389,22 @@ describe('rolloutWorkflow device lock', () => {
   it('never upgrades a device twice when two rollouts share it', async () => {
     const a = await startRollout(SHARED, { concurrency: 6, waves: { cumulativePercents: [100] } });
     await until(a, (x) => x.currentWave >= 1);
-    const b = await startRollout(SHARED, { concurrency: 6, canary: { count: 0 }, waves: { cumulativePercents: [100] } });
+    const b = await startRollout(SHARED, {
+      concurrency: 6,
+      canary: { count: 0 },
+      waves: { cumulativePercents: [100] },
+    });
     const [ra, rb] = await stack.run(() => Promise.all([a.result(), b.result()]));
     expect(ra.state).toBe('completed');
     expect(rb.state).toBe('completed');
     expect(Object.values(upgradeCalls(SHARED))).toEqual(SHARED.map(() => 1));
     const bDevices = (await b.query(devicesQuery, {})).devices;
-    expect(bDevices.every((d) => d.outcome === 'skipped' && ['HeldByAnotherRollout', 'AlreadyOnTarget'].includes(d.errorCode ?? ''))).toBe(true);
+    expect(
+      bDevices.every(
+        (d) =>
+          d.outcome === 'skipped' && ['HeldByAnotherRollout', 'AlreadyOnTarget'].includes(d.errorCode ?? ''),
+      ),
+    ).toBe(true);
     expect(bDevices.some((d) => d.errorCode === 'HeldByAnotherRollout')).toBe(true);
   });
 });

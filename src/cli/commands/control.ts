@@ -23,7 +23,8 @@ import { CliError, ExitCode } from '../errors';
 import { RolloutNotFoundError, rolloutWorkflowId } from '../status';
 
 /** The operator controls of a rollout. */
-export type ControlKind = 'pause' | 'resume' | 'abort' | 'approve' | 'promote' | 'exclude' | 'retry-failed' | 'set-pace';
+export type ControlKind =
+  'pause' | 'resume' | 'abort' | 'approve' | 'promote' | 'exclude' | 'retry-failed' | 'set-pace';
 
 /** What a control command reports (the `--json` contract). */
 export interface ControlResult {
@@ -69,17 +70,26 @@ function isDeadline(err: unknown): boolean {
  * @throws RolloutNotFoundError; CliError `refused` when the rollout has closed or the update was
  *   rejected; CliError `internal` when no worker answers an Update that has no Signal form.
  */
-export async function sendControl(client: Client, rolloutId: string, kind: ControlKind, o: ControlOptions): Promise<ControlResult> {
+export async function sendControl(
+  client: Client,
+  rolloutId: string,
+  kind: ControlKind,
+  o: ControlOptions,
+): Promise<ControlResult> {
   const handle = client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   let description;
   try {
     description = await handle.describe();
   } catch (err) {
-    if (err instanceof Error && err.name === 'WorkflowNotFoundError') throw new RolloutNotFoundError(rolloutId);
+    if (err instanceof Error && err.name === 'WorkflowNotFoundError')
+      throw new RolloutNotFoundError(rolloutId);
     throw err;
   }
   if (description.status.name !== 'RUNNING') {
-    throw new CliError(`rollout ${rolloutId} has closed (${description.status.name.toLowerCase()}): ${kind} changes nothing`, ExitCode.refused);
+    throw new CliError(
+      `rollout ${rolloutId} has closed (${description.status.name.toLowerCase()}): ${kind} changes nothing`,
+      ExitCode.refused,
+    );
   }
   const requestId = o.requestId ?? randomUUID();
   const base: OperatorCommand = { by: o.by, requestId, ...(o.reason ? { reason: o.reason } : {}) };
@@ -101,17 +111,25 @@ export async function sendControl(client: Client, rolloutId: string, kind: Contr
   }
   const timeout = o.updateTimeoutMs ?? 5000;
   try {
-    const result = await client.withDeadline(Date.now() + timeout, () => runUpdate(handle, kind, base, abortCmd, o));
+    const result = await client.withDeadline(Date.now() + timeout, () =>
+      runUpdate(handle, kind, base, abortCmd, o),
+    );
     return { rolloutId, command: kind, requestId, via: 'update', result };
   } catch (err) {
     if (isDeadline(err)) {
       // The same requestId goes with the Signal: if the Update is applied later too, the rollout sees a duplicate.
       if (signalable) return sendSignal();
-      throw new CliError(`no worker answered ${kind} within ${Math.round(timeout / 1000)} s (task queue ${description.taskQueue})`, ExitCode.internal);
+      throw new CliError(
+        `no worker answered ${kind} within ${Math.round(timeout / 1000)} s (task queue ${description.taskQueue})`,
+        ExitCode.internal,
+      );
     }
     if (err instanceof Error && err.name === 'WorkflowUpdateFailedError') {
       const cause = (err as { cause?: unknown }).cause;
-      throw new CliError(`${kind} rejected: ${cause instanceof Error ? cause.message : err.message}`, ExitCode.refused);
+      throw new CliError(
+        `${kind} rejected: ${cause instanceof Error ? cause.message : err.message}`,
+        ExitCode.refused,
+      );
     }
     if (err instanceof Error && /already completed|not found/i.test(err.message)) {
       throw new CliError(`rollout ${rolloutId} has closed: ${kind} changes nothing`, ExitCode.refused);

@@ -20,7 +20,15 @@ export interface PlanResult {
   targetVersion: string;
   versionType: RolloutPolicy['versionType'];
   total: number;
-  waves: { index: number; name: string; size: number; upgrade: number; skip: number; fail: number; devices: string[] }[];
+  waves: {
+    index: number;
+    name: string;
+    size: number;
+    upgrade: number;
+    skip: number;
+    fail: number;
+    devices: string[];
+  }[];
   /** Devices that would be upgraded, per the preflight. */
   upgrade: number;
   skipped: PlanException[];
@@ -28,7 +36,13 @@ export interface PlanResult {
   /** Read calls made to smartag. */
   apiCalls: number;
   /** Pace and gates the rollout would use, for the reader. */
-  policy: { concurrency: number; maxPerMinute?: number; approval: RolloutPolicy['approval']; bake: RolloutPolicy['bake']; maxFailurePercent: number };
+  policy: {
+    concurrency: number;
+    maxPerMinute?: number;
+    approval: RolloutPolicy['approval'];
+    bake: RolloutPolicy['bake'];
+    maxFailurePercent: number;
+  };
 }
 
 /**
@@ -65,9 +79,17 @@ export async function planRollout(
     while (next < inventory.length) {
       const d = inventory[next++]!;
       try {
-        const snapshot = await activities.inspectDevice({ regionId: d.regionId, smartAgId: d.smartAgId, versionType: policy.versionType, overrides: policy.errorOverrides });
+        const snapshot = await activities.inspectDevice({
+          regionId: d.regionId,
+          smartAgId: d.smartAgId,
+          versionType: policy.versionType,
+          overrides: policy.errorOverrides,
+        });
         const p = preflight(snapshot, policy, Date.now());
-        decisions.set(d.smartAgId, p.decision === 'go' ? { decision: 'go' } : { decision: p.decision, code: p.code, reason: p.reason });
+        decisions.set(
+          d.smartAgId,
+          p.decision === 'go' ? { decision: 'go' } : { decision: p.decision, code: p.code, reason: p.reason },
+        );
       } catch (err) {
         const code = (err as { type?: string }).type ?? 'InspectFailed';
         const message = err instanceof Error ? err.message : String(err);
@@ -76,20 +98,38 @@ export async function planRollout(
       opts.onProgress?.(++done, inventory.length);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, inventory.length)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, inventory.length)) }, worker),
+  );
   const exceptions: PlanException[] = [];
   for (const d of inventory) {
     const r = decisions.get(d.smartAgId);
     if (!r || r.decision === 'go') continue;
-    exceptions.push({ smartAgId: d.smartAgId, regionId: d.regionId, wave: waveOf.get(d.smartAgId) ?? '-', decision: r.decision, code: r.code ?? '', reason: r.reason ?? '' });
+    exceptions.push({
+      smartAgId: d.smartAgId,
+      regionId: d.regionId,
+      wave: waveOf.get(d.smartAgId) ?? '-',
+      decision: r.decision,
+      code: r.code ?? '',
+      reason: r.reason ?? '',
+    });
   }
   return {
     targetVersion: policy.targetVersion,
     versionType: policy.versionType,
     total: inventory.length,
     waves: waves.map((w) => {
-      const count = (k: 'go' | 'skip' | 'fail') => w.devices.filter((id) => decisions.get(id)?.decision === k).length;
-      return { index: w.index, name: w.name, size: w.devices.length, upgrade: count('go'), skip: count('skip'), fail: count('fail'), devices: w.devices };
+      const count = (k: 'go' | 'skip' | 'fail') =>
+        w.devices.filter((id) => decisions.get(id)?.decision === k).length;
+      return {
+        index: w.index,
+        name: w.name,
+        size: w.devices.length,
+        upgrade: count('go'),
+        skip: count('skip'),
+        fail: count('fail'),
+        devices: w.devices,
+      };
     }),
     upgrade: inventory.filter((d) => decisions.get(d.smartAgId)?.decision === 'go').length,
     skipped: exceptions.filter((e) => e.decision === 'skip'),

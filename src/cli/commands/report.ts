@@ -1,7 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { collectReport, renderReport, writeReportFiles, reportFileStem, type ReportFormat } from '../../audit/report';
+import {
+  collectReport,
+  renderReport,
+  writeReportFiles,
+  reportFileStem,
+  type ReportFormat,
+} from '../../audit/report';
 import { CliError, ExitCode } from '../errors';
 import { getRolloutStatus } from '../status';
 
@@ -25,7 +31,10 @@ export async function buildReport(
   opts: { format?: string; out?: string; dir: string },
 ): Promise<ReportResult & { text?: string }> {
   if (opts.format && !(REPORT_FORMATS as readonly string[]).includes(opts.format)) {
-    throw new CliError(`--format: ${JSON.stringify(opts.format)} must be one of ${REPORT_FORMATS.join(', ')}`, ExitCode.badInput);
+    throw new CliError(
+      `--format: ${JSON.stringify(opts.format)} must be one of ${REPORT_FORMATS.join(', ')}`,
+      ExitCode.badInput,
+    );
   }
   // Fails early and clearly when the rollout does not exist or no worker can answer.
   await getRolloutStatus(client, rolloutId);
@@ -37,7 +46,9 @@ export async function buildReport(
   const text = renderReport(await collectReport(client, rolloutId), format);
   if (!opts.out) return { rolloutId, files: [], text };
   const ext = format === 'csv' ? 'devices.csv' : format;
-  const file = /\.[a-z]+$/i.test(opts.out) ? opts.out : path.join(opts.out, `${reportFileStem(rolloutId)}.${ext}`);
+  const file = /\.[a-z]+$/i.test(opts.out)
+    ? opts.out
+    : path.join(opts.out, `${reportFileStem(rolloutId)}.${ext}`);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, text);
   return { rolloutId, files: [file] };

@@ -3,7 +3,12 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { planWaves } from '../../../workflows/plan';
 import type { rolloutWorkflow } from '../../../workflows/rollout';
-import { SA_FOLLOW_UP_OF, SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../../../workflows/search-attributes';
+import {
+  SA_FOLLOW_UP_OF,
+  SA_ROLLOUT_ID,
+  SA_ROLLOUT_STATE,
+  SA_TARGET_VERSION,
+} from '../../../workflows/search-attributes';
 import type { InventoryDevice, RolloutInput, RolloutPolicy } from '../../../workflows/types';
 import { CliError, ExitCode } from '../errors';
 import { rolloutWorkflowId } from '../status';
@@ -34,7 +39,10 @@ export function newRolloutId(targetVersion: string, now = new Date()): string {
  */
 export function checkRolloutId(id: string): string {
   if (!ROLLOUT_ID.test(id)) {
-    throw new CliError(`--rollout-id: ${JSON.stringify(id)} must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit`, ExitCode.badInput);
+    throw new CliError(
+      `--rollout-id: ${JSON.stringify(id)} must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      ExitCode.badInput,
+    );
   }
   return id;
 }
@@ -68,7 +76,13 @@ export async function startRollout(
     ...(args.followUpOf ? { followUpOf: args.followUpOf } : {}),
   };
   const waves = planWaves(args.inventory, args.policy).map((w) => ({ name: w.name, size: w.devices.length }));
-  const base = { rolloutId: args.rolloutId, workflowId, taskQueue: args.taskQueue, devices: args.inventory.length, waves };
+  const base = {
+    rolloutId: args.rolloutId,
+    workflowId,
+    taskQueue: args.taskQueue,
+    devices: args.inventory.length,
+    waves,
+  };
   try {
     await client.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', {
       workflowId,
@@ -89,6 +103,10 @@ export async function startRollout(
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const d = await client.workflow.getHandle(workflowId).describe();
     const state = d.typedSearchAttributes.get(SA_ROLLOUT_STATE);
-    return { ...base, started: false, existing: { workflowStatus: d.status.name, ...(state ? { state } : {}) } };
+    return {
+      ...base,
+      started: false,
+      existing: { workflowStatus: d.status.name, ...(state ? { state } : {}) },
+    };
   }
 }

@@ -41,7 +41,11 @@ export interface WatchOptions {
  * reported once and waited for.
  * @returns the last status read.
  */
-export async function watchRollout(client: Client, rolloutId: string, o: WatchOptions): Promise<RolloutStatus> {
+export async function watchRollout(
+  client: Client,
+  rolloutId: string,
+  o: WatchOptions,
+): Promise<RolloutStatus> {
   let prev: RolloutStatus | undefined;
   let drawn = 0;
   let noWorker = false;
@@ -66,7 +70,10 @@ export async function watchRollout(client: Client, rolloutId: string, o: WatchOp
       }
       if (s) {
         if (live) {
-          const lines = [...renderProgress(s, { width: process.stdout.columns ?? 100, color: true }), ...(o.footer?.() ?? [])];
+          const lines = [
+            ...renderProgress(s, { width: process.stdout.columns ?? 100, color: true }),
+            ...(o.footer?.() ?? []),
+          ];
           o.write(`${drawn > 0 ? `\u001b[${drawn}F\u001b[J` : ''}${lines.join('\n')}\n`);
           drawn = lines.length;
         } else if (o.mode === 'json') {

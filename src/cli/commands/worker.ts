@@ -16,7 +16,11 @@ const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
  */
 export function installLogging(level: string, file?: string): void {
   const upper = level.toUpperCase() as LogLevel;
-  if (!LEVELS.includes(upper)) throw new CliError(`--log-level: ${JSON.stringify(level)} must be one of ${LEVELS.join(', ').toLowerCase()}`, ExitCode.badInput);
+  if (!LEVELS.includes(upper))
+    throw new CliError(
+      `--log-level: ${JSON.stringify(level)} must be one of ${LEVELS.join(', ').toLowerCase()}`,
+      ExitCode.badInput,
+    );
   if (file) mkdirSync(path.dirname(file), { recursive: true });
   const write = (entry: LogEntry) => {
     const meta = entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta)}` : '';
@@ -48,7 +52,9 @@ export interface WorkerCommandOptions {
 
 /** What a worker's smartag calls go through, for its start-up line. */
 export function describeSignature(signature: SagSignature): string {
-  return signature === 'v3' ? 'signature v3 (@alicloud/openapi-client, ACS3-HMAC-SHA256)' : 'signature v2 (@alicloud/pop-core, HMAC-SHA1)';
+  return signature === 'v3'
+    ? 'signature v3 (@alicloud/openapi-client, ACS3-HMAC-SHA256)'
+    : 'signature v2 (@alicloud/pop-core, HMAC-SHA1)';
 }
 
 /**

@@ -10,7 +10,14 @@ export function renderPlanText(p: PlanResult): string {
     '',
     renderTable(
       ['WAVE', 'DEVICES', 'UPGRADE', 'SKIP', 'FAIL', 'FIRST DEVICES'],
-      p.waves.map((w) => [w.name, w.size, w.upgrade, w.skip, w.fail, w.devices.slice(0, 3).join(', ') + (w.devices.length > 3 ? ', …' : '')]),
+      p.waves.map((w) => [
+        w.name,
+        w.size,
+        w.upgrade,
+        w.skip,
+        w.fail,
+        w.devices.slice(0, 3).join(', ') + (w.devices.length > 3 ? ', …' : ''),
+      ]),
     ),
   ];
   const ex = [...p.skipped, ...p.failing];

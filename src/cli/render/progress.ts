@@ -71,7 +71,14 @@ export function renderProgress(s: RolloutStatus, opts: { width?: number; color?:
   const barWidth = Math.max(10, Math.min(40, cols - 70));
   const c = s.counts;
   const done = c.upgraded + c.skipped + c.failed + c.compensated + c.excluded;
-  const stateColor = s.state === 'completed' ? 'green' : s.state === 'running' ? 'cyan' : s.state === 'aborted' || s.state === 'failed' ? 'red' : 'yellow';
+  const stateColor =
+    s.state === 'completed'
+      ? 'green'
+      : s.state === 'running'
+        ? 'cyan'
+        : s.state === 'aborted' || s.state === 'failed'
+          ? 'red'
+          : 'yellow';
   const lines = [
     `${paint(color, 'cyan', `rollout ${s.rolloutId}`)} → ${s.targetVersion} (${s.versionType})  ${paint(color, stateColor, s.state.toUpperCase())}  ${done}/${s.total} done  ` +
       `${formatSpan((s.finishedAt ?? Date.now()) - s.startedAt)} elapsed${s.eta && !s.closed ? `, eta ${clock(s.eta)}` : ''}`,
@@ -81,6 +88,7 @@ export function renderProgress(s: RolloutStatus, opts: { width?: number; color?:
   ];
   const gate = gateText(s);
   if (gate) lines.push(`  ${paint(color, 'yellow', gate)}`);
-  if (s.haltReason && s.gate?.kind !== 'pause') lines.push(`  ${paint(color, 'red', `halted: ${s.haltReason}`)}`);
+  if (s.haltReason && s.gate?.kind !== 'pause')
+    lines.push(`  ${paint(color, 'red', `halted: ${s.haltReason}`)}`);
   return lines;
 }

@@ -18,15 +18,42 @@ export function renderStatusText(s: RolloutStatus, opts: { allDevices?: boolean 
   if (gate) lines.push(`waiting   ${gate}`);
   if (s.haltReason) lines.push(`halted    ${s.haltReason}`);
   if (s.followUpOf) lines.push(`follow-up of: ${s.followUpOf}`);
-  if (s.followUps?.length) lines.push(`follow-ups: ${s.followUps.map((f) => `${f.rolloutId}${f.state ? ` (${f.state})` : ''}`).join(', ')}`);
+  if (s.followUps?.length)
+    lines.push(
+      `follow-ups: ${s.followUps.map((f) => `${f.rolloutId}${f.state ? ` (${f.state})` : ''}`).join(', ')}`,
+    );
   lines.push(
     '',
     renderTable(
-      ['WAVE', 'STATE', 'SIZE', 'UPGRADED', 'SKIPPED', 'FAILED', 'COMPENSATED', 'EXCLUDED', 'IN-FLIGHT', 'PENDING'],
-      s.waves.map((w) => [w.name, w.state, w.size, w.counts.upgraded, w.counts.skipped, w.counts.failed, w.counts.compensated, w.counts.excluded, w.counts['in-progress'], w.counts.pending]),
+      [
+        'WAVE',
+        'STATE',
+        'SIZE',
+        'UPGRADED',
+        'SKIPPED',
+        'FAILED',
+        'COMPENSATED',
+        'EXCLUDED',
+        'IN-FLIGHT',
+        'PENDING',
+      ],
+      s.waves.map((w) => [
+        w.name,
+        w.state,
+        w.size,
+        w.counts.upgraded,
+        w.counts.skipped,
+        w.counts.failed,
+        w.counts.compensated,
+        w.counts.excluded,
+        w.counts['in-progress'],
+        w.counts.pending,
+      ]),
     ),
   );
-  const shown = s.devices.filter((d) => opts.allDevices || (d.outcome !== 'upgraded' && d.outcome !== 'pending'));
+  const shown = s.devices.filter(
+    (d) => opts.allDevices || (d.outcome !== 'upgraded' && d.outcome !== 'pending'),
+  );
   if (shown.length > 0) {
     lines.push(
       '',

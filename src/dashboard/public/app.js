@@ -6,14 +6,26 @@ import { html } from 'htm/preact';
 const config = JSON.parse(document.getElementById('dashboard-config').textContent);
 
 const STATES = ['running', 'paused', 'waiting-approval', 'waiting-window', 'completed', 'aborted', 'failed'];
-const OUTCOMES = ['upgraded', 'skipped', 'failed', 'unconfirmed', 'compensated', 'excluded', 'in-progress', 'pending'];
+const OUTCOMES = [
+  'upgraded',
+  'skipped',
+  'failed',
+  'unconfirmed',
+  'compensated',
+  'excluded',
+  'in-progress',
+  'pending',
+];
 const CLOSED = ['completed', 'aborted', 'failed'];
 
 const enc = encodeURIComponent;
 
 function fmtTime(ms) {
   if (!ms) return '';
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 function fmtAgo(ms) {
@@ -44,9 +56,12 @@ function Badge({ kind, value }) {
 
 function OutcomeBar({ counts, total }) {
   const t = Math.max(1, total);
-  return html`<div class="bar" role="img" aria-label=${OUTCOMES.filter((o) => counts[o]).map((o) => `${o} ${counts[o]}`).join(', ')}>
+  return html`<div class="bar" role="img" aria-label=${OUTCOMES.filter((o) => counts[o])
+    .map((o) => `${o} ${counts[o]}`)
+    .join(', ')}>
     ${OUTCOMES.filter((o) => counts[o] > 0 && o !== 'pending').map(
-      (o) => html`<span class=${`o-${o}`} style=${`width:${((counts[o] / t) * 100).toFixed(2)}%`} title=${`${o}: ${counts[o]}`}></span>`,
+      (o) =>
+        html`<span class=${`o-${o}`} style=${`width:${((counts[o] / t) * 100).toFixed(2)}%`} title=${`${o}: ${counts[o]}`}></span>`,
     )}
   </div>`;
 }
@@ -91,18 +106,26 @@ function ListPage() {
       <label>Target version <input name="target" value=${target} placeholder="e.g. 2.4.0.0" onInput=${(e) => setTarget(e.target.value.trim())} /></label>
     </div>
     ${error && html`<p class="error">${error}</p>`}
-    ${rows === null ? html`<p class="muted">Loading…</p>` : rows.length === 0 ? html`<p class="muted">No rollout matches.</p>` : html`
+    ${
+      rows === null
+        ? html`<p class="muted">Loading…</p>`
+        : rows.length === 0
+          ? html`<p class="muted">No rollout matches.</p>`
+          : html`
       <table class="rollouts">
         <thead><tr><th>Rollout</th><th>State</th><th>Target</th><th>Started</th><th>Closed</th><th>Workflow</th></tr></thead>
-        <tbody>${rows.map((r) => html`<tr>
+        <tbody>${rows.map(
+          (r) => html`<tr>
           <td><${Link} href=${`/rollouts/${enc(r.rolloutId)}`} class="mono">${r.rolloutId}<//></td>
           <td>${r.state ? html`<${Badge} kind="s" value=${r.state} />` : ''}</td>
           <td class="mono">${r.targetVersion || ''}</td>
           <td title=${fmtTime(r.startedAt)}>${fmtAgo(r.startedAt)}</td>
           <td>${r.closedAt ? fmtTime(r.closedAt) : ''}</td>
           <td class="muted">${r.status.toLowerCase()}</td>
-        </tr>`)}</tbody>
-      </table>`}
+        </tr>`,
+        )}</tbody>
+      </table>`
+    }
   </main>`;
 }
 
@@ -216,7 +239,9 @@ function RolloutPage({ id }) {
         const res = body.result;
         setToast({
           ok: !res || res.accepted,
-          text: res ? `${command}: ${res.message}${res.duplicate ? ' (duplicate)' : ''}` : `${command} sent as a signal; applied when a worker runs`,
+          text: res
+            ? `${command}: ${res.message}${res.duplicate ? ' (duplicate)' : ''}`
+            : `${command} sent as a signal; applied when a worker runs`,
         });
       } catch (e) {
         setToast({ ok: false, text: `${command} failed: ${e.message || e}` });
@@ -259,9 +284,12 @@ function RolloutPage({ id }) {
     </div>
     <p class="sub">${s.versionType === 'Dpi' ? 'DPI signatures' : 'Firmware'} to <strong class="mono">${s.targetVersion}</strong> · started by <strong>${s.operator}</strong>${s.ticket ? html` · ticket <strong>${s.ticket}</strong>` : ''} · ${fmtTime(s.startedAt)}${s.eta && !closed ? ` · ETA ${fmtTime(s.eta)}` : ''}</p>
     ${problem && html`<p class="error">${problem.message}</p>`}
-    ${gate && html`<div class=${`gate gate-${s.gate.kind}`} id="gate"><strong>${gate}</strong>
+    ${
+      gate &&
+      html`<div class=${`gate gate-${s.gate.kind}`} id="gate"><strong>${gate}</strong>
       ${s.gate.kind === 'approval' && !closed && html` <button class="primary" disabled=${busy} onClick=${() => confirmThen('Approve wave ' + s.gate.wave, `Let wave ${s.gate.wave} of rollout ${s.rolloutId} start, approved by ${name}?`, 'Approve', 'approve', { wave: s.gate.wave })}>Approve wave ${s.gate.wave}…</button>`}
-    </div>`}
+    </div>`
+    }
     ${s.haltReason && html`<div class="gate gate-halt"><strong>Halted:</strong> ${s.haltReason}</div>`}
     ${s.window && !s.window.open && html`<div class="gate gate-window">Change window closed${s.window.nextOpensAt ? `; next opens ${fmtTime(s.window.nextOpensAt)}` : ''}</div>`}
 
@@ -292,7 +320,8 @@ function RolloutPage({ id }) {
       <table class="waves">
         <thead><tr><th>#</th><th>Wave</th><th>State</th><th class="wide">Progress</th><th>Done</th><th>Started</th><th>Finished</th></tr></thead>
         <tbody>${s.waves.map((w) => {
-          const done = w.counts.upgraded + w.counts.skipped + w.counts.failed + w.counts.compensated + w.counts.excluded;
+          const done =
+            w.counts.upgraded + w.counts.skipped + w.counts.failed + w.counts.compensated + w.counts.excluded;
           return html`<tr data-wave=${w.index} class=${w.index === s.currentWave && !closed ? 'current' : ''}>
             <td>${w.index}</td><td>${w.name}</td><td><${Badge} kind="s" value=${w.state} /></td>
             <td class="wide"><${OutcomeBar} counts=${w.counts} total=${w.size} /></td>
@@ -308,10 +337,14 @@ function RolloutPage({ id }) {
         <h2>Devices</h2>
         <div class="legend">${OUTCOMES.map((o) => html`<span><span class=${`dot o-${o}`}></span>${o}</span>`)}</div>
         <div class="grid" role="list">
-          ${s.devices.map((d) => html`<button role="listitem" class=${`cell o-${d.outcome}${selected === d.smartAgId ? ' sel' : ''}`}
+          ${s.devices.map(
+            (
+              d,
+            ) => html`<button role="listitem" class=${`cell o-${d.outcome}${selected === d.smartAgId ? ' sel' : ''}`}
             data-id=${d.smartAgId} data-outcome=${d.outcome}
             title=${`${d.smartAgId}: ${d.outcome}${d.phase ? ` · ${d.phase}` : ''}${d.errorCode ? ` · ${d.errorCode}` : ''}`}
-            onClick=${() => setSelected(d.smartAgId)}></button>`)}
+            onClick=${() => setSelected(d.smartAgId)}></button>`,
+          )}
         </div>
       </div>
       <div class="side">
@@ -325,11 +358,16 @@ function RolloutPage({ id }) {
       <h2>Audit log</h2>
       <table class="audit">
         <thead><tr><th>#</th><th>Time</th><th>Kind</th><th>By</th><th>Reason</th><th>Wave</th><th>Detail</th></tr></thead>
-        <tbody>${[...view.audit].reverse().map((a) => html`<tr data-kind=${a.kind}>
+        <tbody>${[...view.audit].reverse().map(
+          (a) => html`<tr data-kind=${a.kind}>
           <td>${a.seq}</td><td class="nowrap">${fmtTime(a.at)}</td>
           <td class=${a.kind.endsWith('-refused') ? 'err' : ''}>${a.kind}</td><td>${a.by || ''}</td><td>${a.reason || ''}</td><td>${a.wave ?? ''}</td>
-          <td class="muted">${Object.entries(a.detail || {}).filter(([, v]) => v !== null && v !== '').map(([k, v]) => `${k}=${v}`).join(', ')}</td>
-        </tr>`)}</tbody>
+          <td class="muted">${Object.entries(a.detail || {})
+            .filter(([, v]) => v !== null && v !== '')
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')}</td>
+        </tr>`,
+        )}</tbody>
       </table>
     </section>
     <${Confirm} ask=${ask} onClose=${onClose} />

@@ -21,7 +21,11 @@ export function field(obj: unknown, key: string): unknown {
 }
 
 function isBigNumberLike(value: unknown): value is { toString(): string } {
-  return isJson(value) && typeof (value as { toNumber?: unknown }).toNumber === 'function' && typeof (value as { isNaN?: unknown }).isNaN === 'function';
+  return (
+    isJson(value) &&
+    typeof (value as { toNumber?: unknown }).toNumber === 'function' &&
+    typeof (value as { isNaN?: unknown }).isNaN === 'function'
+  );
 }
 
 /** A non-empty string; numbers and BigNumbers are rendered as strings. */
@@ -62,7 +66,11 @@ export function wrappedList(obj: unknown, outer: string, inner: string): Json[] 
 
 /** `"sn1,sn2"` (or an array) as a list of trimmed, non-empty serial numbers. */
 export function splitSerials(value: unknown): string[] {
-  const parts = Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? v : '')) : typeof value === 'string' ? value.split(',') : [];
+  const parts = Array.isArray(value)
+    ? value.map((v) => (typeof v === 'string' ? v : ''))
+    : typeof value === 'string'
+      ? value.split(',')
+      : [];
   return parts.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
