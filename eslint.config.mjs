@@ -73,6 +73,34 @@ export default tseslint.config(
     },
   },
   {
+    // domain/ is the pure core: types, the error-code table, plan, preflight, budget, versions.
+    // Workflows, activities and src/ all import it; it imports nothing but itself.
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./)',
+              message:
+                'domain/ is pure: it imports only its own files (no Node, no packages, no other folder).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'domain/ must not read the environment.' },
+        { name: 'Date', message: 'domain/ is given the time; it does not read the clock.' },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'domain/ is deterministic.' },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -13,10 +13,10 @@ import type {
   PolicyChangeInput,
   SerialObservation,
   UpgradeCallInput,
-} from '../workflows/device-types';
-import type { CodeOverrides, PinnedPolicy, PriorRecord } from '../workflows/types';
-import { resolveCodePolicy } from '../workflows/error-policy';
-import { compareVersions } from '../workflows/versions';
+} from '../domain/device-types';
+import type { CodeOverrides, PinnedPolicy, PriorRecord } from '../domain/types';
+import { resolveCodePolicy } from '../domain/error-policy';
+import { compareVersions } from '../domain/versions';
 import { normalizeError } from '../src/sag/errors';
 import { withSendDeadline } from './send-deadline';
 import { recording } from './recording';

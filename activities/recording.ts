@@ -1,7 +1,7 @@
 import type { SagClient } from '../src/sag/types';
-import type { CallRecord } from '../workflows/device-types';
-import { resolveCodePolicy } from '../workflows/error-policy';
-import type { CodeOverrides } from '../workflows/types';
+import type { CallRecord } from '../domain/device-types';
+import { resolveCodePolicy } from '../domain/error-policy';
+import type { CodeOverrides } from '../domain/types';
 
 /** Attempts of one idempotent call within an activity before its failure leaves the activity. */
 export const CALL_ATTEMPTS = 3;

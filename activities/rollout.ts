@@ -9,7 +9,7 @@ import type {
   RolloutPolicy,
   WebhookTarget,
   WindowInstant,
-} from '../workflows/types';
+} from '../domain/types';
 
 export interface ComputeWindowsInput {
   windows: ChangeWindow[];

@@ -40,8 +40,8 @@ import { parseArgs } from 'node:util';
 import { defaultPolicy } from '../src/config/policy';
 import { startSimulator, type SimulatorHandle } from '../src/simulator';
 import { connectClient } from '../src/temporal/connection';
-import { planWaves } from '../workflows/plan';
-import type { RolloutPolicy } from '../workflows/types';
+import { planWaves } from '../domain/plan';
+import type { RolloutPolicy } from '../domain/types';
 import {
   checkAll,
   interruptedDevices,

@@ -21,7 +21,7 @@ import { connectClient } from '../src/temporal/connection';
 import { startDevServer } from '../src/temporal/dev-server';
 import { rolloutWorkflow } from '../workflows';
 import { progressQuery } from '../workflows/messages';
-import type { DeviceUpgradeResult, InventoryDevice, RolloutPolicy } from '../workflows/types';
+import type { DeviceUpgradeResult, InventoryDevice, RolloutPolicy } from '../domain/types';
 import { runBaseline, type BaselineResult } from './lib/baseline';
 import { summariseProfile, type ProfileSummary } from './lib/cpu-profile';
 import { cpuSeconds, memoryMiB } from './lib/proc';

@@ -1,11 +1,11 @@
 import { CancellationScope, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { apiCall, awaitDeviceActivity, upgradeCall } from './activity-options';
-import type { CallRecord, DeviceSnapshot } from './device-types';
+import type { CallRecord, DeviceSnapshot } from '../domain/device-types';
 import { durationMs } from './durations';
-import { resolveCodePolicy } from './error-policy';
+import { resolveCodePolicy } from '../domain/error-policy';
 import { classify, type ClassifiedFailure } from './failures';
 import { deviceProgressQuery, type DeviceProgress } from './messages';
-import { preflight, targetFor } from './preflight';
+import { preflight, targetFor } from '../domain/preflight';
 import {
   blockingSends,
   closeReached,
@@ -15,7 +15,7 @@ import {
   mergeOpenSends,
   presumeFlashing,
   restorablePolicies,
-} from './open-sends';
+} from '../domain/open-sends';
 import type {
   CompensationReport,
   DevicePhase,
@@ -24,8 +24,8 @@ import type {
   OpenSend,
   PinnedPolicy,
   PriorRecord,
-} from './types';
-import { compareVersions } from './versions';
+} from '../domain/types';
+import { compareVersions } from '../domain/versions';
 
 /** Codes after which an upgrade call may or may not have been accepted, before `provesRefusal` decided it. */
 const AMBIGUOUS_BEFORE = new Set([
@@ -620,7 +620,4 @@ function backoff(f: ClassifiedFailure, attempt: number): number {
   return Math.min(max, initial * Math.pow(f.policy.backoffCoefficient ?? 2, attempt - 1));
 }
 
-/** The workflow ID of a device's upgrade lock. */
-export function deviceWorkflowId(smartAgId: string): string {
-  return `upgrade/${smartAgId}`;
-}
+export { deviceWorkflowId } from '../domain/ids';

@@ -1,26 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Duration } from './types';
-
-const UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/**
- * Milliseconds of a policy duration: a number of ms, a numeric string of ms, or `500ms`, `30s`,
- * `10m`, `2h`, `1d`, `1h30m`. `undefined` for anything else (or a negative number), so a
- * malformed value never becomes a zero delay. Pure; shared by workflows and the SAG failure mapping.
- */
-export function parseDurationMs(d: Duration | undefined): number | undefined {
-  if (d === undefined) return undefined;
-  if (typeof d === 'number') return Number.isFinite(d) && d >= 0 ? d : undefined;
-  const text = d.replace(/\s+/g, '').toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
-    total += Number(m[1]) * (UNIT[m[2]!] ?? 0);
-    consumed += m[0].length;
-  }
-  return consumed > 0 && consumed === text.length ? total : undefined;
-}
+import type { Duration } from '../domain/types';
+import { parseDurationMs } from '../domain/durations';
 
 /**
  * A policy duration in ms, `fallback` when absent. The config layer has already validated policy

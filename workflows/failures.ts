@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
-import { provesRefusal, resolveCodePolicy } from './error-policy';
-import type { CallRecord } from './device-types';
-import type { CodeOverrides, CodePolicy } from './types';
+import { provesRefusal, resolveCodePolicy } from '../domain/error-policy';
+import type { CallRecord } from '../domain/device-types';
+import type { CodeOverrides, CodePolicy } from '../domain/types';
 
 export interface ClassifiedFailure {
   code: string;

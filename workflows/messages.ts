@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AuditEntry, DeviceStatus, DeviceStatusOutcome, RolloutProgress } from './types';
+import type { AuditEntry, DeviceStatus, DeviceStatusOutcome, RolloutProgress } from '../domain/types';
 
 /**
  * Every signal, query and update of the workflows. The name strings are a wire protocol shared
@@ -76,7 +76,7 @@ export const auditQuery = defineQuery<AuditEntry[], [number]>('audit');
 /** Where a device workflow is: for the CLI's and dashboard's live view of a device. */
 export interface DeviceProgress {
   smartAgId: string;
-  phase: import('./types').DevicePhase | 'done';
+  phase: import('../domain/types').DevicePhase | 'done';
   serialNumber?: string;
   sends: number;
 }
@@ -100,7 +100,7 @@ export interface PartHalted {
   /** The credentials or permissions failed: no budget breach, nothing compensated. */
   credentials?: boolean;
   /** The part's devices after in-flight upgrades and compensation (pending ones: not started, or interrupted). */
-  devices: import('./types').DeviceStatus[];
+  devices: import('../domain/types').DeviceStatus[];
 }
 export const partHaltedSignal = defineSignal<[PartHalted]>('partHalted');
 
@@ -110,7 +110,7 @@ export interface PartProgress {
   total: number;
   started: number;
   inFlight: number;
-  counts: import('./types').OutcomeCounts;
+  counts: import('../domain/types').OutcomeCounts;
   state: 'running' | 'paused' | 'halted' | 'waiting-window' | 'draining' | 'compensating' | 'done';
   nextWindowAt?: number;
   failed: number;

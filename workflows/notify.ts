@@ -1,5 +1,5 @@
 import { rolloutStep } from './activity-options';
-import type { WebhookTarget } from './types';
+import type { WebhookTarget } from '../domain/types';
 
 export interface NotificationInput {
   rolloutId: string;

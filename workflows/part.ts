@@ -10,9 +10,9 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { rolloutStep } from './activity-options';
-import { countDevice, evaluateBudget, type BudgetCount } from './budget';
+import { countDevice, evaluateBudget, type BudgetCount } from '../domain/budget';
 import { deviceUpgradeWorkflow, deviceWorkflowId } from './device';
-import { resolveCodePolicy } from './error-policy';
+import { resolveCodePolicy } from '../domain/error-policy';
 import {
   partControlSignal,
   partHaltedSignal,
@@ -34,7 +34,7 @@ import type {
   OutcomeCounts,
   PriorRecord,
   WindowInstant,
-} from './types';
+} from '../domain/types';
 
 export interface PartBudget {
   limitPercent: number;
@@ -460,7 +460,7 @@ async function runPart(input: WavePartInput, root: CancellationScope): Promise<W
             // Another rollout holds this device's upgrade lock: report it, never touch it.
             s.outcome = 'skipped';
             s.errorCode = 'HeldByAnotherRollout';
-            s.message = `upgrade/${d.smartAgId} is running for another rollout`;
+            s.message = `${deviceWorkflowId(d.smartAgId)} is running for another rollout`;
           } else {
             s.outcome = 'failed';
             s.errorCode = 'DeviceWorkflowFailed';

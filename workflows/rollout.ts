@@ -17,8 +17,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { rolloutStep } from './activity-options';
-import { emptyBudget, evaluateBudget, type BudgetCount } from './budget';
-import { resolveCodePolicy } from './error-policy';
+import { emptyBudget, evaluateBudget, type BudgetCount } from '../domain/budget';
+import { resolveCodePolicy } from '../domain/error-policy';
 import { classify } from './failures';
 import { durationMs } from './durations';
 import {
@@ -46,7 +46,7 @@ import {
 } from './messages';
 import { notificationWorkflow } from './notify';
 import { emptyCounts, wavePartWorkflow, type WavePartInput, type WavePartResult } from './part';
-import { planWaves, splitParts, type PlannedWave } from './plan';
+import { planWaves, splitParts, type PlannedWave } from '../domain/plan';
 import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from './search-attributes';
 import type {
   AuditEntry,
@@ -57,7 +57,8 @@ import type {
   RolloutProgress,
   RolloutState,
   WaveProgress,
-} from './types';
+} from '../domain/types';
+import { rolloutChildId } from '../domain/ids';
 
 /** Everything a rollout carries across continue-as-new. JSON-native. */
 export interface RolloutCarried {
@@ -573,7 +574,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     if (webhooks.length === 0) return;
     try {
       await startChild(notificationWorkflow, {
-        workflowId: `rollout/${input.rolloutId}/notify-${event}`,
+        workflowId: rolloutChildId(input.rolloutId, `notify-${event}`),
         taskQueue: input.taskQueue,
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -625,7 +626,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
       .map((id) => inventoryById[id]!)
       .filter((d) => st.devices[d.smartAgId]?.outcome === 'pending');
     if (devices.length === 0) return undefined;
-    const workflowId = `rollout/${input.rolloutId}/${name}`;
+    const workflowId = rolloutChildId(input.rolloutId, name);
     activePart = workflowId;
     for (const d of devices) st.devices[d.smartAgId]!.outcome = 'in-progress';
     const fb = policy.failureBudget;
@@ -803,7 +804,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
     if (ids.length === 0) return;
     audit('compensating', { detail: { devices: ids.length } });
     for (const [k, chunk] of splitParts(ids, policy.maxPartSize).entries()) {
-      const workflowId = `rollout/${input.rolloutId}/compensate${k > 0 ? `-part-${k + 1}` : ''}`;
+      const workflowId = rolloutChildId(input.rolloutId, `compensate${k > 0 ? `-part-${k + 1}` : ''}`);
       activePart = workflowId;
       const part: Record<string, (typeof seeds)[string]> = {};
       for (const id of chunk) part[id] = seeds[id]!;

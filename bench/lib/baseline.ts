@@ -9,9 +9,9 @@
 import { createActivities } from '../../activities';
 import { createSagClient } from '../../src/sag/client';
 import { apiRateLimiter } from '../../src/temporal/worker';
-import { preflight } from '../../workflows/preflight';
-import { compareVersions } from '../../workflows/versions';
-import type { DeviceUpgradePolicy, InventoryDevice } from '../../workflows/types';
+import { preflight } from '../../domain/preflight';
+import { compareVersions } from '../../domain/versions';
+import type { DeviceUpgradePolicy, InventoryDevice } from '../../domain/types';
 
 export interface BaselineOptions {
   endpoint: string;

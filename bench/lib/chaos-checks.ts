@@ -4,7 +4,7 @@
  * returns the violations it found, each naming the device, serial number and evidence.
  */
 import type { AcceptedUpgrade, RequestLogEntry } from '../../src/simulator';
-import type { DeviceStatus } from '../../workflows/types';
+import type { DeviceStatus } from '../../domain/types';
 import { readAnswer, UPGRADE_ACTION, FAULT_KINDS, type PlannedFault } from './chaos-faults';
 import { TARGET_VERSION, type ChaosDevice } from './chaos-fleet';
 

@@ -17,7 +17,7 @@ import {
   resumeUpdate,
   type CommandResult,
 } from '../../workflows/messages';
-import type { RolloutPolicy, RolloutProgress } from '../../workflows/types';
+import type { RolloutPolicy, RolloutProgress } from '../../domain/types';
 import type { CredentialEvent, RolloutRun } from './chaos-checks';
 import { UPGRADE_ACTION } from './chaos-faults';
 import type { ChaosDevice } from './chaos-fleet';

@@ -3,7 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { AcceptedUpgrade, FaultRule } from '../../src/simulator';
 import { devicesQuery } from '../../workflows/messages';
 import type { rolloutWorkflow } from '../../workflows/rollout';
-import type { DeviceStatus } from '../../workflows/types';
+import type { DeviceStatus } from '../../domain/types';
 
 /** Every device status of a rollout, page by page (a closed rollout answers queries too). */
 export async function rolloutDevices(

@@ -1,10 +1,11 @@
 import type { Client, WorkflowExecutionInfo, WorkflowExecutionStatusName } from '@temporalio/client';
-import type { CallRecord } from '../../workflows/device-types';
-import type { DeviceStatus, RolloutInput, RolloutPolicy } from '../../workflows/types';
+import type { CallRecord } from '../../domain/device-types';
+import type { DeviceStatus, RolloutInput, RolloutPolicy } from '../../domain/types';
 import { asDeviceInput, asDeviceResult, extractHistory } from './history';
 import type { DeviceRun, FailureGroup, ReportCall, ReportData, ReportDevice, ReportWave } from './types';
 import { listFollowUps, readRollout } from './read';
 import { SA_ROLLOUT_ID } from '../../workflows/search-attributes';
+import { rolloutWorkflowId } from '../../domain/ids';
 
 /** Tuning of {@link collectReport}. */
 export interface CollectOptions {
@@ -73,7 +74,7 @@ export async function collectReport(
 ): Promise<ReportData> {
   const concurrency = options.concurrency ?? 16;
   const visibilityWaitMs = options.visibilityWaitMs ?? 5000;
-  const workflowId = `rollout/${rolloutId}`;
+  const workflowId = rolloutWorkflowId(rolloutId);
   const warnings: string[] = [];
   const { progress, devices: statuses, audit } = await readRollout(client, rolloutId);
 

@@ -1,7 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import type { CallRecord } from '../../workflows/device-types';
-import type { DeviceUpgradeInput, DeviceUpgradeResult } from '../../workflows/types';
+import type { CallRecord } from '../../domain/device-types';
+import type { DeviceUpgradeInput, DeviceUpgradeResult } from '../../domain/types';
 
 type History = temporal.api.history.v1.IHistory;
 type Payloads = temporal.api.common.v1.IPayloads;

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { auditQuery, devicesQuery, progressQuery } from '../../workflows/messages';
 import { SA_FOLLOW_UP_OF, SA_ROLLOUT_ID, SA_ROLLOUT_STATE } from '../../workflows/search-attributes';
-import type { AuditEntry, DeviceStatus, RolloutInput, RolloutProgress } from '../../workflows/types';
+import type { AuditEntry, DeviceStatus, RolloutInput, RolloutProgress } from '../../domain/types';
+import { rolloutWorkflowId } from '../../domain/ids';
 
 /** A rollout's state as its queries answer it. */
 export interface RolloutSnapshot {
@@ -16,7 +17,7 @@ export interface RolloutSnapshot {
  * @throws WorkflowNotFoundError when no rollout has this ID.
  */
 export async function readRollout(client: Client, rolloutId: string): Promise<RolloutSnapshot> {
-  const handle = client.workflow.getHandle(`rollout/${rolloutId}`);
+  const handle = client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   const progress = await handle.query(progressQuery);
   const devices: DeviceStatus[] = [];
   for (let offset = 0; ;) {
@@ -44,7 +45,7 @@ function quote(v: string): string {
 export async function readRolloutInput(client: Client, rolloutId: string): Promise<RolloutInput> {
   const res = await client.workflowService.getWorkflowExecutionHistory({
     namespace: client.options.namespace,
-    execution: { workflowId: `rollout/${rolloutId}` },
+    execution: { workflowId: rolloutWorkflowId(rolloutId) },
     maximumPageSize: 1,
   });
   const started = res.history?.events?.[0]?.workflowExecutionStartedEventAttributes;

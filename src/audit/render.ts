@@ -1,4 +1,4 @@
-import type { AuditEntry, DeviceStatusOutcome } from '../../workflows/types';
+import type { AuditEntry, DeviceStatusOutcome } from '../../domain/types';
 import type { ReportCall, ReportData, ReportDevice, ReportFormat } from './types';
 
 /** Above this many calls the HTML page lists only upgrade calls and failed calls; JSONL and CSV list all. */

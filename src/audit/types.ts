@@ -7,7 +7,7 @@ import type {
   RolloutPolicy,
   RolloutProgress,
   WaveProgress,
-} from '../../workflows/types';
+} from '../../domain/types';
 
 /** One smartag API call as the report lists it, expanded from a history's compact `CallRecord`. */
 export interface ReportCall {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPolicy } from '../config/policy';
 import { seededRandom, type FleetFile } from '../simulator/fleet';
-import type { InventoryDevice, RolloutPolicy } from '../../workflows/types';
+import type { InventoryDevice, RolloutPolicy } from '../../domain/types';
 
 type Instance = FleetFile['instances'][number];
 

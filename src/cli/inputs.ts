@@ -14,7 +14,7 @@ import { createRateLimiter } from '../sag/rate-limiter';
 import { DEFAULT_SAG_SIGNATURE, parseSagSignature, type SagSignature } from '../sag/transport';
 import type { SagClient } from '../sag/types';
 import { checkFeasible } from '../windows';
-import type { InventoryDevice, RolloutPolicy } from '../../workflows/types';
+import type { InventoryDevice, RolloutPolicy } from '../../domain/types';
 import { CliError, ExitCode } from './errors';
 
 /** Flags that name the fleet and the policy (`plan`, `start`, `iam-policy`). */

@@ -8,12 +8,11 @@ import type {
   RolloutProgress,
   RolloutState,
   WaveProgress,
-} from '../../workflows/types';
+} from '../../domain/types';
 
-/** The workflow ID of a rollout. */
-export function rolloutWorkflowId(rolloutId: string): string {
-  return `rollout/${rolloutId}`;
-}
+import { rolloutWorkflowId } from '../../domain/ids';
+
+export { rolloutWorkflowId };
 
 /**
  * A rollout's live status: the rollout's progress with per-device state merged from the wave

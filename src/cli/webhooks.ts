@@ -9,7 +9,7 @@ import {
   webhookUrlVar,
 } from '../config/webhooks';
 import type { webhookCheckWorkflow } from '../../workflows/webhook-check';
-import type { RolloutPolicy } from '../../workflows/types';
+import type { RolloutPolicy } from '../../domain/types';
 import { workerCount } from './context';
 import { CliError, ExitCode } from './errors';
 

@@ -1,4 +1,4 @@
-import type { InventoryDevice } from '../../workflows/types';
+import type { InventoryDevice } from '../../domain/types';
 import { InputError } from './errors';
 
 /** The regions where the smartag service runs (its `DescribeRegions`). */

@@ -6,7 +6,7 @@ import type {
   DeviceSelector,
   InventoryDevice,
   RolloutPolicy,
-} from '../../workflows/types';
+} from '../../domain/types';
 import { checkFeasible } from '../windows/instants';
 import { parseCron } from '../windows/cron';
 import { isKnownTimeZone } from '../windows/zone';

@@ -2,7 +2,8 @@ import type { Client } from '@temporalio/client';
 import { getRolloutStatus, type RolloutStatus } from '../cli/status';
 import { auditQuery } from '../../workflows/messages';
 import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../../workflows/search-attributes';
-import type { AuditEntry } from '../../workflows/types';
+import type { AuditEntry } from '../../domain/types';
+import { rolloutWorkflowId } from '../../domain/ids';
 
 /** One row of the rollout list. */
 export interface RolloutListItem {
@@ -75,6 +76,6 @@ export interface RolloutView {
  */
 export async function readRolloutView(client: Client, rolloutId: string): Promise<RolloutView> {
   const status = await getRolloutStatus(client, rolloutId);
-  const audit = await client.workflow.getHandle(`rollout/${rolloutId}`).query(auditQuery, 0);
+  const audit = await client.workflow.getHandle(rolloutWorkflowId(rolloutId)).query(auditQuery, 0);
   return { status, audit };
 }

@@ -4,16 +4,10 @@
  * pop-core error would reach Temporal as type "Error").
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type {
-  CodeOverrides,
-  CodePolicy,
-  ErrorClass,
-  FailureAction,
-  Persistence,
-} from '../../workflows/types';
-import { resolveCodePolicy } from '../../workflows/error-policy';
+import type { CodeOverrides, CodePolicy, ErrorClass, FailureAction, Persistence } from '../../domain/types';
+import { resolveCodePolicy } from '../../domain/error-policy';
 import { normalizeError } from './errors';
-import { parseDurationMs as durationMs } from '../../workflows/durations';
+import { parseDurationMs as durationMs } from '../../domain/durations';
 
 /** `details[0]` of every failure built by {@link toApplicationFailure}. JSON-native. */
 export interface SagFailureDetails {

@@ -1,7 +1,7 @@
 /**
  * The least-privilege RAM policy for a rollout over a given inventory.
  */
-import type { InventoryDevice } from '../../workflows/types';
+import type { InventoryDevice } from '../../domain/types';
 
 /** Actions that act on (or read) one SAG instance, granted per instance ARN. */
 export const INSTANCE_ACTIONS = [

@@ -1,14 +1,14 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { mergeOpenSends } from '../../workflows/open-sends';
+import { mergeOpenSends } from '../../domain/open-sends';
 import type {
   DeviceUpgradeInput,
   DeviceUpgradeResult,
   OpenSend,
   PinnedPolicy,
   PriorRecord,
-} from '../../workflows/types';
+} from '../../domain/types';
 
 /** The code of a device run that could not read its predecessors: its record is incomplete. */
 const PRIOR_UNREADABLE = 'PriorRunsUnreadable';

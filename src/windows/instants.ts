@@ -4,7 +4,7 @@ import type {
   InventoryDevice,
   RolloutPolicy,
   WindowInstant,
-} from '../../workflows/types';
+} from '../../domain/types';
 import { parseDuration, formatDuration } from '../config/duration';
 import { InputError, ProblemList } from '../config/errors';
 import { parseInstant } from '../config/instant';

@@ -1,4 +1,4 @@
-import type { DeviceSelector, InventoryDevice } from '../../workflows/types';
+import type { DeviceSelector, InventoryDevice } from '../../domain/types';
 
 /** The device fields a selector looks at. */
 export type SelectableDevice = Pick<InventoryDevice, 'smartAgId' | 'regionId' | 'group' | 'tags'>;

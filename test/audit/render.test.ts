@@ -7,7 +7,7 @@ import {
   HTML_CALL_LIMIT,
   type ReportData,
 } from '../../src/audit/report';
-import type { OutcomeCounts } from '../../workflows/types';
+import type { OutcomeCounts } from '../../domain/types';
 
 const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({
   pending: 0,

@@ -13,7 +13,7 @@ import {
 } from '../../src/audit/report';
 import { approveUpdate, excludeUpdate, partProgressQuery, resumeUpdate } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import type { RolloutProgress } from '../../workflows/types';
+import type { RolloutProgress } from '../../domain/types';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { untilProgress } from '../helpers/progress';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { InventoryDevice, RolloutPolicy } from '../../workflows/types';
+import type { InventoryDevice, RolloutPolicy } from '../../domain/types';
 import { InputError } from '../../src/config/errors';
 import {
   applyPolicyFlags,

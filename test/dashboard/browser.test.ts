@@ -10,7 +10,7 @@ import { main } from '../../src/cli/main';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server';
 import { abortSignal, auditQuery, progressQuery } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import type { RolloutProgress } from '../../workflows/types';
+import type { RolloutProgress } from '../../domain/types';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { untilProgress } from '../helpers/progress';

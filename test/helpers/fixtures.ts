@@ -1,5 +1,5 @@
 import type { SimulatorOptions } from '../../src/simulator';
-import type { DeviceUpgradePolicy, RolloutPolicy } from '../../workflows/types';
+import type { DeviceUpgradePolicy, RolloutPolicy } from '../../domain/types';
 
 /** Device policy with test-sized timings. */
 export function fastDevicePolicy(overrides: Partial<DeviceUpgradePolicy> = {}): DeviceUpgradePolicy {

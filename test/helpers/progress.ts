@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { progressQuery } from '../../workflows/messages';
-import type { RolloutProgress } from '../../workflows/types';
+import type { RolloutProgress } from '../../domain/types';
 
 /**
  * Polls a rollout's progress query until `pred` holds (tests never sleep on wall-clock time to

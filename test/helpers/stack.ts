@@ -8,7 +8,7 @@ import {
 } from '../../src/temporal/worker';
 import { deviceUpgradeWorkflow } from '../../workflows/device';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import type { DeviceUpgradePolicy, DeviceUpgradeResult, RolloutPolicy } from '../../workflows/types';
+import type { DeviceUpgradePolicy, DeviceUpgradeResult, RolloutPolicy } from '../../domain/types';
 import { fastDevicePolicy, fastRolloutPolicy } from './fixtures';
 import { connectTestEnv, uniqueName, workflowBundle } from './temporal';
 import { inject } from 'vitest';

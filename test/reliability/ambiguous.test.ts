@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceUpgradePolicy } from '../../workflows/types';
+import type { DeviceUpgradePolicy } from '../../domain/types';
 import { instance, runDeviceUpgrade, startStack, VERSIONS, type Stack } from '../helpers/stack';
 
 // Issue 4: an upgrade call whose answer is lost after Alibaba accepted it must never be sent again.

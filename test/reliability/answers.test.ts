@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceUpgradeWorkflow, deviceWorkflowId } from '../../workflows/device';
-import type { DeviceUpgradeInput, DeviceUpgradePolicy, DeviceUpgradeResult } from '../../workflows/types';
+import type { DeviceUpgradeInput, DeviceUpgradePolicy, DeviceUpgradeResult } from '../../domain/types';
 import { fastDevicePolicy, haInstance, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 
 // Answers that prove nothing: the upgrade is accepted and the answer replaced by any error a real

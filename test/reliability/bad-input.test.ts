@@ -3,7 +3,7 @@ import { parseInventory } from '../../src/config/inventory';
 import { applyPolicyFlags, defaultPolicy, loadPolicy, validatePolicy } from '../../src/config/policy';
 import { resolveCredentialsProvider } from '../../src/sag/credentials';
 import { checkFeasible } from '../../src/windows';
-import type { InventoryDevice, RolloutPolicy } from '../../workflows/types';
+import type { InventoryDevice, RolloutPolicy } from '../../domain/types';
 
 // Every malformed input is refused by the parsers at the edge, before a client, a workflow or a
 // smartag request exists: each case runs the refusal and nothing else. The message must name the problem.

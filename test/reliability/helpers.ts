@@ -4,7 +4,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { SimulatorHandle, SimulatorOptions } from '../../src/simulator';
 import { devicesQuery } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import type { DeviceStatus, InventoryDevice, RolloutPolicy } from '../../workflows/types';
+import type { DeviceStatus, InventoryDevice, RolloutPolicy } from '../../domain/types';
 import { fastRolloutPolicy, instance } from '../helpers/stack';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIamPolicy } from '../../src/sag/iam-policy';
 import type { RamPolicy } from '../../src/simulator';
 import { abortSignal } from '../../workflows/messages';
-import type { RolloutProgress } from '../../workflows/types';
+import type { RolloutProgress } from '../../domain/types';
 import { haInstance, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { inventoryOf, quickPolicy, startRollout, untilProgress } from './helpers';

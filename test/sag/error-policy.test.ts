@@ -4,8 +4,8 @@ import {
   isRetryablePolicy,
   provesRefusal,
   resolveCodePolicy,
-} from '../../workflows/error-policy';
-import type { CodePolicy } from '../../workflows/types';
+} from '../../domain/error-policy';
+import type { CodePolicy } from '../../domain/types';
 import { EXPECTED_ROWS } from './fixtures/expected-rows';
 
 describe('DEFAULT_CODE_POLICIES', () => {

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { SagError } from '../../src/sag/errors';
 import { retryDelayMs, toApplicationFailure, type SagFailureDetails } from '../../src/sag/failure';
-import { DEFAULT_CODE_POLICIES } from '../../workflows/error-policy';
+import { DEFAULT_CODE_POLICIES } from '../../domain/error-policy';
 import { EXPECTED_ROWS } from './fixtures/expected-rows';
 
 function sagError(code: string, httpStatus?: number): SagError {

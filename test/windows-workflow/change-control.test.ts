@@ -11,7 +11,7 @@ import {
   resumeUpdate,
 } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import type { RolloutPolicy } from '../../workflows/types';
+import type { RolloutPolicy } from '../../domain/types';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { inventory, progressUntil } from './helpers';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main';
 import { InputError } from '../../src/config/errors';
 import { checkFeasible } from '../../src/windows';
-import type { RolloutPolicy } from '../../workflows/types';
+import type { RolloutPolicy } from '../../domain/types';
 import { fastRolloutPolicy } from '../helpers/fixtures';
 import { inventory, onceWindow } from './helpers';
 

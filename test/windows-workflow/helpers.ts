@@ -3,7 +3,7 @@ import { tsToMs } from '@temporalio/common/lib/time';
 import { getRolloutStatus, type RolloutStatus } from '../../src/cli/status';
 import type { SimulatorHandle } from '../../src/simulator';
 import { progressQuery } from '../../workflows/messages';
-import type { ChangeWindow, InventoryDevice, RolloutProgress } from '../../workflows/types';
+import type { ChangeWindow, InventoryDevice, RolloutProgress } from '../../domain/types';
 
 /** A one-off change window `[start, end)` in ms, written as ISO instants in UTC. */
 export function onceWindow(start: number, end: number, name?: string): ChangeWindow {

@@ -6,7 +6,7 @@ import { collectReport } from '../../src/audit/report';
 import { loadWebhooks } from '../../src/config/webhooks';
 import { approveUpdate, resumeUpdate } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import type { RolloutPolicy } from '../../workflows/types';
+import type { RolloutPolicy } from '../../domain/types';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { inventory, pollUntil, progressUntil } from './helpers';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devicesQuery } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import type { RolloutPolicy } from '../../workflows/types';
+import type { RolloutPolicy } from '../../domain/types';
 import { fastRolloutPolicy, haInstance, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { deviceRuns, inventory, onceWindow, startDecisions, statusUntil, upgradeCallTimes } from './helpers';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChangeWindow, FreezePeriod, InventoryDevice, RolloutPolicy } from '../../workflows/types';
+import type { ChangeWindow, FreezePeriod, InventoryDevice, RolloutPolicy } from '../../domain/types';
 import { InputError } from '../../src/config/errors';
 import { defaultPolicy } from '../../src/config/policy';
 import { checkFeasible, isOpenFor, nextOpening, windowInstants } from '../../src/windows/instants';

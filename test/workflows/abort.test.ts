@@ -11,7 +11,7 @@ import {
   setPaceUpdate,
 } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
-import type { ChangeWindow, InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
+import type { ChangeWindow, InventoryDevice, RolloutPolicy, RolloutProgress } from '../../domain/types';
 import { untilProgress } from '../helpers/progress';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';

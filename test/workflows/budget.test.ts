@@ -5,7 +5,7 @@ import {
   evaluateBudget,
   failurePercent,
   type BudgetRules,
-} from '../../workflows/budget';
+} from '../../domain/budget';
 import {
   blockingSends,
   closeSends,
@@ -14,9 +14,9 @@ import {
   mergeOpenSends,
   presumeFlashing,
   restorablePolicies,
-} from '../../workflows/open-sends';
-import type { DeviceSnapshot } from '../../workflows/device-types';
-import type { OpenSend, PinnedPolicy } from '../../workflows/types';
+} from '../../domain/open-sends';
+import type { DeviceSnapshot } from '../../domain/device-types';
+import type { OpenSend, PinnedPolicy } from '../../domain/types';
 
 const rules = (o: Partial<BudgetRules> = {}): BudgetRules => ({
   limitPercent: 10,

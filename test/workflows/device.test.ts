@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceUpgradeWorkflow } from '../../workflows/device';
 import { deviceProgressQuery } from '../../workflows/messages';
-import type { DeviceUpgradePolicy } from '../../workflows/types';
+import type { DeviceUpgradePolicy } from '../../domain/types';
 import {
   fastDevicePolicy,
   haInstance,

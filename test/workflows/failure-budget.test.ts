@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { devicesQuery, promoteUpdate, resumeUpdate } from '../../workflows/messages';
-import type { RolloutPolicy, RolloutProgress } from '../../workflows/types';
+import type { RolloutPolicy, RolloutProgress } from '../../domain/types';
 import { untilProgress } from '../helpers/progress';
 import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
 

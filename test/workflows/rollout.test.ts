@@ -16,7 +16,7 @@ import {
 } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import { SA_ROLLOUT_STATE } from '../../workflows/search-attributes';
-import type { InventoryDevice, RolloutPolicy, RolloutProgress } from '../../workflows/types';
+import type { InventoryDevice, RolloutPolicy, RolloutProgress } from '../../domain/types';
 import { fastRolloutPolicy, haInstance, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { untilProgress } from '../helpers/progress';

@@ -25,6 +25,7 @@ import { sendControl } from './control';
 import { startRollout } from './start';
 import { watchRollout } from './status';
 import { createWorker, describeSignature, installLogging } from './worker';
+import { rolloutWorkflowId } from '../../../domain/ids';
 
 export interface DevOptions {
   port?: number;
@@ -304,12 +305,12 @@ async function runDemo(client: Client, a: DemoArgs): Promise<ExitCodeValue> {
   });
   void lastError;
   const result = (await client.workflow
-    .getHandle(`rollout/${rolloutId}`)
+    .getHandle(rolloutWorkflowId(rolloutId))
     .result()
     .catch(() => undefined)) as RolloutResult | undefined;
   const files = result?.reportFiles ?? [];
   const ui = a.uiUrl
-    ? `${a.uiUrl}/namespaces/${a.namespace}/workflows/${encodeURIComponent(`rollout/${rolloutId}`)}`
+    ? `${a.uiUrl}/namespaces/${a.namespace}/workflows/${encodeURIComponent(rolloutWorkflowId(rolloutId))}`
     : undefined;
   if (a.json) {
     out(

@@ -4,12 +4,7 @@ import { InputError } from '../../config/errors';
 import { validatePolicy } from '../../config/policy';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { checkFeasible } from '../../windows';
-import type {
-  DeviceStatus,
-  DeviceStatusOutcome,
-  InventoryDevice,
-  RolloutInput,
-} from '../../../workflows/types';
+import type { DeviceStatus, DeviceStatusOutcome, InventoryDevice, RolloutInput } from '../../../domain/types';
 import { CliError, ExitCode } from '../errors';
 import { RolloutNotFoundError, getRolloutStatus, rolloutWorkflowId } from '../status';
 import { checkWebhooksBeforeStart } from '../webhooks';

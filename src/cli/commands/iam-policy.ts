@@ -1,5 +1,5 @@
 import { buildIamPolicy, type RamPolicyDocument } from '../../sag/iam-policy';
-import type { InventoryDevice } from '../../../workflows/types';
+import type { InventoryDevice } from '../../../domain/types';
 import { CliError, ExitCode } from '../errors';
 
 /**

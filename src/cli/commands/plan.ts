@@ -1,7 +1,7 @@
 import { createActivities } from '../../../activities';
-import { planWaves } from '../../../workflows/plan';
-import { preflight } from '../../../workflows/preflight';
-import type { InventoryDevice, RolloutPolicy } from '../../../workflows/types';
+import { planWaves } from '../../../domain/plan';
+import { preflight } from '../../../domain/preflight';
+import type { InventoryDevice, RolloutPolicy } from '../../../domain/types';
 import type { SagClient } from '../../sag/types';
 
 /** One device the plan finds that would not be upgraded, and why. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
-import { planWaves } from '../../../workflows/plan';
+import { planWaves } from '../../../domain/plan';
 import type { rolloutWorkflow } from '../../../workflows/rollout';
 import {
   SA_FOLLOW_UP_OF,
@@ -9,7 +9,7 @@ import {
   SA_ROLLOUT_STATE,
   SA_TARGET_VERSION,
 } from '../../../workflows/search-attributes';
-import type { InventoryDevice, RolloutInput, RolloutPolicy } from '../../../workflows/types';
+import type { InventoryDevice, RolloutInput, RolloutPolicy } from '../../../domain/types';
 import { CliError, ExitCode } from '../errors';
 import { rolloutWorkflowId } from '../status';
 

@@ -1,4 +1,4 @@
-import type { DeviceStatus } from '../../../workflows/types';
+import type { DeviceStatus } from '../../../domain/types';
 import type { RolloutStatus } from '../status';
 
 /**

@@ -1,4 +1,4 @@
-import type { OutcomeCounts, WaveProgress } from '../../../workflows/types';
+import type { OutcomeCounts, WaveProgress } from '../../../domain/types';
 import type { RolloutStatus } from '../status';
 import { clock, formatSpan } from './table';
 
