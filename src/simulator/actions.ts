@@ -1,7 +1,8 @@
 import { invalidParameter, rpcError, RpcError } from './errors';
 import { TIME_ZONES, UPGRADE_TYPES } from './fleet';
 import type { FleetState, SimDevice, SimInstance, VersionType } from './model';
-import { compareVersions, formatDeviceTime, validateCron } from './versions';
+import { controllerFields, HEALTH_ACTIONS, linkBackupInfo, linkStatus } from './health-actions';
+import { compareVersions, validateCron } from './versions';
 
 /**
  * The smartag actions the simulator serves. Each handler gets the merged request parameters
@@ -70,7 +71,7 @@ function links(inst: SimInstance): Body {
       {
         InstanceId: inst.associatedCcnId,
         Type: 'ccn',
-        Status: 'Active',
+        Status: linkStatus(inst),
         Bandwidth: inst.maxBandwidth,
         CommodityType: 'smartag',
         EndTime: inst.endTime,
@@ -269,7 +270,7 @@ function describeSmartAccessGatewayHa(params: Params, ctx: ActionContext): Body 
     DeviceLevelBackupType: inst.backupType,
     MainDeviceId: active.serialNumber,
     BackupDeviceId: backup?.serialNumber ?? '',
-    LinkBackupInfoList: { LinkBackupInfoList: [] },
+    LinkBackupInfoList: { LinkBackupInfoList: linkBackupInfo(inst) },
   };
 }
 
@@ -318,12 +319,10 @@ function describeSagDeviceInfo(params: Params, ctx: ActionContext): Body {
   const d = inst.device(params.SmartAGSn!);
   if (!d) throw rpcError('SAG.InstanceNoFound');
   const online = d.hcStateAt(ctx.now) === 'online';
-  const lastConnected = online ? ctx.now : Math.min(ctx.now, d.operation?.offlineAt ?? d.startupTime);
   return {
     Version: d.softwareVersion,
     StartupTime: d.startupTimeString(),
-    LastConnectedControllerTime: formatDeviceTime(lastConnected),
-    ControllerState: online ? 'Normal' : 'Abnormal',
+    ...controllerFields(d, ctx.now),
     VpnState: online ? 'Normal' : 'Abnormal',
     SynStatus: 'Synchronized',
     ResettableStatus: 'Enabled',
@@ -443,4 +442,5 @@ export const ACTIONS: Record<string, ActionDefinition> = {
   GetSmartAGDpiAttribute: { required: ['RegionId', 'SmartAGId'], handle: getSmartAgDpiAttribute },
   RebootSmartAccessGateway: { required: ['RegionId', 'SmartAGId'], handle: rebootSmartAccessGateway },
   DescribeRegions: { required: [], handle: describeRegions },
+  ...HEALTH_ACTIONS,
 };

@@ -7,7 +7,20 @@ import { compareVersions, formatDeviceTime, parseDeviceTime, validateCron } from
  * `simulation` blocks (the simulator's knobs). docs/simulator.md documents every field.
  */
 
-export const OUTCOMES = ['ok', 'stay-offline', 'revert', 'flap'] as const;
+/**
+ * What a firmware upgrade ends in. `link-down`, `controller-lost` and `diagnosis-fail` come back on
+ * the target, online and restarted, but broken: the branch lost its link, the device its
+ * controller connection, or a diagnosis item now fails.
+ */
+export const OUTCOMES = [
+  'ok',
+  'stay-offline',
+  'revert',
+  'flap',
+  'link-down',
+  'controller-lost',
+  'diagnosis-fail',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 const outcomeSchema = z.enum(OUTCOMES);
@@ -34,6 +47,14 @@ export const simulationSchema = z
     allowDowngrade: z.boolean().optional(),
     /** Refuse `UpdateSmartAccessGatewayVersion` with `Forbidden` (for example a reseller-locked instance). */
     forbidden: z.boolean().optional(),
+    /** The device's uplink is down from the start (its CCN link and main WAN link read as down). */
+    linkDown: z.boolean().optional(),
+    /** The device has lost its controller connection from the start (online, `ControllerState` Abnormal). */
+    controllerLost: z.boolean().optional(),
+    /** Diagnosis items that fail on this device from the start (names as in the diagnosis report). */
+    failingDiagnosis: z.array(z.string().min(1)).optional(),
+    /** Seconds a diagnosis (`DiagnoseSmartAccessGateway`) takes until its report is finished. */
+    diagnosisSeconds: seconds.optional(),
   })
   .describe('simulation');
 export type SimulationBlock = z.infer<typeof simulationSchema>;
@@ -46,6 +67,11 @@ export const versionEntrySchema = z.strictObject({
   CreateTime: z.number().int().optional(),
   /** Hardware models this version is offered to; all when absent. */
   HardwareVersions: z.array(z.string()).optional(),
+  /**
+   * Features a device on this version does not support, per OpenAPI name, as
+   * `ListSmartAGApiUnsupportedFeature` answers them (`*` applies to every name).
+   */
+  UnsupportedFeatures: z.record(z.string(), z.array(z.string())).optional(),
 });
 export type VersionEntry = z.output<typeof versionEntrySchema>;
 

@@ -31,6 +31,10 @@ export interface SimulationSettings {
   outcome: Outcome;
   outcomes: Outcome[];
   allowDowngrade: boolean;
+  linkDown: boolean;
+  controllerLost: boolean;
+  failingDiagnosis: string[];
+  diagnosisSeconds: number;
 }
 
 export const DEFAULT_SIMULATION: SimulationSettings = {
@@ -42,6 +46,10 @@ export const DEFAULT_SIMULATION: SimulationSettings = {
   outcome: 'ok',
   outcomes: [],
   allowDowngrade: false,
+  linkDown: false,
+  controllerLost: false,
+  failingDiagnosis: [],
+  diagnosisSeconds: 1,
 };
 
 /** A device's auto-upgrade policy for one VersionType. */
@@ -84,6 +92,19 @@ const DEFAULT_POLICY: PolicyFields = {
   TimeZone: 'Asia/Shanghai',
 };
 
+/** The diagnosis item a `diagnosis-fail` upgrade breaks. */
+export const BROKEN_ITEM = 'WanConnectivity';
+
+/** A device's branch health beyond online/offline, as the health APIs report it. */
+export interface DeviceHealth {
+  /** Its uplink is down: the instance's CCN link and its main WAN link read as down. */
+  linkDown: boolean;
+  /** Online, but without a controller connection since this instant. */
+  controllerLostAt: number | undefined;
+  /** Diagnosis items that fail. */
+  failingDiagnosis: string[];
+}
+
 /** One physical SAG device. Fields may be changed directly by tests (through `instance()`). */
 export class SimDevice {
   serialNumber: string;
@@ -108,6 +129,10 @@ export class SimDevice {
   autoUpgrades = 0;
   /** Firmware upgrades completed so far (indexes `simulation.outcomes`). */
   upgradesDone = 0;
+  /** The branch's health as the API shows it: uplink, controller connection, diagnosis. */
+  health: DeviceHealth;
+  /** The last diagnosis started by `DiagnoseSmartAccessGateway`. */
+  diagnosis: { startedAt: number; endsAt: number; failing: string[] } | undefined;
   readonly secretKey: string;
 
   constructor(
@@ -136,6 +161,12 @@ export class SimDevice {
     this.simulation = simulation;
     this.operation = undefined;
     this.flapSince = undefined;
+    this.health = {
+      linkDown: simulation.linkDown,
+      controllerLostAt: simulation.controllerLost ? now - 3600_000 : undefined,
+      failingDiagnosis: [...simulation.failingDiagnosis],
+    };
+    this.diagnosis = undefined;
     this.secretKey = createHash('sha256').update(`sk:${d.SerialNumber}`).digest('hex').slice(0, 32);
   }
 
@@ -268,6 +299,18 @@ export class SimDevice {
         case 'stay-offline':
           this.hcState = 'offline';
           rebooted = false;
+          break;
+        case 'link-down':
+          this.softwareVersion = op.target!;
+          this.health.linkDown = true;
+          break;
+        case 'controller-lost':
+          this.softwareVersion = op.target!;
+          this.health.controllerLostAt = op.endsAt;
+          break;
+        case 'diagnosis-fail':
+          this.softwareVersion = op.target!;
+          this.health.failingDiagnosis = [...new Set([...this.health.failingDiagnosis, BROKEN_ITEM])];
           break;
       }
     }

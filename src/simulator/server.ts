@@ -19,6 +19,7 @@ import {
   type FaultSpec,
   type ReplacementAnswer,
 } from './faults';
+import { OUTCOMES } from './fleet';
 import type { FleetState, SimDevice, SimInstance } from './model';
 import { resourceFor, type RamPolicy } from './ram-policy';
 import { signaturesMatch, signRpc, stringToSign } from './signature';
@@ -123,6 +124,8 @@ export interface DeviceRow {
   upgradeCalls: number;
   upgradeCallsByVersion: Record<string, number>;
   autoUpgrades: number;
+  /** The branch's health as the health APIs show it. */
+  health: { linkDown: boolean; controllerLost: boolean; failingDiagnosis: string[] };
   upgrading?: {
     versionType: string;
     target?: string;
@@ -773,6 +776,11 @@ function deviceRow(inst: SimInstance, d: SimDevice, now: number): DeviceRow {
     upgradeCalls: d.upgradeCalls,
     upgradeCallsByVersion: { ...d.upgradeCallsByVersion },
     autoUpgrades: d.autoUpgrades,
+    health: {
+      linkDown: d.health.linkDown,
+      controllerLost: d.health.controllerLostAt !== undefined && d.health.controllerLostAt <= now,
+      failingDiagnosis: [...d.health.failingDiagnosis],
+    },
   };
   const op = d.operation;
   if (op) {
@@ -813,11 +821,20 @@ function patchDevice(inst: SimInstance, d: SimDevice, patch: Record<string, unkn
   }
   const outcome = str('outcome');
   if (outcome !== undefined) {
-    if (!['ok', 'stay-offline', 'revert', 'flap'].includes(outcome))
-      throw new Error('outcome: expected ok, stay-offline, revert or flap');
+    if (!(OUTCOMES as readonly string[]).includes(outcome))
+      throw new Error(`outcome: expected ${OUTCOMES.join(', ')}`);
     d.simulation.outcome = outcome as SimDevice['simulation']['outcome'];
   }
   if (typeof patch.allowDowngrade === 'boolean') d.simulation.allowDowngrade = patch.allowDowngrade;
+  // The branch's health, now: a link that fails or recovers, a controller connection, diagnosis items.
+  if (typeof patch.linkDown === 'boolean') d.health.linkDown = patch.linkDown;
+  if (typeof patch.controllerLost === 'boolean')
+    d.health.controllerLostAt = patch.controllerLost ? Date.now() : undefined;
+  if (Array.isArray(patch.failingDiagnosis)) {
+    if (!patch.failingDiagnosis.every((x) => typeof x === 'string'))
+      throw new Error('failingDiagnosis: expected a list of diagnosis item names');
+    d.health.failingDiagnosis = [...patch.failingDiagnosis];
+  }
 }
 
 /** Alibaba's error body: the same five fields for every code. */
