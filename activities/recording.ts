@@ -22,6 +22,9 @@ const ACTIONS: Record<keyof SagClient, string> = {
   describeSagDeviceInfo: 'DescribeSAGDeviceInfo',
   getSmartAgDpiAttribute: 'GetSmartAGDpiAttribute',
   updateSmartAccessGatewayVersion: 'UpdateSmartAccessGatewayVersion',
+  diagnoseSmartAccessGateway: 'DiagnoseSmartAccessGateway',
+  describeDiagnosisReport: 'DiscribeSmartAccessGatewayDiagnosisReport',
+  listUnsupportedFeatures: 'ListSmartAGApiUnsupportedFeature',
   describeRegions: 'DescribeRegions',
 };
 
@@ -30,6 +33,9 @@ function serialOf(method: keyof SagClient, args: unknown[]): string | undefined 
   switch (method) {
     case 'describeDeviceAutoUpgradePolicy':
     case 'describeSagDeviceInfo':
+    case 'diagnoseSmartAccessGateway':
+    case 'describeDiagnosisReport':
+    case 'listUnsupportedFeatures':
       return typeof args[2] === 'string' ? args[2] : undefined;
     case 'describeSmartAccessGatewayVersions':
       return typeof args[3] === 'string' ? args[3] : undefined;

@@ -18,6 +18,7 @@ import {
   type Json,
 } from './internal/parse';
 import { scrubText } from './internal/scrub';
+import { toDiagnosisReport, toFeatures, toLinkBackup, toLinks } from './health';
 import { createPopCoreTransport } from './pop-core-transport';
 import {
   DEFAULT_SAG_SIGNATURE,
@@ -147,6 +148,7 @@ function toAttribute(body: Json, regionId: string, smartAgId: string, requestId:
     regionId,
     status: optString(body, 'Status') ?? '',
     devices: wrappedList(body, 'Devices', 'Device').map(toDevice),
+    links: toLinks(body),
     requestId,
   };
   const instanceType = optString(body, 'InstanceType');
@@ -386,6 +388,7 @@ export function createSagClient(options: SagClientOptions): SagClient {
           const ha: HaInfo = {
             backupType: optString(body, 'DeviceLevelBackupType') ?? 'no_backup',
             state: optString(body, 'DeviceLevelBackupState') ?? 'OFF',
+            linkBackup: toLinkBackup(body),
             requestId,
           };
           const main = optString(body, 'MainDeviceId');
@@ -501,6 +504,39 @@ export function createSagClient(options: SagClientOptions): SagClient {
         VersionType: req.versionType,
       };
       return call('UpdateSmartAccessGatewayVersion', ctx, params, (_body, requestId) => ({ requestId }));
+    },
+
+    diagnoseSmartAccessGateway(regionId: string, smartAgId: string, serialNumber: string) {
+      const params: Params = { SmartAGId: smartAgId, SmartAGSn: serialNumber };
+      return call(
+        'DiagnoseSmartAccessGateway',
+        { regionId, smartAgId, serialNumber },
+        params,
+        (_b, requestId) => ({
+          requestId,
+        }),
+      );
+    },
+
+    describeDiagnosisReport(regionId: string, smartAgId: string, serialNumber: string) {
+      // Alibaba's spelling of the action.
+      const params: Params = { SmartAGId: smartAgId, SmartAGSn: serialNumber };
+      return call(
+        'DiscribeSmartAccessGatewayDiagnosisReport',
+        { regionId, smartAgId, serialNumber },
+        params,
+        toDiagnosisReport,
+      );
+    },
+
+    listUnsupportedFeatures(regionId: string, smartAgId: string, serialNumber: string, openApiName: string) {
+      const params: Params = { SmartAGId: smartAgId, SerialNumber: serialNumber, OpenApiName: openApiName };
+      return call(
+        'ListSmartAGApiUnsupportedFeature',
+        { regionId, smartAgId, serialNumber },
+        params,
+        (body, requestId) => ({ features: toFeatures(body), requestId }),
+      );
     },
 
     describeRegions() {

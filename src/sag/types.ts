@@ -50,6 +50,37 @@ export interface InstanceAttribute {
   /** Serial number of the device carrying traffic. */
   trafficMasterSn?: string;
   devices: DeviceAttribute[];
+  /** `Links.Link[]`: the instance's links (CCN, VBR) with their status. */
+  links: LinkState[];
+  requestId: string;
+}
+
+/** One link of an instance (`Links.Link[]`). */
+export interface LinkState {
+  instanceId: string;
+  /** ccn | vbr */
+  type?: string;
+  /** As Alibaba reports it; compared before and after an upgrade, not interpreted. */
+  status: string;
+}
+
+/** One entry of `DescribeSmartAccessGatewayHa.LinkBackupInfoList`. */
+export interface LinkBackup {
+  mainLinkId: string;
+  /** up | down */
+  mainLinkState: string;
+  backupLinkId: string;
+  /** up | down */
+  backupLinkState: string;
+}
+
+/** The last diagnosis of a device (`DiscribeSmartAccessGatewayDiagnosisReport`). */
+export interface DiagnosisReport {
+  /** init | running | finished (as far as known) */
+  state: string;
+  percent: number;
+  /** Every item of every detail group, with its level (`normal`, `warning`, `error`, …). */
+  items: { name: string; level: string }[];
   requestId: string;
 }
 
@@ -66,6 +97,8 @@ export interface HaInfo {
   state: 'ON' | 'OFF' | (string & {});
   mainDeviceId?: string;
   backupDeviceId?: string;
+  /** Main and backup WAN links of the active device. */
+  linkBackup: LinkBackup[];
   requestId: string;
 }
 
@@ -172,6 +205,24 @@ export interface SagClient {
     smartAgId: string,
   ): Promise<{ dpiStatus: string; requestId: string }>;
   updateSmartAccessGatewayVersion(req: UpgradeRequest): Promise<{ requestId: string }>;
+  /** Starts a diagnosis of one device; its report follows through {@link describeDiagnosisReport}. */
+  diagnoseSmartAccessGateway(
+    regionId: string,
+    smartAgId: string,
+    serialNumber: string,
+  ): Promise<{ requestId: string }>;
+  describeDiagnosisReport(
+    regionId: string,
+    smartAgId: string,
+    serialNumber: string,
+  ): Promise<DiagnosisReport>;
+  /** The features of `openApiName` the device's version does not support. */
+  listUnsupportedFeatures(
+    regionId: string,
+    smartAgId: string,
+    serialNumber: string,
+    openApiName: string,
+  ): Promise<{ features: string[]; requestId: string }>;
   describeRegions(): Promise<{
     regions: { regionId: string; localName?: string; regionEndpoint?: string }[];
     requestId: string;
