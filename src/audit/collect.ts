@@ -3,7 +3,7 @@ import type { CallRecord } from '../../domain/device-types';
 import type { DeviceStatus, RolloutInput, RolloutPolicy } from '../../domain/types';
 import { asDeviceInput, asDeviceResult, extractHistory } from './history';
 import type { DeviceRun, FailureGroup, ReportCall, ReportData, ReportDevice, ReportWave } from './types';
-import { listFollowUps, readRollout } from './read';
+import { listFollowUps, quoteForVisibility, readRollout } from './read';
 import { SA_ROLLOUT_ID } from '../../workflows/search-attributes';
 import { rolloutWorkflowId } from '../../domain/ids';
 
@@ -16,11 +16,6 @@ export interface CollectOptions {
    * devices ran (default 5000 ms; 0 lists once).
    */
   visibilityWaitMs?: number;
-}
-
-/** Quotes a value for a visibility query. */
-function quote(v: string): string {
-  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** Runs `fn` over an async iterable with at most `limit` calls in flight. */
@@ -83,7 +78,7 @@ export async function collectReport(
   let input: RolloutInput | undefined;
   let workflowStatus: WorkflowExecutionStatusName | undefined;
   const rolloutRuns: { runId: string; start: number }[] = [];
-  for await (const r of client.workflow.list({ query: `WorkflowId = ${quote(workflowId)}` })) {
+  for await (const r of client.workflow.list({ query: `WorkflowId = ${quoteForVisibility(workflowId)}` })) {
     rolloutRuns.push({ runId: r.runId, start: r.startTime.getTime() });
   }
   rolloutRuns.sort((a, b) => a.start - b.start);
@@ -107,7 +102,7 @@ export async function collectReport(
   const runsByDevice: Record<string, DeviceRun[]> = {};
   const notReversible: Record<string, NonNullable<ReportDevice['notReversible']>> = {};
   const seenRuns = new Set<string>();
-  const query = `${SA_ROLLOUT_ID.name} = ${quote(rolloutId)} AND WorkflowType = 'deviceUpgradeWorkflow'`;
+  const query = `${SA_ROLLOUT_ID.name} = ${quoteForVisibility(rolloutId)} AND WorkflowType = 'deviceUpgradeWorkflow'`;
   const readRun = async (info: WorkflowExecutionInfo): Promise<void> => {
     if (seenRuns.has(info.runId)) return;
     seenRuns.add(info.runId);
