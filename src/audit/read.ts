@@ -30,8 +30,8 @@ export async function readRollout(client: Client, rolloutId: string): Promise<Ro
   return { progress, devices, audit };
 }
 
-/** Quotes a value for a visibility query. */
-function quote(v: string): string {
+/** Quotes a value for a visibility query (a list filter's string literal). */
+export function quoteForVisibility(v: string): string {
   return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
@@ -77,7 +77,7 @@ export interface FollowUpEntry {
 export async function listFollowUps(client: Client, rolloutId: string): Promise<FollowUpEntry[]> {
   // After continue-as-new a follow-up is listed once per run: its first run's start, its latest run's state.
   const rows = new Map<string, FollowUpEntry & { latest: number }>();
-  const query = `${SA_FOLLOW_UP_OF.name} = ${quote(rolloutId)} AND WorkflowType = 'rolloutWorkflow'`;
+  const query = `${SA_FOLLOW_UP_OF.name} = ${quoteForVisibility(rolloutId)} AND WorkflowType = 'rolloutWorkflow'`;
   for await (const w of client.workflow.list({ query })) {
     const at = w.startTime.getTime();
     const state = w.typedSearchAttributes.get(SA_ROLLOUT_STATE);
