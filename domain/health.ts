@@ -202,12 +202,7 @@ export function compareHealth(
   const out: HealthVerdict = { regressions: [], notes: [] };
   // Without a baseline, everything that was read counts as healthy before.
   const base: HealthReading = before ?? { at: after.at };
-  if (checks.links)
-    compareLinks(
-      before ? base : { at: base.at, links: after.links?.map((l) => ({ id: l.id, status: 'Active' })) },
-      after,
-      out,
-    );
+  if (checks.links) compareLinks(base, after, out);
   if (checks.ha) compareHa(base, after, out);
   if (checks.controller) compareControllers(base, after, checks.controllerMaxAgeMs, out);
   if (checks.diagnosis) compareDiagnosis(base, after, out);
