@@ -1,6 +1,5 @@
 import { Context, activityInfo, heartbeat, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { toApplicationFailure } from '../src/sag/failure';
 import type { SagClient, VersionType } from '../src/sag/types';
 import type {
   AwaitDeviceInput,
@@ -18,6 +17,8 @@ import type { CodeOverrides, PinnedPolicy, PriorRecord } from '../domain/types';
 import { resolveCodePolicy } from '../domain/error-policy';
 import { compareVersions } from '../domain/versions';
 import { normalizeError } from '../src/sag/errors';
+import { fail } from './fail';
+import { createHealthActivities } from './health';
 import { withSendDeadline } from './send-deadline';
 import { recording } from './recording';
 import { createRolloutActivities, type RolloutActivityDeps } from './rollout';
@@ -36,22 +37,6 @@ const CREDENTIAL_POLLS = 5;
 
 /** Modify needs a cron, a duration and a zone even to set `manual`: these stand in when none is recorded. */
 const POLICY_FALLBACK = { cronExpression: '0 0 4 * * ?', duration: 60, timeZone: 'Asia/Shanghai' } as const;
-
-/**
- * Re-throws a failure as an ApplicationFailure typed by its Alibaba code, carrying the calls made
- * so far so the audit trail keeps failed calls too.
- */
-function fail(err: unknown, action: string, calls: CallRecord[], overrides?: CodeOverrides): never {
-  if (err instanceof ApplicationFailure) throw err;
-  const f = toApplicationFailure(err, action, overrides);
-  throw ApplicationFailure.create({
-    message: f.message,
-    type: f.type ?? undefined,
-    nonRetryable: f.nonRetryable ?? undefined,
-    nextRetryDelay: (f.details?.[0] as { nextRetryDelayMs?: number } | undefined)?.nextRetryDelayMs,
-    details: [...(f.details ?? []), { calls }],
-  });
-}
 
 /** Builds the activities from injected dependencies; nothing here reads the environment. */
 export function createActivities(deps: ActivityDeps) {
@@ -107,6 +92,7 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   return {
+    ...createHealthActivities({ client: sag }),
     /**
      * Reads everything preflight needs: the instance and its devices, the versions on offer, HA
      * roles, each device's auto-upgrade policies (Device and Dpi) and start-up time.
