@@ -37,7 +37,10 @@ const acts = () =>
     }),
   });
 const env = () => new MockActivityEnvironment();
-const read = (i: ReadHealthInput): Promise<ReadHealthResult> => read(i);
+const read = (i: ReadHealthInput): Promise<ReadHealthResult> => {
+  const a = acts();
+  return env().run((x: ReadHealthInput) => a.readHealth(x), i);
+};
 const ALL = { ...DEFAULT_HEALTH_CHECKS, diagnosis: true, features: ['CreateSmartAccessGatewayIsp'] };
 const input = (id: string, checks = ALL) => ({
   regionId: 'cn-shanghai',
