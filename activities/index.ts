@@ -19,11 +19,12 @@ import { compareVersions } from '../domain/versions';
 import { normalizeError } from '../src/sag/errors';
 import { fail } from './fail';
 import { createHealthActivities } from './health';
+import { createProbeActivities, type ProbeDeps } from './probe';
 import { withSendDeadline } from './send-deadline';
 import { recording } from './recording';
 import { createRolloutActivities, type RolloutActivityDeps } from './rollout';
 
-export interface ActivityDeps extends Partial<RolloutActivityDeps> {
+export interface ActivityDeps extends Partial<RolloutActivityDeps>, ProbeDeps {
   client: SagClient;
   /**
    * Reads what earlier runs of a device's workflow left open (see `PriorRecord`). Without it (the
@@ -93,6 +94,7 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     ...createHealthActivities({ client: sag }),
+    ...createProbeActivities(deps),
     /**
      * Reads everything preflight needs: the instance and its devices, the versions on offer, HA
      * roles, each device's auto-upgrade policies (Device and Dpi) and start-up time.
