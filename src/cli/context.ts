@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import {
   DEFAULT_TASK_QUEUE,
   connectClient,
@@ -62,22 +61,6 @@ export function defaultOperator(): string {
     return os.userInfo().username || process.env.USER || 'unknown';
   } catch {
     return process.env.USER ?? 'unknown';
-  }
-}
-
-/** How many workers polled the task queue recently (0 means no worker runs). */
-export async function workerCount(client: Client, taskQueue: string): Promise<number> {
-  try {
-    const r = await client.withDeadline(Date.now() + 5000, () =>
-      client.workflowService.describeTaskQueue({
-        namespace: client.options.namespace,
-        taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-      }),
-    );
-    return r.pollers?.length ?? 0;
-  } catch {
-    return -1;
   }
 }
 

@@ -1,6 +1,7 @@
 import { InputError } from '../config/errors';
 import { CredentialsConfigError } from '../sag/credentials';
 import { IamPolicyInputError } from '../sag/iam-policy';
+import { ControlError, NoWorkerError, RolloutNotFoundError } from '../operator/errors';
 
 /**
  * Exit codes of every `sag-rollout` command (a public contract, documented in docs/cli.md).
@@ -38,6 +39,13 @@ export class CliError extends Error {
 /** Maps any thrown value onto the message and exit code the CLI reports. Never includes a secret. */
 export function classifyError(err: unknown): { message: string; details: string[]; exitCode: ExitCodeValue } {
   if (err instanceof CliError) return { message: err.message, details: err.details, exitCode: err.exitCode };
+  if (err instanceof RolloutNotFoundError)
+    return { message: err.message, details: [], exitCode: ExitCode.notFound };
+  if (err instanceof NoWorkerError) return { message: err.message, details: [], exitCode: ExitCode.internal };
+  if (err instanceof ControlError) {
+    const exitCode = err.reason === 'refused' ? ExitCode.refused : ExitCode.internal;
+    return { message: err.message, details: [], exitCode };
+  }
   if (err instanceof InputError) {
     const [first, ...rest] = err.message.split('\n');
     return {

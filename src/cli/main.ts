@@ -4,11 +4,12 @@ import { Command, CommanderError } from 'commander';
 import { parseDuration } from '../config/duration';
 import { runSimulatorCommand } from '../simulator/command';
 import { projectRoot } from '../temporal/tooling';
-import { sendControl, renderControl, type ControlKind, type ControlOptions } from './commands/control';
+import { sendControl, type ControlKind, type ControlOptions } from '../operator/control';
+import { renderControl } from './commands/control';
 import { runDev } from './commands/dev';
-import { isClosed, planFollowUp, renderFollowUp, startFollowUp } from './commands/follow-up';
+import { planFollowUp, renderFollowUp, startFollowUp } from './commands/follow-up';
 import { iamPolicy } from './commands/iam-policy';
-import { listRollouts } from './commands/list';
+import { listRolloutEntries } from './commands/list';
 import { planRollout } from './commands/plan';
 import { buildReport } from './commands/report';
 import { checkRolloutId, newRolloutId, startRollout } from './commands/start';
@@ -41,7 +42,7 @@ import { statusJson } from './render/json';
 import { renderPlanText } from './render/plan';
 import { renderStatusText } from './render/status-text';
 import { renderTable } from './render/table';
-import { NoWorkerError, RolloutNotFoundError } from './status';
+import { isRolloutClosed } from '../operator/read';
 import { checkWebhooksBeforeStart, localWebhookWarnings, policyWebhookNames } from './webhooks';
 
 /** The exit code the running command asks for (set by actions, read by {@link main}). */
@@ -514,7 +515,7 @@ SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --
     .action(async (o: { state?: string; targetVersion?: string; limit: number }, cmd: Command) => {
       const g = globals(cmd);
       await withClient(cmd, async ({ client }) => {
-        const rows = await listRollouts(client, o);
+        const rows = await listRolloutEntries(client, o);
         if (g.json) outJson(rows);
         else if (rows.length === 0) out('no rollouts match');
         else
@@ -631,7 +632,7 @@ SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --
         cmd: Command,
       ) => {
         const g = globals(cmd);
-        if (!(await withClient(cmd, ({ client }) => isClosed(client, id))))
+        if (!(await withClient(cmd, ({ client }) => isRolloutClosed(client, id))))
           return control('retry-failed', id, cmd);
         await withClient(cmd, async ({ client }) => {
           const operator = o.operator ?? defaultOperator();
@@ -722,10 +723,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       // Commander already printed its message on stderr.
       return ExitCode.badInput;
     }
-    let e = err;
-    if (err instanceof RolloutNotFoundError) e = new CliError(err.message, ExitCode.notFound);
-    if (err instanceof NoWorkerError) e = new CliError(err.message, ExitCode.internal);
-    const { message, details, exitCode: code } = classifyError(e);
+    const { message, details, exitCode: code } = classifyError(err);
     process.stderr.write(`sag-rollout: ${message}\n${details.map((d) => `  ${d}\n`).join('')}`);
     if (json) process.stdout.write(`${JSON.stringify({ error: message, details, exitCode: code })}\n`);
     if (code === ExitCode.internal && process.env.SAG_ROLLOUT_DEBUG && err instanceof Error && err.stack)

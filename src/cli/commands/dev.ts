@@ -20,12 +20,12 @@ import { buildDemoFleet, demoPolicy, inventoryOf } from '../demo-fleet';
 import { ExitCode, type ExitCodeValue } from '../errors';
 import { renderStatusText } from '../render/status-text';
 import { clock, formatSpan } from '../render/table';
-import type { RolloutStatus } from '../status';
-import { sendControl } from './control';
+import { sendControl } from '../../operator/control';
+import type { RolloutStatus } from '../../operator/status';
 import { startRollout } from './start';
 import { watchRollout } from './status';
 import { createWorker, describeSignature, installLogging } from './worker';
-import { rolloutWorkflowId } from '../../../domain/ids';
+import { rolloutWorkflowId } from '../../operator/ids';
 
 export interface DevOptions {
   port?: number;

@@ -9,7 +9,7 @@ import {
   type ReportFormat,
 } from '../../audit/report';
 import { CliError, ExitCode } from '../errors';
-import { getRolloutStatus } from '../status';
+import { getRolloutStatus } from '../../operator/status';
 
 export const REPORT_FORMATS = ['jsonl', 'csv', 'html'] as const;
 

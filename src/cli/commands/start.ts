@@ -11,7 +11,7 @@ import {
 } from '../../../workflows/search-attributes';
 import type { InventoryDevice, RolloutInput, RolloutPolicy } from '../../../domain/types';
 import { CliError, ExitCode } from '../errors';
-import { rolloutWorkflowId } from '../status';
+import { rolloutWorkflowId } from '../../operator/ids';
 
 /** What `start` reports (`--json`): `rolloutId` always; `started` false when the ID already existed. */
 export interface StartResult {

@@ -4,7 +4,8 @@ import { statusEvents } from '../render/events';
 import { statusJson } from '../render/json';
 import { renderProgress } from '../render/progress';
 import { clock } from '../render/table';
-import { NoWorkerError, getRolloutStatus, type RolloutStatus } from '../status';
+import { NoWorkerError } from '../../operator/errors';
+import { getRolloutStatus, type RolloutStatus } from '../../operator/status';
 
 /** The exit code a rollout's state maps to: 5 for aborted, failed, or paused on a halt. */
 export function exitCodeForState(s: Pick<RolloutStatus, 'state' | 'haltReason'>): ExitCodeValue {

@@ -1,4 +1,4 @@
-import type { RolloutStatus } from '../status';
+import type { RolloutStatus } from '../../operator/status';
 import { gateText } from './progress';
 import { clock, formatSpan, renderTable } from './table';
 
