@@ -2,6 +2,7 @@ import { InputError } from '../config/errors';
 import { CredentialsConfigError } from '../sag/credentials';
 import { IamPolicyInputError } from '../sag/iam-policy';
 import { ControlError, NoWorkerError, RolloutNotFoundError } from '../operator/errors';
+import type { RolloutStatus } from '../operator/status';
 
 /**
  * Exit codes of every `sag-rollout` command (a public contract, documented in docs/cli.md).
@@ -22,6 +23,13 @@ export const ExitCode = {
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** The exit code a rollout's state maps to: 5 for aborted, failed, or paused on a halt. */
+export function exitCodeForState(s: Pick<RolloutStatus, 'state' | 'haltReason'>): ExitCodeValue {
+  if (s.state === 'aborted' || s.state === 'failed') return ExitCode.halted;
+  if (s.state === 'paused' && s.haltReason) return ExitCode.halted;
+  return ExitCode.ok;
+}
 
 /** An error the CLI reports as one clear message and a specific exit code. */
 export class CliError extends Error {

@@ -1,6 +1,11 @@
 import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
 import { ROLLOUT_STATES, listRollouts } from '../../operator/list';
+import { action, globalsOf, withClient } from '../context';
 import { CliError, ExitCode } from '../errors';
+import { wholeNumber } from '../inputs';
+import { out, outJson } from '../output';
+import { renderTable } from '../render/table';
 
 /** One row of `list` (the `--json` contract is an array of these). */
 export interface RolloutListEntry {
@@ -13,6 +18,38 @@ export interface RolloutListEntry {
   workflowStatus: string;
   startedAt: string;
   closedAt?: string;
+}
+
+/** `list`: rollouts by state and target version, newest first. */
+export function registerList(program: Command): void {
+  program
+    .command('list')
+    .description(
+      'list rollouts, newest first, by state or target version (search attributes SagRolloutState, SagTargetVersion)',
+    )
+    .option(
+      '--state <state>',
+      'running, paused, waiting-approval, waiting-window, completed, aborted or failed',
+    )
+    .option('--target-version <version>', 'only rollouts to this version')
+    .option('--limit <n>', 'at most this many', (v) => wholeNumber(v, '--limit', 1), 50)
+    .action(
+      action(async (o: { state?: string; targetVersion?: string; limit: number }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const rows = await withClient(cmd, ({ client }) => listRolloutEntries(client, o));
+        if (g.json) outJson(rows);
+        else if (rows.length === 0) out('no rollouts match');
+        else out(renderRolloutList(rows));
+        return ExitCode.ok;
+      }),
+    );
+}
+
+function renderRolloutList(rows: RolloutListEntry[]): string {
+  return renderTable(
+    ['ROLLOUT', 'STATE', 'TARGET', 'WORKFLOW', 'STARTED', 'CLOSED'],
+    rows.map((r) => [r.rolloutId, r.state, r.targetVersion, r.workflowStatus, r.startedAt, r.closedAt]),
+  );
 }
 
 /**

@@ -1,16 +1,16 @@
 import type { Client } from '@temporalio/client';
-import { readRolloutInput } from '../../audit/read';
-import { InputError } from '../../config/errors';
-import { validatePolicy } from '../../config/policy';
-import { ensureSearchAttributes } from '../../temporal/search-attributes';
-import { checkFeasible } from '../../windows';
-import type { DeviceStatus, DeviceStatusOutcome, InventoryDevice, RolloutInput } from '../../../domain/types';
-import { CliError, ExitCode } from '../errors';
-import { rolloutWorkflowId } from '../../operator/ids';
-import { rolloutWorkflowStatus } from '../../operator/read';
-import { getRolloutStatus } from '../../operator/status';
-import { checkWebhooksBeforeStart } from '../webhooks';
-import { checkRolloutId, startRollout, type StartResult } from './start';
+import { readRolloutInput } from '../audit/read';
+import { InputError } from '../config/errors';
+import { validatePolicy } from '../config/policy';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { checkFeasible } from '../windows';
+import type { DeviceStatus, DeviceStatusOutcome, InventoryDevice, RolloutInput } from '../../domain/types';
+import { CliError, ExitCode } from './errors';
+import { rolloutWorkflowId } from '../operator/ids';
+import { rolloutWorkflowStatus } from '../operator/read';
+import { getRolloutStatus } from '../operator/status';
+import { checkWebhooksBeforeStart } from './webhooks';
+import { isValidRolloutId, startRollout, type StartResult } from '../operator/start';
 
 /** Outcomes a follow-up retries: the device is not known to be on the target. */
 export const RETRIED_OUTCOMES: readonly DeviceStatusOutcome[] = ['failed', 'unconfirmed', 'compensated'];
@@ -121,14 +121,11 @@ export async function planFollowUp(
 }
 
 function checkFollowUpId(id: string): string {
-  try {
-    return checkRolloutId(id);
-  } catch {
-    throw new CliError(
-      `the follow-up ID ${id} would be longer than 100 characters: start a new rollout instead`,
-      ExitCode.refused,
-    );
-  }
+  if (isValidRolloutId(id)) return id;
+  throw new CliError(
+    `the follow-up ID ${id} would be longer than 100 characters: start a new rollout instead`,
+    ExitCode.refused,
+  );
 }
 
 /**
@@ -173,15 +170,4 @@ export async function startFollowUp(
       ...(d.errorCode ? { errorCode: d.errorCode } : {}),
     })),
   };
-}
-
-/** The text line `retry-failed` prints for a follow-up. */
-export function renderFollowUp(r: FollowUpResult): string {
-  const by: Record<string, number> = {};
-  for (const d of r.devices) by[d.outcome] = (by[d.outcome] ?? 0) + 1;
-  const counts = Object.entries(by)
-    .map(([k, n]) => `${n} ${k}`)
-    .join(', ');
-  const waves = r.followUp.waves.map((w) => `${w.name} (${w.size})`).join(', ');
-  return `retry-failed: started follow-up rollout ${r.followUp.rolloutId} of ${r.rolloutId}: ${r.followUp.devices} devices (${counts}) in ${waves}`;
 }
