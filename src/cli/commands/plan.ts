@@ -99,7 +99,7 @@ export async function planRollout(
   sag: SagClient,
   inventory: InventoryDevice[],
   policy: RolloutPolicy,
-  opts: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
+  opts: InspectOptions = {},
 ): Promise<PlanResult> {
   let apiCalls = 0;
   // Counting wrapper: every method is a read on this path (inspect only).
@@ -113,11 +113,76 @@ export async function planRollout(
       };
     },
   });
-  const activities = createActivities({ client: counted });
   const waves = planWaves(inventory, policy);
+  const decisions = await inspectFleet(counted, inventory, policy, opts);
   const waveOf = new Map<string, string>();
   for (const w of waves) for (const id of w.devices) waveOf.set(id, w.name);
-  const decisions = new Map<string, { decision: 'go' | 'skip' | 'fail'; code?: string; reason?: string }>();
+  const exceptions: PlanException[] = [];
+  for (const d of inventory) {
+    const r = decisions.get(d.smartAgId);
+    if (!r || r.decision === 'go') continue;
+    exceptions.push({
+      smartAgId: d.smartAgId,
+      regionId: d.regionId,
+      wave: waveOf.get(d.smartAgId) ?? '-',
+      decision: r.decision,
+      code: r.code ?? '',
+      reason: r.reason ?? '',
+    });
+  }
+  return {
+    targetVersion: policy.targetVersion,
+    versionType: policy.versionType,
+    total: inventory.length,
+    waves: waves.map((w) => {
+      const count = (k: Decision['decision']) =>
+        w.devices.filter((id) => decisions.get(id)?.decision === k).length;
+      return {
+        index: w.index,
+        name: w.name,
+        size: w.devices.length,
+        upgrade: count('go'),
+        skip: count('skip'),
+        fail: count('fail'),
+        devices: w.devices,
+      };
+    }),
+    upgrade: inventory.filter((d) => decisions.get(d.smartAgId)?.decision === 'go').length,
+    skipped: exceptions.filter((e) => e.decision === 'skip'),
+    failing: exceptions.filter((e) => e.decision === 'fail'),
+    apiCalls,
+    policy: {
+      concurrency: policy.concurrency,
+      ...(policy.maxPerMinute !== undefined ? { maxPerMinute: policy.maxPerMinute } : {}),
+      approval: policy.approval,
+      bake: policy.bake,
+      maxFailurePercent: policy.failureBudget.maxFailurePercent,
+    },
+  };
+}
+
+interface InspectOptions {
+  /** Devices inspected at once (default 8). */
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The preflight's decision on one device; a failed inspection counts as `fail`. */
+interface Decision {
+  decision: 'go' | 'skip' | 'fail';
+  code?: string;
+  reason?: string;
+}
+
+/** Inspects every device, `concurrency` at a time, and decides on each as the preflight would. */
+async function inspectFleet(
+  sag: SagClient,
+  inventory: InventoryDevice[],
+  policy: RolloutPolicy,
+  opts: InspectOptions,
+): Promise<Map<string, Decision>> {
+  const activities = createActivities({ client: sag });
+  const decisions = new Map<string, Decision>();
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -146,46 +211,5 @@ export async function planRollout(
   await Promise.all(
     Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, inventory.length)) }, worker),
   );
-  const exceptions: PlanException[] = [];
-  for (const d of inventory) {
-    const r = decisions.get(d.smartAgId);
-    if (!r || r.decision === 'go') continue;
-    exceptions.push({
-      smartAgId: d.smartAgId,
-      regionId: d.regionId,
-      wave: waveOf.get(d.smartAgId) ?? '-',
-      decision: r.decision,
-      code: r.code ?? '',
-      reason: r.reason ?? '',
-    });
-  }
-  return {
-    targetVersion: policy.targetVersion,
-    versionType: policy.versionType,
-    total: inventory.length,
-    waves: waves.map((w) => {
-      const count = (k: 'go' | 'skip' | 'fail') =>
-        w.devices.filter((id) => decisions.get(id)?.decision === k).length;
-      return {
-        index: w.index,
-        name: w.name,
-        size: w.devices.length,
-        upgrade: count('go'),
-        skip: count('skip'),
-        fail: count('fail'),
-        devices: w.devices,
-      };
-    }),
-    upgrade: inventory.filter((d) => decisions.get(d.smartAgId)?.decision === 'go').length,
-    skipped: exceptions.filter((e) => e.decision === 'skip'),
-    failing: exceptions.filter((e) => e.decision === 'fail'),
-    apiCalls,
-    policy: {
-      concurrency: policy.concurrency,
-      ...(policy.maxPerMinute !== undefined ? { maxPerMinute: policy.maxPerMinute } : {}),
-      approval: policy.approval,
-      bake: policy.bake,
-      maxFailurePercent: policy.failureBudget.maxFailurePercent,
-    },
-  };
+  return decisions;
 }
