@@ -3,10 +3,9 @@ import { isRolloutClosed } from '../../operator/read';
 import { action, defaultOperator, globalsOf, withClient } from '../context';
 import { runControl } from '../control';
 import { ExitCode, exitCodeForState, type ExitCodeValue } from '../errors';
-import { planFollowUp, startFollowUp } from '../follow-up';
+import { planFollowUp, renderFollowUp, startFollowUp } from '../follow-up';
 import { controlOptions, intervalOption } from '../options';
 import { confirm, info, out, outJson } from '../output';
-import { renderFollowUp } from '../render/follow-up';
 import { watchMode, watchRollout } from '../watch';
 
 interface RetryFlags {
