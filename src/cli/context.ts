@@ -1,14 +1,18 @@
+/**
+ * What every command runs with: the global options, the Temporal client they point at, and the
+ * exit code its action returns.
+ */
+
 import os from 'node:os';
-import { createInterface } from 'node:readline/promises';
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { Command } from 'commander';
 import {
   DEFAULT_TASK_QUEUE,
   connectClient,
   temporalTarget,
   type TemporalTarget,
 } from '../temporal/connection';
-import { CliError, ExitCode } from './errors';
+import { CliError, ExitCode, type ExitCodeValue } from './errors';
 
 /** Options every command accepts (declared once on the program). */
 export interface GlobalOptions {
@@ -20,6 +24,45 @@ export interface GlobalOptions {
   taskQueue?: string;
   /** `--json`: machine-readable results on stdout. */
   json?: boolean;
+}
+
+/** The root command: it keeps the exit code of the action that ran, for `main` to return. */
+export class CliProgram extends Command {
+  exitCode: ExitCodeValue = ExitCode.ok;
+}
+
+/** Declares the {@link GlobalOptions} on the program. */
+export function globalOptions(program: Command): Command {
+  return program
+    .option(
+      '--address <host:port>',
+      'Temporal frontend (default: TEMPORAL_ADDRESS, a TEMPORAL_PROFILE, or localhost:7233)',
+    )
+    .option('--namespace <ns>', 'Temporal namespace (default: TEMPORAL_NAMESPACE or default)')
+    .option('--task-queue <name>', 'task queue of the workers', undefined)
+    .option('--json', 'print results as JSON on stdout');
+}
+
+/** The global options as the command's invocation set them. */
+export function globalsOf(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>();
+}
+
+/**
+ * Wraps a command's action for commander. The action returns its exit code; the program keeps it
+ * for `main`. Commander passes the command itself as the action's last argument.
+ */
+export function action<A extends unknown[]>(
+  run: (...args: A) => Promise<ExitCodeValue>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const code = await run(...args);
+    const cmd = args[args.length - 1];
+    if (!(cmd instanceof Command)) return;
+    let root = cmd;
+    while (root.parent) root = root.parent;
+    if (root instanceof CliProgram) root.exitCode = code;
+  };
 }
 
 /** The Temporal server, namespace and task queue the command talks to. */
@@ -56,6 +99,19 @@ export async function disconnect(client: Client): Promise<void> {
   await client.connection.close().catch(() => undefined);
 }
 
+/** Runs `fn` with a client connected as the command's global options say, and closes it after. */
+export async function withClient<T>(
+  cmd: Command,
+  fn: (ctx: Awaited<ReturnType<typeof connect>>) => Promise<T>,
+): Promise<T> {
+  const ctx = await connect(globalsOf(cmd));
+  try {
+    return await fn(ctx);
+  } finally {
+    await disconnect(ctx.client);
+  }
+}
+
 /** The operator's name when `--operator` is not given: the OS user. */
 export function defaultOperator(): string {
   try {
@@ -63,63 +119,4 @@ export function defaultOperator(): string {
   } catch {
     return process.env.USER ?? 'unknown';
   }
-}
-
-/** How many workers polled the task queue recently (0 means no worker runs). */
-export async function workerCount(client: Client, taskQueue: string): Promise<number> {
-  try {
-    const r = await client.withDeadline(Date.now() + 5000, () =>
-      client.workflowService.describeTaskQueue({
-        namespace: client.options.namespace,
-        taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-      }),
-    );
-    return r.pollers?.length ?? 0;
-  } catch {
-    return -1;
-  }
-}
-
-/** Whether a prompt can be shown: both stdin and stderr are terminals. */
-export function canPrompt(): boolean {
-  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
-}
-
-/**
- * Asks the operator to confirm a change. `--yes` skips the question; without a terminal the
- * command is refused rather than hanging on a prompt nobody sees.
- * @throws CliError (refused) when declined or when there is no terminal and no `--yes`.
- */
-export async function confirm(question: string, yes: boolean | undefined): Promise<void> {
-  if (yes) return;
-  if (!canPrompt()) {
-    throw new CliError(
-      `refusing to ${question} without confirmation: there is no terminal to ask on; pass --yes`,
-      ExitCode.refused,
-    );
-  }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`${question}? [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim()))
-      throw new CliError('not confirmed: nothing was changed', ExitCode.refused);
-  } finally {
-    rl.close();
-  }
-}
-
-/** Writes a result line to stdout. */
-export function out(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-/** Writes a progress or log line to stderr. */
-export function info(text: string): void {
-  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-/** Prints `data` as indented JSON on stdout. */
-export function outJson(data: unknown): void {
-  process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
 }

@@ -33,15 +33,6 @@ export function buildDemoFleet(
     .replace(/[^a-z0-9]/g, 'x'),
 ): { fleet: FleetFile; design: DemoDesign } {
   const rand = seededRandom(seed);
-  const regions = [
-    'cn-shanghai',
-    'cn-shanghai',
-    'cn-shanghai',
-    'cn-hangzhou',
-    'cn-hongkong',
-    'ap-southeast-1',
-  ];
-  const older = ['2.2.0.0', '2.3.0.0', '2.3.1.1'];
   // Canary 5, then waves at 10%, 40%, 100% of the rest: wave-1 ≈ idx 5-34, wave-2 ≈ 35-122, wave-3 the rest.
   const design: DemoDesign = {
     reverts: [20, 40, 44, 48, 250],
@@ -51,65 +42,7 @@ export function buildDemoFleet(
     onTarget: [15, 70, 130, 170, 230, 290],
   };
   const instances: Instance[] = [];
-  for (let i = 0; i < size; i++) {
-    const n = String(i + 1).padStart(3, '0');
-    const id = `sag-${tag}${n}`;
-    const version = older[Math.floor(rand() * older.length)]!;
-    const region = regions[Math.floor(rand() * regions.length)]!;
-    const upgradeSeconds = 2 + Math.round(rand() * 20) / 10;
-    const sn = (s: string) => `sage${tag}${n}${s}`;
-    const inst: Instance = {
-      SmartAGId: id,
-      RegionId: region,
-      Name: `branch-${n}`,
-      Status: 'Active',
-      HardwareVersion: rand() < 0.6 ? 'sag-1000' : 'sag-100wm',
-      AssociatedCcnId: `ccn-${region.replace(/[^a-z0-9]/g, '')}01`,
-      SecurityLockThreshold: 600,
-      Devices: [
-        {
-          SerialNumber: sn('a'),
-          SoftwareVersion: version,
-          HcState: 'online',
-          ...(rand() < 0.3
-            ? {
-                AutoUpgradePolicies: {
-                  Device: {
-                    UpgradeType: 'scheduled',
-                    CronExpression: '0 0 4 1/1 * ?',
-                    Duration: '60',
-                    TimeZone: 'Asia/Shanghai',
-                  },
-                },
-              }
-            : {}),
-        },
-      ],
-      simulation: { downloadSeconds: 0.5, upgradeSeconds },
-    };
-    const haPair = i === design.haSplit || (i > 5 && rand() < 0.08);
-    if (haPair) {
-      inst.DeviceLevelBackupType = 'cold_backup';
-      inst.Devices = [
-        { SerialNumber: sn('a'), SoftwareVersion: version, HaState: 'Active', HcState: 'online' },
-        { SerialNumber: sn('b'), SoftwareVersion: version, HaState: 'Standby', HcState: 'online' },
-      ];
-    }
-    if (design.reverts.includes(i))
-      inst.simulation = { downloadSeconds: 0.5, upgradeSeconds, outcome: 'revert' };
-    if (i === design.haSplit) {
-      // The standby takes the upgrade; the active one comes back on the old version the first time,
-      // so the pair is split until compensation brings it forward.
-      inst.Devices[0]!.simulation = { outcomes: ['revert', 'ok'] };
-    }
-    if (design.offline.includes(i)) {
-      inst.Status = 'Offline';
-      inst.Devices[0]!.HcState = 'offline';
-    }
-    if (design.unbound.includes(i)) delete inst.AssociatedCcnId;
-    if (design.onTarget.includes(i)) for (const d of inst.Devices) d.SoftwareVersion = DEMO_TARGET;
-    instances.push(inst);
-  }
+  for (let i = 0; i < size; i++) instances.push(demoInstance(i, tag, rand, design));
   return {
     fleet: {
       versions: {
@@ -126,6 +59,72 @@ export function buildDemoFleet(
     },
     design,
   };
+}
+
+/** Regions of the demo fleet, weighted towards Shanghai. */
+const REGIONS = ['cn-shanghai', 'cn-shanghai', 'cn-shanghai', 'cn-hangzhou', 'cn-hongkong', 'ap-southeast-1'];
+/** The versions the demo devices run before the rollout. */
+const OLDER = ['2.2.0.0', '2.3.0.0', '2.3.1.1'];
+
+/** Instance `i` of the demo fleet (its draws from `rand` come in a fixed order, so a seed gives one fleet). */
+function demoInstance(i: number, tag: string, rand: () => number, design: DemoDesign): Instance {
+  const n = String(i + 1).padStart(3, '0');
+  const id = `sag-${tag}${n}`;
+  const version = OLDER[Math.floor(rand() * OLDER.length)]!;
+  const region = REGIONS[Math.floor(rand() * REGIONS.length)]!;
+  const upgradeSeconds = 2 + Math.round(rand() * 20) / 10;
+  const sn = (s: string) => `sage${tag}${n}${s}`;
+  const inst: Instance = {
+    SmartAGId: id,
+    RegionId: region,
+    Name: `branch-${n}`,
+    Status: 'Active',
+    HardwareVersion: rand() < 0.6 ? 'sag-1000' : 'sag-100wm',
+    AssociatedCcnId: `ccn-${region.replace(/[^a-z0-9]/g, '')}01`,
+    SecurityLockThreshold: 600,
+    Devices: [
+      {
+        SerialNumber: sn('a'),
+        SoftwareVersion: version,
+        HcState: 'online',
+        ...(rand() < 0.3
+          ? {
+              AutoUpgradePolicies: {
+                Device: {
+                  UpgradeType: 'scheduled',
+                  CronExpression: '0 0 4 1/1 * ?',
+                  Duration: '60',
+                  TimeZone: 'Asia/Shanghai',
+                },
+              },
+            }
+          : {}),
+      },
+    ],
+    simulation: { downloadSeconds: 0.5, upgradeSeconds },
+  };
+  const haPair = i === design.haSplit || (i > 5 && rand() < 0.08);
+  if (haPair) {
+    inst.DeviceLevelBackupType = 'cold_backup';
+    inst.Devices = [
+      { SerialNumber: sn('a'), SoftwareVersion: version, HaState: 'Active', HcState: 'online' },
+      { SerialNumber: sn('b'), SoftwareVersion: version, HaState: 'Standby', HcState: 'online' },
+    ];
+  }
+  if (design.reverts.includes(i))
+    inst.simulation = { downloadSeconds: 0.5, upgradeSeconds, outcome: 'revert' };
+  if (i === design.haSplit) {
+    // The standby takes the upgrade; the active one comes back on the old version the first time,
+    // so the pair is split until compensation brings it forward.
+    inst.Devices[0]!.simulation = { outcomes: ['revert', 'ok'] };
+  }
+  if (design.offline.includes(i)) {
+    inst.Status = 'Offline';
+    inst.Devices[0]!.HcState = 'offline';
+  }
+  if (design.unbound.includes(i)) delete inst.AssociatedCcnId;
+  if (design.onTarget.includes(i)) for (const d of inst.Devices) d.SoftwareVersion = DEMO_TARGET;
+  return inst;
 }
 
 /** The inventory of a fleet, in fleet order. */

@@ -1,6 +1,8 @@
 import { InputError } from '../config/errors';
 import { CredentialsConfigError } from '../sag/credentials';
 import { IamPolicyInputError } from '../sag/iam-policy';
+import { ControlError, NoWorkerError, RolloutNotFoundError } from '../operator/errors';
+import type { RolloutStatus } from '../operator/status';
 
 /**
  * Exit codes of every `sag-rollout` command (a public contract, documented in docs/cli.md).
@@ -22,6 +24,13 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** The exit code a rollout's state maps to: 5 for aborted, failed, or paused on a halt. */
+export function exitCodeForState(s: Pick<RolloutStatus, 'state' | 'haltReason'>): ExitCodeValue {
+  if (s.state === 'aborted' || s.state === 'failed') return ExitCode.halted;
+  if (s.state === 'paused' && s.haltReason) return ExitCode.halted;
+  return ExitCode.ok;
+}
+
 /** An error the CLI reports as one clear message and a specific exit code. */
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -38,6 +47,13 @@ export class CliError extends Error {
 /** Maps any thrown value onto the message and exit code the CLI reports. Never includes a secret. */
 export function classifyError(err: unknown): { message: string; details: string[]; exitCode: ExitCodeValue } {
   if (err instanceof CliError) return { message: err.message, details: err.details, exitCode: err.exitCode };
+  if (err instanceof RolloutNotFoundError)
+    return { message: err.message, details: [], exitCode: ExitCode.notFound };
+  if (err instanceof NoWorkerError) return { message: err.message, details: [], exitCode: ExitCode.internal };
+  if (err instanceof ControlError) {
+    const exitCode = err.reason === 'refused' ? ExitCode.refused : ExitCode.internal;
+    return { message: err.message, details: [], exitCode };
+  }
   if (err instanceof InputError) {
     const [first, ...rest] = err.message.split('\n');
     return {

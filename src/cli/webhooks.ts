@@ -10,7 +10,7 @@ import {
 } from '../config/webhooks';
 import type { webhookCheckWorkflow } from '../../workflows/webhook-check';
 import type { RolloutPolicy } from '../../domain/types';
-import { workerCount } from './context';
+import { workerCount } from '../operator/read';
 import { CliError, ExitCode } from './errors';
 
 /** The webhook names a policy uses. */

@@ -1,11 +1,12 @@
-import type { Client } from '@temporalio/client';
-import { getRolloutStatus, type RolloutStatus } from '../cli/status';
-import { auditQuery } from '../../workflows/messages';
-import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../../workflows/search-attributes';
-import type { AuditEntry } from '../../domain/types';
-import { rolloutWorkflowId } from '../../domain/ids';
+/** What the dashboard's API answers with, read through the operator client. */
 
-/** One row of the rollout list. */
+import type { Client } from '@temporalio/client';
+import type { AuditEntry } from '../../domain/types';
+import { listRollouts, type RolloutListFilter } from '../operator/list';
+import { readAuditLog } from '../operator/read';
+import { getRolloutStatus, type RolloutStatus } from '../operator/status';
+
+/** One row of the rollout list (`GET /api/rollouts`). */
 export interface RolloutListItem {
   rolloutId: string;
   workflowId: string;
@@ -18,50 +19,27 @@ export interface RolloutListItem {
   closedAt?: number;
 }
 
-/** Filters of the rollout list, matched through the search attributes. */
-export interface RolloutListFilter {
-  state?: string;
-  targetVersion?: string;
-  limit?: number;
-}
-
-function quote(v: string): string {
-  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-/** The visibility query of the rollout list. */
-export function rolloutListQuery(f: RolloutListFilter): string {
-  const parts = [`WorkflowType = 'rolloutWorkflow'`];
-  if (f.state) parts.push(`${SA_ROLLOUT_STATE.name} = ${quote(f.state)}`);
-  if (f.targetVersion) parts.push(`${SA_TARGET_VERSION.name} = ${quote(f.targetVersion)}`);
-  return parts.join(' AND ');
-}
-
 /**
- * Lists rollouts, newest first, one row per rollout (the latest run after continue-as-new).
- * Visibility is eventually consistent: a rollout started a moment ago may be missing.
+ * The rollout list of the front page, newest start first: at most `limit` rollouts (default
+ * 200, at most 1,000), one row per rollout.
  */
-export async function listRollouts(client: Client, f: RolloutListFilter = {}): Promise<RolloutListItem[]> {
+export async function listRolloutItems(
+  client: Client,
+  f: RolloutListFilter = {},
+): Promise<RolloutListItem[]> {
   const limit = Math.min(Math.max(1, f.limit ?? 200), 1000);
-  const rows = new Map<string, RolloutListItem>();
-  for await (const w of client.workflow.list({
-    query: rolloutListQuery(f),
-    pageSize: Math.min(limit, 100),
-  })) {
-    const item: RolloutListItem = {
-      rolloutId: w.typedSearchAttributes.get(SA_ROLLOUT_ID) ?? w.workflowId.replace(/^rollout\//, ''),
-      workflowId: w.workflowId,
-      state: w.typedSearchAttributes.get(SA_ROLLOUT_STATE),
-      targetVersion: w.typedSearchAttributes.get(SA_TARGET_VERSION),
-      status: w.status.name,
-      startedAt: w.startTime.getTime(),
-      closedAt: w.closeTime?.getTime(),
-    };
-    const prior = rows.get(item.workflowId);
-    if (!prior || prior.startedAt < item.startedAt) rows.set(item.workflowId, item);
-    if (rows.size >= limit) break;
-  }
-  return [...rows.values()].sort((a, b) => b.startedAt - a.startedAt);
+  const rows = await listRollouts(client, { ...f, limit });
+  return rows
+    .map((r): RolloutListItem => ({
+      rolloutId: r.rolloutId,
+      workflowId: r.workflowId,
+      state: r.state,
+      targetVersion: r.targetVersion,
+      status: r.workflowStatus,
+      startedAt: r.startedAt.getTime(),
+      closedAt: r.closedAt?.getTime(),
+    }))
+    .sort((a, b) => b.startedAt - a.startedAt);
 }
 
 /** What the rollout page shows: the live status and the audit log. */
@@ -76,6 +54,6 @@ export interface RolloutView {
  */
 export async function readRolloutView(client: Client, rolloutId: string): Promise<RolloutView> {
   const status = await getRolloutStatus(client, rolloutId);
-  const audit = await client.workflow.getHandle(rolloutWorkflowId(rolloutId)).query(auditQuery, 0);
+  const audit = await readAuditLog(client, rolloutId);
   return { status, audit };
 }

@@ -1,5 +1,6 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rolloutWorkflowId } from '../../domain/ids';
 import type { RolloutInput } from '../../domain/types';
 import { instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
@@ -87,7 +88,7 @@ const closedStatus = (id: string) =>
 
 /** The rollout's workflow input, from the first event of its history. */
 async function inputOf(id: string): Promise<RolloutInput> {
-  const history = await stack.client.workflow.getHandle(`rollout/${id}`).fetchHistory();
+  const history = await stack.client.workflow.getHandle(rolloutWorkflowId(id)).fetchHistory();
   return defaultPayloadConverter.fromPayload(
     history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!,
   );
@@ -143,7 +144,7 @@ describe('retry-failed on a closed rollout', () => {
       via: 'follow-up',
       followUp: {
         rolloutId: followUpId,
-        workflowId: `rollout/${followUpId}`,
+        workflowId: rolloutWorkflowId(followUpId),
         started: true,
         taskQueue: stack.taskQueue,
         devices: 1,

@@ -10,6 +10,7 @@ import { main } from '../../src/cli/main';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server';
 import { abortSignal, auditQuery, progressQuery } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
+import { rolloutWorkflowId } from '../../domain/ids';
 import type { RolloutProgress } from '../../domain/types';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
@@ -54,7 +55,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       operator: 'dana',
     });
     handle = await stack.client.workflow.start(rolloutWorkflow, {
-      workflowId: `rollout/${rolloutId}`,
+      workflowId: rolloutWorkflowId(rolloutId),
       taskQueue: stack.taskQueue,
       args: [
         {

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
-import { planFollowUp, startFollowUp } from '../../src/cli/commands/follow-up';
+import { planFollowUp, startFollowUp } from '../../src/cli/follow-up';
 import { deviceUpgradeWorkflow } from '../../workflows/device';
 import { fastDevicePolicy, instance, VERSIONS } from '../helpers/stack';
 import { connectTestEnv, uniqueName, workflowBundle } from '../helpers/temporal';

@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
-import { getRolloutStatus, type RolloutStatus } from '../../src/cli/status';
+import { getRolloutStatus, type RolloutStatus } from '../../src/operator/status';
 import type { SimulatorHandle } from '../../src/simulator';
 import { progressQuery } from '../../workflows/messages';
 import type { ChangeWindow, InventoryDevice, RolloutProgress } from '../../domain/types';

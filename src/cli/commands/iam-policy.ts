@@ -1,6 +1,26 @@
-import { buildIamPolicy, type RamPolicyDocument } from '../../sag/iam-policy';
+import type { Command } from 'commander';
 import type { InventoryDevice } from '../../../domain/types';
+import { buildIamPolicy, type RamPolicyDocument } from '../../sag/iam-policy';
+import { action } from '../context';
 import { CliError, ExitCode } from '../errors';
+import { cliSagClient, loadInventoryFrom, type InputFlags } from '../inputs';
+import { fleetOptions } from '../options';
+import { outJson } from '../output';
+
+/** `iam-policy`: the least-privilege RAM policy for an inventory, as JSON. */
+export function registerIamPolicy(program: Command): void {
+  fleetOptions(program.command('iam-policy'))
+    .description('print the least-privilege RAM policy for an inventory and account ID')
+    .option('--account-id <id>', 'the Alibaba Cloud account ID that owns the instances')
+    .option('--include-reboot', 'also allow RebootSmartAccessGateway')
+    .action(
+      action(async (o: InputFlags & { accountId?: string; includeReboot?: boolean }) => {
+        const inventory = await loadInventoryFrom(o, () => cliSagClient(process.env, 20));
+        outJson(iamPolicy(inventory, o.accountId, Boolean(o.includeReboot)));
+        return ExitCode.ok;
+      }),
+    );
+}
 
 /**
  * The least-privilege RAM policy a worker needs for this inventory: the per-instance actions on

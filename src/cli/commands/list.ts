@@ -1,17 +1,11 @@
 import type { Client } from '@temporalio/client';
-import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../../../workflows/search-attributes';
+import type { Command } from 'commander';
+import { ROLLOUT_STATES, listRollouts } from '../../operator/list';
+import { action, globalsOf, withClient } from '../context';
 import { CliError, ExitCode } from '../errors';
-
-const STATES = [
-  'running',
-  'paused',
-  'waiting-approval',
-  'waiting-window',
-  'aborting',
-  'completed',
-  'aborted',
-  'failed',
-] as const;
+import { wholeNumber } from '../inputs';
+import { out, outJson } from '../output';
+import { renderTable } from '../render/table';
 
 /** One row of `list` (the `--json` contract is an array of these). */
 export interface RolloutListEntry {
@@ -26,46 +20,60 @@ export interface RolloutListEntry {
   closedAt?: string;
 }
 
-function quote(v: string): string {
-  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** `list`: rollouts by state and target version, newest first. */
+export function registerList(program: Command): void {
+  program
+    .command('list')
+    .description(
+      'list rollouts, newest first, by state or target version (search attributes SagRolloutState, SagTargetVersion)',
+    )
+    .option(
+      '--state <state>',
+      'running, paused, waiting-approval, waiting-window, completed, aborted or failed',
+    )
+    .option('--target-version <version>', 'only rollouts to this version')
+    .option('--limit <n>', 'at most this many', (v) => wholeNumber(v, '--limit', 1), 50)
+    .action(
+      action(async (o: { state?: string; targetVersion?: string; limit: number }, cmd: Command) => {
+        const g = globalsOf(cmd);
+        const rows = await withClient(cmd, ({ client }) => listRolloutEntries(client, o));
+        if (g.json) outJson(rows);
+        else if (rows.length === 0) out('no rollouts match');
+        else out(renderRolloutList(rows));
+        return ExitCode.ok;
+      }),
+    );
 }
 
-/** The visibility query for rollouts, filtered by state and target version. */
-export function listQuery(filter: { state?: string; targetVersion?: string }): string {
-  const parts = [`WorkflowType = 'rolloutWorkflow'`];
-  if (filter.state) {
-    if (!(STATES as readonly string[]).includes(filter.state)) {
-      throw new CliError(
-        `--state: ${JSON.stringify(filter.state)} must be one of ${STATES.join(', ')}`,
-        ExitCode.badInput,
-      );
-    }
-    parts.push(`${SA_ROLLOUT_STATE.name} = ${quote(filter.state)}`);
-  }
-  if (filter.targetVersion) parts.push(`${SA_TARGET_VERSION.name} = ${quote(filter.targetVersion)}`);
-  return parts.join(' AND ');
+function renderRolloutList(rows: RolloutListEntry[]): string {
+  return renderTable(
+    ['ROLLOUT', 'STATE', 'TARGET', 'WORKFLOW', 'STARTED', 'CLOSED'],
+    rows.map((r) => [r.rolloutId, r.state, r.targetVersion, r.workflowStatus, r.startedAt, r.closedAt]),
+  );
 }
 
-/** Lists rollouts through the search attributes, newest first, at most `limit`. */
-export async function listRollouts(
+/**
+ * Lists rollouts through the search attributes, newest first, at most `limit` (default 50).
+ * @throws CliError (bad input) for a state no rollout can be in.
+ */
+export async function listRolloutEntries(
   client: Client,
   filter: { state?: string; targetVersion?: string; limit?: number },
 ): Promise<RolloutListEntry[]> {
-  const query = listQuery(filter);
-  const limit = filter.limit ?? 50;
-  const out: RolloutListEntry[] = [];
-  for await (const w of client.workflow.list({ query, pageSize: Math.min(100, limit) })) {
-    const sa = w.typedSearchAttributes;
-    out.push({
-      rolloutId: sa.get(SA_ROLLOUT_ID) ?? w.workflowId.replace(/^rollout\//, ''),
-      workflowId: w.workflowId,
-      state: sa.get(SA_ROLLOUT_STATE),
-      targetVersion: sa.get(SA_TARGET_VERSION),
-      workflowStatus: w.status.name,
-      startedAt: w.startTime.toISOString(),
-      ...(w.closeTime ? { closedAt: w.closeTime.toISOString() } : {}),
-    });
-    if (out.length >= limit) break;
+  if (filter.state && !(ROLLOUT_STATES as readonly string[]).includes(filter.state)) {
+    throw new CliError(
+      `--state: ${JSON.stringify(filter.state)} must be one of ${ROLLOUT_STATES.join(', ')}`,
+      ExitCode.badInput,
+    );
   }
-  return out;
+  const rows = await listRollouts(client, filter);
+  return rows.map((r) => ({
+    rolloutId: r.rolloutId,
+    workflowId: r.workflowId,
+    state: r.state,
+    targetVersion: r.targetVersion,
+    workflowStatus: r.workflowStatus,
+    startedAt: r.startedAt.toISOString(),
+    ...(r.closedAt ? { closedAt: r.closedAt.toISOString() } : {}),
+  }));
 }

@@ -1,146 +1,46 @@
-import { createActivities } from '../../../activities';
-import { planWaves } from '../../../domain/plan';
-import { preflight } from '../../../domain/preflight';
-import type { InventoryDevice, RolloutPolicy } from '../../../domain/types';
-import type { SagClient } from '../../sag/types';
+import type { Command } from 'commander';
+import { planRollout } from '../../operator/dry-run';
+import { action, globalsOf } from '../context';
+import { ExitCode, type ExitCodeValue } from '../errors';
+import {
+  cliSagClient,
+  loadInventoryFrom,
+  loadPolicyFrom,
+  positiveNumber,
+  validateAll,
+  type InputFlags,
+} from '../inputs';
+import { policyOptions } from '../options';
+import { info, out, outJson } from '../output';
+import { renderPlanText } from '../render/plan';
+import { localWebhookWarnings, policyWebhookNames } from '../webhooks';
 
-/** One device the plan finds that would not be upgraded, and why. */
-export interface PlanException {
-  smartAgId: string;
-  regionId: string;
-  wave: string;
-  /** `skip`: left alone (already on target, no CCN, ...); `fail`: preflight fails. */
-  decision: 'skip' | 'fail';
-  code: string;
-  reason: string;
+/** `plan`: the dry run of a rollout, read-only. */
+export function registerPlan(program: Command): void {
+  policyOptions(program.command('plan'))
+    .description(
+      'dry run: the waves, and every device that would be skipped or fail preflight, with the reason (read-only API calls)',
+    )
+    .option('--api-rate <r>', 'smartag read requests per second', (v) => positiveNumber(v, '--api-rate'), 20)
+    .action(action(plan));
 }
 
-/** The `plan --json` document. */
-export interface PlanResult {
-  targetVersion: string;
-  versionType: RolloutPolicy['versionType'];
-  total: number;
-  waves: {
-    index: number;
-    name: string;
-    size: number;
-    upgrade: number;
-    skip: number;
-    fail: number;
-    devices: string[];
-  }[];
-  /** Devices that would be upgraded, per the preflight. */
-  upgrade: number;
-  skipped: PlanException[];
-  failing: PlanException[];
-  /** Read calls made to smartag. */
-  apiCalls: number;
-  /** Pace and gates the rollout would use, for the reader. */
-  policy: {
-    concurrency: number;
-    maxPerMinute?: number;
-    approval: RolloutPolicy['approval'];
-    bake: RolloutPolicy['bake'];
-    maxFailurePercent: number;
-  };
-}
-
-/**
- * The dry run: plans the waves as the rollout would and runs the inspect step and the pure
- * preflight on every device, through read-only smartag calls. Starts no workflow and changes
- * nothing on any device.
- */
-export async function planRollout(
-  sag: SagClient,
-  inventory: InventoryDevice[],
-  policy: RolloutPolicy,
-  opts: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
-): Promise<PlanResult> {
-  let apiCalls = 0;
-  // Counting wrapper: every method is a read on this path (inspect only).
-  const counted = new Proxy(sag, {
-    get(target, prop, receiver) {
-      const v: unknown = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        apiCalls++;
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
+async function plan(o: InputFlags & { apiRate: number }, cmd: Command): Promise<ExitCodeValue> {
+  const g = globalsOf(cmd);
+  const policy = loadPolicyFrom(o);
+  const sag = cliSagClient(process.env, o.apiRate);
+  const inventory = await loadInventoryFrom(o, () => sag);
+  validateAll(policy, inventory, {});
+  for (const w of localWebhookWarnings(policyWebhookNames(policy), process.env)) info(`warning: ${w}`);
+  const tty = Boolean(process.stderr.isTTY);
+  const result = await planRollout(sag, inventory, policy, {
+    concurrency: Math.max(1, Math.ceil(o.apiRate / 2)),
+    onProgress: (done, total) => {
+      if (tty && (done % 10 === 0 || done === total))
+        process.stderr.write(`\rinspecting ${done}/${total}${done === total ? '\n' : ''}`);
     },
   });
-  const activities = createActivities({ client: counted });
-  const waves = planWaves(inventory, policy);
-  const waveOf = new Map<string, string>();
-  for (const w of waves) for (const id of w.devices) waveOf.set(id, w.name);
-  const decisions = new Map<string, { decision: 'go' | 'skip' | 'fail'; code?: string; reason?: string }>();
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < inventory.length) {
-      const d = inventory[next++]!;
-      try {
-        const snapshot = await activities.inspectDevice({
-          regionId: d.regionId,
-          smartAgId: d.smartAgId,
-          versionType: policy.versionType,
-          overrides: policy.errorOverrides,
-        });
-        const p = preflight(snapshot, policy, Date.now());
-        decisions.set(
-          d.smartAgId,
-          p.decision === 'go' ? { decision: 'go' } : { decision: p.decision, code: p.code, reason: p.reason },
-        );
-      } catch (err) {
-        const code = (err as { type?: string }).type ?? 'InspectFailed';
-        const message = err instanceof Error ? err.message : String(err);
-        decisions.set(d.smartAgId, { decision: 'fail', code, reason: message });
-      }
-      opts.onProgress?.(++done, inventory.length);
-    }
-  };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 8, inventory.length)) }, worker),
-  );
-  const exceptions: PlanException[] = [];
-  for (const d of inventory) {
-    const r = decisions.get(d.smartAgId);
-    if (!r || r.decision === 'go') continue;
-    exceptions.push({
-      smartAgId: d.smartAgId,
-      regionId: d.regionId,
-      wave: waveOf.get(d.smartAgId) ?? '-',
-      decision: r.decision,
-      code: r.code ?? '',
-      reason: r.reason ?? '',
-    });
-  }
-  return {
-    targetVersion: policy.targetVersion,
-    versionType: policy.versionType,
-    total: inventory.length,
-    waves: waves.map((w) => {
-      const count = (k: 'go' | 'skip' | 'fail') =>
-        w.devices.filter((id) => decisions.get(id)?.decision === k).length;
-      return {
-        index: w.index,
-        name: w.name,
-        size: w.devices.length,
-        upgrade: count('go'),
-        skip: count('skip'),
-        fail: count('fail'),
-        devices: w.devices,
-      };
-    }),
-    upgrade: inventory.filter((d) => decisions.get(d.smartAgId)?.decision === 'go').length,
-    skipped: exceptions.filter((e) => e.decision === 'skip'),
-    failing: exceptions.filter((e) => e.decision === 'fail'),
-    apiCalls,
-    policy: {
-      concurrency: policy.concurrency,
-      ...(policy.maxPerMinute !== undefined ? { maxPerMinute: policy.maxPerMinute } : {}),
-      approval: policy.approval,
-      bake: policy.bake,
-      maxFailurePercent: policy.failureBudget.maxFailurePercent,
-    },
-  };
+  if (g.json) outJson(result);
+  else out(renderPlanText(result));
+  return ExitCode.ok;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
 import {
   collectReport,
   renderReport,
@@ -8,8 +9,10 @@ import {
   reportFileStem,
   type ReportFormat,
 } from '../../audit/report';
+import { getRolloutStatus } from '../../operator/status';
+import { action, globalsOf, withClient } from '../context';
 import { CliError, ExitCode } from '../errors';
-import { getRolloutStatus } from '../status';
+import { out, outJson } from '../output';
 
 export const REPORT_FORMATS = ['jsonl', 'csv', 'html'] as const;
 
@@ -18,6 +21,35 @@ export interface ReportResult {
   rolloutId: string;
   /** Files written; empty when the report went to stdout. */
   files: string[];
+}
+
+/** `report`: a rollout's audit report as files, or one format on stdout. */
+export function registerReport(program: Command): void {
+  program
+    .command('report <rolloutId>')
+    .description(
+      'write the audit report: JSON Lines, CSV and a self-contained HTML page (or one format with --format)',
+    )
+    .option(
+      '--format <format>',
+      'only this format: jsonl, csv (devices) or html; without --out it goes to stdout',
+    )
+    .option('--out <path>', 'a directory (or, with --format, a file) to write to (default: --reports-dir)')
+    .option('--reports-dir <dir>', 'directory for the report files', 'reports')
+    .action(
+      action(
+        async (rolloutId: string, o: { format?: string; out?: string; reportsDir: string }, cmd: Command) => {
+          const g = globalsOf(cmd);
+          const r = await withClient(cmd, ({ client }) =>
+            buildReport(client, rolloutId, { format: o.format, out: o.out, dir: path.resolve(o.reportsDir) }),
+          );
+          if (r.text !== undefined) process.stdout.write(r.text);
+          else if (g.json) outJson({ rolloutId: r.rolloutId, files: r.files });
+          else out(r.files.map((f) => path.relative(process.cwd(), f) || f).join('\n'));
+          return ExitCode.ok;
+        },
+      ),
+    );
 }
 
 /**

@@ -1,31 +1,70 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Client } from '@temporalio/client';
-import { planWaves } from '../../../domain/plan';
-import type { rolloutWorkflow } from '../../../workflows/rollout';
-import {
-  SA_FOLLOW_UP_OF,
-  SA_ROLLOUT_ID,
-  SA_ROLLOUT_STATE,
-  SA_TARGET_VERSION,
-} from '../../../workflows/search-attributes';
-import type { InventoryDevice, RolloutInput, RolloutPolicy } from '../../../domain/types';
-import { CliError, ExitCode } from '../errors';
-import { rolloutWorkflowId } from '../status';
+import type { Command } from 'commander';
+import { isValidRolloutId, startRollout, type StartResult } from '../../operator/start';
+import { action, defaultOperator, globalsOf, withClient } from '../context';
+import { CliError, ExitCode, exitCodeForState, type ExitCodeValue } from '../errors';
+import { cliSagClient, loadInventoryFrom, loadPolicyFrom, validateAll, type InputFlags } from '../inputs';
+import { intervalOption, policyOptions } from '../options';
+import { confirm, info, out, outJson } from '../output';
+import { watchMode, watchRollout } from '../watch';
+import { checkWebhooksBeforeStart } from '../webhooks';
 
-/** What `start` reports (`--json`): `rolloutId` always; `started` false when the ID already existed. */
-export interface StartResult {
-  rolloutId: string;
-  workflowId: string;
-  started: boolean;
-  taskQueue: string;
-  devices: number;
-  waves: { name: string; size: number }[];
-  /** For an ID that already existed: that rollout's workflow status and rollout state. */
-  existing?: { workflowStatus: string; state?: string };
+type StartFlags = InputFlags & { rolloutId?: string; yes?: boolean; watch?: boolean; interval: number };
+
+/** `start`: starts a rollout of an inventory under a policy, after confirmation. */
+export function registerStart(program: Command): void {
+  const cmd = policyOptions(program.command('start'))
+    .description('start a rollout (asks for confirmation, or --yes)')
+    .option(
+      '--rollout-id <id>',
+      'the rollout ID (default: generated); starting an existing ID starts nothing and reports it',
+    )
+    .option('--ticket <ticket>', 'change ticket the rollout runs under')
+    .option('--operator <name>', 'who starts it (default: the OS user)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--watch', 'follow the rollout until it closes (as status --watch)');
+  intervalOption(cmd).action(action(start));
 }
 
-const ROLLOUT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
+  const g = globalsOf(cmd);
+  const policy = loadPolicyFrom(o);
+  const rolloutId = o.rolloutId !== undefined ? checkRolloutId(o.rolloutId) : undefined;
+  const inventory = await loadInventoryFrom(o, () => cliSagClient(process.env, 20));
+  const operator = o.operator ?? defaultOperator();
+  validateAll(policy, inventory, { ticket: o.ticket, operator });
+  return withClient(cmd, async ({ client, taskQueue }) => {
+    const id = rolloutId ?? newRolloutId(policy.targetVersion);
+    for (const w of await checkWebhooksBeforeStart(client, taskQueue, policy, process.env))
+      info(`warning: ${w}`);
+    await confirm(
+      `start rollout ${id}: ${inventory.length} devices to ${policy.targetVersion} (${policy.versionType})`,
+      o.yes,
+    );
+    const r = await startRollout(client, {
+      rolloutId: id,
+      inventory,
+      policy,
+      operator,
+      ticket: o.ticket,
+      taskQueue,
+    });
+    if (g.json) outJson(r);
+    else {
+      out(renderStarted(r));
+      if (r.started && !o.watch) info(`follow it: sag-rollout status ${r.rolloutId} --watch`);
+    }
+    if (!o.watch) return ExitCode.ok;
+    const final = await watchRollout(client, r.rolloutId, watchMode(Boolean(g.json), o.interval));
+    return exitCodeForState(final);
+  });
+}
+
+function renderStarted(r: StartResult): string {
+  if (!r.started)
+    return `rollout ${r.rolloutId} already exists (${r.existing?.state ?? r.existing?.workflowStatus.toLowerCase()}): nothing was started`;
+  return `started rollout ${r.rolloutId}: ${r.devices} devices in ${r.waves.map((w) => `${w.name} (${w.size})`).join(', ')}`;
+}
 
 /** A fresh rollout ID: the target version, the UTC date and time, and a random suffix. */
 export function newRolloutId(targetVersion: string, now = new Date()): string {
@@ -38,75 +77,11 @@ export function newRolloutId(targetVersion: string, now = new Date()): string {
  * @throws CliError (bad input).
  */
 export function checkRolloutId(id: string): string {
-  if (!ROLLOUT_ID.test(id)) {
+  if (!isValidRolloutId(id)) {
     throw new CliError(
       `--rollout-id: ${JSON.stringify(id)} must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit`,
       ExitCode.badInput,
     );
   }
   return id;
-}
-
-/**
- * Starts `rolloutWorkflow` as `rollout/<rolloutId>`. Starting an ID that exists (running or
- * closed) starts nothing: the existing rollout is reported instead, so a retried `start` is safe.
- * The input holds the inventory, the policy, the operator and the ticket: never a credential.
- */
-export async function startRollout(
-  client: Client,
-  args: {
-    rolloutId: string;
-    inventory: InventoryDevice[];
-    policy: RolloutPolicy;
-    operator: string;
-    ticket?: string;
-    taskQueue: string;
-    /** The closed rollout this one retries (`retry-failed`): recorded in the input and as `SagFollowUpOf`. */
-    followUpOf?: string;
-  },
-): Promise<StartResult> {
-  const workflowId = rolloutWorkflowId(args.rolloutId);
-  const input: RolloutInput = {
-    rolloutId: args.rolloutId,
-    inventory: args.inventory,
-    policy: args.policy,
-    operator: args.operator,
-    taskQueue: args.taskQueue,
-    ...(args.ticket ? { ticket: args.ticket } : {}),
-    ...(args.followUpOf ? { followUpOf: args.followUpOf } : {}),
-  };
-  const waves = planWaves(args.inventory, args.policy).map((w) => ({ name: w.name, size: w.devices.length }));
-  const base = {
-    rolloutId: args.rolloutId,
-    workflowId,
-    taskQueue: args.taskQueue,
-    devices: args.inventory.length,
-    waves,
-  };
-  try {
-    await client.workflow.start<typeof rolloutWorkflow>('rolloutWorkflow', {
-      workflowId,
-      taskQueue: args.taskQueue,
-      args: [input],
-      // One ID, one rollout: neither a running nor a closed rollout of this ID is started again.
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: SA_ROLLOUT_ID, value: args.rolloutId },
-        { key: SA_TARGET_VERSION, value: args.policy.targetVersion },
-        { key: SA_ROLLOUT_STATE, value: 'running' },
-        ...(args.followUpOf ? [{ key: SA_FOLLOW_UP_OF, value: args.followUpOf }] : []),
-      ],
-    });
-    return { ...base, started: true };
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    const d = await client.workflow.getHandle(workflowId).describe();
-    const state = d.typedSearchAttributes.get(SA_ROLLOUT_STATE);
-    return {
-      ...base,
-      started: false,
-      existing: { workflowStatus: d.status.name, ...(state ? { state } : {}) },
-    };
-  }
 }

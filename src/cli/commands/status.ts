@@ -1,98 +1,50 @@
-import type { Client } from '@temporalio/client';
-import { ExitCode, type ExitCodeValue } from '../errors';
-import { statusEvents } from '../render/events';
+import type { Command } from 'commander';
+import { getRolloutStatus } from '../../operator/status';
+import { action, globalsOf, withClient } from '../context';
+import { exitCodeForState, type ExitCodeValue } from '../errors';
+import { intervalOption } from '../options';
+import { out, outJson } from '../output';
 import { statusJson } from '../render/json';
-import { renderProgress } from '../render/progress';
-import { clock } from '../render/table';
-import { NoWorkerError, getRolloutStatus, type RolloutStatus } from '../status';
+import { renderRolloutText } from '../render/rollout-text';
+import { watchMode, watchRollout } from '../watch';
 
-/** The exit code a rollout's state maps to: 5 for aborted, failed, or paused on a halt. */
-export function exitCodeForState(s: Pick<RolloutStatus, 'state' | 'haltReason'>): ExitCodeValue {
-  if (s.state === 'aborted' || s.state === 'failed') return ExitCode.halted;
-  if (s.state === 'paused' && s.haltReason) return ExitCode.halted;
-  return ExitCode.ok;
-}
-
-/** Reads a rollout's status once (see {@link getRolloutStatus}). */
-export async function readStatus(client: Client, rolloutId: string): Promise<RolloutStatus> {
-  return getRolloutStatus(client, rolloutId);
-}
-
-export interface WatchOptions {
-  /** Poll interval, ms. */
-  intervalMs: number;
-  /** `live`: redraw bars in place (a terminal); `lines`: plain event lines; `json`: one JSON document per change. */
-  mode: 'live' | 'lines' | 'json';
-  write: (text: string) => void;
-  /** Stop when this returns true (besides the rollout closing). */
-  until?: (s: RolloutStatus) => boolean;
-  /** Called after each read, e.g. to act on a gate (the demo approves and resumes through it). */
-  onStatus?: (s: RolloutStatus) => Promise<void> | void;
-  /** Plain lines for each finished device too. */
+interface StatusFlags {
+  watch?: boolean;
+  interval: number;
+  allDevices?: boolean;
   deviceLines?: boolean;
-  signal?: AbortSignal;
-  /** Extra lines drawn under the live view (terminal only). */
-  footer?: () => string[];
 }
 
-/**
- * Follows a rollout until it closes (or `until` holds), rendering each change: progress bars
- * redrawn in place on a terminal, plain event lines otherwise. A worker that stops answering is
- * reported once and waited for.
- * @returns the last status read.
- */
-export async function watchRollout(
-  client: Client,
-  rolloutId: string,
-  o: WatchOptions,
-): Promise<RolloutStatus> {
-  let prev: RolloutStatus | undefined;
-  let drawn = 0;
-  let noWorker = false;
-  const live = o.mode === 'live';
-  if (live) o.write('\u001b[?25l');
-  try {
-    for (;;) {
-      let s: RolloutStatus | undefined;
-      try {
-        s = await getRolloutStatus(client, rolloutId);
-        if (noWorker) {
-          noWorker = false;
-          if (!live) o.write(`${clock()} a worker answers again\n`);
-        }
-      } catch (err) {
-        if (!(err instanceof NoWorkerError)) throw err;
-        if (!noWorker) {
-          noWorker = true;
-          o.write(`${clock()} ${err.message}; waiting\n`);
-          drawn = 0;
-        }
-      }
-      if (s) {
-        if (live) {
-          const lines = [
-            ...renderProgress(s, { width: process.stdout.columns ?? 100, color: true }),
-            ...(o.footer?.() ?? []),
-          ];
-          o.write(`${drawn > 0 ? `\u001b[${drawn}F\u001b[J` : ''}${lines.join('\n')}\n`);
-          drawn = lines.length;
-        } else if (o.mode === 'json') {
-          const doc = JSON.stringify(statusJson(s));
-          if (!prev || doc !== JSON.stringify(statusJson(prev))) o.write(`${doc}\n`);
-        } else {
-          for (const line of statusEvents(prev, s, { devices: o.deviceLines })) o.write(`${line}\n`);
-        }
-        await o.onStatus?.(s);
-        prev = s;
-        if (s.closed || o.until?.(s)) return s;
-      }
-      if (o.signal?.aborted) {
-        if (prev) return prev;
-        throw new Error('watch interrupted');
-      }
-      await new Promise((r) => setTimeout(r, o.intervalMs));
+/** `status`: a rollout's state, waves and devices, once or followed with `--watch`. */
+export function registerStatus(program: Command): void {
+  const cmd = program
+    .command('status <rolloutId>')
+    .description(
+      'show a rollout: state, waves, device counts and every device not upgraded (--watch follows it live)',
+    )
+    .option(
+      '-w, --watch',
+      'follow until it closes: progress bars on a terminal, plain event lines otherwise (JSON lines with --json)',
+    );
+  intervalOption(cmd)
+    .option('--all-devices', 'list every device, also the upgraded and pending ones')
+    .option('--device-lines', 'with --watch off a terminal: a line for every device that finishes')
+    .action(action(status));
+}
+
+async function status(rolloutId: string, o: StatusFlags, cmd: Command): Promise<ExitCodeValue> {
+  const g = globalsOf(cmd);
+  return withClient(cmd, async ({ client }) => {
+    if (o.watch) {
+      const final = await watchRollout(client, rolloutId, {
+        ...watchMode(Boolean(g.json), o.interval),
+        deviceLines: o.deviceLines,
+      });
+      return exitCodeForState(final);
     }
-  } finally {
-    if (live) o.write('\u001b[?25h');
-  }
+    const s = await getRolloutStatus(client, rolloutId);
+    if (g.json) outJson(statusJson(s));
+    else out(renderRolloutText(s, { allDevices: o.allDevices }));
+    return exitCodeForState(s);
+  });
 }

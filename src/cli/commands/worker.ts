@@ -1,90 +1,76 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, Runtime, type LogEntry, type LogLevel } from '@temporalio/worker';
-import { describeWebhooks, loadWebhooks } from '../../config/webhooks';
-import type { SagCredentialsProvider, SagSignature } from '../../sag/client';
-import type { TemporalTarget } from '../../temporal/connection';
-import { createRolloutWorker, type RolloutWorker } from '../../temporal/worker';
-import { CliError, ExitCode } from '../errors';
-import { resolveSagCredentials, sagSignature } from '../inputs';
+import type { Command } from 'commander';
+import { action, globalsOf, targetOf } from '../context';
+import { ExitCode, type ExitCodeValue } from '../errors';
+import { positiveNumber, resolveSagCredentials, sagSignature } from '../inputs';
+import { signatureOption } from '../options';
+import { info } from '../output';
+import { createWorker, describeSignature, installLogging } from '../rollout-worker';
 
-const LEVELS: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
-
-/**
- * Routes the Temporal runtime's and the activities' logs to stderr, or to a file. Must run before
- * any worker or native connection exists; later calls are ignored.
- */
-export function installLogging(level: string, file?: string): void {
-  const upper = level.toUpperCase() as LogLevel;
-  if (!LEVELS.includes(upper))
-    throw new CliError(
-      `--log-level: ${JSON.stringify(level)} must be one of ${LEVELS.join(', ').toLowerCase()}`,
-      ExitCode.badInput,
-    );
-  if (file) mkdirSync(path.dirname(file), { recursive: true });
-  const write = (entry: LogEntry) => {
-    const meta = entry.meta && Object.keys(entry.meta).length > 0 ? ` ${JSON.stringify(entry.meta)}` : '';
-    const line = `${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} ${entry.level} ${entry.message}${meta}\n`;
-    if (file) appendFileSync(file, line);
-    else process.stderr.write(line);
-  };
-  try {
-    Runtime.install({ logger: new DefaultLogger(upper, write) });
-  } catch {
-    // Already installed (a second worker in the same process): keep the first configuration.
-  }
-}
-
-export interface WorkerCommandOptions {
-  target: TemporalTarget;
-  taskQueue: string;
+interface WorkerFlags {
   apiRate: number;
   reportsDir: string;
-  env: NodeJS.ProcessEnv;
-  /** `--webhooks FILE`: the webhooks' URLs and headers by name (else `SAG_WEBHOOKS_FILE`). */
-  webhooksFile?: string;
-  /** Credentials given in-process (`dev` shares the simulator's); otherwise from `env`. */
-  credentials?: SagCredentialsProvider;
-  sagEndpoint?: string;
-  /** `--signature`; without it `SAG_SIGNATURE` from `env`, else `v2`. */
+  logLevel: string;
+  webhooks?: string;
   signature?: string;
 }
 
-/** What a worker's smartag calls go through, for its start-up line. */
-export function describeSignature(signature: SagSignature): string {
-  return signature === 'v3'
-    ? 'signature v3 (@alicloud/openapi-client, ACS3-HMAC-SHA256)'
-    : 'signature v2 (@alicloud/pop-core, HMAC-SHA1)';
+/** `worker`: hosts the rollout workflows and activities on the task queue until Ctrl-C. */
+export function registerWorker(program: Command): void {
+  const cmd = program
+    .command('worker')
+    .description(
+      'run a worker: hosts the rollout workflows and activities on the task queue (Ctrl-C stops it)',
+    )
+    .option(
+      '--api-rate <r>',
+      "the account's smartag request rate across this worker, per second",
+      (v) => positiveNumber(v, '--api-rate'),
+      20,
+    )
+    .option('--reports-dir <dir>', 'where closing rollouts write their reports', 'reports')
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option(
+      '--webhooks <file>',
+      "the webhooks' URLs and headers by name, YAML or JSON (default: SAG_WEBHOOKS_FILE)",
+    );
+  signatureOption(cmd)
+    .addHelpText(
+      'after',
+      `
+Credentials come from the Alibaba Cloud credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, a profile,
+an OIDC or ECS RAM role). With SAG_ENDPOINT pointing at a simulator, SAG_SIMULATOR_ACCESS_KEY_ID and
+SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses to start.
+
+Policies name their webhooks; the worker resolves each name to its URL (and headers) from
+SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --webhooks file
+(docs/notifications.md). The environment wins over the file.`,
+    )
+    .action(action(runWorker));
 }
 
-/**
- * Creates the rollout worker. Credentials come from the Alibaba chain; with `SAG_ENDPOINT` set
- * (a simulator), `SAG_SIMULATOR_ACCESS_KEY_ID`/`_SECRET` also do. Without any, it refuses to start.
- * Webhooks come from `SAG_WEBHOOK_<NAME>_URL` (and `_HEADERS`) and the webhooks file.
- * @throws CredentialsConfigError naming what is missing; CliError for a signature other than v2 or v3;
- *   InputError for a bad webhook configuration.
- */
-export async function createWorker(
-  o: WorkerCommandOptions,
-): Promise<{ worker: RolloutWorker; credentialSource: string; signature: SagSignature; webhooks: string }> {
-  const signature = sagSignature(o.signature, o.env);
-  const webhooks = loadWebhooks({ env: o.env, file: o.webhooksFile });
-  let credentials = o.credentials;
-  let credentialSource = 'in-process simulator';
-  if (!credentials) {
-    const resolved = resolveSagCredentials(o.env);
-    credentials = resolved;
-    credentialSource = resolved.source;
-  }
-  const worker = await createRolloutWorker({
-    target: o.target,
-    taskQueue: o.taskQueue,
-    credentials,
-    signature,
-    sagEndpoint: o.sagEndpoint ?? (o.env.SAG_ENDPOINT || undefined),
+async function runWorker(o: WorkerFlags, cmd: Command): Promise<ExitCodeValue> {
+  // Refuse before anything heavy starts, naming what is wrong or missing.
+  const signature = sagSignature(o.signature, process.env);
+  resolveSagCredentials(process.env);
+  installLogging(o.logLevel);
+  const target = targetOf(globalsOf(cmd));
+  const { worker, credentialSource, webhooks } = await createWorker({
+    target,
+    taskQueue: target.taskQueue,
     apiRate: o.apiRate,
-    reportsDir: o.reportsDir,
-    webhooks,
+    reportsDir: path.resolve(o.reportsDir),
+    env: process.env,
+    webhooksFile: o.webhooks,
+    signature,
   });
-  return { worker, credentialSource, signature, webhooks: describeWebhooks(webhooks) };
+  info(
+    `worker: polling task queue ${worker.taskQueue} at ${target.connectionOptions.address} (namespace ${target.namespace}); ` +
+      `credentials from ${credentialSource}; smartag ${process.env.SAG_ENDPOINT ? process.env.SAG_ENDPOINT : 'regional endpoints'}, ${describeSignature(signature)}; API rate ${o.apiRate}/s; ` +
+      `webhooks: ${webhooks}; Ctrl-C stops it`,
+  );
+  await worker.worker.run();
+  await worker.connection.close().catch(() => undefined);
+  info('worker: stopped');
+  return ExitCode.ok;
 }

@@ -1,5 +1,5 @@
 import type { DeviceStatus } from '../../../domain/types';
-import type { RolloutStatus } from '../status';
+import type { RolloutStatus } from '../../operator/status';
 import { gateText } from './progress';
 import { clock } from './table';
 

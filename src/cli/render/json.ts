@@ -1,5 +1,5 @@
 import type { DeviceStatus } from '../../../domain/types';
-import type { RolloutStatus } from '../status';
+import type { RolloutStatus } from '../../operator/status';
 
 /**
  * The `status --json` document: the contract documented in docs/cli.md. Field order is stable;

@@ -1,4 +1,4 @@
-import type { PlanResult } from '../commands/plan';
+import type { PlanResult } from '../../operator/dry-run';
 import { formatSpan, renderTable } from './table';
 
 /** The human-readable plan: waves, then every device that would be skipped or fail preflight. */

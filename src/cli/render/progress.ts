@@ -1,5 +1,5 @@
 import type { OutcomeCounts, WaveProgress } from '../../../domain/types';
-import type { RolloutStatus } from '../status';
+import type { RolloutStatus } from '../../operator/status';
 import { clock, formatSpan } from './table';
 
 const COLORS = { green: 32, red: 31, yellow: 33, cyan: 36, gray: 90, magenta: 35 } as const;

@@ -2,6 +2,7 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState, useCallback } from 'preact/hooks';
 import { html } from 'htm/preact';
+import { deviceWorkflowId } from '../../../domain/ids';
 
 const config = JSON.parse(document.getElementById('dashboard-config').textContent);
 
@@ -165,7 +166,7 @@ function Confirm({ ask, onClose }) {
 
 function workflowLink(id) {
   if (!config.temporalUiUrl) return null;
-  return `${config.temporalUiUrl}/namespaces/${enc(config.namespace)}/workflows/${enc(`upgrade/${id}`)}`;
+  return `${config.temporalUiUrl}/namespaces/${enc(config.namespace)}/workflows/${enc(deviceWorkflowId(id))}`;
 }
 
 function DeviceDetail({ d, onExclude, canExclude }) {

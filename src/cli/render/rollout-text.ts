@@ -1,9 +1,9 @@
-import type { RolloutStatus } from '../status';
+import type { RolloutStatus } from '../../operator/status';
 import { gateText } from './progress';
 import { clock, formatSpan, renderTable } from './table';
 
 /** The human-readable `status` (no `--watch`): summary, waves, and every device not upgraded. */
-export function renderStatusText(s: RolloutStatus, opts: { allDevices?: boolean } = {}): string {
+export function renderRolloutText(s: RolloutStatus, opts: { allDevices?: boolean } = {}): string {
   const c = s.counts;
   const lines = [
     `rollout   ${s.rolloutId}`,

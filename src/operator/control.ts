@@ -1,5 +1,7 @@
+/** The operator controls of a rollout: the same Updates and Signals from the CLI and the dashboard. */
+
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import {
   abortSignal,
   abortUpdate,
@@ -17,16 +19,16 @@ import {
   type ExcludeCommand,
   type OperatorCommand,
   type PaceCommand,
-} from '../../../workflows/messages';
-import { workerCount } from '../context';
-import { CliError, ExitCode } from '../errors';
-import { RolloutNotFoundError, rolloutWorkflowId } from '../status';
+} from '../../workflows/messages';
+import { ControlError, isDeadlineExceeded } from './errors';
+import { rolloutWorkflowId } from './ids';
+import { describeRollout, workerCount } from './read';
 
 /** The operator controls of a rollout. */
 export type ControlKind =
   'pause' | 'resume' | 'abort' | 'approve' | 'promote' | 'exclude' | 'retry-failed' | 'set-pace';
 
-/** What a control command reports (the `--json` contract). */
+/** What a control reports (the CLI's `--json` and the dashboard's answer). */
 export interface ControlResult {
   rolloutId: string;
   command: ControlKind;
@@ -53,22 +55,14 @@ export interface ControlOptions {
   maxPerMinute?: number;
 }
 
-function isDeadline(err: unknown): boolean {
-  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
-    if ((e as { code?: unknown }).code === 4) return true;
-    if (e instanceof Error && /deadline/i.test(e.message)) return true;
-  }
-  return false;
-}
-
 /**
  * Sends one operator control to a rollout. Pause and abort go as Signals when `noWait` is set,
  * when no worker polls the rollout's task queue, or when no worker answers the Update in time
  * (Signals are stored by the server and applied once a worker runs); every other control is an
  * Update and needs a live worker. One requestId per invocation makes a repeat harmless.
  *
- * @throws RolloutNotFoundError; CliError `refused` when the rollout has closed or the update was
- *   rejected; CliError `internal` when no worker answers an Update that has no Signal form.
+ * @throws RolloutNotFoundError; ControlError `refused` when the rollout has closed or the update
+ *   was rejected; ControlError `unanswered` when no worker answers an Update that has no Signal form.
  */
 export async function sendControl(
   client: Client,
@@ -76,73 +70,70 @@ export async function sendControl(
   kind: ControlKind,
   o: ControlOptions,
 ): Promise<ControlResult> {
-  const handle = client.workflow.getHandle(rolloutWorkflowId(rolloutId));
-  let description;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof Error && err.name === 'WorkflowNotFoundError')
-      throw new RolloutNotFoundError(rolloutId);
-    throw err;
-  }
+  const description = await describeRollout(client, rolloutId);
   if (description.status.name !== 'RUNNING') {
-    throw new CliError(
+    throw new ControlError(
       `rollout ${rolloutId} has closed (${description.status.name.toLowerCase()}): ${kind} changes nothing`,
-      ExitCode.refused,
+      'refused',
     );
   }
+  const handle = client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   const requestId = o.requestId ?? randomUUID();
   const base: OperatorCommand = { by: o.by, requestId, ...(o.reason ? { reason: o.reason } : {}) };
   const signalable = kind === 'pause' || kind === 'abort';
-  const abortCmd: AbortCommand = { ...base, ...(o.compensate === false ? { compensate: false } : {}) };
   const sendSignal = async (): Promise<ControlResult> => {
     if (kind === 'pause') await handle.signal(pauseSignal, base);
-    else await handle.signal(abortSignal, abortCmd);
+    else await handle.signal(abortSignal, abortCommand(base, o));
     return { rolloutId, command: kind, requestId, via: 'signal', result: null };
   };
   if (signalable && o.noWait) return sendSignal();
-  const workers = await workerCount(client, description.taskQueue);
-  if (workers === 0) {
+  const taskQueue = description.taskQueue;
+  if ((await workerCount(client, taskQueue)) === 0) {
     if (signalable) return sendSignal();
-    throw new CliError(
-      `no worker is running on task queue ${description.taskQueue}: ${kind} needs one to answer; start one with \`sag-rollout worker\``,
-      ExitCode.internal,
+    throw new ControlError(
+      `no worker is running on task queue ${taskQueue}: ${kind} needs one to answer; start one with \`sag-rollout worker\``,
+      'unanswered',
     );
   }
   const timeout = o.updateTimeoutMs ?? 5000;
   try {
-    const result = await client.withDeadline(Date.now() + timeout, () =>
-      runUpdate(handle, kind, base, abortCmd, o),
-    );
+    const result = await client.withDeadline(Date.now() + timeout, () => runUpdate(handle, kind, base, o));
     return { rolloutId, command: kind, requestId, via: 'update', result };
   } catch (err) {
-    if (isDeadline(err)) {
+    if (isDeadlineExceeded(err)) {
       // The same requestId goes with the Signal: if the Update is applied later too, the rollout sees a duplicate.
       if (signalable) return sendSignal();
-      throw new CliError(
-        `no worker answered ${kind} within ${Math.round(timeout / 1000)} s (task queue ${description.taskQueue})`,
-        ExitCode.internal,
+      throw new ControlError(
+        `no worker answered ${kind} within ${Math.round(timeout / 1000)} s (task queue ${taskQueue})`,
+        'unanswered',
       );
     }
-    if (err instanceof Error && err.name === 'WorkflowUpdateFailedError') {
-      const cause = (err as { cause?: unknown }).cause;
-      throw new CliError(
-        `${kind} rejected: ${cause instanceof Error ? cause.message : err.message}`,
-        ExitCode.refused,
-      );
-    }
-    if (err instanceof Error && /already completed|not found/i.test(err.message)) {
-      throw new CliError(`rollout ${rolloutId} has closed: ${kind} changes nothing`, ExitCode.refused);
-    }
-    throw err;
+    throw updateFailure(err, rolloutId, kind);
   }
 }
 
+function abortCommand(base: OperatorCommand, o: ControlOptions): AbortCommand {
+  return { ...base, ...(o.compensate === false ? { compensate: false } : {}) };
+}
+
+/** What a failed Update means to the operator: a rejection, a closed rollout, or something else. */
+function updateFailure(err: unknown, rolloutId: string, kind: ControlKind): unknown {
+  if (err instanceof Error && err.name === 'WorkflowUpdateFailedError') {
+    const cause = (err as { cause?: unknown }).cause;
+    return new ControlError(
+      `${kind} rejected: ${cause instanceof Error ? cause.message : err.message}`,
+      'refused',
+    );
+  }
+  if (err instanceof Error && /already completed|not found/i.test(err.message))
+    return new ControlError(`rollout ${rolloutId} has closed: ${kind} changes nothing`, 'refused');
+  return err;
+}
+
 async function runUpdate(
-  handle: ReturnType<Client['workflow']['getHandle']>,
+  handle: WorkflowHandle,
   kind: ControlKind,
   base: OperatorCommand,
-  abortCmd: AbortCommand,
   o: ControlOptions,
 ): Promise<CommandResult> {
   switch (kind) {
@@ -151,7 +142,7 @@ async function runUpdate(
     case 'resume':
       return handle.executeUpdate(resumeUpdate, { args: [base] });
     case 'abort':
-      return handle.executeUpdate(abortUpdate, { args: [abortCmd] });
+      return handle.executeUpdate(abortUpdate, { args: [abortCommand(base, o)] });
     case 'approve': {
       const cmd: ApproveCommand = { ...base, ...(o.wave !== undefined ? { wave: o.wave } : {}) };
       return handle.executeUpdate(approveUpdate, { args: [cmd] });
@@ -173,14 +164,4 @@ async function runUpdate(
     case 'retry-failed':
       return handle.executeUpdate(retryFailedUpdate, { args: [base] });
   }
-}
-
-/** The text line a control prints. */
-export function renderControl(r: ControlResult): string {
-  if (r.via === 'signal') {
-    return `${r.command} sent to rollout ${r.rolloutId} as a signal (request ${r.requestId}); the server stores it and the rollout applies it when a worker runs`;
-  }
-  const res = r.result!;
-  const head = res.accepted ? (res.duplicate ? 'already done' : 'accepted') : 'refused';
-  return `${r.command} ${head}: ${res.message} (rollout ${r.rolloutId} is ${res.state})`;
 }

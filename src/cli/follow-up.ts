@@ -1,14 +1,16 @@
 import type { Client } from '@temporalio/client';
-import { readRolloutInput } from '../../audit/read';
-import { InputError } from '../../config/errors';
-import { validatePolicy } from '../../config/policy';
-import { ensureSearchAttributes } from '../../temporal/search-attributes';
-import { checkFeasible } from '../../windows';
-import type { DeviceStatus, DeviceStatusOutcome, InventoryDevice, RolloutInput } from '../../../domain/types';
-import { CliError, ExitCode } from '../errors';
-import { RolloutNotFoundError, getRolloutStatus, rolloutWorkflowId } from '../status';
-import { checkWebhooksBeforeStart } from '../webhooks';
-import { checkRolloutId, startRollout, type StartResult } from './start';
+import { readRolloutInput } from '../audit/read';
+import { InputError } from '../config/errors';
+import { validatePolicy } from '../config/policy';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
+import { checkFeasible } from '../windows';
+import type { DeviceStatus, DeviceStatusOutcome, InventoryDevice, RolloutInput } from '../../domain/types';
+import { CliError, ExitCode } from './errors';
+import { rolloutWorkflowId } from '../operator/ids';
+import { rolloutWorkflowStatus } from '../operator/read';
+import { getRolloutStatus } from '../operator/status';
+import { checkWebhooksBeforeStart } from './webhooks';
+import { isValidRolloutId, startRollout, type StartResult } from '../operator/start';
 
 /** Outcomes a follow-up retries: the device is not known to be on the target. */
 export const RETRIED_OUTCOMES: readonly DeviceStatusOutcome[] = ['failed', 'unconfirmed', 'compensated'];
@@ -38,22 +40,6 @@ export interface FollowUpPlan {
   warnings: string[];
 }
 
-/** Whether the rollout's workflow has closed. @throws RolloutNotFoundError. */
-export async function isClosed(client: Client, rolloutId: string): Promise<boolean> {
-  const status = await workflowStatus(client, rolloutId);
-  if (status === undefined) throw new RolloutNotFoundError(rolloutId);
-  return status !== 'RUNNING';
-}
-
-async function workflowStatus(client: Client, rolloutId: string): Promise<string | undefined> {
-  try {
-    return (await client.workflow.getHandle(rolloutWorkflowId(rolloutId)).describe()).status.name;
-  } catch (err) {
-    if (err instanceof Error && err.name === 'WorkflowNotFoundError') return undefined;
-    throw err;
-  }
-}
-
 /**
  * The first free follow-up ID, `<id>-retry-1`, `-retry-2`, … (read from the server, not from
  * visibility, so two commands in a row cannot both miss a follow-up just started).
@@ -62,7 +48,7 @@ async function workflowStatus(client: Client, rolloutId: string): Promise<string
 export async function nextFollowUpId(client: Client, rolloutId: string): Promise<string> {
   for (let n = 1; n < 1000; n++) {
     const id = `${rolloutId}-retry-${n}`;
-    const status = await workflowStatus(client, id);
+    const status = await rolloutWorkflowStatus(client, id);
     if (status === undefined) return id;
     if (status === 'RUNNING') {
       throw new CliError(
@@ -135,14 +121,11 @@ export async function planFollowUp(
 }
 
 function checkFollowUpId(id: string): string {
-  try {
-    return checkRolloutId(id);
-  } catch {
-    throw new CliError(
-      `the follow-up ID ${id} would be longer than 100 characters: start a new rollout instead`,
-      ExitCode.refused,
-    );
-  }
+  if (isValidRolloutId(id)) return id;
+  throw new CliError(
+    `the follow-up ID ${id} would be longer than 100 characters: start a new rollout instead`,
+    ExitCode.refused,
+  );
 }
 
 /**

@@ -1,0 +1,169 @@
+/** A rollout's live status, as `status` prints it and the dashboard shows it. */
+
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type {
+  DeviceStatus,
+  OutcomeCounts,
+  RolloutProgress,
+  RolloutState,
+  WaveProgress,
+} from '../../domain/types';
+import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
+import { SA_FOLLOW_UP_OF } from '../../workflows/search-attributes';
+import { listFollowUps, type FollowUpEntry } from '../audit/read';
+import { NoWorkerError, isDeadlineExceeded } from './errors';
+import { rolloutWorkflowId } from './ids';
+import { describeRollout, workerCount } from './read';
+
+/**
+ * A rollout's live status: the rollout's progress with per-device state merged from the wave
+ * part running now. This is the `status --json` contract (docs/cli.md).
+ */
+export interface RolloutStatus extends Omit<RolloutProgress, 'state'> {
+  state: RolloutState;
+  /** Whether the rollout workflow has closed (its state is then final). */
+  closed: boolean;
+  /** The live state of the wave part running now, if any. */
+  part?: PartProgress;
+  /** One entry per instance of the inventory, in inventory order. */
+  devices: DeviceStatus[];
+  /** The rollout this one retries (a follow-up started by `retry-failed`). */
+  followUpOf?: string;
+  /** Follow-up rollouts that retry this one's failed devices, oldest first (closed rollouts only). */
+  followUps?: FollowUpEntry[];
+}
+
+export interface StatusOptions {
+  /** How long to wait for a worker to answer a query (default 5 s). */
+  queryTimeoutMs?: number;
+}
+
+/**
+ * Reads a rollout's status. The rollout's own `devices` query changes only when a wave part
+ * finishes, so the devices of the part running now (`activePart`) override it, and the state
+ * reads `waiting-window` while that part waits for a change window. Counts are recomputed from
+ * the merged devices. Prints nothing: the CLI and the dashboard share it.
+ *
+ * @throws RolloutNotFoundError when no workflow `rollout/<rolloutId>` exists.
+ * @throws NoWorkerError when no worker answers the queries within the timeout.
+ */
+export async function getRolloutStatus(
+  client: Client,
+  rolloutId: string,
+  options: StatusOptions = {},
+): Promise<RolloutStatus> {
+  const timeoutMs = options.queryTimeoutMs ?? 5000;
+  const description = await describeRollout(client, rolloutId);
+  const handle = client.workflow.getHandle(rolloutWorkflowId(rolloutId));
+  const workflowStatus = description.status.name;
+  let progress: RolloutProgress;
+  let rolloutDevices: DeviceStatus[];
+  try {
+    progress = await client.withDeadline(Date.now() + timeoutMs, () => handle.query(progressQuery));
+    rolloutDevices = await allDevices(client, handle, timeoutMs);
+  } catch (err) {
+    // With no worker the query either runs into our deadline or the server gives up on it first
+    // ("Failed to query Workflow"); an empty task queue tells the two causes apart.
+    const pollers = await workerCount(client, description.taskQueue);
+    if (isDeadlineExceeded(err) || pollers === 0)
+      throw new NoWorkerError(rolloutId, description.taskQueue, workflowStatus, pollers);
+    throw err;
+  }
+
+  const { part, devices } = await mergeActivePart(client, progress.activePart, rolloutDevices, timeoutMs);
+  const { counts, byWave } = countOutcomes(devices);
+  const waves: WaveProgress[] = progress.waves.map((w) => ({
+    ...w,
+    counts: byWave.get(w.index) ?? w.counts,
+  }));
+  let state = progress.state;
+  if (state === 'running' && part?.state === 'waiting-window') state = 'waiting-window';
+  const closed = workflowStatus !== 'RUNNING';
+  if (closed && state === 'running') state = workflowStatus === 'COMPLETED' ? 'completed' : 'failed';
+  const followUpOf = description.typedSearchAttributes.get(SA_FOLLOW_UP_OF);
+  // Only a closed rollout has follow-ups; a namespace without SagFollowUpOf has none to list.
+  const followUps = closed ? await listFollowUps(client, rolloutId).catch(() => []) : [];
+  return {
+    ...progress,
+    state,
+    closed,
+    finishedAt: progress.finishedAt ?? (closed ? description.closeTime?.getTime() : undefined),
+    counts,
+    waves,
+    part,
+    devices,
+    ...(followUpOf ? { followUpOf } : {}),
+    ...(followUps.length > 0 ? { followUps } : {}),
+  };
+}
+
+async function allDevices(
+  client: Client,
+  handle: WorkflowHandle,
+  timeoutMs: number,
+): Promise<DeviceStatus[]> {
+  const devices: DeviceStatus[] = [];
+  for (let offset = 0; ;) {
+    const page = await client.withDeadline(Date.now() + timeoutMs, () =>
+      handle.query(devicesQuery, { offset, limit: 1000 }),
+    );
+    devices.push(...page.devices);
+    offset += page.devices.length;
+    if (page.devices.length === 0 || offset >= page.total) break;
+  }
+  return devices;
+}
+
+/** The rollout's devices with those of the wave part running now laid over them. */
+async function mergeActivePart(
+  client: Client,
+  activePart: string | undefined,
+  rolloutDevices: DeviceStatus[],
+  timeoutMs: number,
+): Promise<{ part: PartProgress | undefined; devices: DeviceStatus[] }> {
+  const merged = new Map(rolloutDevices.map((d) => [d.smartAgId, d]));
+  if (!activePart) return { part: undefined, devices: [...merged.values()] };
+  let part: PartProgress | undefined;
+  try {
+    const ph = client.workflow.getHandle(activePart);
+    part = await client.withDeadline(Date.now() + timeoutMs, () => ph.query(partProgressQuery));
+    for (const d of await allDevices(client, ph, timeoutMs)) {
+      const before = merged.get(d.smartAgId);
+      // An exclusion recorded by the rollout stands even if the part has not applied it yet.
+      if (before?.outcome === 'excluded' && d.outcome === 'pending') continue;
+      merged.set(d.smartAgId, { ...d, wave: before?.wave ?? d.wave });
+    }
+  } catch {
+    // The part may have just closed and been folded into the rollout; its own view is then stale.
+    part = undefined;
+  }
+  return { part, devices: [...merged.values()] };
+}
+
+function countOutcomes(devices: DeviceStatus[]): {
+  counts: OutcomeCounts;
+  byWave: Map<number, OutcomeCounts>;
+} {
+  const counts = emptyCounts();
+  const byWave = new Map<number, OutcomeCounts>();
+  for (const d of devices) {
+    counts[d.outcome]++;
+    const c = byWave.get(d.wave) ?? emptyCounts();
+    c[d.outcome]++;
+    byWave.set(d.wave, c);
+  }
+  return { counts, byWave };
+}
+
+function emptyCounts(): OutcomeCounts {
+  return {
+    pending: 0,
+    'in-progress': 0,
+    upgraded: 0,
+    skipped: 0,
+    failed: 0,
+    excluded: 0,
+    compensated: 0,
+    unconfirmed: 0,
+  };
+}
