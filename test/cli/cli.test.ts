@@ -348,7 +348,7 @@ describe('sag-rollout CLI', () => {
     expect(aborted.state).toBe('aborted');
     expect((await run(['status', other])).code).toBe(5);
     expect((await run(['status', 'no-such-rollout'])).code).toBe(4);
-  });
+  }, 150_000);
 
   it('sends pause and abort as signals when no worker runs, and says so when status needs one', async () => {
     const queue = uniqueName('idle');
