@@ -4,7 +4,7 @@
  */
 import type { DeviceSnapshot } from './device-types';
 import type { OpenSend, PinnedPolicy, VersionType } from './types';
-import { compareVersions } from './versions';
+import { compareVersions, serialVersion } from './versions';
 
 /** One list from several, each call once (a call is its serial number, version and send time). */
 export function mergeOpenSends(...lists: (OpenSend[] | undefined)[]): OpenSend[] {
@@ -37,7 +37,7 @@ export function closeReached(
   return open.filter((o) => {
     if (o.versionType !== type || o.version === target) return true;
     const s = snapshot.serials.find((x) => x.serialNumber === o.serialNumber);
-    const now = (type === 'Dpi' ? s?.dpiVersion : s?.softwareVersion) ?? '';
+    const now = serialVersion(s, type);
     if (!now) return true;
     const cmp = compareVersions(now, o.version, type);
     const upgrade = o.fromVersion !== undefined && compareVersions(o.version, o.fromVersion, type) > 0;

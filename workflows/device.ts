@@ -25,7 +25,7 @@ import type {
   PinnedPolicy,
   PriorRecord,
 } from '../domain/types';
-import { compareVersions } from '../domain/versions';
+import { compareVersions, serialVersion } from '../domain/versions';
 
 /** Codes after which an upgrade call may or may not have been accepted, before `provesRefusal` decided it. */
 const AMBIGUOUS_BEFORE = new Set([
@@ -146,7 +146,7 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     result.serials = snapshot.serials.map((s) => ({
       serialNumber: s.serialNumber,
       role: s.haState,
-      from: (policy.versionType === 'Dpi' ? s.dpiVersion : s.softwareVersion) ?? '',
+      from: serialVersion(s, policy.versionType),
     }));
 
     if (input.mode === 'compensate') return compensate(snapshot);
@@ -206,7 +206,7 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
           decision.targetVersion,
           serial.startupTime,
           allSerials,
-          versionOfSerial(serial),
+          serialVersion(serial, policy.versionType),
         );
         const sv = result.serials.find((s) => s.serialNumber === sn);
         if (sv) sv.to = decision.targetVersion;
@@ -219,10 +219,6 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     }
     await restorePolicies(pinned);
     return finish();
-
-    function versionOfSerial(s: DeviceSnapshot['serials'][number]): string {
-      return (policy.versionType === 'Dpi' ? s.dpiVersion : s.softwareVersion) ?? '';
-    }
   });
 
   /** Verifies serial numbers that an earlier run's calls took to the target, and restores the policies. */
@@ -492,8 +488,7 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
     progress.phase = 'compensate';
     const pinned = prev?.pinned ?? [];
     const type = policy.versionType;
-    const versionOf = (s: DeviceSnapshot['serials'][number]) =>
-      (type === 'Dpi' ? s.dpiVersion : s.softwareVersion) ?? '';
+    const versionOf = (s: DeviceSnapshot['serials'][number]) => serialVersion(s, type);
     const allSerials = snapshot.serials.map((s) => s.serialNumber);
     try {
       // A split HA pair goes forward to one version: the API documents no firmware downgrade.
