@@ -105,3 +105,36 @@ export function restorablePolicies(
       ) ?? p,
   );
 }
+
+/**
+ * What earlier calls mean for sending `target` to `serialNumber` now: `none` (send), `reverted`
+ * (this rollout's call of the target reverted: never sent again), `other-version` (a call of
+ * another version may still be in progress: nothing is sent), or `same-version` (a call of the
+ * target may still be in progress: watched from the latest one, `accepted` when Alibaba accepted
+ * one of them).
+ */
+export type EarlierSends =
+  | { kind: 'none' }
+  | { kind: 'reverted' }
+  | { kind: 'other-version'; versions: string[] }
+  | { kind: 'same-version'; since: number; accepted: boolean };
+
+export function earlierSends(
+  open: OpenSend[],
+  serialNumber: string,
+  target: string,
+  rolloutId: string,
+  operatorRetry?: boolean,
+): EarlierSends {
+  const earlier = blockingSends(open, serialNumber, rolloutId, operatorRetry);
+  if (earlier.some((o) => o.reverted && o.version === target)) return { kind: 'reverted' };
+  const pending = earlier.filter((o) => !o.reverted);
+  if (pending.length === 0) return { kind: 'none' };
+  const same = pending.filter((o) => o.version === target);
+  if (same.length < pending.length) return { kind: 'other-version', versions: pending.map((o) => o.version) };
+  return {
+    kind: 'same-version',
+    since: Math.max(...same.map((o) => o.at)),
+    accepted: same.some((o) => o.accepted),
+  };
+}
