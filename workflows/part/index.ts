@@ -89,8 +89,9 @@ async function runPart(input: WavePartInput, root: CancellationScope): Promise<W
 /**
  * Nothing may start now: the wait for a change (a device finished, a control arrived), or until
  * `until` (a window opens, the per-minute cap frees up), never past the deadline. Not an async
- * function: the loop awaits the condition itself, so a timer that fires together with a device's
- * result resumes the loop at the same point of the workflow task as ever.
+ * function on purpose: the loop awaits the condition's own promise, so when a timer fires in the
+ * same workflow task as a device's result, the order in which the loop and the result's handler
+ * run (and so the order of the commands) does not depend on how the code is split into functions.
  */
 function waitForChange(
   part: PartState,

@@ -1,5 +1,5 @@
 import type { DevicesPage, DevicesPageQuery, PartControl, PartProgress } from '../messages';
-import { countDevice, emptyBudget, evaluateBudget, type BudgetCount } from '../../domain/budget';
+import { addCounts, countDevice, emptyBudget, evaluateBudget, type BudgetCount } from '../../domain/budget';
 import { seededResult } from '../../domain/compensation';
 import { countOutcomes } from '../../domain/counts';
 import { interruptedEnd, priorOf, statusOutcome, undoOf } from '../../domain/device-status';
@@ -222,11 +222,7 @@ export class PartState {
 
   private checkBudget(smartAgId: string, code: string | undefined): void {
     if (this.halted) return;
-    const count: BudgetCount = {
-      failed: this.base.failed + this.count.failed,
-      finished: this.base.finished + this.count.finished,
-      consecutive: this.count.consecutive,
-    };
+    const count = addCounts(this.base, this.count);
     const verdict = evaluateBudget(count, this.input.budget, { smartAgId, code });
     if (verdict.breached) this.halt(verdict.reason, code);
   }
