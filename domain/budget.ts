@@ -3,6 +3,7 @@
  * path that counts failures (a wave part as devices finish, the health re-check after a bake), so
  * they cannot disagree. Replay-safe.
  */
+import type { RolloutPolicy } from './types';
 
 export interface BudgetRules {
   /** Breach when failures exceed this share of devices finished... */
@@ -24,6 +25,16 @@ export interface BudgetCount {
 
 export type BudgetVerdict = { breached: false } | { breached: true; reason: string };
 
+/** The rules of a policy's failure budget; `zeroTolerance` for the canary. */
+export function budgetRules(fb: RolloutPolicy['failureBudget'], zeroTolerance: boolean): BudgetRules {
+  return {
+    limitPercent: fb.maxFailurePercent,
+    minFailures: fb.minFailures,
+    maxConsecutive: fb.maxConsecutiveFailures,
+    zeroTolerance,
+  };
+}
+
 export function emptyBudget(): BudgetCount {
   return { failed: 0, finished: 0, consecutive: 0 };
 }
@@ -33,6 +44,53 @@ export function countDevice(c: BudgetCount, failed: boolean): BudgetCount {
   return failed
     ? { failed: c.failed + 1, finished: c.finished + 1, consecutive: c.consecutive + 1 }
     : { failed: c.failed, finished: c.finished + 1, consecutive: 0 };
+}
+
+/**
+ * `later` counted on top of `earlier`: failures and finished devices add up; the run of
+ * consecutive failures is `later`'s, which carries on from `earlier`'s where it began there.
+ */
+export function addCounts(
+  earlier: Pick<BudgetCount, 'failed' | 'finished'>,
+  later: BudgetCount,
+): BudgetCount {
+  return {
+    failed: earlier.failed + later.failed,
+    finished: earlier.finished + later.finished,
+    consecutive: later.consecutive,
+  };
+}
+
+/**
+ * The count after `n` devices that had counted as upgraded failed a later health re-check: each
+ * one turns a success into a failure (a device not counted yet as finished is counted now).
+ */
+export function countRecheckFailures(c: BudgetCount, n: number): BudgetCount {
+  let count = c;
+  for (let i = 0; i < n; i++) {
+    count = {
+      failed: count.failed + 1,
+      finished: Math.max(count.finished, count.failed + 1),
+      consecutive: count.consecutive + 1,
+    };
+  }
+  return count;
+}
+
+/**
+ * Whether `n` more failures breach the share alone, as the health re-check decided before zero
+ * tolerance and consecutive failures counted there (100% when nothing finished). Rollouts started
+ * by that code replay with it.
+ */
+export function shareBreachedBeforeRules(
+  c: Pick<BudgetCount, 'failed' | 'finished'>,
+  n: number,
+  rules: Pick<BudgetRules, 'limitPercent' | 'minFailures'>,
+): boolean {
+  const failed = c.failed + n;
+  return (
+    failed >= rules.minFailures && (c.finished > 0 ? (failed / c.finished) * 100 : 100) > rules.limitPercent
+  );
 }
 
 /** The share of finished devices that failed, in percent (0 when none finished). */

@@ -4,7 +4,7 @@
  */
 import type { DeviceSnapshot } from './device-types';
 import type { OpenSend, PinnedPolicy, VersionType } from './types';
-import { compareVersions } from './versions';
+import { compareVersions, serialVersion } from './versions';
 
 /** One list from several, each call once (a call is its serial number, version and send time). */
 export function mergeOpenSends(...lists: (OpenSend[] | undefined)[]): OpenSend[] {
@@ -37,7 +37,7 @@ export function closeReached(
   return open.filter((o) => {
     if (o.versionType !== type || o.version === target) return true;
     const s = snapshot.serials.find((x) => x.serialNumber === o.serialNumber);
-    const now = (type === 'Dpi' ? s?.dpiVersion : s?.softwareVersion) ?? '';
+    const now = serialVersion(s, type);
     if (!now) return true;
     const cmp = compareVersions(now, o.version, type);
     const upgrade = o.fromVersion !== undefined && compareVersions(o.version, o.fromVersion, type) > 0;
@@ -104,4 +104,37 @@ export function restorablePolicies(
           e.serialNumber === p.serialNumber && e.versionType === p.versionType && e.upgradeType !== 'manual',
       ) ?? p,
   );
+}
+
+/**
+ * What earlier calls mean for sending `target` to `serialNumber` now: `none` (send), `reverted`
+ * (this rollout's call of the target reverted: never sent again), `other-version` (a call of
+ * another version may still be in progress: nothing is sent), or `same-version` (a call of the
+ * target may still be in progress: watched from the latest one, `accepted` when Alibaba accepted
+ * one of them).
+ */
+export type EarlierSends =
+  | { kind: 'none' }
+  | { kind: 'reverted' }
+  | { kind: 'other-version'; versions: string[] }
+  | { kind: 'same-version'; since: number; accepted: boolean };
+
+export function earlierSends(
+  open: OpenSend[],
+  serialNumber: string,
+  target: string,
+  rolloutId: string,
+  operatorRetry?: boolean,
+): EarlierSends {
+  const earlier = blockingSends(open, serialNumber, rolloutId, operatorRetry);
+  if (earlier.some((o) => o.reverted && o.version === target)) return { kind: 'reverted' };
+  const pending = earlier.filter((o) => !o.reverted);
+  if (pending.length === 0) return { kind: 'none' };
+  const same = pending.filter((o) => o.version === target);
+  if (same.length < pending.length) return { kind: 'other-version', versions: pending.map((o) => o.version) };
+  return {
+    kind: 'same-version',
+    since: Math.max(...same.map((o) => o.at)),
+    accepted: same.some((o) => o.accepted),
+  };
 }

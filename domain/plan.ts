@@ -77,3 +77,21 @@ export function splitParts<T>(items: T[], maxPartSize: number): T[][] {
   for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
   return parts;
 }
+
+/**
+ * The name of a wave's part (its child workflow ID's last segment): the wave's own name when the
+ * wave fits one part, else numbered; `retry` parts run an operator's retry, numbered by run.
+ */
+export function partName(wave: number, part: number, single: boolean): string {
+  return single ? `wave-${wave}` : `wave-${wave}-part-${part}`;
+}
+
+/** The name of the `k`-th part (from 0) of retry run `run`. */
+export function retryPartName(run: number, k: number): string {
+  return `retry-${run}${k > 0 ? `-part-${k + 1}` : ''}`;
+}
+
+/** The name of the `k`-th part (from 0) that compensates an aborted rollout's failed devices. */
+export function compensationPartName(k: number): string {
+  return `compensate${k > 0 ? `-part-${k + 1}` : ''}`;
+}

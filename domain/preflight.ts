@@ -1,6 +1,6 @@
 import type { DeviceSnapshot } from './device-types';
-import type { RolloutPolicy, VersionType } from './types';
-import { compareVersions } from './versions';
+import type { RolloutPolicy } from './types';
+import { compareVersions, serialVersion } from './versions';
 
 export type PreflightDecision =
   | {
@@ -29,10 +29,6 @@ export function targetFor(
 ): string {
   const byModel = snapshot.instanceType ? policy.targetsByModel?.[snapshot.instanceType] : undefined;
   return byModel ?? policy.targetVersion;
-}
-
-function versionOf(s: DeviceSnapshot['serials'][number], type: VersionType): string {
-  return (type === 'Dpi' ? s.dpiVersion : s.softwareVersion) ?? '';
 }
 
 /**
@@ -65,9 +61,9 @@ export function preflight(
   if (snapshot.serials.length === 0) return fail('InvalidId.SMARTAG', 'the instance has no devices');
 
   // Already on or past the target: nothing to do, whatever else is wrong with the device.
-  const behind = snapshot.serials.filter((s) => compareVersions(versionOf(s, type), target, type) < 0);
+  const behind = snapshot.serials.filter((s) => compareVersions(serialVersion(s, type), target, type) < 0);
   if (behind.length === 0) {
-    const ahead = snapshot.serials.some((s) => compareVersions(versionOf(s, type), target, type) > 0);
+    const ahead = snapshot.serials.some((s) => compareVersions(serialVersion(s, type), target, type) > 0);
     return {
       decision: 'skip',
       code: ahead ? 'AlreadyNewer' : 'AlreadyOnTarget',

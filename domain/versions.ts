@@ -32,3 +32,14 @@ export function compareVersions(a: string | undefined, b: string | undefined, ty
   }
   return compareNumberLists(numbers(a), numbers(b));
 }
+
+/**
+ * The version a serial number reports for `type`: its DPI signature database or its firmware;
+ * `''` when it reports none (or the serial number is unknown).
+ */
+export function serialVersion(
+  s: { softwareVersion?: string; dpiVersion?: string } | undefined,
+  type: VersionType,
+): string {
+  return (type === 'Dpi' ? s?.dpiVersion : s?.softwareVersion) ?? '';
+}

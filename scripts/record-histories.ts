@@ -1,10 +1,12 @@
 /**
- * Records the histories of two rollouts into test/fixtures/histories/, for the replay test that
- * runs them through the current workflow code (binary protobuf, one file per workflow): a full
+ * Records the histories of three rollouts into test/fixtures/histories/, for the replay test that
+ * runs them through the current workflow code (binary protobuf, one file per workflow run): a full
  * rollout (canary, approval gate, a failure-budget breach with compensation of an HA pair, resume,
- * completion), and one on the safety paths (an unconfirmed device, a credential halt and resume,
- * an abort at a gate with compensation). Files of earlier recordings stay: they guard the
- * histories of rollouts started by earlier code. Run: `npx tsx scripts/record-histories.ts`.
+ * completion), one on the safety paths (an unconfirmed device, a credential halt and resume, an
+ * abort at a gate with compensation), and one that continues as new between parts (a pace change
+ * repeated in a later run, a pause and resume there, an abort that compensates a device that
+ * failed in an earlier run). Files of earlier recordings stay: they guard the histories of
+ * rollouts started by earlier code. Run: `npx tsx scripts/record-histories.ts`.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,15 @@ import { temporal } from '@temporalio/proto';
 import { startSimulator } from '../src/simulator';
 import { startDevServer } from '../src/temporal/dev-server';
 import { createRolloutWorker } from '../src/temporal/worker';
-import { abortSignal, approveUpdate, progressQuery, resumeUpdate } from '../workflows/messages';
+import {
+  abortSignal,
+  abortUpdate,
+  approveUpdate,
+  pauseUpdate,
+  progressQuery,
+  resumeUpdate,
+  setPaceUpdate,
+} from '../workflows/messages';
 import { rolloutWorkflow } from '../workflows/rollout';
 import { fastRolloutPolicy, haInstance, instance, VERSIONS } from '../test/helpers/fixtures';
 
@@ -196,20 +206,119 @@ async function main(): Promise<void> {
   await worker2.shutdown();
   await sim2.stop();
 
+  let n = await save(client, `SagRolloutId = '${rolloutId}' OR SagRolloutId = '${rolloutId2}'`, out);
+  await connection.close();
+  await sim.stop();
+  await server.stop();
+  n += await recordContinueAsNew(out);
+  process.stderr.write(`recorded ${n} histories into ${out}\n`);
+}
+
+/** Writes the history of every workflow run the visibility query finds; returns how many. */
+async function save(client: Client, query: string, out: string): Promise<number> {
   let n = 0;
-  for await (const wf of client.workflow.list({
-    query: `SagRolloutId = '${rolloutId}' OR SagRolloutId = '${rolloutId2}'`,
-  })) {
+  for await (const wf of client.workflow.list({ query })) {
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
     // Binary protobuf, the format Temporal's own tools read back exactly.
     const name = `${wf.type}-${wf.workflowId.replace(/[^A-Za-z0-9-]/g, '_')}-${wf.runId.slice(-12)}.bin`;
     writeFileSync(path.join(out, name), temporal.api.history.v1.History.encode(history).finish());
     n++;
   }
-  process.stderr.write(`recorded ${n} histories into ${out}\n`);
+  return n;
+}
+
+/**
+ * Third rollout, on a server of its own that suggests continue-as-new after a few dozen events,
+ * so the rollout crosses several runs between parts of two devices: a pace change in the first
+ * run and the same command repeated in a later one, a pause and resume there, and an abort that
+ * compensates a device whose upgrade reverted in an earlier run.
+ */
+async function recordContinueAsNew(out: string): Promise<number> {
+  const server = await startDevServer({
+    dbFile: ':memory:',
+    uiPort: false,
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 40 },
+  });
+  const ids = Array.from({ length: 14 }, (_, i) => `sag-rec3${String(i + 1).padStart(2, '0')}`);
+  const sim = await startSimulator({
+    fleet: {
+      versions: VERSIONS,
+      instances: ids.map((id, i) =>
+        i === 2
+          ? instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' } })
+          : instance(id),
+      ),
+    },
+  });
+  const taskQueue = 'record-histories-can';
+  const worker = await createRolloutWorker({
+    target: { connectionOptions: { address: server.address }, namespace: 'default' },
+    taskQueue,
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
+    },
+    sagEndpoint: sim.endpoint,
+    apiRate: 200,
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const rolloutId = 'replay-3';
+  const handle = await client.workflow.start(rolloutWorkflow, {
+    workflowId: `rollout/${rolloutId}`,
+    taskQueue,
+    args: [
+      {
+        rolloutId,
+        inventory: ids.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
+        policy: fastRolloutPolicy({
+          maxPartSize: 2,
+          concurrency: 2,
+          waves: { cumulativePercents: [100] },
+          failureBudget: {
+            maxFailurePercent: 100,
+            minFailures: 100,
+            maxConsecutiveFailures: 0,
+            onBreach: 'pause',
+          },
+        }),
+        operator: 'alice',
+        ticket: 'CHG-REPLAY-3',
+        taskQueue,
+      },
+    ],
+  });
+  const cmd = (by: string) => ({ by, reason: 'recording', requestId: randomUUID() });
+  const latest = client.workflow.getHandle<typeof rolloutWorkflow>(`rollout/${rolloutId}`);
+  const until = async (what: string, pred: () => Promise<boolean>) => {
+    const deadline = Date.now() + 120_000;
+    while (!(await pred())) {
+      if (Date.now() > deadline) throw new Error(`replay-3: timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await worker.worker.runUntil(async () => {
+    const pace = { ...cmd('alice'), concurrency: 1 };
+    await handle.executeUpdate(setPaceUpdate, { args: [pace] });
+    await until('a second run', async () => (await latest.describe()).runId !== handle.firstExecutionRunId);
+    await latest.executeUpdate(setPaceUpdate, { args: [pace] });
+    await latest.executeUpdate(pauseUpdate, { args: [cmd('alice')] });
+    await until('the pause', async () => (await latest.query(progressQuery)).state === 'paused');
+    await latest.executeUpdate(resumeUpdate, { args: [cmd('alice')] });
+    await until('the failed device and more parts', async () => {
+      const p = await latest.query(progressQuery);
+      return p.counts.failed >= 1 && p.counts.upgraded >= 6;
+    });
+    await latest.executeUpdate(abortUpdate, { args: [{ ...cmd('alice'), compensate: true }] });
+    const r = await latest.result();
+    if (r.state !== 'aborted') throw new Error(`replay-3 ended ${r.state}, not aborted`);
+  });
+  await worker.shutdown();
+  const n = await save(client, `SagRolloutId = '${rolloutId}'`, out);
   await connection.close();
   await sim.stop();
   await server.stop();
+  return n;
 }
 
 main().catch((err: unknown) => {

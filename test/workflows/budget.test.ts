@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  addCounts,
+  budgetRules,
   countDevice,
+  countRecheckFailures,
   emptyBudget,
   evaluateBudget,
   failurePercent,
+  shareBreachedBeforeRules,
   type BudgetRules,
 } from '../../domain/budget';
 import {
@@ -124,5 +128,46 @@ describe('open sends', () => {
     const dpi: PinnedPolicy = { serialNumber: 'sn1', versionType: 'Dpi', upgradeType: 'manual' };
     expect(restorablePolicies([manual, dpi], [original])).toEqual([original, dpi]);
     expect(restorablePolicies([manual, dpi], undefined)).toEqual([manual, dpi]);
+  });
+});
+
+describe('budget counts across parts and the health re-check', () => {
+  it('adds a part to what the rollout counted before it, taking its run of consecutive failures', () => {
+    expect(addCounts({ failed: 1, finished: 10 }, { failed: 2, finished: 5, consecutive: 3 })).toEqual({
+      failed: 3,
+      finished: 15,
+      consecutive: 3,
+    });
+  });
+
+  it('turns upgraded devices that failed the re-check into failures', () => {
+    expect(countRecheckFailures({ failed: 1, finished: 10, consecutive: 0 }, 2)).toEqual({
+      failed: 3,
+      finished: 10,
+      consecutive: 2,
+    });
+    // A device not counted as finished before is counted now.
+    expect(countRecheckFailures({ failed: 0, finished: 0, consecutive: 1 }, 2)).toEqual({
+      failed: 2,
+      finished: 2,
+      consecutive: 3,
+    });
+  });
+
+  it('keeps the share-only decision of the re-check as rollouts started before the rules counted there', () => {
+    const share = { limitPercent: 20, minFailures: 2 };
+    expect(shareBreachedBeforeRules({ failed: 1, finished: 10 }, 1, share)).toBe(false);
+    expect(shareBreachedBeforeRules({ failed: 1, finished: 5 }, 1, share)).toBe(true);
+    expect(shareBreachedBeforeRules({ failed: 0, finished: 0 }, 2, share)).toBe(true);
+    expect(shareBreachedBeforeRules({ failed: 0, finished: 0 }, 1, share)).toBe(false);
+  });
+
+  it("reads a policy's failure budget as rules", () => {
+    expect(
+      budgetRules(
+        { maxFailurePercent: 10, minFailures: 2, maxConsecutiveFailures: 3, onBreach: 'pause' },
+        true,
+      ),
+    ).toEqual({ limitPercent: 10, minFailures: 2, maxConsecutive: 3, zeroTolerance: true });
   });
 });

@@ -1,0 +1,285 @@
+import type { DevicesPage, DevicesPageQuery, PartControl, PartProgress } from '../messages';
+import { addCounts, countDevice, emptyBudget, evaluateBudget, type BudgetCount } from '../../domain/budget';
+import { seededResult } from '../../domain/compensation';
+import { countOutcomes } from '../../domain/counts';
+import { interruptedEnd, priorOf, statusOutcome, undoOf } from '../../domain/device-status';
+import { resolveCodePolicy } from '../../domain/error-policy';
+import {
+  defer,
+  dequeue,
+  newSchedule,
+  requeueFirst,
+  unschedule,
+  type Pace,
+  type Schedule,
+} from '../../domain/schedule';
+import type { DeviceStatus, DeviceUpgradeResult, InventoryDevice, PriorRecord } from '../../domain/types';
+import type { WavePartInput, WavePartResult } from './types';
+
+/**
+ * The state of a wave part: its devices' statuses and results, the schedule of those still to
+ * start, the operator's controls as they arrive, and the failure budget as devices finish. The
+ * part's main loop waits on `changes`, which every transition that may unblock it bumps.
+ */
+export class PartState {
+  readonly devices: InventoryDevice[];
+  readonly statuses: DeviceStatus[];
+  readonly results: Record<string, DeviceUpgradeResult> = {};
+  readonly schedule: Schedule;
+  readonly pace: Pace;
+  /** How often each device was put back because it was offline. */
+  private readonly deferrals: Record<string, number> = {};
+  /** What interrupted or re-run devices' earlier runs left open, passed to their next run. */
+  readonly priors: Record<string, PriorRecord>;
+  paused: boolean;
+  aborted: boolean;
+  compensateOnAbort: boolean;
+  halted: WavePartResult['halted'];
+  /** The operator resumed the part after it halted. */
+  resumed = false;
+  /** This part's failures since it started, or since a resume after a breach. */
+  count: BudgetCount;
+  /** What the rollout counted before this part (nothing after a resume after a breach). */
+  private base: { failed: number; finished: number };
+  state: PartProgress['state'] = 'running';
+  nextWindowAt: number | undefined;
+  /** Bumped by every change the main loop may wait on. */
+  changes = 0;
+  private lastSeq = -1;
+
+  constructor(readonly input: WavePartInput) {
+    this.devices = input.devices;
+    this.pace = { ...input.pace };
+    this.statuses = input.devices.map((d) => ({
+      smartAgId: d.smartAgId,
+      regionId: d.regionId,
+      wave: input.wave,
+      outcome: input.excluded.includes(d.smartAgId) ? 'excluded' : 'pending',
+      serials: [],
+    }));
+    this.schedule = newSchedule(
+      input.devices.map((_, i) => i).filter((i) => this.statuses[i]!.outcome === 'pending'),
+    );
+    this.paused = input.paused;
+    this.aborted = input.aborted !== undefined;
+    this.compensateOnAbort = input.aborted?.compensate ?? true;
+    this.priors = { ...input.priors };
+    this.count = { failed: 0, finished: 0, consecutive: input.budget.consecutiveBefore };
+    this.base = { failed: input.budget.failedBefore, finished: input.budget.finishedBefore };
+  }
+
+  /** A control forwarded by the rollout; a repeated or stale one (by `seq`) changes nothing. */
+  control(c: PartControl & { seq: number }): void {
+    if (c.seq <= this.lastSeq) return;
+    this.lastSeq = c.seq;
+    this.apply(c);
+    this.changes++;
+  }
+
+  /** A cancellation of the part itself is an abort with compensation. */
+  abortOnCancel(): void {
+    this.aborted = true;
+    this.compensateOnAbort = true;
+    this.changes++;
+  }
+
+  private apply(c: PartControl): void {
+    switch (c.kind) {
+      case 'pause':
+        this.paused = true;
+        break;
+      case 'resume':
+        this.paused = false;
+        if (this.halted) this.resumed = true;
+        break;
+      case 'abort':
+        this.aborted = true;
+        this.compensateOnAbort = c.compensate;
+        break;
+      case 'exclude':
+        for (const id of c.smartAgIds) {
+          const idx = this.devices.findIndex((d) => d.smartAgId === id);
+          if (idx < 0 || this.statuses[idx]!.outcome !== 'pending') continue;
+          this.statuses[idx]!.outcome = 'excluded';
+          unschedule(this.schedule, idx);
+        }
+        break;
+      case 'pace':
+        if (c.concurrency) this.pace.concurrency = c.concurrency;
+        if (c.maxPerMinute !== undefined)
+          this.pace.maxPerMinute = c.maxPerMinute > 0 ? c.maxPerMinute : undefined;
+        break;
+    }
+  }
+
+  progress(): PartProgress {
+    return {
+      wave: this.input.wave,
+      part: this.input.part,
+      total: this.devices.length,
+      started: this.schedule.started,
+      inFlight: this.schedule.inFlight,
+      counts: countOutcomes(this.statuses),
+      state: this.state,
+      nextWindowAt: this.nextWindowAt,
+      failed: this.count.failed,
+      finished: this.count.finished,
+      consecutive: this.count.consecutive,
+    };
+  }
+
+  devicesPage(q: DevicesPageQuery): DevicesPage {
+    const list = q.outcome ? this.statuses.filter((s) => s.outcome === q.outcome) : this.statuses;
+    const offset = q.offset ?? 0;
+    return { total: list.length, offset, devices: list.slice(offset, offset + (q.limit ?? 1000)) };
+  }
+
+  /** Records a device run's result: put back, interrupted, or counted in the failure budget. */
+  record(idx: number, r: DeviceUpgradeResult): void {
+    const s = this.statuses[idx]!;
+    this.results[s.smartAgId] = r;
+    s.serials = r.serials;
+    s.phase = r.phase;
+    s.errorCode = r.errorCode;
+    s.message = r.message;
+    s.requestIds = r.requestIds.length > 0 ? r.requestIds : undefined;
+    if (r.outcome === 'deferred' && this.deferAgain(idx, s)) return;
+    if (r.outcome === 'interrupted') return this.interrupt(idx, s, r);
+    s.outcome = statusOutcome(r.outcome);
+    if (s.outcome === 'failed' || s.outcome === 'unconfirmed') s.undo = undoOf(r);
+    if (s.outcome === 'upgraded') {
+      this.count = countDevice(this.count, false);
+    } else if (s.outcome === 'failed' || s.outcome === 'unconfirmed') {
+      this.count = countDevice(this.count, true);
+      if (
+        r.errorClass === 'rollout' ||
+        (r.errorCode &&
+          resolveCodePolicy(r.errorCode, this.input.devicePolicy.errorOverrides).action === 'halt')
+      ) {
+        this.halt(
+          `${r.errorCode ?? 'error'} on ${s.smartAgId}: the rollout's credentials or permissions are wrong`,
+          r.errorCode,
+        );
+        return;
+      }
+      this.checkBudget(s.smartAgId, r.errorCode);
+    }
+  }
+
+  /** An offline device goes to the end of the part, as often as `maxDeferrals` allows. */
+  private deferAgain(idx: number, s: DeviceStatus): boolean {
+    this.deferrals[s.smartAgId] = (this.deferrals[s.smartAgId] ?? 0) + 1;
+    if (this.deferrals[s.smartAgId]! > this.input.maxDeferrals) return false;
+    s.outcome = 'pending';
+    defer(this.schedule, idx, Date.now() + this.input.offlineRetryDelayMs);
+    return true;
+  }
+
+  /**
+   * The credentials or permissions failed, not the device: it goes back to the front of the
+   * queue, counts nowhere, and its next run picks up what this one left open.
+   */
+  private interrupt(idx: number, s: DeviceStatus, r: DeviceUpgradeResult): void {
+    s.outcome = 'pending';
+    this.priors[s.smartAgId] = priorOf(r);
+    requeueFirst(this.schedule, idx);
+    this.halt(
+      `${r.errorCode ?? 'error'} on ${s.smartAgId}: the rollout's credentials or permissions are wrong`,
+      r.errorCode,
+      true,
+    );
+  }
+
+  /** A device workflow that could not run: held by another rollout, or failed as a workflow. */
+  childFailed(idx: number, heldElsewhere: boolean, workflowId: string, err: unknown): void {
+    const s = this.statuses[idx]!;
+    if (heldElsewhere) {
+      // Another rollout holds this device's upgrade lock: report it, never touch it.
+      s.outcome = 'skipped';
+      s.errorCode = 'HeldByAnotherRollout';
+      s.message = `${workflowId} is running for another rollout`;
+    } else {
+      s.outcome = 'failed';
+      s.errorCode = 'DeviceWorkflowFailed';
+      s.message = err instanceof Error ? err.message : String(err);
+      this.count = countDevice(this.count, true);
+      this.checkBudget(s.smartAgId, s.errorCode);
+    }
+  }
+
+  /**
+   * When the rollout is aborted while devices wait to be inspected again after a credential halt:
+   * each ends where its interrupted run left it (see `interruptedEnd`).
+   */
+  settleInterrupted(): void {
+    for (const [idx, s] of this.statuses.entries()) {
+      const r = this.results[s.smartAgId];
+      if (s.outcome !== 'pending' || r?.outcome !== 'interrupted') continue;
+      dequeue(this.schedule, idx);
+      Object.assign(s, interruptedEnd(r));
+    }
+  }
+
+  private checkBudget(smartAgId: string, code: string | undefined): void {
+    if (this.halted) return;
+    const count = addCounts(this.base, this.count);
+    const verdict = evaluateBudget(count, this.input.budget, { smartAgId, code });
+    if (verdict.breached) this.halt(verdict.reason, code);
+  }
+
+  private halt(reason: string, code?: string, credentials?: boolean): void {
+    if (this.halted) return;
+    this.halted = credentials ? { reason, code, credentials } : { reason, code };
+  }
+
+  /**
+   * Resumed after a halt: a fresh failure budget after a breach; a credential halt was no breach,
+   * so the count goes on.
+   */
+  resume(): void {
+    if (!this.halted?.credentials) {
+      this.count = emptyBudget();
+      this.base = { failed: 0, finished: 0 };
+    }
+    this.halted = undefined;
+    this.resumed = false;
+  }
+
+  /** A compensation-only part: its devices as the rollout recorded their failed runs; nothing starts. */
+  seedCompensation(seeds: NonNullable<WavePartInput['compensateOnly']>): void {
+    for (const [idx, d] of this.devices.entries()) {
+      const u = seeds[d.smartAgId];
+      if (!u) continue;
+      this.statuses[idx]!.outcome = u.outcome;
+      this.statuses[idx]!.serials = u.serials;
+      this.results[d.smartAgId] = seededResult(d.smartAgId, u);
+    }
+    this.schedule.queue.length = 0;
+  }
+
+  result(): WavePartResult {
+    return {
+      wave: this.input.wave,
+      part: this.input.part,
+      devices: this.statuses,
+      halted: this.halted,
+      aborted: this.aborted,
+      failed: this.count.failed,
+      finished: this.count.finished,
+      consecutive: this.count.consecutive,
+    };
+  }
+
+  /** What a compensation-only part returns: it counts nothing in the failure budget. */
+  compensationResult(): WavePartResult {
+    return {
+      wave: this.input.wave,
+      part: this.input.part,
+      devices: this.statuses,
+      aborted: false,
+      failed: 0,
+      finished: 0,
+      consecutive: 0,
+    };
+  }
+}

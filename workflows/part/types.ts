@@ -1,0 +1,68 @@
+import type {
+  ChangeWindow,
+  DeviceStatus,
+  DeviceUndo,
+  DeviceUpgradePolicy,
+  FreezePeriod,
+  InventoryDevice,
+  PriorRecord,
+} from '../../domain/types';
+
+export interface PartBudget {
+  limitPercent: number;
+  minFailures: number;
+  maxConsecutive: number;
+  /** The canary tolerates no failure. */
+  zeroTolerance: boolean;
+  failedBefore: number;
+  finishedBefore: number;
+  consecutiveBefore: number;
+}
+
+export interface WavePartInput {
+  rolloutId: string;
+  parentWorkflowId: string;
+  wave: number;
+  part: number;
+  devices: InventoryDevice[];
+  devicePolicy: DeviceUpgradePolicy;
+  pace: { concurrency: number; maxPerMinute?: number };
+  caps?: { perRegion?: Record<string, number>; perGroup?: Record<string, number> };
+  budget: PartBudget;
+  expectedUpgradeMs: number;
+  offlineRetryDelayMs: number;
+  /** How often an offline device is put back at the end of the wave before it fails. */
+  maxDeferrals: number;
+  windows: ChangeWindow[];
+  freezes: FreezePeriod[];
+  /** No device starts after this instant (ms since epoch). */
+  deadline?: number;
+  paused: boolean;
+  /** The rollout was aborted before this part started (a control signal could not reach it yet). */
+  aborted?: { compensate: boolean };
+  excluded: string[];
+  taskQueue?: string;
+  /**
+   * Compensation only: nothing is started; these devices' failed runs are compensated (an abort
+   * compensates the failed devices of every wave so far), keyed by SmartAGId.
+   */
+  compensateOnly?: Record<
+    string,
+    DeviceUndo & { serials: DeviceStatus['serials']; outcome: DeviceStatus['outcome'] }
+  >;
+  /** What earlier runs of these devices left open, by SmartAGId (a retry or a resume). */
+  priors?: Record<string, PriorRecord>;
+  /** The devices are retried at an operator's request (see `DeviceUpgradeInput.operatorRetry`). */
+  operatorRetry?: boolean;
+}
+
+export interface WavePartResult {
+  wave: number;
+  part: number;
+  devices: DeviceStatus[];
+  halted?: { reason: string; code?: string; credentials?: boolean };
+  aborted: boolean;
+  failed: number;
+  finished: number;
+  consecutive: number;
+}

@@ -1,0 +1,77 @@
+import { patched } from '@temporalio/workflow';
+import type { rolloutStep } from '../activity-options';
+import { classify } from '../failures';
+import {
+  budgetRules,
+  countRecheckFailures,
+  evaluateBudget,
+  shareBreachedBeforeRules,
+} from '../../domain/budget';
+import type { PlannedWave } from '../../domain/plan';
+import { notify } from './notifications';
+import type { Rollout } from './state';
+
+type RecheckInput = Parameters<typeof rolloutStep.recheckHealth>[0];
+type Unhealthy = Awaited<ReturnType<typeof rolloutStep.recheckHealth>>['unhealthy'];
+
+/** The re-check of a wave's upgraded devices, each against the version it was taken to. */
+export function recheckInput(r: Rollout, upgraded: string[]): RecheckInput {
+  const { st, policy } = r;
+  return {
+    devices: upgraded.map((id) => ({
+      smartAgId: id,
+      regionId: st.devices[id]!.regionId,
+      // Per-model targets differ: the version the device was taken to.
+      targetVersion: st.devices[id]?.serials.find((s) => s.to)?.to ?? policy.targetVersion,
+    })),
+    versionType: policy.versionType,
+  };
+}
+
+/**
+ * A re-check that cannot run (Forbidden.RAM, credentials) must not fail the rollout: it halts and
+ * says why, like any other rollout-class failure.
+ */
+export function recheckFailed(r: Rollout, wave: number, err: unknown): void {
+  const { st, policy } = r;
+  const f = classify(err, policy.errorOverrides);
+  st.haltReason = `${f.code} in the health re-check after wave ${wave}: ${f.policy.class === 'rollout' ? "the rollout's credentials or permissions are wrong" : f.message}`;
+  r.audit('health-recheck-failed', { wave, reason: st.haltReason, detail: { code: f.code } });
+  if (f.policy.class === 'rollout') st.haltCredentials = true;
+  r.pauseForOperator();
+  notify(r, 'halted', { reason: st.haltReason, wave });
+}
+
+/**
+ * Devices that failed the re-check: each turns a success into a failure, in the same budget as
+ * the wave's; a breach halts the rollout (or aborts it, when the policy says so).
+ */
+export function recheckUnhealthy(r: Rollout, w: PlannedWave, unhealthy: Unhealthy): void {
+  const { st, policy } = r;
+  for (const u of unhealthy) {
+    const d = st.devices[u.smartAgId]!;
+    d.outcome = 'failed';
+    d.phase = 'verify';
+    d.errorCode = 'HealthRecheckFailed';
+    d.message = u.reason;
+  }
+  const fb = policy.failureBudget;
+  const rules = budgetRules(fb, w.name === 'canary');
+  const count = countRecheckFailures(st.budget, unhealthy.length);
+  const last = unhealthy[unhealthy.length - 1]!;
+  const verdict = evaluateBudget(count, rules, { smartAgId: last.smartAgId, code: 'HealthRecheckFailed' });
+  // Before the canary's zero tolerance and the consecutive rule counted here, only the share did.
+  const before = shareBreachedBeforeRules(st.budget, unhealthy.length, rules);
+  const breached =
+    verdict.breached === before || patched('recheck-by-budget-rules') ? verdict.breached : before;
+  if (verdict.breached === before) st.budget.failed += unhealthy.length;
+  else st.budget = count;
+  r.audit('health-recheck-failed', { wave: w.index, detail: { devices: unhealthy.length } });
+  if (!breached) return;
+  st.haltReason = `health re-check after wave ${w.index}: ${unhealthy.length} devices unhealthy${verdict.breached ? ` (${verdict.reason})` : ''}`;
+  st.breaches = (st.breaches ?? 0) + 1;
+  r.audit('halted', { wave: w.index, reason: st.haltReason, detail: { code: 'HealthRecheckFailed' } });
+  if (fb.onBreach === 'abort' && patched('recheck-breach-aborts')) r.abortWithCompensation();
+  else r.pauseForOperator();
+  notify(r, 'halted', { reason: st.haltReason, wave: w.index });
+}

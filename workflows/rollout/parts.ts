@@ -1,0 +1,230 @@
+import {
+  CancellationScope,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  executeChild,
+  getExternalWorkflowHandle,
+  patched,
+  sleep,
+} from '@temporalio/workflow';
+import { durationMs } from '../durations';
+import { partControlSignal, type PartControl, type PartHalted } from '../messages';
+import { wavePartWorkflow, type WavePartInput, type WavePartResult } from '../part';
+import { SA_ROLLOUT_ID } from '../search-attributes';
+import { addCounts, budgetRules, emptyBudget } from '../../domain/budget';
+import { mergePartDevice } from '../../domain/device-status';
+import { rolloutChildId } from '../../domain/ids';
+import type { InventoryDevice, PriorRecord } from '../../domain/types';
+import { notify } from './notifications';
+import type { Rollout } from './state';
+
+/**
+ * The options of a rollout's part (a wave's slice or a compensation): abandoned on close, so an
+ * abort never terminates devices in flight, and found by the rollout's search attribute.
+ */
+export function partChildOptions(r: Rollout, workflowId: string) {
+  return {
+    workflowId,
+    taskQueue: r.input.taskQueue,
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    typedSearchAttributes: [{ key: SA_ROLLOUT_ID, value: r.input.rolloutId }],
+  };
+}
+
+/**
+ * Runs `ids` (those still pending) as the part `name` of `wave` and merges what it reports: its
+ * devices, its failure count, and an abort when the part closed without a result or aborted itself.
+ * Returns the part's result, or nothing when no device was pending or the part closed without one.
+ */
+export async function runPart(
+  r: Rollout,
+  wave: number,
+  name: string,
+  ids: string[],
+  zeroTolerance: boolean,
+  priors?: Record<string, PriorRecord>,
+  operatorRetry = false,
+): Promise<WavePartResult | undefined> {
+  const { st } = r;
+  const devices = ids
+    .map((id) => r.inventoryById[id]!)
+    .filter((d) => st.devices[d.smartAgId]?.outcome === 'pending');
+  if (devices.length === 0) return undefined;
+  const workflowId = rolloutChildId(r.input.rolloutId, name);
+  r.activePart = workflowId;
+  for (const d of devices) st.devices[d.smartAgId]!.outcome = 'in-progress';
+  const result = await executeChild(wavePartWorkflow, {
+    // The rollout decides about its parts: a part that closed without a result is handled below.
+    ...partChildOptions(r, workflowId),
+    args: [partInput(r, wave, devices, zeroTolerance, priors, operatorRetry)],
+  }).catch((err: unknown) => partFailed(r, wave, name, workflowId, devices, err));
+  r.activePart = undefined;
+  if (!result) return undefined;
+  recordPart(r, wave, name, workflowId, result);
+  return result;
+}
+
+function partInput(
+  r: Rollout,
+  wave: number,
+  devices: InventoryDevice[],
+  zeroTolerance: boolean,
+  priors: Record<string, PriorRecord> | undefined,
+  operatorRetry: boolean,
+): WavePartInput {
+  const { st, policy, input } = r;
+  return {
+    rolloutId: input.rolloutId,
+    parentWorkflowId: r.workflowId,
+    wave,
+    part: st.currentPart,
+    devices,
+    devicePolicy: r.devicePolicy,
+    pace: st.pace,
+    caps: policy.caps,
+    budget: {
+      ...budgetRules(policy.failureBudget, zeroTolerance),
+      failedBefore: st.budget.failed,
+      finishedBefore: st.budget.finished,
+      consecutiveBefore: st.budget.consecutive,
+    },
+    expectedUpgradeMs: durationMs(policy.expectedUpgradeTime, 15 * 60_000),
+    offlineRetryDelayMs: durationMs(policy.offlineRetryDelay, 10 * 60_000),
+    maxDeferrals: r.maxDeferrals,
+    windows: policy.windows,
+    freezes: policy.freezes,
+    deadline: policy.deadline ? Date.parse(policy.deadline) : undefined,
+    paused: st.paused,
+    ...(st.aborted ? { aborted: { compensate: st.abortCompensate } } : {}),
+    ...(priors && Object.keys(priors).length > 0 ? { priors } : {}),
+    ...(operatorRetry ? { operatorRetry } : {}),
+    excluded: Object.values(st.devices)
+      .filter((d) => d.outcome === 'excluded')
+      .map((d) => d.smartAgId),
+    taskQueue: input.taskQueue,
+  };
+}
+
+/**
+ * The part was terminated or failed (someone acted on it directly): its devices say so, and the
+ * rollout aborts, compensating what failed so far.
+ */
+function partFailed(
+  r: Rollout,
+  wave: number,
+  name: string,
+  workflowId: string,
+  devices: InventoryDevice[],
+  err: unknown,
+): undefined {
+  if (!patched('part-failure-aborts')) throw err;
+  for (const d of devices) {
+    const s = r.st.devices[d.smartAgId]!;
+    if (s.outcome !== 'in-progress') continue;
+    s.outcome = 'failed';
+    s.errorCode = 'PartFailed';
+    s.message = `${workflowId} closed without a result: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  r.audit('part-failed', {
+    wave,
+    reason: err instanceof Error ? err.message : String(err),
+    detail: { part: name },
+  });
+  r.abortWithCompensation();
+  r.setState('aborting');
+  return undefined;
+}
+
+/** Merges a part's result: an abort of its own, its devices, its failure count. */
+function recordPart(
+  r: Rollout,
+  wave: number,
+  name: string,
+  workflowId: string,
+  result: WavePartResult,
+): void {
+  const { st } = r;
+  // A part cancelled on its own aborted itself: the rollout aborts with it.
+  if (result.aborted && !st.aborted && patched('part-abort-aborts')) {
+    r.audit('abort', { by: 'temporal', reason: `${workflowId} was cancelled`, detail: { part: name } });
+    r.abortWithCompensation();
+    r.setState('aborting');
+  }
+  for (const d of result.devices) st.devices[d.smartAgId] = mergePartDevice(st.devices[d.smartAgId], d, wave);
+  if (result.halted && patched('budget-after-part-halt') && !result.halted.credentials) {
+    // The part started its count afresh when it was resumed, as the rollout did.
+    st.budget = { failed: result.failed, finished: result.finished, consecutive: result.consecutive };
+  } else {
+    st.budget = result.halted ? emptyBudget() : addCounts(st.budget, result);
+  }
+  r.audit('part-done', {
+    wave,
+    detail: {
+      part: name,
+      failed: result.failed,
+      finished: result.finished,
+      halted: result.halted?.reason ?? null,
+    },
+  });
+}
+
+/**
+ * A part halted (failure budget, or credentials that failed): its devices as it shows them, an
+ * audit entry, then a pause for the operator, or an abort with compensation when the policy says
+ * so for a breach.
+ */
+export function onPartHalted(r: Rollout, h: PartHalted): void {
+  const { st, policy } = r;
+  st.haltReason = h.reason;
+  // Credentials or permissions that failed are no budget breach: the operator fixes them and resumes.
+  if (!h.credentials) st.breaches = (st.breaches ?? 0) + 1;
+  st.haltCredentials = h.credentials === true ? true : undefined;
+  for (const d of h.devices) {
+    if (st.devices[d.smartAgId]?.outcome !== 'excluded')
+      st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
+  }
+  r.audit('halted', {
+    wave: h.wave,
+    reason: h.reason,
+    detail: { code: h.code ?? null, part: h.part, ...(h.credentials ? { credentials: true } : {}) },
+  });
+  if (policy.failureBudget.onBreach === 'abort' && !h.credentials) {
+    r.abortWithCompensation();
+    if (patched('aborting-state')) r.setState('aborting');
+    sendToPart(r, { kind: 'abort', compensate: true });
+  } else {
+    r.pauseForOperator();
+  }
+  notify(r, 'halted', { reason: h.reason, wave: h.wave });
+}
+
+/**
+ * Sends a control to the running part. A signal that does not arrive (the part's start is still
+ * under way) is sent again while that part is the active one, so a pause or an abort is never
+ * lost; a part that starts after an abort is told so in its input.
+ */
+async function forward(r: Rollout, c: PartControl): Promise<void> {
+  if (!r.activePart) return;
+  r.st.controlSeq += 1;
+  const target = r.activePart;
+  const seq = r.st.controlSeq;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await getExternalWorkflowHandle(target).signal(partControlSignal, { ...c, seq });
+      return;
+    } catch {
+      if (r.activePart !== target || !patched('forward-until-delivered')) return;
+      await sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+      if (r.activePart !== target) return;
+    }
+  }
+}
+
+/**
+ * Forwards a control without awaiting it, in a scope of its own: handlers run in the root scope,
+ * which a Temporal cancellation marks cancelled, and the forwarding must outlive that.
+ */
+export function sendToPart(r: Rollout, c: PartControl): void {
+  CancellationScope.nonCancellable(() => forward(r, c)).catch(() => undefined);
+}
