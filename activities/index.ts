@@ -16,6 +16,7 @@ import type {
 import type { CodeOverrides, PinnedPolicy, PriorRecord } from '../domain/types';
 import { resolveCodePolicy } from '../domain/error-policy';
 import { compareVersions } from '../domain/versions';
+import type { HealthReading } from '../domain/health';
 import { normalizeError } from '../src/sag/errors';
 import { fail } from './fail';
 import { createHealthActivities } from './health';
@@ -39,6 +40,18 @@ const CREDENTIAL_POLLS = 5;
 /** Modify needs a cron, a duration and a zone even to set `manual`: these stand in when none is recorded. */
 const POLICY_FALLBACK = { cronExpression: '0 0 4 * * ?', duration: 60, timeZone: 'Asia/Shanghai' } as const;
 
+/** A controller reading from a `DescribeSAGDeviceInfo` answer. */
+function controllerOf(
+  serialNumber: string,
+  info: { controllerState?: string; lastConnectedControllerTime?: string },
+): { serialNumber: string; state: string; lastConnected?: string } {
+  return {
+    serialNumber,
+    state: info.controllerState ?? '',
+    ...(info.lastConnectedControllerTime ? { lastConnected: info.lastConnectedControllerTime } : {}),
+  };
+}
+
 /** Builds the activities from injected dependencies; nothing here reads the environment. */
 export function createActivities(deps: ActivityDeps) {
   const sag = deps.client;
@@ -48,12 +61,14 @@ export function createActivities(deps: ActivityDeps) {
     input: Pick<AwaitDeviceInput, 'regionId' | 'smartAgId'>,
   ): Promise<{
     status: string;
+    links: { id: string; status: string }[];
     serials: SerialObservation[];
     versionOf: (sn: string, t: VersionType) => string | undefined;
   }> {
     const attr = await client.describeSmartAccessGatewayAttribute(input.regionId, input.smartAgId);
     return {
       status: attr.status,
+      links: attr.links.map((l) => ({ id: l.instanceId, status: l.status })),
       serials: attr.devices.map((d) => ({
         serialNumber: d.serialNumber,
         version: d.softwareVersion,
@@ -122,6 +137,12 @@ export function createActivities(deps: ActivityDeps) {
           observedAt: Date.now(),
           calls,
         };
+        const controllers: NonNullable<HealthReading['controllers']> = [];
+        snapshot.health = {
+          at: 0,
+          links: attr.links.map((l) => ({ id: l.instanceId, status: l.status })),
+          controllers,
+        };
         if (attr.devices.length > 1) {
           const ha = await client.describeSmartAccessGatewayHa(input.regionId, input.smartAgId);
           snapshot.ha = {
@@ -129,6 +150,7 @@ export function createActivities(deps: ActivityDeps) {
             mainDeviceId: ha.mainDeviceId,
             backupDeviceId: ha.backupDeviceId,
           };
+          snapshot.health.ha = { backupState: ha.state, linkBackup: ha.linkBackup };
         }
         if (input.versionType === 'Dpi') {
           snapshot.dpiStatus = (
@@ -156,9 +178,9 @@ export function createActivities(deps: ActivityDeps) {
           }
           let startupTime: string | undefined;
           if (input.versionType === 'Device' && attr.instanceType !== 'sag-software') {
-            startupTime = (
-              await client.describeSagDeviceInfo(input.regionId, input.smartAgId, d.serialNumber)
-            ).startupTime;
+            const info = await client.describeSagDeviceInfo(input.regionId, input.smartAgId, d.serialNumber);
+            startupTime = info.startupTime;
+            controllers.push(controllerOf(d.serialNumber, info));
           }
           snapshot.serials.push({
             serialNumber: d.serialNumber,
@@ -170,6 +192,7 @@ export function createActivities(deps: ActivityDeps) {
             policies,
           });
         }
+        snapshot.health.at = Date.now();
         return snapshot;
       } catch (err) {
         fail(err, 'inspect', calls, input.overrides);
@@ -294,6 +317,7 @@ export function createActivities(deps: ActivityDeps) {
               (sn) => last.find((s) => s.serialNumber === sn)?.hcState === 'online',
             );
             let healthy = onTarget && allOnline && obs.status === 'Active';
+            const controllers: NonNullable<HealthReading['controllers']> = [];
             if (healthy && input.versionType === 'Device') {
               for (const u of input.upgrading) {
                 if (!u.startupTime) continue;
@@ -303,10 +327,15 @@ export function createActivities(deps: ActivityDeps) {
                 const s = last.find((x) => x.serialNumber === u.serialNumber);
                 if (s && info?.startupTime) s.startupTime = info.startupTime;
                 if (!info?.startupTime || info.startupTime === u.startupTime) healthy = false;
+                if (info) controllers.push(controllerOf(u.serialNumber, info));
               }
             }
             consecutive = healthy ? consecutive + 1 : 0;
-            if (consecutive >= input.consecutivePolls) return { ok: true, polls, last, calls };
+            if (consecutive >= input.consecutivePolls) {
+              // The passing poll's links and controller connections: the health analysis reads them.
+              const health: HealthReading = { at: Date.now(), links: obs.links, controllers };
+              return { ok: true, polls, last, health, calls };
+            }
             // A changed StartupTime means the device restarted even if no poll caught it offline.
             if (!seenOffline && polls > 1 && input.versionType === 'Device' && !onTarget) {
               for (const u of input.upgrading) {

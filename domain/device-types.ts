@@ -1,3 +1,4 @@
+import type { HealthReading } from './health';
 import type { ErrorClass, PinnedPolicy, VersionType } from './types';
 
 /** One API call, compact, as activity results carry it into history (the audit trail). */
@@ -41,6 +42,8 @@ export interface DeviceSnapshot {
   serials: SerialSnapshot[];
   versions: { versionCode: string; type: string }[];
   observedAt: number;
+  /** The links and controller connections as inspect read them: the health analysis's baseline. */
+  health?: HealthReading;
   calls: CallRecord[];
 }
 
@@ -103,6 +106,8 @@ export interface AwaitDeviceResult {
   ok?: boolean;
   polls: number;
   last: SerialObservation[];
+  /** Verify: the links and controller connections of the poll that passed. */
+  health?: HealthReading;
   calls: CallRecord[];
 }
 

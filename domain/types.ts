@@ -3,6 +3,8 @@
  * here is JSON-native (records, arrays, strings, numbers) because it crosses Temporal's payload
  * boundary and lives in workflow state.
  */
+import type { HealthChecks, HealthFinding } from './health';
+import type { ProbeSpec } from './probe';
 
 export type VersionType = 'Device' | 'Dpi';
 
@@ -93,7 +95,43 @@ export interface WebhookTarget {
   events?: string[];
 }
 
+/** A policy's health analysis as written (durations as in the file). */
+export interface HealthPolicy {
+  links: boolean;
+  ha: boolean;
+  controller: boolean;
+  controllerMaxAge: Duration;
+  diagnosis: boolean;
+  features: string[];
+  probes: ProbePolicy[];
+  /** Asked after each wave's bake; a breach halts the rollout. */
+  waveQuery?: {
+    name: string;
+    url: string;
+    jsonPath?: string;
+    max?: number;
+    min?: number;
+    timeout: Duration;
+  };
+}
+
+export interface ProbePolicy {
+  name: string;
+  url: string;
+  method: 'GET' | 'POST' | 'HEAD';
+  expectStatus: number;
+  bodyRegex?: string;
+  jsonPath?: string;
+  equals?: string;
+  timeout: Duration;
+  interval: Duration;
+  successes: number;
+  failureLimit: number;
+}
+
 export interface RolloutPolicy {
+  /** Health analysis after each upgrade, and a query after each wave's bake (absent: none). */
+  health?: HealthPolicy;
   targetVersion: string;
   versionType: VersionType;
   /** A different target per hardware model (`HardwareVersion`), e.g. `{ "sag-100wm": "2.4.1.0" }`. */
@@ -150,7 +188,15 @@ export interface RolloutPolicy {
   webhooks: WebhookTarget[];
 }
 
-export type DevicePhase = 'inspect' | 'preflight' | 'pin' | 'upgrade' | 'verify' | 'restore' | 'compensate';
+export type DevicePhase =
+  | 'inspect'
+  | 'preflight'
+  | 'pin'
+  | 'upgrade'
+  | 'verify'
+  | 'health'
+  | 'restore'
+  | 'compensate';
 
 /** Per serial number: where it started and where it ended. */
 export interface SerialVersions {
@@ -226,6 +272,15 @@ export interface DeviceUpgradeResult {
   compensation?: CompensationReport;
   /** Upgrade calls whose effect was never seen to end, this run's and those carried from earlier runs. */
   openSends?: OpenSend[];
+  /** The health analysis after the version check: what got worse, what was already so, each probe. */
+  health?: DeviceHealthResult;
+}
+
+/** What the health analysis of one device found. */
+export interface DeviceHealthResult {
+  regressions: HealthFinding[];
+  notes: HealthFinding[];
+  probes: { name: string; passed: boolean; evidence: string }[];
 }
 
 export interface PinnedPolicy {
@@ -293,6 +348,8 @@ export interface DeviceStatus {
   requestIds?: string[];
   /** What compensation needs of the device run that failed (failed and unconfirmed devices). */
   undo?: DeviceUndo;
+  /** The health analysis of an upgraded or health-failed device. */
+  health?: DeviceHealthResult;
 }
 
 /** The parts of a device run's result that compensation reads. */
@@ -387,6 +444,13 @@ export interface DeviceUpgradePolicy {
   repairHaPairs: boolean;
   requestPreviousVersion: boolean;
   errorOverrides: CodeOverrides;
+  /** The health analysis (absent in rollouts started before it existed: none). */
+  health?: DeviceHealthPolicy;
+}
+
+/** The built-in checks and the probes of a device, durations in ms. */
+export interface DeviceHealthPolicy extends HealthChecks {
+  probes: ProbeSpec[];
 }
 
 export interface DeviceUpgradeInput {
