@@ -10,9 +10,9 @@ import type {
 import { checkFeasible } from '../windows/instants';
 import { parseCron } from '../windows/cron';
 import { isKnownTimeZone } from '../windows/zone';
-import { formatDuration, parseDuration } from './duration';
-import { InputError, ProblemList, formatPath } from './errors';
-import { parseInstant } from './instant';
+import { formatDuration, parseDuration } from '../common/duration';
+import { InputError, ProblemList, formatPath } from '../common/errors';
+import { parseInstant } from '../common/instant';
 import { SMARTAG_ID, SMARTAG_REGIONS } from './inventory';
 import { WEBHOOK_NAME, webhookKey, webhookUrlVar } from './webhooks';
 
