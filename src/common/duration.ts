@@ -1,8 +1,7 @@
+import { DURATION_UNIT_MS, parseDurationMs, type DurationUnit } from '../../domain/durations';
 import { InputError } from './errors';
 
-const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
-type Unit = keyof typeof UNIT_MS;
-const UNIT_ORDER: Unit[] = ['d', 'h', 'm', 's', 'ms'];
+const UNIT_ORDER = Object.keys(DURATION_UNIT_MS) as DurationUnit[];
 
 const PART = /(\d+(?:\.\d+)?)\s*(ms|d|h|m|s)/y;
 const HINT = 'use forms like 30s, 10m, 2h, 1d, 1h30m, 500ms, or a number of milliseconds';
@@ -14,6 +13,10 @@ const HINT = 'use forms like 30s, 10m, 2h, 1d, 1h30m, 500ms, or a number of mill
  * descending unit order with units `d`, `h`, `m`, `s`, `ms` (`30s`, `10m`, `2h`, `1d`, `1h30m`,
  * `1.5h`, `500ms`). Units are lowercase (`M` could be read as months). The result is rounded to
  * a whole millisecond and is never negative.
+ *
+ * This is the strict reader for operator input: it refuses what the lenient `parseDurationMs` of
+ * `domain/durations.ts` would also read (`10M`, `30m1h`), each with its reason, and leaves the
+ * arithmetic to it.
  *
  * @param input - the duration as written in a file or a flag.
  * @param field - the field or flag it came from, named in the error.
@@ -27,30 +30,34 @@ export function parseDuration(input: string | number, field?: string): number {
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) return bad('not a finite number');
     if (input < 0) return bad('negative');
-    return Math.round(input);
+  } else if (typeof input !== 'string') {
+    return bad(`a ${typeof input} is neither text nor a number`);
+  } else {
+    const why = whyNotDuration(input.trim());
+    if (why !== undefined) return bad(why);
   }
-  if (typeof input !== 'string') return bad(`a ${typeof input} is neither text nor a number`);
-  const text = input.trim();
-  if (text === '') return bad('empty');
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text));
-  if (text.startsWith('-')) return bad('negative');
+  return Math.round(parseDurationMs(input) ?? bad('cannot read it'));
+}
 
-  let total = 0;
+/** Why trimmed text is not a strict duration, or `undefined` when it is one. */
+function whyNotDuration(text: string): string | undefined {
+  if (text === '') return 'empty';
+  if (/^\d+(\.\d+)?$/.test(text)) return undefined;
+  if (text.startsWith('-')) return 'negative';
   let pos = 0;
   let lastRank = -1;
   while (pos < text.length) {
     PART.lastIndex = pos;
     const m = PART.exec(text);
-    if (!m) return bad(`cannot read "${text.slice(pos)}"`);
-    const unit = m[2] as Unit;
+    if (!m) return `cannot read "${text.slice(pos)}"`;
+    const unit = m[2] as DurationUnit;
     const rank = UNIT_ORDER.indexOf(unit);
-    if (rank <= lastRank) return bad(`unit "${unit}" out of order or repeated`);
+    if (rank <= lastRank) return `unit "${unit}" out of order or repeated`;
     lastRank = rank;
-    total += Number(m[1]) * UNIT_MS[unit];
     pos = PART.lastIndex;
     while (text[pos] === ' ') pos++;
   }
-  return Math.round(total);
+  return undefined;
 }
 
 /**
@@ -63,7 +70,7 @@ export function formatDuration(ms: number): string {
   if (rest === 0) return '0s';
   let out = ms < 0 ? '-' : '';
   for (const unit of UNIT_ORDER) {
-    const size = UNIT_MS[unit];
+    const size = DURATION_UNIT_MS[unit];
     const n = Math.floor(rest / size);
     if (n > 0) {
       out += `${n}${unit}`;
