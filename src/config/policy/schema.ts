@@ -1,28 +1,17 @@
 import { z } from 'zod';
 import type { RolloutPolicy } from '../../../domain/types';
 import { parseDuration } from '../../common/duration';
-import { InputError } from '../../common/errors';
 import { parseInstant } from '../../common/instant';
 import { parseCron } from '../../windows/cron';
 import { isKnownTimeZone } from '../../windows/zone';
 import { WEBHOOK_NAME, webhookUrlVar } from '../webhooks';
+import { readField } from './checks';
 import { parseCanary, parseWaves } from './flags';
 
-/** Adds a custom issue for an `InputError` thrown by a field parser. */
-function issueFrom(ctx: z.RefinementCtx, err: unknown): void {
-  if (!(err instanceof InputError)) throw err;
-  for (const p of err.problems) ctx.addIssue({ code: 'custom', message: p });
-}
-
 /** A duration written as text (`10m`) or ms, normalised to ms. */
-const durationMs = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    issueFrom(ctx, err);
-    return z.NEVER;
-  }
-});
+const durationMs = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => readField(parseDuration, value, ctx) ?? z.NEVER);
 
 /** A boolean, or a string such as `true`, `yes`, `off` (never `Boolean(str)`). */
 const bool = z.preprocess((v) => (typeof v === 'boolean' ? String(v) : v), z.stringbool());
@@ -30,18 +19,8 @@ const bool = z.preprocess((v) => (typeof v === 'boolean' ? String(v) : v), z.str
 const text = z.string().trim().min(1, 'must not be empty');
 
 const instantText = text.superRefine((value, ctx) => {
-  try {
-    parseInstant(value, 'x');
-  } catch (err) {
-    issueFrom(ctx, stripField(err));
-  }
+  readField(parseInstant, value, ctx);
 });
-
-/** Drops the `x: ` placeholder a parser puts before its message when the path names the field. */
-function stripField(err: unknown): unknown {
-  if (!(err instanceof InputError)) return err;
-  return new InputError(err.problems.map((p) => p.replace(/^x: /, '')));
-}
 
 const percent = z.number().gt(0, 'must be more than 0').lte(100, 'must be at most 100');
 
@@ -55,11 +34,7 @@ const selector = z.strictObject({
 const recurringWindow = z.strictObject({
   kind: z.literal('recurring'),
   cron: text.superRefine((value, ctx) => {
-    try {
-      parseCron(value, 'x');
-    } catch (err) {
-      issueFrom(ctx, stripField(err));
-    }
+    readField(parseCron, value, ctx);
   }),
   duration: durationMs.refine((ms) => ms > 0, 'must be longer than 0'),
   timeZone: text.refine(isKnownTimeZone, 'unknown time zone (use an IANA name such as Asia/Shanghai)'),
@@ -169,23 +144,13 @@ export const policySchema = z.strictObject({
   canary: z
     .preprocess((v, ctx) => {
       if (typeof v !== 'string' && typeof v !== 'number') return v;
-      try {
-        return parseCanary(v, 'x');
-      } catch (err) {
-        issueFrom(ctx, stripField(err));
-        return z.NEVER;
-      }
+      return readField(parseCanary, v, ctx) ?? z.NEVER;
     }, canaryObject)
     .default({ count: 1 }),
   waves: z
     .preprocess((v, ctx) => {
       if (typeof v !== 'string' && !Array.isArray(v)) return v;
-      try {
-        return parseWaves(Array.isArray(v) ? v.map(String).join(',') : v, 'x');
-      } catch (err) {
-        issueFrom(ctx, stripField(err));
-        return z.NEVER;
-      }
+      return readField(parseWaves, Array.isArray(v) ? v.map(String).join(',') : v, ctx) ?? z.NEVER;
     }, wavesObject)
     .default({ cumulativePercents: [10, 50, 100] }),
   maxPartSize: z.int().default(500),
