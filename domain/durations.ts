@@ -1,6 +1,10 @@
 import type { Duration } from './types';
 
-const UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** The units of a duration and their length in ms, longest first. */
+export const DURATION_UNIT_MS = Object.freeze({ d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 });
+
+/** A duration unit: `d`, `h`, `m`, `s` or `ms`. */
+export type DurationUnit = keyof typeof DURATION_UNIT_MS;
 
 /**
  * Milliseconds of a policy duration: a number of ms, a numeric string of ms, or `500ms`, `30s`,
@@ -15,7 +19,7 @@ export function parseDurationMs(d: Duration | undefined): number | undefined {
   let total = 0;
   let consumed = 0;
   for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
-    total += Number(m[1]) * (UNIT[m[2]!] ?? 0);
+    total += Number(m[1]) * DURATION_UNIT_MS[m[2] as DurationUnit];
     consumed += m[0].length;
   }
   return consumed > 0 && consumed === text.length ? total : undefined;

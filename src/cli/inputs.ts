@@ -13,7 +13,6 @@ import { CredentialsConfigError, resolveCredentialsProvider } from '../sag/crede
 import { createRateLimiter } from '../sag/rate-limiter';
 import { DEFAULT_SAG_SIGNATURE, parseSagSignature, type SagSignature } from '../sag/transport';
 import type { SagClient } from '../sag/types';
-import { checkFeasible } from '../windows';
 import type { InventoryDevice, RolloutPolicy } from '../../domain/types';
 import { CliError, ExitCode } from './errors';
 
@@ -157,7 +156,8 @@ async function discover(sag: SagClient, regionId: string, below?: string): Promi
 }
 
 /**
- * Validates the policy against the fleet and checks that some change window can open.
+ * Validates the policy against the fleet; {@link validatePolicy} also checks, once the policy
+ * holds, that some change window can open for a device.
  * @throws InputError listing every problem.
  */
 export function validateAll(
@@ -166,7 +166,6 @@ export function validateAll(
   ctx: { ticket?: string; operator?: string },
 ): void {
   validatePolicy(policy, inventory, ctx);
-  checkFeasible(policy, Date.now(), inventory);
 }
 
 /** Parses a positive number flag. */

@@ -1,5 +1,5 @@
 import type { InventoryDevice } from '../../domain/types';
-import { InputError } from './errors';
+import { InputError } from '../common/errors';
 
 /** The regions where the smartag service runs (its `DescribeRegions`). */
 export const SMARTAG_REGIONS: readonly string[] = [

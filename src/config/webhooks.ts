@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { InputError, ProblemList } from './errors';
+import { InputError, ProblemList } from '../common/errors';
 
 /**
  * Where the worker's webhooks are: a policy names a webhook (`webhooks: [{ name: ops-chat }]`),

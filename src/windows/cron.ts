@@ -1,4 +1,4 @@
-import { InputError } from '../config/errors';
+import { InputError } from '../common/errors';
 import { instantOfWall, offsetAt, wallOf } from './zone';
 
 /**

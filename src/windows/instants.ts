@@ -5,9 +5,9 @@ import type {
   RolloutPolicy,
   WindowInstant,
 } from '../../domain/types';
-import { parseDuration, formatDuration } from '../config/duration';
-import { InputError, ProblemList } from '../config/errors';
-import { parseInstant } from '../config/instant';
+import { parseDuration, formatDuration } from '../common/duration';
+import { InputError, ProblemList } from '../common/errors';
+import { parseInstant } from '../common/instant';
 import { cronOccurrences, parseCron } from './cron';
 import { isEmptySelector, matchesSelector, type SelectableDevice } from './selector';
 import { isKnownTimeZone } from './zone';

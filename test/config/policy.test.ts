@@ -470,6 +470,67 @@ describe('validatePolicy', () => {
     expect((err as InputError).problems).toHaveLength(3);
   });
 
+  it('lists the problems of many fields in one fixed order, each once', () => {
+    const p = policy({
+      targetVersion: '2.4-beta',
+      canary: { count: 5, percent: 10 },
+      waves: { cumulativePercents: [50, 40, 150] },
+      concurrency: 0,
+      caps: { perRegion: { 'mars-1': 0 } },
+      verify: { timeout: '1m', pollInterval: 0, consecutivePolls: 2.5 },
+      windows: [
+        {
+          kind: 'recurring',
+          cron: '0 2 * * *',
+          duration: '10m',
+          timeZone: 'UTC',
+          appliesTo: { devices: ['sag-7777'] },
+        },
+        { kind: 'once', start: '2025-07-01T04:00:00Z', end: '2025-07-01T02:00:00Z' },
+      ],
+      deadline: '2025-06-01T00:00:00Z',
+      requireTicket: true,
+      errorOverrides: {
+        Throttling: {
+          action: 'explode' as 'halt',
+          initialInterval: '1m',
+          maximumInterval: '10s',
+          backoffCoefficient: 0.5,
+        },
+      },
+      webhooks: [
+        { name: 'ops-chat', format: 'chat' },
+        { name: 'OPS_CHAT', format: 'xml' as 'json' },
+      ],
+    });
+    expect(problemsOf(() => validatePolicy(p, inventory, { nowMs: NOW, operator: ' ' })).split('\n')).toEqual(
+      [
+        'targetVersion: "2.4-beta" is not a Device version (like 2.4.1.0)',
+        'canary: give count or percent, not both',
+        'canary.count: 5 is larger than the inventory (4 devices)',
+        'waves.cumulativePercents[1]: 40% must be larger than the wave before (50%): shares are cumulative',
+        'waves.cumulativePercents[2]: 150 must be a percentage in (0, 100]',
+        'waves.cumulativePercents[2]: the last wave must reach 100%, not 150%',
+        'concurrency: 0 must be a whole number, at least 1',
+        'caps.perRegion.mars-1: unknown region',
+        'caps.perRegion.mars-1: 0 must be a whole number, at least 1',
+        'verify.consecutivePolls: 2.5 must be a whole number, at least 1',
+        'verify.pollInterval: must be longer than 0',
+        'windows[0].appliesTo.devices[0]: sag-7777 is not in the inventory',
+        'windows[0].duration: the window is 10m long, shorter than expectedUpgradeTime (15m): no device could start in it',
+        'windows[1].end: 2025-07-01T02:00:00Z must be after start (2025-07-01T04:00:00Z)',
+        'deadline: 2025-06-01T00:00:00Z is not in the future',
+        'ticket: requireTicket is set but no change ticket was given (--ticket)',
+        'operator: must not be empty',
+        'errorOverrides.Throttling.action: "explode" must be one of retry, defer, skip, fail, halt',
+        'errorOverrides.Throttling.maximumInterval: 10s is shorter than initialInterval (1m)',
+        'errorOverrides.Throttling.backoffCoefficient: 0.5 must be at least 1',
+        'webhooks[1].name: OPS_CHAT is the same webhook as ops-chat: list it once with all its events',
+        'webhooks[1].format: "xml" must be json or chat',
+      ],
+    );
+  });
+
   it('refuses windows that never open before the deadline', () => {
     const p = policy({
       windows: [{ kind: 'recurring', cron: '0 2 * * SAT', duration: '4h', timeZone: 'Asia/Shanghai' }],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/config/errors';
+import { InputError } from '../../src/common/errors';
 import { cronOccurrences, parseCron } from '../../src/windows/cron';
 import { instantOfWall, isKnownTimeZone } from '../../src/windows/zone';
 

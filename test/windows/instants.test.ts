@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeWindow, FreezePeriod, InventoryDevice, RolloutPolicy } from '../../domain/types';
-import { InputError } from '../../src/config/errors';
+import { InputError } from '../../src/common/errors';
 import { defaultPolicy } from '../../src/config/policy';
 import { checkFeasible, isOpenFor, nextOpening, windowInstants } from '../../src/windows/instants';
 import { matchesSelector } from '../../src/windows/selector';
