@@ -210,6 +210,26 @@ export function compareHealth(
   return out;
 }
 
+/**
+ * Two readings as one: the later one's parts win, controllers are kept per serial number (an HA
+ * pair is verified one serial number at a time).
+ */
+export function mergeReadings(a: HealthReading | undefined, b: HealthReading): HealthReading {
+  if (!a) return b;
+  const out: HealthReading = { ...a, ...b, at: Math.max(a.at, b.at) };
+  if (a.controllers || b.controllers) {
+    const later = b.controllers ?? [];
+    out.controllers = [
+      ...(a.controllers ?? []).filter((c) => !later.some((x) => x.serialNumber === c.serialNumber)),
+      ...later,
+    ];
+  }
+  for (const key of ['diagnosis', 'features'] as const) {
+    if (a[key] && b[key]) out[key] = [...a[key], ...b[key]] as never;
+  }
+  return out;
+}
+
 /** One line per finding, for a failure message or a note: `links ccn-01: Active → Inactive`. */
 export function describeFindings(findings: HealthFinding[]): string {
   return findings.map((f) => `${f.check} ${f.subject}: ${f.before || '?'} → ${f.after}`).join('; ');

@@ -104,7 +104,6 @@ export function jsonPathValue(value: unknown, path: string): unknown {
   return cur;
 }
 
-
 /** One probe answer judged: undefined when it passes, else why not (evidence for the outcome). */
 export function judgeAnswer(spec: ProbeSpec, status: number, body: string): string | undefined {
   if (status !== spec.expectStatus) return `HTTP ${status}, expected ${spec.expectStatus}`;

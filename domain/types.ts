@@ -189,14 +189,7 @@ export interface RolloutPolicy {
 }
 
 export type DevicePhase =
-  | 'inspect'
-  | 'preflight'
-  | 'pin'
-  | 'upgrade'
-  | 'verify'
-  | 'health'
-  | 'restore'
-  | 'compensate';
+  'inspect' | 'preflight' | 'pin' | 'upgrade' | 'verify' | 'health' | 'restore' | 'compensate';
 
 /** Per serial number: where it started and where it ended. */
 export interface SerialVersions {

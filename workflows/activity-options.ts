@@ -47,3 +47,28 @@ export const workerCheck = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 2 },
 });
+
+/**
+ * `healthCall`: the health reads a policy asks for beyond what inspect and verify read (HA link
+ * backup of a pair, a diagnosis, unsupported features); a diagnosis heartbeats while it runs.
+ */
+export const healthCall = proxyActivities<Activities>({
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+/** `probeCall`: one HTTP probe of a device, bounded by its own attempts; it heartbeats between them. */
+export function probeActivity(spec: {
+  timeoutMs: number;
+  intervalMs: number;
+  successes: number;
+  failureLimit: number;
+}) {
+  const attempts = spec.successes + spec.failureLimit;
+  return proxyActivities<Activities>({
+    startToCloseTimeout: attempts * (spec.timeoutMs + spec.intervalMs) + 60_000,
+    heartbeatTimeout: Math.max(30_000, spec.timeoutMs + spec.intervalMs + 15_000),
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
+  });
+}

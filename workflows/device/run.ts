@@ -3,6 +3,7 @@ import { apiCall } from '../activity-options';
 import { classify, type ClassifiedFailure } from '../failures';
 import type { DeviceProgress } from '../messages';
 import type { CallRecord } from '../../domain/device-types';
+import type { HealthReading } from '../../domain/health';
 import { outcomeOfFailure } from '../../domain/device-run';
 import { mergeOpenSends } from '../../domain/open-sends';
 import type {
@@ -38,6 +39,8 @@ export class DeviceRun {
   open: OpenSend[];
   /** Policies as an earlier run found them, when it could not put them back. */
   priorPinned: PinnedPolicy[] | undefined;
+  /** The links and controller connections of the verify polls that passed, merged over the serial numbers. */
+  verifiedHealth: HealthReading | undefined;
 
   constructor(
     readonly input: DeviceUpgradeInput,

@@ -4,6 +4,7 @@ import { durationMs } from '../durations';
 import { classify, type ClassifiedFailure } from '../failures';
 import { ALREADY_SENT, AMBIGUOUS_BEFORE, SEND_IN_PROGRESS, UNCONFIRMED } from '../../domain/device-run';
 import { resolveCodePolicy } from '../../domain/error-policy';
+import { mergeReadings } from '../../domain/health';
 import { closeSends, earlierSends, markReverted } from '../../domain/open-sends';
 import type { OpenSend } from '../../domain/types';
 import { nonEmpty, StepError, type DeviceRun } from './run';
@@ -232,7 +233,10 @@ class SerialUpgrade {
     const sn = this.serial.serialNumber;
     const deadline = (lastSendAt || Date.now()) + run.policy.verifyTimeoutMs;
     try {
-      await run.step('verify', () => this.waiter.awaitDevice({ ...this.base(), mode: 'verify', deadline }));
+      const r = await run.step('verify', () =>
+        this.waiter.awaitDevice({ ...this.base(), mode: 'verify', deadline }),
+      );
+      if (r.health) run.verifiedHealth = mergeReadings(run.verifiedHealth, r.health);
     } catch (err) {
       // A device seen to come back on its old version has ended that attempt.
       if (err instanceof StepError && err.failure.code === 'UpgradeReverted')

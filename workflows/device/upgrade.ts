@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import { awaitDeviceActivity, apiCall } from '../activity-options';
 import type { DeviceSnapshot } from '../../domain/device-types';
 import { resolveCodePolicy } from '../../domain/error-policy';
@@ -5,6 +6,8 @@ import { closeReached, closeSends, presumeFlashing, restorablePolicies } from '.
 import { preflight, targetFor } from '../../domain/preflight';
 import type { DeviceUpgradeResult, OpenSend, PinnedPolicy } from '../../domain/types';
 import { serialVersion } from '../../domain/versions';
+import type { HealthReading } from '../../domain/health';
+import { analyseHealth, healthBaseline } from './health';
 import { StepError, type DeviceRun } from './run';
 import { upgradeSerial } from './upgrade-serial';
 
@@ -48,6 +51,17 @@ export async function upgrade(run: DeviceRun, snapshot: DeviceSnapshot): Promise
     );
   }
 
+  // The health analysis's baseline, read before anything changes (rollouts whose policy has none skip it).
+  const checkHealth = policy.health !== undefined && patched('health-analysis');
+  let baseline: HealthReading | undefined;
+  if (checkHealth) {
+    try {
+      baseline = await healthBaseline(run, snapshot);
+    } catch (err) {
+      return run.finishFailed(err);
+    }
+  }
+
   const pinned = pinnable(run, snapshot);
   try {
     await run.step('pin', () =>
@@ -74,6 +88,7 @@ export async function upgrade(run: DeviceRun, snapshot: DeviceSnapshot): Promise
       if (sv) sv.to = decision.targetVersion;
     }
     for (const s of result.serials) s.to ??= s.from;
+    if (checkHealth) await analyseHealth(run, snapshot, baseline);
     result.outcome = 'upgraded';
   } catch (err) {
     await run.restorePolicies(pinned);

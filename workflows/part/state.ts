@@ -143,6 +143,7 @@ export class PartState {
     s.errorCode = r.errorCode;
     s.message = r.message;
     s.requestIds = r.requestIds.length > 0 ? r.requestIds : undefined;
+    if (r.health) s.health = r.health;
     if (r.outcome === 'deferred' && this.deferAgain(idx, s)) return;
     if (r.outcome === 'interrupted') return this.interrupt(idx, s, r);
     s.outcome = statusOutcome(r.outcome);

@@ -9,7 +9,9 @@ import { planWaves, type PlannedWave } from '../../domain/plan';
 import type {
   AuditEntry,
   DeviceStatus,
+  DeviceHealthPolicy,
   DeviceUpgradePolicy,
+  HealthPolicy,
   InventoryDevice,
   RolloutInput,
   RolloutPolicy,
@@ -107,6 +109,32 @@ function devicePolicyOf(policy: RolloutPolicy): DeviceUpgradePolicy {
     repairHaPairs: policy.compensation.repairHaPairs,
     requestPreviousVersion: policy.compensation.requestPreviousVersion,
     errorOverrides: policy.errorOverrides,
+    ...(policy.health ? { health: deviceHealthOf(policy.health) } : {}),
+  };
+}
+
+/** The health analysis as a device workflow runs it, durations in ms. */
+function deviceHealthOf(h: HealthPolicy): DeviceHealthPolicy {
+  return {
+    links: h.links,
+    ha: h.ha,
+    controller: h.controller,
+    controllerMaxAgeMs: durationMs(h.controllerMaxAge, 10 * 60_000),
+    diagnosis: h.diagnosis,
+    features: h.features,
+    probes: h.probes.map((p) => ({
+      name: p.name,
+      url: p.url,
+      method: p.method,
+      expectStatus: p.expectStatus,
+      ...(p.bodyRegex !== undefined ? { bodyRegex: p.bodyRegex } : {}),
+      ...(p.jsonPath !== undefined ? { jsonPath: p.jsonPath } : {}),
+      ...(p.equals !== undefined ? { equals: p.equals } : {}),
+      timeoutMs: durationMs(p.timeout, 10_000),
+      intervalMs: durationMs(p.interval, 10_000),
+      successes: p.successes,
+      failureLimit: p.failureLimit,
+    })),
   };
 }
 

@@ -1,0 +1,104 @@
+import { healthCall, probeActivity } from '../activity-options';
+import type { DeviceSnapshot } from '../../domain/device-types';
+import { compareHealth, describeFindings, mergeReadings, type HealthReading } from '../../domain/health';
+import { resolveCodePolicy } from '../../domain/error-policy';
+import type { DeviceHealthPolicy } from '../../domain/types';
+import { nonEmpty, StepError, type DeviceRun } from './run';
+
+/** The code of a device whose branch is worse after its upgrade than before. */
+export const HEALTH_CHECK_FAILED = 'HealthCheckFailed';
+
+/** The reads beyond inspect and verify that the policy asks for: HA of a pair, diagnosis, features. */
+function extraChecks(h: DeviceHealthPolicy, snapshot: DeviceSnapshot) {
+  return {
+    ...h,
+    links: false,
+    controller: false,
+    ha: h.ha && snapshot.serials.length > 1,
+  };
+}
+
+function needsExtraRead(c: ReturnType<typeof extraChecks>): boolean {
+  return c.ha || c.diagnosis || c.features.length > 0;
+}
+
+/**
+ * The baseline before the upgrade call: the links and controllers inspect read, plus a diagnosis
+ * and the unsupported features when the policy asks for them (the HA state of a pair came with
+ * inspect too).
+ */
+export async function healthBaseline(
+  run: DeviceRun,
+  snapshot: DeviceSnapshot,
+): Promise<HealthReading | undefined> {
+  const h = run.policy.health!;
+  const extra = { ...extraChecks(h, snapshot), ha: false };
+  if (!needsExtraRead(extra)) return snapshot.health;
+  const r = await run.step('health', () =>
+    healthCall.readHealth({
+      regionId: run.device.regionId,
+      smartAgId: run.device.smartAgId,
+      serials: snapshot.serials.map((s) => s.serialNumber),
+      checks: extra,
+      overrides: nonEmpty(run.policy.errorOverrides),
+    }),
+  );
+  return snapshot.health ? mergeReadings(snapshot.health, r.reading) : r.reading;
+}
+
+/**
+ * After the version check passed: compares the branch with its baseline and runs the policy's
+ * probes. Regressions and failed probes fail the device with `HealthCheckFailed` naming the check
+ * and its evidence; what was already broken before is kept as a note.
+ * @throws StepError `HealthCheckFailed` (phase `health`), or the code of a read that failed.
+ */
+export async function analyseHealth(
+  run: DeviceRun,
+  snapshot: DeviceSnapshot,
+  baseline: HealthReading | undefined,
+): Promise<void> {
+  const h = run.policy.health!;
+  let after: HealthReading = run.verifiedHealth ?? { at: Date.now() };
+  const extra = extraChecks(h, snapshot);
+  if (needsExtraRead(extra)) {
+    const r = await run.step('health', () =>
+      healthCall.readHealth({
+        regionId: run.device.regionId,
+        smartAgId: run.device.smartAgId,
+        serials: snapshot.serials.map((s) => s.serialNumber),
+        checks: extra,
+        overrides: nonEmpty(run.policy.errorOverrides),
+      }),
+    );
+    after = mergeReadings(after, r.reading);
+  }
+  const verdict = compareHealth(baseline, after, h);
+  const probes: { name: string; passed: boolean; evidence: string }[] = [];
+  for (const spec of h.probes) {
+    run.progress.phase = 'health';
+    const r = await probeActivity(spec).runProbe({
+      spec,
+      device: { ...run.device },
+    });
+    probes.push({ name: spec.name, passed: r.passed, evidence: r.evidence });
+  }
+  run.result.health = { regressions: verdict.regressions, notes: verdict.notes, probes };
+  const failedProbes = probes.filter((p) => !p.passed);
+  if (verdict.regressions.length === 0 && failedProbes.length === 0) {
+    if (verdict.notes.length > 0)
+      run.result.message = `no worse than before the upgrade: ${describeFindings(verdict.notes)}`;
+    return;
+  }
+  const what = [
+    ...(verdict.regressions.length > 0 ? [describeFindings(verdict.regressions)] : []),
+    ...failedProbes.map((p) => `probe ${p.name}: ${p.evidence}`),
+  ].join('; ');
+  throw new StepError('health', {
+    code: HEALTH_CHECK_FAILED,
+    policy: resolveCodePolicy(HEALTH_CHECK_FAILED, run.policy.errorOverrides),
+    message: `${run.device.smartAgId}: on the target, but worse than before the upgrade: ${what}`,
+    calls: [],
+    timedOut: false,
+    refused: false,
+  });
+}
