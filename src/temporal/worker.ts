@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../../activities';
 import { assertMayLeave } from '../../activities/send-deadline';
 import { writeReportFiles } from '../audit/report';
+import { probeHeadersFromEnv } from '../config/probe-headers';
 import type { WebhookDirectory } from '../config/webhooks';
 import { createSagClient, type SagCredentialsProvider, type SagSignature } from '../sag/client';
 import { DEFAULT_BURST_FRACTION, createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
@@ -134,6 +135,8 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     client,
     exportReport,
     webhooks: opts.webhooks ?? {},
+    probeHeaders: (name) =>
+      probeHeadersFromEnv(process.env, name, (m) => process.stderr.write(`worker: ${m}\n`)),
     readPriorRecord: (workflowId, runId) =>
       readPriorRecord(temporalClient, workflowId, runId, (id) => {
         process.stderr.write(

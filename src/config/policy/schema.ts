@@ -5,6 +5,7 @@ import { parseInstant } from '../../common/instant';
 import { parseCron } from '../../windows/cron';
 import { isKnownTimeZone } from '../../windows/zone';
 import { WEBHOOK_NAME, webhookUrlVar } from '../webhooks';
+import { isJsonPath } from '../../../domain/probe';
 import { readField } from './checks';
 import { parseCanary, parseWaves } from './flags';
 
@@ -136,7 +137,77 @@ export function webhookProblems(h: { name?: unknown; url?: unknown }): { field: 
  * which all durations are numbers of milliseconds. Unknown fields are refused (a misspelt key
  * would otherwise fall back to a default without a word).
  */
+const probeName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes, starting with a letter');
+
+/** A JSON path of the supported form: `$.a.b[0].c`. */
+const jsonPath = z.string().refine(isJsonPath, 'must be a JSON path such as $.data.result[0].value[1]');
+
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL');
+
+const probe = z
+  .strictObject({
+    name: probeName,
+    url: httpUrl,
+    method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
+    expectStatus: z.int().gte(100).lte(599).default(200),
+    bodyRegex: z
+      .string()
+      .refine((r) => {
+        try {
+          new RegExp(r);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a valid regular expression')
+      .optional(),
+    jsonPath: jsonPath.optional(),
+    equals: z.string().optional(),
+    timeout: durationMs.default(parseDuration('10s')),
+    interval: durationMs.default(parseDuration('10s')),
+    successes: z.int().gte(1, 'must be 1 or more').default(3),
+    failureLimit: z.int().gte(1, 'must be 1 or more').default(5),
+  })
+  .refine((p) => p.equals === undefined || p.jsonPath !== undefined, {
+    message: 'equals needs a jsonPath',
+    path: ['equals'],
+  });
+
+const waveQuery = z
+  .strictObject({
+    name: probeName,
+    url: httpUrl,
+    jsonPath: jsonPath.optional(),
+    max: z.number().optional(),
+    min: z.number().optional(),
+    timeout: durationMs.default(parseDuration('10s')),
+  })
+  .refine((q) => q.max !== undefined || q.min !== undefined, {
+    message: 'give max, min or both',
+    path: ['max'],
+  });
+
+/** The health analysis after each upgrade; on by default with the checks that cost no extra call. */
+const health = z
+  .strictObject({
+    links: bool.default(true),
+    ha: bool.default(true),
+    controller: bool.default(true),
+    controllerMaxAge: durationMs.default(parseDuration('10m')),
+    diagnosis: bool.default(false),
+    features: z.array(text).default([]),
+    probes: z
+      .array(probe)
+      .default([])
+      .refine((list) => new Set(list.map((p) => p.name)).size === list.length, 'probe names must differ'),
+    waveQuery: waveQuery.optional(),
+  })
+  .prefault({});
+
 export const policySchema = z.strictObject({
+  health,
   targetVersion: versionText.default(''),
   versionType: z.enum(['Device', 'Dpi']).default('Device'),
   targetsByModel: z.record(text, versionText).optional(),
