@@ -1,5 +1,6 @@
 import { patched } from '@temporalio/workflow';
-import type { rolloutStep } from '../activity-options';
+import { rolloutStep } from '../activity-options';
+import { durationMs } from '../durations';
 import { classify } from '../failures';
 import {
   budgetRules,
@@ -73,5 +74,44 @@ export function recheckUnhealthy(r: Rollout, w: PlannedWave, unhealthy: Unhealth
   r.audit('halted', { wave: w.index, reason: st.haltReason, detail: { code: 'HealthRecheckFailed' } });
   if (fb.onBreach === 'abort' && patched('recheck-breach-aborts')) r.abortWithCompensation();
   else r.pauseForOperator();
+  notify(r, 'halted', { reason: st.haltReason, wave: w.index });
+}
+
+/**
+ * The policy's wave query after a wave's bake: its number held against the threshold. A breach,
+ * or a query that gives no number, halts the rollout for an operator's decision.
+ */
+export async function waveQueryCheck(r: Rollout, w: PlannedWave): Promise<void> {
+  const { st, policy } = r;
+  const q = policy.health!.waveQuery!;
+  const spec = {
+    name: q.name,
+    url: q.url,
+    ...(q.jsonPath !== undefined ? { jsonPath: q.jsonPath } : {}),
+    ...(q.max !== undefined ? { max: q.max } : {}),
+    ...(q.min !== undefined ? { min: q.min } : {}),
+    timeoutMs: durationMs(q.timeout, 10_000),
+  };
+  let why: string | undefined;
+  try {
+    const res = await rolloutStep.runWaveQuery({ spec });
+    r.audit('wave-query', {
+      wave: w.index,
+      detail: {
+        query: q.name,
+        value: res.value ?? null,
+        breach: res.breach ?? null,
+        error: res.error ?? null,
+      },
+    });
+    why = res.breach ?? (res.error !== undefined ? `${q.name} gave no number (${res.error})` : undefined);
+  } catch (err) {
+    why = `${q.name} could not be asked: ${classify(err, policy.errorOverrides).message}`;
+  }
+  if (why === undefined) return;
+  st.haltReason = `wave query after wave ${w.index}: ${why}`;
+  st.breaches = (st.breaches ?? 0) + 1;
+  r.audit('halted', { wave: w.index, reason: st.haltReason, detail: { code: 'WaveQueryBreached' } });
+  r.pauseForOperator();
   notify(r, 'halted', { reason: st.haltReason, wave: w.index });
 }

@@ -5,7 +5,7 @@ import { pendingStatus, retryable, retryPrior } from '../../domain/device-status
 import { partName, retryPartName, splitParts, type PlannedWave } from '../../domain/plan';
 import type { PriorRecord, RolloutInput } from '../../domain/types';
 import { compensateFailed } from './compensation';
-import { recheckFailed, recheckInput, recheckUnhealthy } from './health';
+import { recheckFailed, recheckInput, recheckUnhealthy, waveQueryCheck } from './health';
 import { notify, notifyClosing } from './notifications';
 import { runPart } from './parts';
 import type { Rollout, RolloutResult } from './state';
@@ -70,6 +70,8 @@ export async function runWaves(r: Rollout, bakeMs: number): Promise<RolloutResul
       }
       if (recheck && recheck.unhealthy.length > 0) recheckUnhealthy(r, w, recheck.unhealthy);
     }
+    // The operator's own measure of the wave (absent from rollouts started before it existed).
+    if (policy.health?.waveQuery && !st.aborted && patched('wave-query')) await waveQueryCheck(r, w);
     waveDone(r, w);
     await pausedGate(r);
   }

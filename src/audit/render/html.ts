@@ -21,6 +21,7 @@ const TIMELINE_KINDS = new Set([
   'exclude',
   'retry-failed',
   'health-recheck-failed',
+  'wave-query',
   'wave-done',
   'completed',
   'aborted',
