@@ -54,7 +54,19 @@ export function createHealthActivities(deps: { client: SagClient }) {
      * @throws ApplicationFailure typed by the Alibaba code of a read that failed.
      */
     async readHealth(input: ReadHealthInput): Promise<ReadHealthResult> {
-      const { client, calls } = recording(deps.client, { overrides: input.overrides });
+      const recorded = recording(deps.client, { overrides: input.overrides });
+      const { calls } = recorded;
+      // A heartbeat before every call: a slow call or the rate limiter must not look like a dead worker.
+      const client = new Proxy(recorded.client, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            heartbeat();
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
       const c = input.checks;
       const reading: HealthReading = { at: 0 };
       try {
@@ -76,6 +88,7 @@ export function createHealthActivities(deps: { client: SagClient }) {
               ...(info.lastConnectedControllerTime
                 ? { lastConnected: info.lastConnectedControllerTime }
                 : {}),
+              ...(info.startupTime ? { startupTime: info.startupTime } : {}),
             });
           }
         }

@@ -43,12 +43,13 @@ const POLICY_FALLBACK = { cronExpression: '0 0 4 * * ?', duration: 60, timeZone:
 /** A controller reading from a `DescribeSAGDeviceInfo` answer. */
 function controllerOf(
   serialNumber: string,
-  info: { controllerState?: string; lastConnectedControllerTime?: string },
-): { serialNumber: string; state: string; lastConnected?: string } {
+  info: { controllerState?: string; lastConnectedControllerTime?: string; startupTime?: string },
+): { serialNumber: string; state: string; lastConnected?: string; startupTime?: string } {
   return {
     serialNumber,
     state: info.controllerState ?? '',
     ...(info.lastConnectedControllerTime ? { lastConnected: info.lastConnectedControllerTime } : {}),
+    ...(info.startupTime ? { startupTime: info.startupTime } : {}),
   };
 }
 

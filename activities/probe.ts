@@ -35,7 +35,13 @@ async function fetchText(
   timeoutMs: number,
 ): Promise<{ status: number; body: string } | { error: string }> {
   try {
-    const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
+    // Redirects are not followed: the probe's headers go to the URL the policy names and nowhere else.
+    const res = await fetch(url, {
+      method,
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     return { status: res.status, body: method === 'HEAD' ? '' : await res.text() };
   } catch (err) {
     const name = err instanceof Error ? err.name : '';
@@ -51,11 +57,12 @@ export function createProbeActivities(deps: ProbeDeps) {
      * Runs one probe against one device until it has `successes` passing answers in a row (passed)
      * or `failureLimit` failing ones (failed). Heartbeats between attempts.
      */
-    async runProbe(input: { spec: ProbeSpec; device: ProbeDevice }): Promise<RunProbeResult> {
+    async runProbe(input: { spec: ProbeSpec; device: ProbeDevice }): Promise<RunProbeResult & { calls: [] }> {
       const { spec } = input;
       const filled = fillTemplate(spec.url, input.device);
       if ('missing' in filled)
         return {
+          calls: [],
           passed: false,
           attempts: 0,
           evidence: `the URL names fields the device lacks: ${filled.missing.join(', ')}`,
@@ -70,12 +77,13 @@ export function createProbeActivities(deps: ProbeDeps) {
         if (why === undefined) {
           inRow += 1;
           if (inRow >= spec.successes)
-            return { passed: true, attempts, evidence: `${inRow} passing answers in a row` };
+            return { calls: [], passed: true, attempts, evidence: `${inRow} passing answers in a row` };
         } else {
           inRow = 0;
           failures += 1;
           if (failures >= spec.failureLimit)
             return {
+              calls: [],
               passed: false,
               attempts,
               evidence: `${failures} failing answers, the last: ${why}`,

@@ -119,8 +119,7 @@ export function judgeAnswer(spec: ProbeSpec, status: number, body: string): stri
     const v = jsonPathValue(parsed, spec.jsonPath);
     if (v === undefined) return `${spec.jsonPath} is absent`;
     const text = typeof v === 'string' ? v : JSON.stringify(v);
-    if (spec.equals !== undefined && text !== spec.equals)
-      return `${spec.jsonPath} is ${text.slice(0, 80)}, expected ${spec.equals}`;
+    if (spec.equals !== undefined && text !== spec.equals) return `${spec.jsonPath} is not ${spec.equals}`;
   }
   return undefined;
 }
@@ -136,7 +135,7 @@ export function queryNumber(spec: WaveQuerySpec, body: string): { value: number 
     }
   }
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw !== '' ? Number(raw) : NaN;
-  return Number.isFinite(n) ? { value: n } : { error: `answer is not a number: ${String(raw).slice(0, 80)}` };
+  return Number.isFinite(n) ? { value: n } : { error: 'answer holds no number' };
 }
 
 /** Whether a wave query's number breaches its threshold; the reason when it does. */

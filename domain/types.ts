@@ -100,7 +100,6 @@ export interface HealthPolicy {
   links: boolean;
   ha: boolean;
   controller: boolean;
-  controllerMaxAge: Duration;
   diagnosis: boolean;
   features: string[];
   probes: ProbePolicy[];

@@ -65,7 +65,8 @@ export function probeActivity(spec: {
   successes: number;
   failureLimit: number;
 }) {
-  const attempts = spec.successes + spec.failureLimit;
+  // The most answers a probe can ask for: each failure may follow a run one short of passing.
+  const attempts = spec.successes * spec.failureLimit + spec.failureLimit;
   return proxyActivities<Activities>({
     startToCloseTimeout: attempts * (spec.timeoutMs + spec.intervalMs) + 60_000,
     heartbeatTimeout: Math.max(30_000, spec.timeoutMs + spec.intervalMs + 15_000),

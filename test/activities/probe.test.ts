@@ -66,7 +66,7 @@ describe('runProbe', () => {
   it('passes a probe that fails a few times only after the required successes in a row', async () => {
     failuresLeft.set('/flaky/sag-p1', 2);
     const r = await probe(spec(), 'sag-p1');
-    expect(r).toEqual({ passed: true, attempts: 5, evidence: '3 passing answers in a row' });
+    expect(r).toEqual({ calls: [], passed: true, attempts: 5, evidence: '3 passing answers in a row' });
     expect(seen.filter((s) => s.path === '/flaky/sag-p1')).toHaveLength(5);
   });
 
@@ -74,6 +74,7 @@ describe('runProbe', () => {
     failuresLeft.set('/flaky/sag-p2', 100);
     const r = await probe(spec({ failureLimit: 3 }), 'sag-p2');
     expect(r).toEqual({
+      calls: [],
       passed: false,
       attempts: 3,
       evidence: '3 failing answers, the last: HTTP 503, expected 200',
@@ -91,6 +92,7 @@ describe('runProbe', () => {
     const before = seen.length;
     const r = await probe(spec({ url: `${base}/flaky/{tags.site}` }), 'sag-p4');
     expect(r).toEqual({
+      calls: [],
       passed: false,
       attempts: 0,
       evidence: 'the URL names fields the device lacks: tags.site',
@@ -101,6 +103,7 @@ describe('runProbe', () => {
   it('counts a refused connection as a failing answer', async () => {
     const r = await probe(spec({ url: 'http://127.0.0.1:1/x', failureLimit: 2 }), 'sag-p5');
     expect(r).toEqual({
+      calls: [],
       passed: false,
       attempts: 2,
       evidence: '2 failing answers, the last: connection failed',

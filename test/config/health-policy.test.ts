@@ -20,7 +20,6 @@ describe('the policy health block', () => {
       links: true,
       ha: true,
       controller: true,
-      controllerMaxAge: 600_000,
       diagnosis: false,
       features: [],
       probes: [],

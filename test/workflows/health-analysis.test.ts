@@ -64,7 +64,6 @@ const HEALTH: HealthPolicy = {
   links: true,
   ha: true,
   controller: true,
-  controllerMaxAge: 600_000,
   diagnosis: false,
   features: [],
   probes: [],

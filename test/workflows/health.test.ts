@@ -45,6 +45,10 @@ describe('compareHealth', () => {
     expect(v.notes).toEqual([{ check: 'links', subject: 'ccn-01', before: 'Inactive', after: 'Inactive' }]);
   });
 
+  it('compares no links when none were read after the upgrade', () => {
+    expect(compareHealth(reading(), reading({ links: undefined }), ALL).regressions).toEqual([]);
+  });
+
   it('fails a link that disappeared, and one that is down without a baseline', () => {
     expect(compareHealth(reading(), reading({ links: [] }), ALL).regressions).toEqual([
       { check: 'links', subject: 'ccn-01', before: 'Active', after: 'absent' },
@@ -69,18 +73,40 @@ describe('compareHealth', () => {
     ]);
   });
 
-  it('fails a lost controller connection, and a stale one', () => {
+  it('fails a lost controller connection, and one not made since the restart', () => {
     const lost = reading({ controllers: [{ serialNumber: 'sn1', state: 'Abnormal' }] });
     expect(compareHealth(reading(), lost, ALL).regressions).toEqual([
       { check: 'controller', subject: 'sn1', before: 'Normal', after: 'Abnormal' },
     ]);
     const stale = reading({
-      controllers: [{ serialNumber: 'sn1', state: 'Normal', lastConnected: '2026-11-28 11:30:00' }],
+      controllers: [
+        {
+          serialNumber: 'sn1',
+          state: 'Normal',
+          lastConnected: '2026-11-28 11:30:00',
+          startupTime: '2026-11-28 11:40:00',
+        },
+      ],
     });
     expect(compareHealth(reading(), stale, ALL).regressions).toEqual([
-      { check: 'controller', subject: 'sn1', before: 'Normal', after: 'last connected 1800 s ago' },
+      {
+        check: 'controller',
+        subject: 'sn1',
+        before: 'Normal',
+        after: 'not connected since its restart at 2026-11-28 11:40:00',
+      },
     ]);
-    expect(compareHealth(reading(), stale, { ...ALL, controllerMaxAgeMs: 3600_000 }).regressions).toEqual([]);
+    const fresh = reading({
+      controllers: [
+        {
+          serialNumber: 'sn1',
+          state: 'Normal',
+          lastConnected: '2026-11-28 11:45:00',
+          startupTime: '2026-11-28 11:40:00',
+        },
+      ],
+    });
+    expect(compareHealth(reading(), fresh, ALL).regressions).toEqual([]);
   });
 
   it('fails a diagnosis item that passed before, and notes one that failed already', () => {

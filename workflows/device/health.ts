@@ -2,11 +2,20 @@ import { healthCall, probeActivity } from '../activity-options';
 import type { DeviceSnapshot } from '../../domain/device-types';
 import { compareHealth, describeFindings, mergeReadings, type HealthReading } from '../../domain/health';
 import { resolveCodePolicy } from '../../domain/error-policy';
+import { fillTemplate, type ProbeDevice } from '../../domain/probe';
 import type { DeviceHealthPolicy } from '../../domain/types';
 import { nonEmpty, StepError, type DeviceRun } from './run';
 
 /** The code of a device whose branch is worse after its upgrade than before. */
 export const HEALTH_CHECK_FAILED = 'HealthCheckFailed';
+
+/** The code of a device a probe's URL template cannot be filled for. */
+export const PROBE_TEMPLATE = 'ProbeTemplateIncomplete';
+
+/** The device fields a probe URL may name, its serial numbers as inspect found them. */
+function probeDevice(run: DeviceRun, snapshot: DeviceSnapshot): ProbeDevice {
+  return { ...run.device, serialNumbers: snapshot.serials.map((s) => s.serialNumber) };
+}
 
 /** The reads beyond inspect and verify that the policy asks for: HA of a pair, diagnosis, features. */
 function extraChecks(h: DeviceHealthPolicy, snapshot: DeviceSnapshot) {
@@ -32,6 +41,20 @@ export async function healthBaseline(
   snapshot: DeviceSnapshot,
 ): Promise<HealthReading | undefined> {
   const h = run.policy.health!;
+  // A probe URL the device cannot fill is a configuration error: found before anything is sent.
+  for (const spec of h.probes) {
+    const filled = fillTemplate(spec.url, probeDevice(run, snapshot));
+    if ('missing' in filled) {
+      throw new StepError('preflight', {
+        code: PROBE_TEMPLATE,
+        policy: resolveCodePolicy(PROBE_TEMPLATE, run.policy.errorOverrides),
+        message: `${run.device.smartAgId}: probe ${spec.name} names fields the device lacks: ${filled.missing.join(', ')}; nothing was sent`,
+        calls: [],
+        timedOut: false,
+        refused: true,
+      });
+    }
+  }
   const extra = { ...extraChecks(h, snapshot), ha: false };
   if (!needsExtraRead(extra)) return snapshot.health;
   const r = await run.step('health', () =>
@@ -76,10 +99,9 @@ export async function analyseHealth(
   const probes: { name: string; passed: boolean; evidence: string }[] = [];
   for (const spec of h.probes) {
     run.progress.phase = 'health';
-    const r = await probeActivity(spec).runProbe({
-      spec,
-      device: { ...run.device },
-    });
+    const r = await run.step('health', () =>
+      probeActivity(spec).runProbe({ spec, device: probeDevice(run, snapshot) }),
+    );
     probes.push({ name: spec.name, passed: r.passed, evidence: r.evidence });
   }
   run.result.health = { regressions: verdict.regressions, notes: verdict.notes, probes };

@@ -119,7 +119,6 @@ function deviceHealthOf(h: HealthPolicy): DeviceHealthPolicy {
     links: h.links,
     ha: h.ha,
     controller: h.controller,
-    controllerMaxAgeMs: durationMs(h.controllerMaxAge, 10 * 60_000),
     diagnosis: h.diagnosis,
     features: h.features,
     probes: h.probes.map((p) => ({

@@ -195,7 +195,6 @@ const health = z
     links: bool.default(true),
     ha: bool.default(true),
     controller: bool.default(true),
-    controllerMaxAge: durationMs.default(parseDuration('10m')),
     diagnosis: bool.default(false),
     features: z.array(text).default([]),
     probes: z
