@@ -37,6 +37,7 @@ function policy(overrides: Partial<RolloutPolicy> = {}): RolloutPolicy {
 describe('loadPolicy', () => {
   it('fills every default, durations as ms, from an empty file', () => {
     expect(loadPolicy('', 'yaml', 'p.yaml')).toEqual({
+      health: { links: true, ha: true, controller: true, diagnosis: false, features: [], probes: [] },
       targetVersion: '',
       versionType: 'Device',
       allowBeta: false,

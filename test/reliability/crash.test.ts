@@ -132,7 +132,7 @@ describe('worker crashes', () => {
       w = worker(address, taskQueue);
       await w.ready;
     }
-    const r = await resultOrExplain(h, 150_000);
+    const r = await resultOrExplain(h, 240_000);
     expect(r.state).toBe('completed');
     const devices = await allDevices(h);
     expect(devices).toHaveLength(FLEET_B.length);
@@ -164,5 +164,5 @@ describe('worker crashes', () => {
       .filter((d) => FLEET_IDS_B.has(d.SmartAGId) && d.SoftwareVersion === '2.4.0.0');
     expect(onTarget).toHaveLength(FLEET_B.length);
     expect(maxCallsPerSerialAndVersion(sim, FLEET_IDS_B)).toBe(1);
-  }, 300_000);
+  }, 420_000);
 });
