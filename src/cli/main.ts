@@ -11,9 +11,16 @@ import { iamPolicy } from './commands/iam-policy';
 import { listRollouts } from './commands/list';
 import { planRollout } from './commands/plan';
 import { buildReport } from './commands/report';
+import { registerSetup } from './commands/setup';
 import { checkRolloutId, newRolloutId, startRollout } from './commands/start';
 import { exitCodeForState, readStatus, watchRollout } from './commands/status';
-import { createWorker, describeSignature, installLogging } from './commands/worker';
+import {
+  createWorker,
+  describeSignature,
+  installLogging,
+  REGISTER_FLAG,
+  REGISTER_HELP,
+} from './commands/worker';
 import {
   confirm,
   connect,
@@ -270,6 +277,7 @@ First run: npm install && npx sag-rollout dev --demo`,
       "the webhooks' URLs and headers by name, YAML or JSON (default: SAG_WEBHOOKS_FILE)",
     )
     .option(SIGNATURE_FLAG, SIGNATURE_HELP)
+    .option(REGISTER_FLAG, REGISTER_HELP)
     .addHelpText(
       'after',
       `
@@ -283,7 +291,14 @@ SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --
     )
     .action(
       async (
-        o: { apiRate: number; reportsDir: string; logLevel: string; webhooks?: string; signature?: string },
+        o: {
+          apiRate: number;
+          reportsDir: string;
+          logLevel: string;
+          webhooks?: string;
+          signature?: string;
+          registerSearchAttributes: boolean;
+        },
         cmd: Command,
       ) => {
         const g = globals(cmd);
@@ -300,6 +315,7 @@ SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --
           env: process.env,
           webhooksFile: o.webhooks,
           signature,
+          registerSearchAttributes: o.registerSearchAttributes,
         });
         info(
           `worker: polling task queue ${worker.taskQueue} at ${target.connectionOptions.address} (namespace ${target.namespace}); ` +
@@ -342,6 +358,8 @@ SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --
         await runSimulatorCommand(o);
       },
     );
+
+  registerSetup(program, (code) => (exitCode = code));
 
   // ---------------------------------------------------------------- plan, start
   policyOptions(program.command('plan'))
