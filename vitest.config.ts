@@ -6,6 +6,8 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
     include: ['test/**/*.test.ts'],
+    // test/cluster/ runs against a real cluster: `npm run test:cluster` (vitest.cluster.config.ts).
+    exclude: ['**/node_modules/**', 'test/cluster/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     maxWorkers: 2,

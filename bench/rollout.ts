@@ -2,8 +2,11 @@
  * End-to-end rollout benchmark: a fresh dev server (its own SQLite file, headless), the simulator
  * and the worker each in a process of their own, a rollout of N simulated devices with near-zero
  * device time, and a baseline of the same API call sequence without Temporal. See BENCHMARKS.md.
+ * With --cluster, a fresh production-shaped cluster per run instead of the dev server (the server
+ * on PostgreSQL, 4 history shards, SQL visibility, mutual TLS: src/temporal/cluster), the worker
+ * connecting through the cluster's temporal.toml profile.
  *
- *   npm run bench -- [--devices 1000] [--runs 3] [--concurrency 200] [--api-rate 400] [--no-baseline]
+ *   npm run bench -- [--devices 1000] [--runs 3] [--concurrency 200] [--api-rate 400] [--no-baseline] [--cluster]
  *   npm run bench:10k
  *
  * Prints a summary per run and medians over runs on stderr, and the whole result as JSON on stdout.
@@ -16,15 +19,17 @@ import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import type { NativeConnectionOptions } from '@temporalio/worker';
 import { generateFleet, type SimulatorStats } from '../src/simulator';
 import { connectClient } from '../src/temporal/connection';
+import { startCluster } from '../src/temporal/cluster';
 import { startDevServer } from '../src/temporal/dev-server';
 import { rolloutWorkflow } from '../workflows';
 import { progressQuery } from '../workflows/messages';
 import type { DeviceUpgradeResult, InventoryDevice, RolloutPolicy } from '../domain/types';
 import { runBaseline, type BaselineResult } from './lib/baseline';
 import { summariseProfile, type ProfileSummary } from './lib/cpu-profile';
-import { cpuSeconds, memoryMiB } from './lib/proc';
+import { cpuSeconds, memoryMiB, postgresCpuSeconds } from './lib/proc';
 import { bundleWorkflows, workerEntry } from './lib/worker-launch';
 import type { WorkerProcessConfig } from './lib/worker-process';
 
@@ -52,6 +57,7 @@ const { values: args } = parseArgs({
     'worker-extra': { type: 'string' },
     'dynamic-config': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
   },
 });
 const N = Number(args.devices);
@@ -71,6 +77,54 @@ const log = (l: string) => process.stderr.write(`${l}\n`);
 const BENCH_DYNAMIC_CONFIG: Record<string, string | number | boolean> = {
   'system.enableActivityEagerExecution': true,
 };
+
+/** The Temporal server a run measures: the dev server, or a cluster with --cluster. */
+interface BenchServer {
+  address: string;
+  connectionOptions: NativeConnectionOptions;
+  /** Environment for the worker process (the cluster's temporal.toml profile: address and TLS). */
+  workerEnv: Record<string, string>;
+  pid: number | undefined;
+  version: string;
+  /** CPU seconds of the database processes (PostgreSQL); 0 for the dev server's in-process SQLite. */
+  databaseCpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+async function devServer(
+  dbFile: string,
+  dynamicConfig: Record<string, string | number | boolean>,
+): Promise<BenchServer> {
+  const server = await startDevServer({
+    dbFile,
+    uiPort: false,
+    log,
+    dynamicConfig,
+    sqlitePragmas: args['no-pragmas'] ? {} : { journal_mode: 'WAL', synchronous: 'NORMAL' },
+  });
+  return {
+    address: server.address,
+    connectionOptions: { address: server.address },
+    workerEnv: {},
+    pid: server.process.pid,
+    version: server.cli.version ?? 'unknown',
+    databaseCpuSeconds: () => 0,
+    stop: () => server.stop(),
+  };
+}
+
+async function clusterServer(dynamicConfig: Record<string, string | number | boolean>): Promise<BenchServer> {
+  const cluster = await startCluster({ numHistoryShards: 4, tls: true, dynamicConfig, log });
+  return {
+    address: cluster.address,
+    connectionOptions: cluster.connectionOptions,
+    workerEnv: cluster.env,
+    pid: cluster.serverPid(),
+    version: `server ${cluster.binaries.version} on PostgreSQL, ${cluster.numHistoryShards} shards, mutual TLS`,
+    databaseCpuSeconds: () => postgresCpuSeconds(cluster.postgres.dataDir),
+    stop: () => cluster.stop(),
+  };
+}
 
 /** Near-zero device time: the orchestrator is what is measured. */
 function rolloutPolicy(): RolloutPolicy {
@@ -387,18 +441,15 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
     );
   }
 
-  const server = await startDevServer({
-    dbFile: path.join(dir, 'temporal.db'),
-    uiPort: false,
-    log,
-    dynamicConfig: {
-      ...BENCH_DYNAMIC_CONFIG,
-      ...(args['dynamic-config']
-        ? (JSON.parse(args['dynamic-config']) as Record<string, string | number | boolean>)
-        : {}),
-    },
-    sqlitePragmas: args['no-pragmas'] ? {} : { journal_mode: 'WAL', synchronous: 'NORMAL' },
-  });
+  const dynamicConfig = {
+    ...BENCH_DYNAMIC_CONFIG,
+    ...(args['dynamic-config']
+      ? (JSON.parse(args['dynamic-config']) as Record<string, string | number | boolean>)
+      : {}),
+  };
+  const server = args.cluster
+    ? await clusterServer(dynamicConfig)
+    : await devServer(path.join(dir, 'temporal.db'), dynamicConfig);
   const sim = await startSim();
   const taskQueue = `bench-${run}`;
   const cfg: WorkerProcessConfig = {
@@ -416,19 +467,17 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
   const entry = workerEntry();
   const worker = spawnNode([...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...entry], {
     BENCH_WORKER: JSON.stringify(cfg),
+    ...server.workerEnv,
   });
   await worker.firstLine;
   // connectClient accepts a 10,000-device rollout's history pages (over gRPC's default 4 MiB).
-  const client = await connectClient({
-    connectionOptions: { address: server.address },
-    namespace: 'default',
-  });
+  const client = await connectClient({ connectionOptions: server.connectionOptions, namespace: 'default' });
   const connection = client.connection;
 
-  const pids = { worker: worker.child.pid, server: server.process.pid, sim: sim.proc.child.pid };
+  const pids = { worker: worker.child.pid, server: server.pid, sim: sim.proc.child.pid };
   const cpu0 = {
     worker: cpuSeconds(pids.worker),
-    server: cpuSeconds(pids.server),
+    server: cpuSeconds(pids.server) + server.databaseCpuSeconds(),
     sim: cpuSeconds(pids.sim),
   };
   let peakRss = 0;
@@ -465,7 +514,7 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
     : N;
   const cpu1 = {
     worker: cpuSeconds(pids.worker),
-    server: cpuSeconds(pids.server),
+    server: cpuSeconds(pids.server) + server.databaseCpuSeconds(),
     sim: cpuSeconds(pids.sim),
   };
   clearInterval(memTimer);
@@ -523,7 +572,7 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
         .slice(0, 5),
     },
     worker: { peakRssMiB: round(peakRss), cpuSeconds: round(cpu1.worker - cpu0.worker) },
-    server: { cpuSeconds: round(cpu1.server - cpu0.server), version: server.cli.version ?? 'unknown' },
+    server: { cpuSeconds: round(cpu1.server - cpu0.server), version: server.version },
     simulator: { cpuSeconds: round(cpu1.sim - cpu0.sim) },
     profile,
     baseline,

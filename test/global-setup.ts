@@ -13,6 +13,10 @@ declare module 'vitest' {
     temporalAddress: string;
     workflowBundlePath: string;
     tmpRoot: string;
+    /** The CA and client certificate (PEM) of a TLS server; absent on the dev server. */
+    temporalTls?: { ca: string; crt: string; key: string; serverName: string };
+    /** Environment that points a child process (a worker, the CLI) at the server: a temporal.toml profile. */
+    temporalEnv?: Record<string, string>;
   }
 }
 

@@ -1,4 +1,5 @@
 /** Readings from /proc (Linux): CPU seconds and resident memory of a process. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const TICKS = 100; // USER_HZ on Linux
@@ -24,5 +25,22 @@ export function memoryMiB(pid: number | undefined): { hwm: number; rss: number }
     return { hwm: kb('VmHWM') / 1024, rss: kb('VmRSS') / 1024 };
   } catch {
     return { hwm: 0, rss: 0 };
+  }
+}
+
+/**
+ * CPU seconds of a PostgreSQL cluster: its postmaster and the backends alive now (each Temporal
+ * connection is a backend process, held open by the server's pools for the whole run).
+ */
+export function postgresCpuSeconds(dataDir: string): number {
+  try {
+    const postmaster = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((n) => n > 0);
+    return [postmaster, ...children].reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  } catch {
+    return 0;
   }
 }

@@ -9,6 +9,7 @@
  * polls, and shuts down cleanly on SIGTERM so the CPU profile is written.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { temporalTarget } from '../../src/temporal/connection';
 import { createRolloutWorker, type RolloutWorkerOptions } from '../../src/temporal/worker';
 
 export interface WorkerProcessConfig {
@@ -31,7 +32,10 @@ async function main(): Promise<void> {
   // Per-device info lines would dominate the profile; warnings and errors still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const options: RolloutWorkerOptions = {
-    target: { connectionOptions: { address: cfg.address }, namespace: 'default' },
+    // On a cluster, its temporal.toml profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) adds the TLS.
+    target: process.env.TEMPORAL_CONFIG_FILE
+      ? temporalTarget(process.env, { address: cfg.address, namespace: 'default' })
+      : { connectionOptions: { address: cfg.address }, namespace: 'default' },
     taskQueue: cfg.taskQueue,
     credentials: {
       getCredentials: () =>

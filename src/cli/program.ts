@@ -15,6 +15,7 @@ import { registerReport } from './commands/report';
 import { registerResume } from './commands/resume';
 import { registerRetryFailed } from './commands/retry-failed';
 import { registerSetPace } from './commands/set-pace';
+import { registerSetup } from './commands/setup';
 import { registerSimulator } from './commands/simulator';
 import { registerStart } from './commands/start';
 import { registerStatus } from './commands/status';
@@ -55,6 +56,7 @@ First run: npm install && npx sag-rollout dev --demo`,
     registerSetPace,
     registerRetryFailed,
     registerIamPolicy,
+    registerSetup,
   ])
     register(program);
   return program;

@@ -50,7 +50,14 @@ export interface WorkerCommandOptions {
   sagEndpoint?: string;
   /** `--signature`; without it `SAG_SIGNATURE` from `env`, else `v2`. */
   signature?: string;
+  /** False (`--no-register-search-attributes`): check the namespace's search attributes, add none. */
+  registerSearchAttributes?: boolean;
 }
+
+/** The worker's option for namespaces where it may not add search attributes (Temporal Cloud). */
+export const REGISTER_FLAG = '--no-register-search-attributes';
+export const REGISTER_HELP =
+  'do not add missing search attributes to the namespace (Temporal Cloud, or a cluster whose operator runs `sag-rollout setup`): check them and refuse to start, naming what is missing';
 
 /** What a worker's smartag calls go through, for its start-up line. */
 export function describeSignature(signature: SagSignature): string {
@@ -87,6 +94,7 @@ export async function createWorker(
     apiRate: o.apiRate,
     reportsDir: o.reportsDir,
     webhooks,
+    registerSearchAttributes: o.registerSearchAttributes,
   });
   return { worker, credentialSource, signature, webhooks: describeWebhooks(webhooks) };
 }

@@ -4,6 +4,9 @@ import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
 
+/** Every custom search attribute the workflows write, all Keyword. */
+export const PROJECT_SEARCH_ATTRIBUTES = ALL_SEARCH_ATTRIBUTES;
+
 /**
  * Registers the project's custom search attributes that the namespace lacks, so a worker also
  * works against a bare server or a cluster whose operator has not prepared the namespace.

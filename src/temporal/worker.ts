@@ -10,7 +10,7 @@ import type { WebhookDirectory } from '../config/webhooks';
 import { createSagClient, type SagCredentialsProvider, type SagSignature } from '../sag/client';
 import { DEFAULT_BURST_FRACTION, createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
 import type { ApiCallRecord } from '../sag/types';
-import { ensureSearchAttributes } from './search-attributes';
+import { checkWorkerNamespace } from './setup';
 import { DEFAULT_TASK_QUEUE, connectTemporal, type TemporalTarget } from './connection';
 import { startApiQuota } from './quota';
 import { readPriorRecord } from './prior-runs';
@@ -52,8 +52,16 @@ export interface RolloutWorkerOptions {
    * webhook that is not here fails its deliveries with `WebhookNotConfigured`.
    */
   webhooks?: WebhookDirectory;
-  /** Register missing search attributes on the namespace (default true). */
+  /**
+   * Check at start that the namespace exists and holds the project's search attributes (default
+   * true); false skips the check, for a namespace prepared beforehand (tests).
+   */
   ensureSearchAttributes?: boolean;
+  /**
+   * When the check finds search attributes missing, register them (default true); false only
+   * names them and refuses to start, as on Temporal Cloud, where workers may not add them.
+   */
+  registerSearchAttributes?: boolean;
   /**
    * Share `apiRate` with every other worker on the task queue through `apiQuotaWorkflow` (default
    * true); false gives this worker the whole rate to itself.
@@ -113,7 +121,23 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     onCall: opts.onCall,
   });
   const connection = await NativeConnection.connect(opts.target.connectionOptions);
-  if (opts.ensureSearchAttributes !== false) await ensureSearchAttributes(connection, opts.target.namespace);
+  if (opts.ensureSearchAttributes !== false) {
+    try {
+      const check = await checkWorkerNamespace(connection, {
+        namespace: opts.target.namespace,
+        address: opts.target.connectionOptions.address ?? 'localhost:7233',
+        register: opts.registerSearchAttributes !== false,
+      });
+      for (const w of check.warnings) process.stderr.write(`worker: warning: ${w}\n`);
+      if (check.registered.length > 0)
+        process.stderr.write(
+          `worker: registered the search attributes ${check.registered.join(', ')} on namespace ${opts.target.namespace}\n`,
+        );
+    } catch (err) {
+      await connection.close().catch(() => undefined);
+      throw err;
+    }
+  }
   let exportReport: ((i: { rolloutId: string; workflowId: string }) => Promise<string[]>) | undefined;
   if (opts.reportsDir) {
     const dir = opts.reportsDir;

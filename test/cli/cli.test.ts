@@ -102,6 +102,7 @@ describe('sag-rollout CLI', () => {
       'list',
       'report',
       'iam-policy',
+      'setup',
     ];
     const results = await Promise.all(commands.map((c) => cli([c, '--help'])));
     results.forEach((r, i) => {

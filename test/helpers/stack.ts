@@ -10,8 +10,7 @@ import { deviceUpgradeWorkflow } from '../../workflows/device';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import type { DeviceUpgradePolicy, DeviceUpgradeResult, RolloutPolicy } from '../../domain/types';
 import { fastDevicePolicy, fastRolloutPolicy } from './fixtures';
-import { connectTestEnv, uniqueName, workflowBundle } from './temporal';
-import { inject } from 'vitest';
+import { connectTestEnv, testTarget, uniqueName, workflowBundle } from './temporal';
 
 export interface Stack {
   sim: SimulatorHandle;
@@ -33,7 +32,7 @@ export async function startStack(
   const env = await connectTestEnv();
   const taskQueue = uniqueName('tq');
   const worker = await createRolloutWorker({
-    target: { connectionOptions: { address: inject('temporalAddress') }, namespace: 'default' },
+    target: testTarget(),
     taskQueue,
     credentials: {
       getCredentials: () =>

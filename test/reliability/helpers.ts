@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { inject } from 'vitest';
 import type { SimulatorHandle, SimulatorOptions } from '../../src/simulator';
 import { devicesQuery } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
@@ -83,6 +84,8 @@ export function spawnWorker(o: WorkerProcessOptions): WorkerProcess {
     SAG_TIMEOUT_MS: String(o.sagTimeoutMs ?? 2000),
     SHARED_QUOTA: o.sharedQuota === false ? 'false' : 'true',
     ...(o.workflowBundle ? { WORKFLOW_BUNDLE: o.workflowBundle } : {}),
+    // On the TLS cluster, the profile that carries its certificates.
+    ...inject('temporalEnv'),
     ...o.env,
     ...(o.signature ? { SAG_SIGNATURE: o.signature } : {}),
     ...(o.securityToken ? { SAG_SECURITY_TOKEN: o.securityToken } : {}),

@@ -3,6 +3,7 @@
  *
  * Configuration (environment, or `--name=value` arguments that override it):
  *   TEMPORAL_ADDRESS   Temporal frontend, host:port
+ *   TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE   a temporal.toml profile (TLS), read as the CLI reads it
  *   TASK_QUEUE         task queue to poll
  *   SAG_ENDPOINT       smartag endpoint (the simulator)
  *   SAG_ACCESS_KEY_ID, SAG_ACCESS_KEY_SECRET   keys for the endpoint
@@ -20,6 +21,7 @@
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadWebhooks } from '../../src/config/webhooks';
 import { parseSagSignature } from '../../src/sag/transport';
+import { temporalTarget } from '../../src/temporal/connection';
 import { createRolloutWorker } from '../../src/temporal/worker';
 
 function config(): Record<string, string | undefined> {
@@ -59,7 +61,9 @@ async function main(): Promise<void> {
     ),
   });
   const w = await createRolloutWorker({
-    target: { connectionOptions: { address }, namespace: 'default' },
+    target: cfg.TEMPORAL_CONFIG_FILE
+      ? temporalTarget(cfg, { address, namespace: 'default' })
+      : { connectionOptions: { address }, namespace: 'default' },
     taskQueue,
     credentials: {
       getCredentials: () =>

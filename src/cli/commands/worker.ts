@@ -5,7 +5,13 @@ import { ExitCode, type ExitCodeValue } from '../errors';
 import { positiveNumber, resolveSagCredentials, sagSignature } from '../inputs';
 import { signatureOption } from '../options';
 import { info } from '../output';
-import { createWorker, describeSignature, installLogging } from '../rollout-worker';
+import {
+  createWorker,
+  describeSignature,
+  installLogging,
+  REGISTER_FLAG,
+  REGISTER_HELP,
+} from '../rollout-worker';
 
 interface WorkerFlags {
   apiRate: number;
@@ -13,6 +19,8 @@ interface WorkerFlags {
   logLevel: string;
   webhooks?: string;
   signature?: string;
+  /** False with `--no-register-search-attributes`. */
+  registerSearchAttributes: boolean;
 }
 
 /** `worker`: hosts the rollout workflows and activities on the task queue until Ctrl-C. */
@@ -35,6 +43,7 @@ export function registerWorker(program: Command): void {
       "the webhooks' URLs and headers by name, YAML or JSON (default: SAG_WEBHOOKS_FILE)",
     );
   signatureOption(cmd)
+    .option(REGISTER_FLAG, REGISTER_HELP)
     .addHelpText(
       'after',
       `
@@ -63,6 +72,7 @@ async function runWorker(o: WorkerFlags, cmd: Command): Promise<ExitCodeValue> {
     env: process.env,
     webhooksFile: o.webhooks,
     signature,
+    registerSearchAttributes: o.registerSearchAttributes,
   });
   info(
     `worker: polling task queue ${worker.taskQueue} at ${target.connectionOptions.address} (namespace ${target.namespace}); ` +
