@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 /**
  * `npm run test:cluster`: the Temporal tests against a production-shaped cluster (the server on
  * PostgreSQL, 4 history shards, SQL visibility, mutual TLS), started once by
- * test/cluster/global-setup.ts. A first run on a machine builds the server (about 13 minutes).
+ * test/cluster/global-setup.ts. A first run on a machine builds the server (10 to 47 minutes on two cores).
  */
 export default defineConfig({
   test: {

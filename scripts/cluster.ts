@@ -3,7 +3,7 @@
  * where operators run it, and for the cluster test suite (which calls the same `startCluster`).
  *
  *   the Temporal server 1.32.0 and temporal-sql-tool, built once with `go install` into
- *   .tools/temporal-server/1.32.0/ (about 13 minutes on two cores), reused afterwards;
+ *   .tools/temporal-server/1.32.0/ (10 to 47 minutes on two cores), reused afterwards;
  *   PostgreSQL (Debian's) initialised in a temp folder, persistence and SQL visibility schemas;
  *   4 history shards; mutual TLS on the frontend with a CA and certificates made for the run;
  *   the namespace and search attributes prepared as `sag-rollout setup` does.

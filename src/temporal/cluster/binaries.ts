@@ -87,8 +87,8 @@ function runGoInstall(version: string, gobin: string, log: (l: string) => void):
 
 /**
  * The Temporal server and temporal-sql-tool of `version`, from `.tools/temporal-server/<version>/`,
- * built there with `go install` from the Go module proxy when absent (about 13 minutes on two
- * cores, 1.7 GB of module cache). A second call finds them in milliseconds.
+ * built there with `go install` from the Go module proxy when absent (10 to 47 minutes on two
+ * cores depending on their load, about 1.5 GB of module cache). A second call finds them in milliseconds.
  * @throws Error when they are missing and `build` is false, when Go is missing, or when the build fails.
  */
 export async function ensureClusterBinaries(options: EnsureBinariesOptions = {}): Promise<ClusterBinaries> {
@@ -105,7 +105,7 @@ export async function ensureClusterBinaries(options: EnsureBinariesOptions = {})
       throw new Error(`the Temporal server ${version} is not built under ${dir}: run \`npm run cluster\``);
     mkdirSync(dir, { recursive: true });
     log(
-      `cluster: building the Temporal server ${version} and temporal-sql-tool with go install into ${dir} (about 13 minutes on two cores; once per version)`,
+      `cluster: building the Temporal server ${version} and temporal-sql-tool with go install into ${dir} (10 to 47 minutes on two cores; once per version)`,
     );
     const started = Date.now();
     await runGoInstall(version, dir, log);
@@ -119,6 +119,8 @@ export async function ensureClusterBinaries(options: EnsureBinariesOptions = {})
   }
   if (!existsSync(path.join(schemaDir, 'temporal', 'versioned'))) {
     cpSync(path.join(moduleDir(version), 'schema', 'postgresql', 'v12'), schemaDir, { recursive: true });
+    // The module cache is read-only; the copy must stay removable with the rest of .tools/.
+    spawnSync('chmod', ['-R', 'u+w', schemaDir]);
   }
   return { version, server, sqlTool, schemaDir, source, ...(buildMs !== undefined ? { buildMs } : {}) };
 }

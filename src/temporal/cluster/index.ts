@@ -314,6 +314,13 @@ export async function startCluster(o: ClusterOptions = {}): Promise<LocalCluster
           .join('; ')}`,
       );
 
+    // A parent that exits without stop() (a crash, process.exit) takes the cluster with it.
+    const onExit = () => {
+      server?.kill('SIGKILL');
+      postgres?.stop();
+    };
+    process.once('exit', onExit);
+
     const profileFile = path.join(dir, 'temporal.toml');
     writeFileSync(profileFile, profileToml(address, namespace, tls));
     const stopServer = async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -352,6 +359,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<LocalCluster
       stopServer,
       startServer: launch,
       async stop() {
+        process.removeListener('exit', onExit);
         await stopServer('SIGTERM');
         postgres?.stop();
         if (ownDir) rmSync(dir, { recursive: true, force: true });

@@ -119,7 +119,7 @@ export function startPostgres(o: PostgresOptions): LocalPostgres {
       logFile,
       '-o',
       // Temporal's services hold up to maxConns each (persistence 20, visibility 2, per service).
-      `-p ${o.port} -c listen_addresses=127.0.0.1 -k ${o.dataDir} -c max_connections=300 -c fsync=on`,
+      `-p ${o.port} -c listen_addresses=127.0.0.1 -k ${o.dataDir} -c max_connections=300`,
     ],
     'pg_ctl start',
   );
