@@ -8,6 +8,7 @@ import type {
   RolloutState,
   WaveProgress,
 } from '../../domain/types';
+import { emptyCounts } from '../../domain/counts';
 import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
 import { SA_FOLLOW_UP_OF } from '../../workflows/search-attributes';
 import { listFollowUps, type FollowUpEntry } from '../audit/read';
@@ -153,17 +154,4 @@ function countOutcomes(devices: DeviceStatus[]): {
     byWave.set(d.wave, c);
   }
   return { counts, byWave };
-}
-
-function emptyCounts(): OutcomeCounts {
-  return {
-    pending: 0,
-    'in-progress': 0,
-    upgraded: 0,
-    skipped: 0,
-    failed: 0,
-    excluded: 0,
-    compensated: 0,
-    unconfirmed: 0,
-  };
 }
