@@ -7,19 +7,10 @@ import {
   HTML_CALL_LIMIT,
   type ReportData,
 } from '../../src/audit/report';
+import { emptyCounts } from '../../domain/counts';
 import type { OutcomeCounts } from '../../domain/types';
 
-const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({
-  pending: 0,
-  'in-progress': 0,
-  upgraded: 0,
-  skipped: 0,
-  failed: 0,
-  excluded: 0,
-  compensated: 0,
-  unconfirmed: 0,
-  ...o,
-});
+const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({ ...emptyCounts(), ...o });
 
 function report(calls = 2): ReportData {
   return {

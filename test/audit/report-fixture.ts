@@ -1,20 +1,11 @@
+import { emptyCounts } from '../../domain/counts';
 import type { OutcomeCounts, RolloutPolicy } from '../../domain/types';
 import type { ReportCall, ReportData } from '../../src/audit/report';
 
 const T0 = Date.UTC(2025, 2, 3, 4, 0, 0, 250);
 const min = 60_000;
 
-export const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({
-  pending: 0,
-  'in-progress': 0,
-  upgraded: 0,
-  skipped: 0,
-  failed: 0,
-  excluded: 0,
-  compensated: 0,
-  unconfirmed: 0,
-  ...o,
-});
+export const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({ ...emptyCounts(), ...o });
 
 const policy: RolloutPolicy = {
   targetVersion: '2.4.0.0',
