@@ -265,9 +265,10 @@ function mustUpgrade(i: CheckInput, run: RolloutRun, d: ChaosDevice): boolean {
 
 /**
  * A device that must end upgraded is on the target (the simulator's version) with one accepted
- * call per serial number. Excused: a device left unconfirmed because its upgrade call's activity
- * timed out (a killed worker or the server restart) before the call left, or whose every upgrade call
- * was answered ambiguously without a sign — the simulator accepted nothing. `reported` is the rollout's outcome for it, which should be `upgraded`.
+ * call per serial number. Excused: a device left unconfirmed, with nothing accepted, because its
+ * upgrade call's activity timed out or its call never reached the simulator (a killed worker or the
+ * server restart), or because its every upgrade call was answered ambiguously without a sign.
+ * `reported` is the rollout's outcome for it, which should be `upgraded`.
  */
 function reachedOnce(
   i: CheckInput,
@@ -297,6 +298,18 @@ function reachedOnce(
   );
   const ambiguousOnly = sends.length > 0 && sends.every((e) => e.fault !== undefined || e.httpStatus >= 500);
   if (s?.outcome === 'unconfirmed' && counts.every((n) => n === 0) && ambiguousOnly)
+    return { ok: false, excused: true };
+  // Unconfirmed, and no upgrade call for it ever reached the simulator in this rollout: the worker
+  // that was sending it was killed (or the server restarted) before the request left. The workflow
+  // cannot tell a call that never left from one lost on the way, so it sends nothing more.
+  const interrupted = i.kills + i.serverRestarts > 0;
+  if (
+    s?.outcome === 'unconfirmed' &&
+    counts.every((n) => n === 0) &&
+    sends.length === 0 &&
+    interrupted &&
+    !onTarget
+  )
     return { ok: false, excused: true };
   const versions = d.serials.map((sn) => i.versionsNow[sn] ?? '?').join('/');
   return {
