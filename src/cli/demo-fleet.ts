@@ -11,6 +11,8 @@ export const DEMO_TARGET = '2.4.0.0';
 /** Where the designed failures of the demo sit (indexes into the inventory). */
 export interface DemoDesign {
   reverts: number[];
+  /** Devices that come back on the target with their link down: only the health analysis sees it. */
+  linkDown: number[];
   haSplit: number;
   offline: number[];
   unbound: number[];
@@ -19,8 +21,9 @@ export interface DemoDesign {
 
 /**
  * The demo fleet: `size` instances (about 300) with fast simulated device times and designed
- * failures — a few devices that come back on the old version, a couple offline, some not bound to
- * a CCN, and one HA pair whose active device reverts so the pair is split. The reverts and the
+ * failures — a few devices that come back on the old version, one that comes back on the target
+ * with its link down (caught by the health analysis), a couple offline, some not bound to a CCN,
+ * and one HA pair whose active device reverts so the pair is split. The reverts and the
  * split pair sit together in the second wave, which breaches the failure budget and is
  * compensated. IDs carry a per-run tag, so a rerun against the persistent dev server never meets
  * the device locks of an earlier run.
@@ -36,6 +39,7 @@ export function buildDemoFleet(
   // Canary 5, then waves at 10%, 40%, 100% of the rest: wave-1 ≈ idx 5-34, wave-2 ≈ 35-122, wave-3 the rest.
   const design: DemoDesign = {
     reverts: [20, 40, 44, 48, 250],
+    linkDown: [180],
     haSplit: 42,
     offline: [200, 260],
     unbound: [12, 60, 90, 150, 210, 280],
@@ -113,6 +117,8 @@ function demoInstance(i: number, tag: string, rand: () => number, design: DemoDe
   }
   if (design.reverts.includes(i))
     inst.simulation = { downloadSeconds: 0.5, upgradeSeconds, outcome: 'revert' };
+  if (design.linkDown.includes(i))
+    inst.simulation = { downloadSeconds: 0.5, upgradeSeconds, outcome: 'link-down' };
   if (i === design.haSplit) {
     // The standby takes the upgrade; the active one comes back on the old version the first time,
     // so the pair is split until compensation brings it forward.
@@ -138,8 +144,9 @@ export function inventoryOf(fleet: FleetFile): InventoryDevice[] {
 
 /** The demo's policy: a canary with an approval gate, growing waves, short bakes, fast verification. */
 export function demoPolicy(): RolloutPolicy {
+  const base = defaultPolicy();
   return {
-    ...defaultPolicy(),
+    ...base,
     targetVersion: DEMO_TARGET,
     canary: { count: 5 },
     waves: { cumulativePercents: [10, 40, 100] },
@@ -152,5 +159,7 @@ export function demoPolicy(): RolloutPolicy {
     upgradeSettle: 5000,
     expectedUpgradeTime: 10_000,
     offlineRetryDelay: 4000,
+    // Simulated links come back at once: the grace for a link to return is as short as the device times.
+    health: base.health && { ...base.health, grace: 3000 },
   };
 }

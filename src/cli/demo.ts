@@ -45,7 +45,7 @@ export async function runDemo(client: Client, a: DemoArgs): Promise<ExitCodeValu
   });
   info(
     `demo: started rollout ${r.rolloutId}: ${r.devices} simulated devices to ${policy.targetVersion} in waves ${r.waves.map((w) => `${w.name} (${w.size})`).join(', ')}\n` +
-      `demo: designed trouble: ${a.design.reverts.length} devices come back on the old version, one HA pair is split, ${a.design.offline.length} are offline, ${a.design.unbound.length} have no CCN`,
+      `demo: designed trouble: ${a.design.reverts.length} devices come back on the old version, ${a.design.linkDown.length} comes back on the target with its link down, one HA pair is split, ${a.design.offline.length} are offline, ${a.design.unbound.length} have no CCN`,
   );
   const pilot = new DemoPilot(client, rolloutId, a.pauseMs, live ? undefined : write);
   const final = await watchRollout(client, rolloutId, {
