@@ -3,7 +3,7 @@
  * here is JSON-native (records, arrays, strings, numbers) because it crosses Temporal's payload
  * boundary and lives in workflow state.
  */
-import type { HealthChecks, HealthFinding } from './health';
+import type { HealthChecks, HealthFinding, HealthReading } from './health';
 import type { ProbeSpec } from './probe';
 
 export type VersionType = 'Device' | 'Dpi';
@@ -102,6 +102,11 @@ export interface HealthPolicy {
   controller: boolean;
   diagnosis: boolean;
   features: string[];
+  /**
+   * After the version check passed, how long a link, the HA link backup or the controller
+   * connection may take to come back before it counts as worse (absent in policies of older builds).
+   */
+  grace?: Duration;
   probes: ProbePolicy[];
   /** Asked after each wave's bake; a breach halts the rollout. */
   waveQuery?: {
@@ -231,6 +236,11 @@ export interface OpenSend {
    * another rollout may, as a deliberate new attempt.
    */
   reverted?: boolean;
+  /**
+   * The device's health before the call, when the rollout analyses health: a later run that
+   * finishes this upgrade (after a halt, a crash) compares with it.
+   */
+  baseline?: HealthReading;
 }
 
 /** What a run of `upgrade/<SmartAGId>` learns from the runs before it. */
@@ -443,6 +453,8 @@ export interface DeviceUpgradePolicy {
 /** The built-in checks and the probes of a device, durations in ms. */
 export interface DeviceHealthPolicy extends HealthChecks {
   probes: ProbeSpec[];
+  /** See {@link HealthPolicy.grace}; ms. Absent: judged on the first reading. */
+  graceMs?: number;
 }
 
 export interface DeviceUpgradeInput {

@@ -22,6 +22,7 @@ describe('the policy health block', () => {
       controller: true,
       diagnosis: false,
       features: [],
+      grace: 60_000,
       probes: [],
     });
   });

@@ -37,7 +37,15 @@ function policy(overrides: Partial<RolloutPolicy> = {}): RolloutPolicy {
 describe('loadPolicy', () => {
   it('fills every default, durations as ms, from an empty file', () => {
     expect(loadPolicy('', 'yaml', 'p.yaml')).toEqual({
-      health: { links: true, ha: true, controller: true, diagnosis: false, features: [], probes: [] },
+      health: {
+        links: true,
+        ha: true,
+        controller: true,
+        diagnosis: false,
+        features: [],
+        grace: 60_000,
+        probes: [],
+      },
       targetVersion: '',
       versionType: 'Device',
       allowBeta: false,

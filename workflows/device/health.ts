@@ -1,6 +1,14 @@
+import { sleep } from '@temporalio/workflow';
 import { healthCall, probeActivity } from '../activity-options';
 import type { DeviceSnapshot } from '../../domain/device-types';
-import { compareHealth, describeFindings, mergeReadings, type HealthReading } from '../../domain/health';
+import {
+  compareHealth,
+  describeFindings,
+  mergeReadings,
+  type HealthCheckName,
+  type HealthReading,
+  type HealthVerdict,
+} from '../../domain/health';
 import { resolveCodePolicy } from '../../domain/error-policy';
 import { fillTemplate, type ProbeDevice } from '../../domain/probe';
 import type { DeviceHealthPolicy } from '../../domain/types';
@@ -29,6 +37,41 @@ function extraChecks(h: DeviceHealthPolicy, snapshot: DeviceSnapshot) {
 
 function needsExtraRead(c: ReturnType<typeof extraChecks>): boolean {
   return c.ha || c.diagnosis || c.features.length > 0;
+}
+
+/** What a restarted device brings back by itself a little after it is up: links, HA, the controller. */
+const COMES_BACK: ReadonlySet<HealthCheckName> = new Set(['links', 'link-backup', 'ha', 'controller']);
+
+/**
+ * Reads links, HA and the controller again every poll interval while any of them is worse than
+ * before and the policy's grace has not passed; the verdict on the last reading.
+ */
+async function afterGrace(
+  run: DeviceRun,
+  snapshot: DeviceSnapshot,
+  baseline: HealthReading | undefined,
+  first: HealthReading,
+): Promise<{ after: HealthReading; verdict: HealthVerdict }> {
+  const h = run.policy.health!;
+  let after = first;
+  let verdict = compareHealth(baseline, after, h);
+  const until = Date.now() + (h.graceMs ?? 0);
+  const checks = { ...h, diagnosis: false, features: [], ha: h.ha && snapshot.serials.length > 1 };
+  while (verdict.regressions.some((f) => COMES_BACK.has(f.check)) && Date.now() < until) {
+    await sleep(Math.max(1, Math.min(run.policy.pollIntervalMs, until - Date.now())));
+    const r = await run.step('health', () =>
+      healthCall.readHealth({
+        regionId: run.device.regionId,
+        smartAgId: run.device.smartAgId,
+        serials: snapshot.serials.map((s) => s.serialNumber),
+        checks,
+        overrides: nonEmpty(run.policy.errorOverrides),
+      }),
+    );
+    after = mergeReadings(after, r.reading);
+    verdict = compareHealth(baseline, after, h);
+  }
+  return { after, verdict };
 }
 
 /**
@@ -95,7 +138,7 @@ export async function analyseHealth(
     );
     after = mergeReadings(after, r.reading);
   }
-  const verdict = compareHealth(baseline, after, h);
+  const { verdict } = await afterGrace(run, snapshot, baseline, after);
   const probes: { name: string; passed: boolean; evidence: string }[] = [];
   for (const spec of h.probes) {
     run.progress.phase = 'health';

@@ -7,6 +7,7 @@ import type { HealthReading } from '../../domain/health';
 import { outcomeOfFailure } from '../../domain/device-run';
 import { mergeOpenSends } from '../../domain/open-sends';
 import type {
+  DeviceOutcome,
   DevicePhase,
   DeviceUpgradeInput,
   DeviceUpgradeResult,
@@ -41,6 +42,10 @@ export class DeviceRun {
   priorPinned: PinnedPolicy[] | undefined;
   /** The links and controller connections of the verify polls that passed, merged over the serial numbers. */
   verifiedHealth: HealthReading | undefined;
+  /** The health before the upgrade call, carried on the calls this run sends. */
+  baseline: HealthReading | undefined;
+  /** Calls this run saw reach the target, closed by the version check: reopened if the health analysis is interrupted. */
+  readonly verified: OpenSend[] = [];
 
   constructor(
     readonly input: DeviceUpgradeInput,
@@ -96,11 +101,35 @@ export class DeviceRun {
     }
   }
 
+  /** The failure as a StepError (a failure outside any step counts as inspect's). */
+  stepError(err: unknown): StepError {
+    return err instanceof StepError
+      ? err
+      : new StepError('inspect', classify(err, this.policy.errorOverrides));
+  }
+
+  /** The outcome a failure leaves the device in (see {@link outcomeOfFailure}). */
+  outcomeOf(e: StepError): DeviceOutcome {
+    return outcomeOfFailure(e.failure.code, e.failure.policy, this.result.upgradeCalls === 0, () =>
+      patched('halt-interrupts-device'),
+    );
+  }
+
+  /**
+   * Keeps the calls that reached the target open when the health analysis after them is
+   * interrupted (the credentials failed): the run that resumes the device finishes the analysis
+   * instead of finding it on the target and skipping it.
+   */
+  reopenIfInterrupted(err: unknown): void {
+    const e = this.stepError(err);
+    if (e.phase !== 'health' || this.verified.length === 0 || this.outcomeOf(e) !== 'interrupted') return;
+    this.open = mergeOpenSends(this.open, this.verified);
+  }
+
   /** Maps a failure to the device outcome the error policy asks for, and ends the run. */
   finishFailed(err: unknown): DeviceUpgradeResult {
     const { result } = this;
-    const e =
-      err instanceof StepError ? err : new StepError('inspect', classify(err, this.policy.errorOverrides));
+    const e = this.stepError(err);
     result.phase = e.phase;
     result.errorCode = e.failure.code;
     result.errorClass = e.failure.policy.class;
@@ -114,9 +143,7 @@ export class DeviceRun {
     }
     // Only a device nothing was sent to can be deferred or skipped; once a call went out it has failed.
     // The credentials or permissions failing (or the credential chain producing no keys) interrupts it.
-    result.outcome = outcomeOfFailure(e.failure.code, e.failure.policy, result.upgradeCalls === 0, () =>
-      patched('halt-interrupts-device'),
-    );
+    result.outcome = this.outcomeOf(e);
     return this.finish();
   }
 

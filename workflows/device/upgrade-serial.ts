@@ -180,6 +180,7 @@ class SerialUpgrade {
       accepted,
       requestId,
       rolloutId: run.input.rolloutId,
+      ...(run.baseline ? { baseline: run.baseline } : {}),
     });
     let refusals = 0;
     for (let sends = 0; ;) {
@@ -243,6 +244,7 @@ class SerialUpgrade {
         run.open = markReverted(run.open, sn);
       throw err;
     }
+    run.verified.push(...run.open.filter((o) => o.serialNumber === sn && !o.reverted));
     run.open = closeSends(run.open, sn);
   }
 }

@@ -60,6 +60,7 @@ export async function upgrade(run: DeviceRun, snapshot: DeviceSnapshot): Promise
     } catch (err) {
       return run.finishFailed(err);
     }
+    run.baseline = baseline;
   }
 
   const pinned = pinnable(run, snapshot);
@@ -91,6 +92,7 @@ export async function upgrade(run: DeviceRun, snapshot: DeviceSnapshot): Promise
     if (checkHealth) await analyseHealth(run, snapshot, baseline);
     result.outcome = 'upgraded';
   } catch (err) {
+    run.reopenIfInterrupted(err);
     await run.restorePolicies(pinned);
     return run.finishFailed(err);
   }
@@ -127,7 +129,7 @@ async function finishTaken(
   }
   try {
     const waiter = awaitDeviceActivity(policy.pollIntervalMs, policy.verifyTimeoutMs);
-    await run.step('verify', () =>
+    const verified = await run.step('verify', () =>
       waiter.awaitDevice({
         regionId: device.regionId,
         smartAgId: device.smartAgId,
@@ -146,12 +148,20 @@ async function finishTaken(
         deadline: Date.now() + policy.verifyTimeoutMs,
       }),
     );
+    if (verified.health) run.verifiedHealth = verified.health;
+    for (const sn of serials) {
+      run.verified.push(...run.open.filter((o) => o.serialNumber === sn && !o.reverted));
+      run.open = closeSends(run.open, sn);
+    }
+    for (const s of result.serials) s.to = target;
+    // The health analysis the interrupted run could not finish, against the baseline its call carried.
+    if (policy.health !== undefined && patched('health-after-resume'))
+      await analyseHealth(run, snapshot, taken.find((o) => o.baseline)?.baseline);
   } catch (err) {
+    run.reopenIfInterrupted(err);
     await run.restorePolicies(pinned);
     return run.finishFailed(err);
   }
-  for (const sn of serials) run.open = closeSends(run.open, sn);
-  for (const s of result.serials) s.to = target;
   result.outcome = 'upgraded';
   await run.restorePolicies(pinned);
   return run.finish();

@@ -121,6 +121,7 @@ function deviceHealthOf(h: HealthPolicy): DeviceHealthPolicy {
     controller: h.controller,
     diagnosis: h.diagnosis,
     features: h.features,
+    ...(h.grace !== undefined ? { graceMs: durationMs(h.grace, 60_000) } : {}),
     probes: h.probes.map((p) => ({
       name: p.name,
       url: p.url,

@@ -197,6 +197,7 @@ const health = z
     controller: bool.default(true),
     diagnosis: bool.default(false),
     features: z.array(text).default([]),
+    grace: durationMs.default(parseDuration('60s')),
     probes: z
       .array(probe)
       .default([])
