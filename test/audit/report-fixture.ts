@@ -40,6 +40,26 @@ const policy: RolloutPolicy = {
   requireTicket: true,
   errorOverrides: {},
   webhooks: [{ name: 'ops', format: 'chat' }],
+  health: {
+    links: true,
+    ha: true,
+    controller: true,
+    diagnosis: false,
+    features: ['CreateSmartAccessGatewayIsp'],
+    grace: 60_000,
+    probes: [
+      {
+        name: 'branch-web',
+        url: 'https://probe.example.com/{SmartAGId}',
+        method: 'GET',
+        expectStatus: 200,
+        timeout: '10s',
+        interval: '10s',
+        successes: 3,
+        failureLimit: 5,
+      },
+    ],
+  },
 };
 
 function call(i: number, over: Partial<ReportCall> = {}): ReportCall {
@@ -156,6 +176,7 @@ export function richReport(callCount = 12): ReportData {
         outcome: 'upgraded',
         serials: [{ serialNumber: 'snc1', from: '2.3.0.0', to: '2.4.0.0' }],
         requestIds: ['RID-0'],
+        health: { regressions: [], notes: [], probes: [] },
         runs: [
           {
             workflowId: 'upgrade/sag-c1',
@@ -226,6 +247,22 @@ export function richReport(callCount = 12): ReportData {
         runs: [],
       },
       {
+        smartAgId: 'sag-h',
+        regionId: 'cn-shanghai',
+        wave: 1,
+        outcome: 'failed',
+        phase: 'health',
+        errorCode: 'HealthCheckFailed',
+        message: 'sag-h: on the target, but worse than before the upgrade: links ccn-01: Active → Inactive',
+        serials: [{ serialNumber: 'snh', from: '2.3.0.0', to: '2.4.0.0' }],
+        health: {
+          regressions: [{ check: 'links', subject: 'ccn-01', before: 'Active', after: 'Inactive' }],
+          notes: [{ check: 'link-backup', subject: 'wan2', before: 'down', after: 'down' }],
+          probes: [{ name: 'branch-web', passed: false, evidence: 'HTTP 503 <down> 5 times in a row' }],
+        },
+        runs: [],
+      },
+      {
         smartAgId: 'sag-x',
         regionId: 'cn-shanghai',
         wave: 1,
@@ -247,6 +284,7 @@ export function richReport(callCount = 12): ReportData {
     ),
     failures: [
       { code: 'UpgradeReverted', phases: ['verify'], count: 1, devices: ['sag-f'] },
+      { code: 'HealthCheckFailed', phases: ['health'], count: 1, devices: ['sag-h'] },
       {
         code: 'Unknown',
         phases: ['upgrade', 'inspect'],

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthPolicy, RolloutPolicy, RolloutProgress } from '../../domain/types';
+import { collectReport, renderReport } from '../../src/audit/report';
 import { devicesQuery } from '../../workflows/messages';
 import { untilProgress } from '../helpers/progress';
 import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
@@ -123,6 +124,23 @@ describe('health analysis', () => {
     const ctl = list.find((x) => x.smartAgId === 'sag-hctl1')!;
     expect(ctl).toMatchObject({ outcome: 'failed', errorCode: 'HealthCheckFailed' });
     expect(ctl.message).toContain('controller snhctl1a: Normal → Abnormal');
+
+    // The HTML report's health table: the regression as worse, the broken-before link as a note,
+    // the healthy device counted.
+    const html = renderReport(
+      await collectReport(stack.client, h.workflowId.slice('rollout/'.length)),
+      'html',
+    );
+    const section = html.slice(
+      html.indexOf('<section id="health">'),
+      html.indexOf('<section id="failures">'),
+    );
+    expect(section).toContain(
+      '3 devices compared with their baseline: 1 worse after the upgrade, 1 as healthy as before.',
+    );
+    expect(section).toMatch(/sag-hctl1.*controller.*snhctl1a.*Normal.*Abnormal.*worse/);
+    expect(section).toMatch(/sag-hwas1.*links.*ccn-01.*Inactive.*Inactive.*no worse than before/);
+    expect(section).not.toContain('sag-hok01');
   });
 
   it('passes an HTTP probe that fails twice only after the required successes, with the secret header from the worker only', async () => {

@@ -3,6 +3,7 @@ import type { ReportCall, ReportData, ReportDevice } from '../types';
 import { duration, finishedAt, iso, isoMs, waveNames } from './format';
 import { REPORT_CSS } from './html-css';
 import { badge, card, escapeHtml, outcomeBadges, outcomeBar, span, table } from './html-elements';
+import { healthSection } from './html-health';
 
 /** Above this many calls the HTML page lists only upgrade calls and failed calls; JSONL and CSV list all. */
 export const HTML_CALL_LIMIT = 5000;
@@ -279,7 +280,8 @@ function callsSection(data: ReportData): string {
 
 /**
  * One self-contained HTML page: inline CSS, no scripts, no external assets. Sections: summary,
- * plan and policy, timeline of waves and gates, devices, failures by code, audit log, API calls.
+ * plan and policy, timeline of waves and gates, devices, health analysis, failures by code, audit
+ * log, API calls.
  * Every text is escaped.
  */
 export function renderHtml(data: ReportData): string {
@@ -297,6 +299,7 @@ ${summarySection(data)}
 ${policySection(data)}
 ${timelineSection(data)}
 ${devicesSection(data)}
+${healthSection(data)}
 ${failuresSection(data)}
 ${auditSection(data)}
 ${callsSection(data)}
