@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomCredentials, startSimulator, type SimulatorHandle } from '../../src/simulator';
+import type { HealthPolicy } from '../../domain/types';
 import { VERSIONS } from '../helpers/stack';
 import { connectTestEnv, uniqueName, workflowBundle } from '../helpers/temporal';
 import {
@@ -19,8 +20,8 @@ import {
   type WorkerProcess,
 } from './helpers';
 
-// The AccessKey secret, every device's SecretKey and the webhooks' tokens stay out of histories,
-// logs and error output.
+// The AccessKey secret, every device's SecretKey, the webhooks' tokens and the probes' headers stay
+// out of histories, logs and error output.
 const FLEET = quickFleet('sec', 5);
 let sim: SimulatorHandle;
 let env: TestWorkflowEnvironment;
@@ -32,6 +33,10 @@ const token = () => randomBytes(18).toString('hex');
 const SLACK_TOKEN = token();
 const DING_TOKEN = token();
 const BEARER = token();
+// A probe's and a wave query's secret headers, from the worker's environment.
+const PROBE_TOKEN = token();
+const QUERY_TOKEN = token();
+const probeHits: { path: string; authorization?: string }[] = [];
 let hooks: http.Server;
 let slackUrl: string;
 let dingUrl: string;
@@ -42,6 +47,11 @@ beforeAll(async () => {
   sim = await startSimulator({ fleet: { versions: VERSIONS, instances: FLEET } });
   env = await connectTestEnv();
   hooks = http.createServer((req, res) => {
+    if (req.url?.startsWith('/probe/') || req.url?.startsWith('/metric')) {
+      probeHits.push({ path: req.url, authorization: req.headers.authorization });
+      res.writeHead(200).end(req.url.startsWith('/metric') ? '0' : 'ok');
+      return;
+    }
     let data = '';
     req.on('data', (c: Buffer) => (data += c.toString()));
     req.on('end', () => {
@@ -107,14 +117,19 @@ describe('secrets', () => {
       ...sim.instances().flatMap((i) => i.devices.map((d) => d.secretKey)),
     ].filter((s): s is string => typeof s === 'string' && s.length > 0);
     expect(keys.length).toBe(1 + FLEET.length);
-    const secrets = [...keys, SLACK_TOKEN, DING_TOKEN, BEARER, slackUrl, dingUrl];
+    const secrets = [...keys, SLACK_TOKEN, DING_TOKEN, BEARER, slackUrl, dingUrl, PROBE_TOKEN, QUERY_TOKEN];
     const taskQueue = uniqueName('secrets');
     worker = spawnWorker({
       address: inject('temporalAddress'),
       taskQueue,
       sim,
       workflowBundle: workflowBundle().codePath,
-      env: { SAG_WEBHOOK_OPS_CHAT_URL: slackUrl, WEBHOOKS_FILE: webhooksFile },
+      env: {
+        SAG_WEBHOOK_OPS_CHAT_URL: slackUrl,
+        WEBHOOKS_FILE: webhooksFile,
+        SAG_PROBE_BRANCH_HEADERS: JSON.stringify({ Authorization: `Bearer ${PROBE_TOKEN}` }),
+        SAG_PROBE_ERRORS_HEADERS: JSON.stringify({ Authorization: `Bearer ${QUERY_TOKEN}` }),
+      },
     });
     await worker.ready;
     const rolloutId = uniqueName('secrets');
@@ -123,15 +138,44 @@ describe('secrets', () => {
       { name: 'ding', format: 'chat' as const, events: ['completed'] },
       { name: 'ghost', format: 'json' as const, events: ['completed'] },
     ];
+    const base = new URL(slackUrl).origin;
+    const health: HealthPolicy = {
+      links: true,
+      ha: true,
+      controller: true,
+      diagnosis: false,
+      features: [],
+      probes: [
+        {
+          name: 'branch',
+          url: `${base}/probe/{SmartAGId}`,
+          method: 'GET',
+          expectStatus: 200,
+          timeout: 5000,
+          interval: 100,
+          successes: 1,
+          failureLimit: 2,
+        },
+      ],
+      waveQuery: { name: 'errors', url: `${base}/metric`, max: 1, timeout: 5000 },
+    };
     const h = await startRollout(
       env.client,
       taskQueue,
       rolloutId,
       inventoryOf(FLEET),
-      quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] }, webhooks }),
+      quickPolicy({ canary: { count: 1 }, waves: { cumulativePercents: [100] }, webhooks, health }),
     );
     const r = await h.result();
     expect(r.counts.upgraded).toBe(FLEET.length);
+    // The probe asked once per device and the wave query once per wave, each with its header.
+    expect(probeHits.filter((p) => p.path.startsWith('/probe/')).map((p) => p.authorization)).toEqual(
+      FLEET.map(() => `Bearer ${PROBE_TOKEN}`),
+    );
+    expect(probeHits.filter((p) => p.path.startsWith('/metric')).map((p) => p.authorization)).toEqual([
+      `Bearer ${QUERY_TOKEN}`,
+      `Bearer ${QUERY_TOKEN}`,
+    ]);
     // Delivered to the token-bearing URLs, with the header: ghost is known to no worker.
     const closing: unknown = await env.client.workflow
       .getHandle(`rollout/${rolloutId}/notify-completed`)
