@@ -52,6 +52,8 @@ export interface WorkerCommandOptions {
   signature?: string;
   /** False (`--no-register-search-attributes`): check the namespace's search attributes, add none. */
   registerSearchAttributes?: boolean;
+  /** False (`--no-check-credentials`): start without asking smartag whether the credentials work. */
+  checkCredentials?: boolean;
 }
 
 /** The worker's option for namespaces where it may not add search attributes (Temporal Cloud). */
@@ -95,6 +97,7 @@ export async function createWorker(
     reportsDir: o.reportsDir,
     webhooks,
     registerSearchAttributes: o.registerSearchAttributes,
+    ...(o.checkCredentials !== false ? { checkCredentials: { credentialSource } } : {}),
   });
   return { worker, credentialSource, signature, webhooks: describeWebhooks(webhooks) };
 }

@@ -8,6 +8,9 @@ import { writeReportFiles } from '../audit/report';
 import { probeHeadersFromEnv } from '../config/probe-headers';
 import type { WebhookDirectory } from '../config/webhooks';
 import { createSagClient, type SagCredentialsProvider, type SagSignature } from '../sag/client';
+import { checkSagCredentials } from '../sag/credential-check';
+import { CredentialsConfigError } from '../sag/credentials';
+import type { SagClient } from '../sag/types';
 import { DEFAULT_BURST_FRACTION, createRateLimiter, type RateLimiter } from '../sag/rate-limiter';
 import type { ApiCallRecord } from '../sag/types';
 import { checkWorkerNamespace } from './setup';
@@ -63,6 +66,12 @@ export interface RolloutWorkerOptions {
    */
   registerSearchAttributes?: boolean;
   /**
+   * Ask smartag one read-only question with the credentials before polling (default false): a
+   * refusal (wrong, disabled or expired key, missing permission) stops the worker from starting,
+   * anything else that fails is a warning. `credentialSource` names the credentials in the message.
+   */
+  checkCredentials?: { credentialSource: string };
+  /**
    * Share `apiRate` with every other worker on the task queue through `apiQuotaWorkflow` (default
    * true); false gives this worker the whole rate to itself.
    */
@@ -106,6 +115,24 @@ export function limitedCall(limiter: RateLimiter): (action: string) => Promise<v
 }
 
 /**
+ * The credential check before a worker polls: refused credentials stop it with the code (no
+ * rollout could run on it, and one that did would halt at its first call); an answer that proves
+ * nothing is a warning.
+ * @throws CredentialsConfigError naming the credentials' source and Alibaba's code.
+ */
+async function checkCredentialsAtStart(client: SagClient, source: string): Promise<void> {
+  const check = await checkSagCredentials(client);
+  if (check.ok) return;
+  if (check.refused)
+    throw new CredentialsConfigError(
+      `the credentials from ${source} were refused by smartag (DescribeRegions, a read-only call): ${check.code}: ${check.message}`,
+    );
+  process.stderr.write(
+    `worker: warning: could not check the credentials from ${source} (DescribeRegions: ${check.code}); starting anyway: ${check.message}\n`,
+  );
+}
+
+/**
  * Creates the worker that hosts every workflow and activity of the project on one task queue.
  * Every smartag call passes one token bucket, so the worker never exceeds `apiRate`.
  */
@@ -120,6 +147,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
     beforeCall: limitedCall(limiter),
     onCall: opts.onCall,
   });
+  if (opts.checkCredentials) await checkCredentialsAtStart(client, opts.checkCredentials.credentialSource);
   const connection = await NativeConnection.connect(opts.target.connectionOptions);
   if (opts.ensureSearchAttributes !== false) {
     try {

@@ -370,6 +370,26 @@ describe('secrets', () => {
     expect(badHook.output).toMatch(/SAG_WEBHOOK_OPS_CHAT_URL: not an http\(s\) URL/);
     expect(badHook.output).toMatch(/SAG_WEBHOOK_OPS_CHAT_HEADERS\.Authorization: must be text on one line/);
     expect(badHook.output).not.toContain(SLACK_TOKEN);
+    // A secret smartag refuses: the worker asks one read-only question before it polls, names the
+    // code, and refuses to start (the simulator saw exactly that call).
+    const wrongSecret = `wrong-${token()}`;
+    const before = sim.requests().length;
+    const refused = await runCli(['worker', '--task-queue', uniqueName('cli-worker')], {
+      ...simEnv,
+      SAG_SIMULATOR_ACCESS_KEY_SECRET: wrongSecret,
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.output).toMatch(
+      /the credentials from simulator-env were refused by smartag \(DescribeRegions, a read-only call\): SignatureDoesNotMatch/,
+    );
+    expect(refused.output).not.toContain(wrongSecret);
+    expect(refused.output).not.toMatch(/polling task queue/);
+    expect(
+      sim
+        .requests()
+        .slice(before)
+        .map((e) => `${e.action} ${e.code ?? 'OK'}`),
+    ).toEqual(['DescribeRegions SignatureDoesNotMatch']);
     // Pointed at a simulator with the simulator's keys, it starts (and says where the keys and the webhooks came from).
     const started = await runCli(
       ['worker', '--task-queue', uniqueName('cli-worker'), '--webhooks', webhooksFile],

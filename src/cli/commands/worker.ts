@@ -21,6 +21,8 @@ interface WorkerFlags {
   signature?: string;
   /** False with `--no-register-search-attributes`. */
   registerSearchAttributes: boolean;
+  /** False with `--no-check-credentials`. */
+  checkCredentials: boolean;
 }
 
 /** `worker`: hosts the rollout workflows and activities on the task queue until Ctrl-C. */
@@ -44,12 +46,17 @@ export function registerWorker(program: Command): void {
     );
   signatureOption(cmd)
     .option(REGISTER_FLAG, REGISTER_HELP)
+    .option(
+      '--no-check-credentials',
+      'start without asking smartag (DescribeRegions, read-only) whether the credentials work',
+    )
     .addHelpText(
       'after',
       `
 Credentials come from the Alibaba Cloud credential chain (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, a profile,
 an OIDC or ECS RAM role). With SAG_ENDPOINT pointing at a simulator, SAG_SIMULATOR_ACCESS_KEY_ID and
-SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses to start.
+SAG_SIMULATOR_ACCESS_KEY_SECRET also do. Without credentials the worker refuses to start; with
+credentials smartag refuses (DescribeRegions, read-only), it names the code and refuses too (exit 2).
 
 Policies name their webhooks; the worker resolves each name to its URL (and headers) from
 SAG_WEBHOOK_<NAME>_URL (and SAG_WEBHOOK_<NAME>_HEADERS, a JSON object) or the --webhooks file
@@ -73,6 +80,7 @@ async function runWorker(o: WorkerFlags, cmd: Command): Promise<ExitCodeValue> {
     webhooksFile: o.webhooks,
     signature,
     registerSearchAttributes: o.registerSearchAttributes,
+    checkCredentials: o.checkCredentials,
   });
   info(
     `worker: polling task queue ${worker.taskQueue} at ${target.connectionOptions.address} (namespace ${target.namespace}); ` +
