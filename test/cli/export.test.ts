@@ -134,7 +134,7 @@ describe('export', () => {
         },
         { smartAgId: 'sag-e03', regionId: 'cn-shanghai', group: 'south' },
         { smartAgId: 'sag-e04', regionId: 'cn-shanghai', serialNumbers: ['sne04a'] },
-      ].map((d) => expect.objectContaining(d)),
+      ].map((d): unknown => expect.objectContaining(d)),
     );
     expect(text.split('\n')[1]).toBe(
       'sag-enover,cn-shanghai,snenovera,north,"shop;big, old",failed,VersionNotExist',
