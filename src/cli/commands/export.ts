@@ -11,6 +11,7 @@ import {
 import { action, globalsOf, withClient } from '../context';
 import { CliError, ExitCode } from '../errors';
 import { info, out, outJson } from '../output';
+import { writeStdout } from '../render/stdout';
 import { renderInventoryCsv, renderInventoryJson } from '../render/inventory';
 
 interface ExportFlags {
@@ -50,7 +51,7 @@ export function registerExport(program: Command): void {
           );
         const text = format === 'json' ? renderInventoryJson(e) : renderInventoryCsv(e);
         if (!o.out) {
-          process.stdout.write(text);
+          await writeStdout(text);
           return ExitCode.ok;
         }
         writeFileSync(o.out, text);

@@ -12,7 +12,8 @@ import {
   type InputFlags,
 } from '../inputs';
 import { policyOptions } from '../options';
-import { info, out, outJson } from '../output';
+import { info } from '../output';
+import { writeStdout, writeStdoutJson } from '../render/stdout';
 import { renderPlanText } from '../render/plan';
 import { localWebhookWarnings, policyWebhookNames } from '../webhooks';
 
@@ -46,8 +47,8 @@ async function plan(
           process.stderr.write(`\rinspecting ${done}/${total}${done === total ? '\n' : ''}`);
       },
     });
-    if (g.json) outJson(result);
-    else out(renderPlanText(result, { devices: Boolean(o.devices) }));
+    if (g.json) await writeStdoutJson(result);
+    else await writeStdout(renderPlanText(result, { devices: Boolean(o.devices) }));
     return ExitCode.ok;
   } catch (err) {
     if (tty) process.stderr.write('\n');
