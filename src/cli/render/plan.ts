@@ -40,7 +40,10 @@ export function renderPlanText(p: PlanResult, opts: { devices?: boolean } = {}):
       ),
     );
   } else if (listed.length > 0) {
-    lines.push('', `(the ${listed.length} devices not upgraded, one by one: --devices, or --json)`);
+    lines.push(
+      '',
+      `(the ${listed.length} ${listed.length === 1 ? 'device' : 'devices'} not upgraded, one by one: --devices, or --json)`,
+    );
   }
   lines.push('', `(${p.apiCalls} read-only API calls; nothing was started or changed)`);
   return lines.join('\n');
