@@ -131,7 +131,7 @@ function widen(
     `scope widened: ${widened.map((w) => `every SAG instance of account ${accountId} in ${w.regionId} (${w.resource}, for the inventory's ${w.instances})`).join('; ')}`,
     `why: ${over}; the largest regions were widened until it fit (${size} characters)`,
     kept > 0
-      ? `kept per instance: ${kept} instances in the other regions`
+      ? `kept per instance: ${kept} ${kept === 1 ? 'instance' : 'instances'} in the other regions`
       : 'no region kept per-instance ARNs',
     `to keep per-instance ARNs instead: --split (several policies; RAM attaches ${RAM_ATTACHED_CUSTOM_POLICIES} custom policies to a user or role by default)`,
   ];

@@ -118,7 +118,7 @@ describe('iam-policy at fleet scale', () => {
     expect(r.stderr).toMatch(
       /why: per-instance ARNs for 3000 instances make a \d+-character policy, over RAM's limit of 6144/,
     );
-    expect(r.stderr).toContain('kept per instance: 1 instances in the other regions');
+    expect(r.stderr).toContain('kept per instance: 1 instance in the other regions');
     // The widened region covers its instances; the region kept per instance does not grow.
     expect(
       (
