@@ -6,6 +6,7 @@ import { registerApprove } from './commands/approve';
 import { registerDashboard } from './commands/dashboard';
 import { registerDev } from './commands/dev';
 import { registerExclude } from './commands/exclude';
+import { registerExport } from './commands/export';
 import { registerIamPolicy } from './commands/iam-policy';
 import { registerList } from './commands/list';
 import { registerPause } from './commands/pause';
@@ -55,6 +56,7 @@ First run: npm install && npx sag-rollout dev --demo`,
     registerExclude,
     registerSetPace,
     registerRetryFailed,
+    registerExport,
     registerIamPolicy,
     registerSetup,
   ])
