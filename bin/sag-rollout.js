@@ -11,12 +11,18 @@ if (!fs.existsSync(entry)) {
   );
   process.exit(1);
 }
+// Exits once stdout and stderr have handed everything to the OS: `process.exit` drops what a pipe
+// has not taken yet, which would cut a large `--json` document or report piped to another program.
+function exitAfterFlush(code) {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 require(entry)
   .main(process.argv)
   .then(
-    (code) => process.exit(code),
+    (code) => exitAfterFlush(code),
     (err) => {
       process.stderr.write(`sag-rollout: ${err && err.message ? err.message : String(err)}\n`);
-      process.exit(1);
+      exitAfterFlush(1);
     },
   );

@@ -1,7 +1,7 @@
 /**
- * Writes a result to stdout and resolves once it has been handed to the OS. The bin script ends
- * with `process.exit`, which drops what a pipe has not taken yet (64 KiB on Linux): large results
- * (`iam-policy --split`, `export`, `plan --json` of a fleet) must be awaited this way.
+ * Writes a result to stdout and resolves once it has been handed to the OS (large results:
+ * `iam-policy --split`, `export`, `plan --json` of a fleet; the bin script also waits for stdout
+ * before it exits).
  */
 export function writeStdout(text: string): Promise<void> {
   const body = text.endsWith('\n') ? text : `${text}\n`;
