@@ -58,6 +58,7 @@ const { values: args } = parseArgs({
     'dynamic-config': { type: 'string' },
     keep: { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
+    health: { type: 'string', default: 'default' },
   },
 });
 const N = Number(args.devices);
@@ -67,6 +68,8 @@ const API_RATE = Number(args['api-rate']);
 const SEED = Number(args.seed);
 const PROFILE = args.profile && !args['no-profile'];
 const BASELINE = args.baseline && !args['no-baseline'];
+if (!['off', 'default', 'full'].includes(args.health))
+  throw new Error('--health must be off, default or full');
 const log = (l: string) => process.stderr.write(`${l}\n`);
 
 /**
@@ -158,6 +161,27 @@ function rolloutPolicy(): RolloutPolicy {
     requireTicket: false,
     errorOverrides: {},
     webhooks: [],
+    ...healthPolicy(),
+  };
+}
+
+/**
+ * The health analysis: `default` as a policy file gets it (links, HA, controller: no extra call
+ * for a single device), `full` with a diagnosis and one feature list too, `off` without it.
+ */
+function healthPolicy(): Pick<RolloutPolicy, 'health'> {
+  if (args.health === 'off') return {};
+  const full = args.health === 'full';
+  return {
+    health: {
+      links: true,
+      ha: true,
+      controller: true,
+      diagnosis: full,
+      features: full ? ['CreateSmartAccessGatewayIsp'] : [],
+      grace: 0,
+      probes: [],
+    },
   };
 }
 
@@ -372,6 +396,8 @@ interface RunResult {
   history: HistoryFigures;
   apiCalls: {
     total: number;
+    /** Devices that finished, the denominator of the per-device figures. */
+    finished: number;
     perDevice: number;
     byAction: Record<string, number>;
     byCode: Record<string, number>;
@@ -557,6 +583,7 @@ async function oneRun(run: number, tmp: string, bundlePath: string): Promise<Run
     history,
     apiCalls: {
       total: st.totalRequests,
+      finished: done,
       perDevice: round(st.totalRequests / Math.max(1, done), 2),
       byAction: st.byAction,
       byCode: st.byCode,
@@ -594,6 +621,9 @@ function printRun(r: RunResult): void {
     `API calls per device     ${r.apiCalls.perDevice} overall; upgraded single device median ${h.callsPerUpgradedDevice.median} (min ${h.callsPerUpgradedDevice.min}, max ${h.callsPerUpgradedDevice.max})`,
   );
   log(`by outcome               ${JSON.stringify(h.callsByOutcome)}`);
+  log(
+    `per finished device      ${JSON.stringify(Object.fromEntries(Object.entries(r.apiCalls.byAction).map(([a, n]) => [a, round(n / Math.max(1, r.apiCalls.finished), 2)])))} (health analysis ${args.health})`,
+  );
   log(
     `worker peak RSS          ${r.worker.peakRssMiB} MiB; CPU s worker ${r.worker.cpuSeconds}, server ${r.server.cpuSeconds}, simulator ${r.simulator.cpuSeconds}`,
   );
