@@ -14,6 +14,13 @@ export interface ReadHealthInput {
   checks: HealthChecks;
   /** How long to wait for a diagnosis report to finish (default 90 s). */
   diagnosisWaitMs?: number;
+  /** How often to ask for the report while the diagnosis runs (default 5 s). */
+  diagnosisPollMs?: number;
+  /**
+   * A report that says it started more than this before the Diagnose call is the previous one
+   * (default 60 s: the clocks' skew; the report's StartTime has one-second resolution).
+   */
+  diagnosisSkewMs?: number;
   overrides?: CodeOverrides;
 }
 
@@ -24,6 +31,13 @@ export interface ReadHealthResult {
 
 /** A diagnosis that had not finished within the wait, as the item the report lists. */
 export const UNFINISHED_DIAGNOSIS = 'DiagnosisUnfinished';
+/** A diagnosis that ended in a failed state, as the item the report lists. */
+export const FAILED_DIAGNOSIS = 'DiagnosisFailed';
+
+/** The report's failed ends (the SDK model's `State` values). */
+const FAILED_STATES = new Set(['failed', 'error', 'upload_to_sls_fail']);
+/** How far before the Diagnose call a report may say it started and still be this call's (clock skew). */
+const SKEW_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,16 +48,20 @@ export function createHealthActivities(deps: { client: SagClient }) {
     input: ReadHealthInput,
     sn: string,
   ): Promise<{ serialNumber: string; failing: string[] }> {
+    const calledAt = Date.now();
     await client.diagnoseSmartAccessGateway(input.regionId, input.smartAgId, sn);
     const until = Date.now() + (input.diagnosisWaitMs ?? 90_000);
     for (;;) {
       const r = await client.describeDiagnosisReport(input.regionId, input.smartAgId, sn);
-      if (r.state === 'finished' || r.percent >= 100) {
+      // A report that started well before this call is the previous diagnosis (the baseline's).
+      const stale = r.startTime !== undefined && r.startTime < calledAt - (input.diagnosisSkewMs ?? SKEW_MS);
+      if (!stale && FAILED_STATES.has(r.state)) return { serialNumber: sn, failing: [FAILED_DIAGNOSIS] };
+      if (!stale && (r.state === 'finished' || r.percent >= 100)) {
         return { serialNumber: sn, failing: r.items.filter((i) => i.level === 'error').map((i) => i.name) };
       }
       if (Date.now() >= until) return { serialNumber: sn, failing: [UNFINISHED_DIAGNOSIS] };
       heartbeat();
-      await sleep(1000);
+      await sleep(Math.min(input.diagnosisPollMs ?? 5000, Math.max(0, until - Date.now())));
     }
   }
 

@@ -87,7 +87,7 @@ export function mergePartDevice(prev: DeviceStatus | undefined, d: DeviceStatus,
 
 /**
  * A device as a compensation part reports it, merged into the rollout's record: it keeps the wave,
- * error and phase of the run that failed, and says what compensation did.
+ * error, phase and health analysis of the run that failed, and says what compensation did.
  */
 export function mergeCompensated(prev: DeviceStatus, d: DeviceStatus): DeviceStatus {
   return {
@@ -96,6 +96,7 @@ export function mergeCompensated(prev: DeviceStatus, d: DeviceStatus): DeviceSta
     errorCode: prev.errorCode,
     message: prev.message,
     phase: prev.phase,
+    ...(prev.health ? { health: prev.health } : {}),
     compensation: d.compensation ?? 'nothing-to-undo',
   };
 }

@@ -38,9 +38,14 @@ export function toDiagnosisReport(body: Json, requestId: string): DiagnosisRepor
     const list = field(d, 'Items');
     return Array.isArray(list) ? list.filter(isJson) : [];
   });
+  const id = optString(r, 'DiagnoseId');
+  const start = optNumber(r, 'StartTime');
   return {
     state: optString(r, 'State') ?? '',
     percent: optNumber(r, 'Percent') ?? 0,
+    ...(id ? { diagnoseId: id } : {}),
+    // Seconds or milliseconds since epoch: the documentation does not say which.
+    ...(start ? { startTime: start < 1e11 ? start * 1000 : start } : {}),
     items: items.map((i) => ({
       name: optString(i, 'ItemName') ?? optString(field(i, 'EN'), 'ItemName') ?? '',
       level: optString(i, 'Level') ?? optString(field(i, 'EN'), 'ItemLevel') ?? '',

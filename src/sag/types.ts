@@ -76,10 +76,14 @@ export interface LinkBackup {
 
 /** The last diagnosis of a device (`DiscribeSmartAccessGatewayDiagnosisReport`). */
 export interface DiagnosisReport {
-  /** init | running | finished (as far as known) */
+  /** `processing`, `finished`, or a failed end: `failed`, `error`, `upload_to_sls_fail` (the SDK model's values). */
   state: string;
   percent: number;
-  /** Every item of every detail group, with its level (`normal`, `warning`, `error`, …). */
+  /** `DiagnoseId`, when the report names one. */
+  diagnoseId?: string;
+  /** `StartTime` of the diagnosis in ms since epoch (seconds in the answer are converted), when given. */
+  startTime?: number;
+  /** Every item of every detail group, with its level (`error`, `warning`, `info`). */
   items: { name: string; level: string }[];
   requestId: string;
 }

@@ -55,6 +55,10 @@ export const simulationSchema = z
     failingDiagnosis: z.array(z.string().min(1)).optional(),
     /** Seconds a diagnosis (`DiagnoseSmartAccessGateway`) takes until its report is finished. */
     diagnosisSeconds: seconds.optional(),
+    /** The `State` a diagnosis ends in: `finished` (default) or one of the SDK model's failed ends. */
+    diagnosisEnd: z.enum(['finished', 'failed', 'error', 'upload_to_sls_fail']).optional(),
+    /** Seconds after `DiagnoseSmartAccessGateway` during which the report still describes the previous diagnosis. */
+    diagnosisLagSeconds: seconds.optional(),
   })
   .describe('simulation');
 export type SimulationBlock = z.infer<typeof simulationSchema>;

@@ -68,6 +68,7 @@ function diagnoseSmartAccessGateway(params: Params, ctx: ActionContext): Body {
   const inst = instanceOf(params, ctx);
   const d = deviceOf(inst, params.SmartAGSn);
   if (d.hcStateAt(ctx.now) !== 'online') throw rpcError('SmartAccessGatewayNotOnline');
+  d.previousDiagnosis = d.diagnosis;
   d.diagnosis = {
     startedAt: ctx.now,
     endsAt: ctx.now + d.simulation.diagnosisSeconds * 1000,
@@ -79,22 +80,28 @@ function diagnoseSmartAccessGateway(params: Params, ctx: ActionContext): Body {
 function diagnosisReport(params: Params, ctx: ActionContext): Body {
   const inst = instanceOf(params, ctx);
   const d = deviceOf(inst, params.SmartAGSn);
-  const run = d.diagnosis;
+  const lagging =
+    d.previousDiagnosis !== undefined &&
+    d.diagnosis !== undefined &&
+    ctx.now < d.diagnosis.startedAt + d.simulation.diagnosisLagSeconds * 1000;
+  const run = lagging ? d.previousDiagnosis : d.diagnosis;
   const finished = run !== undefined && ctx.now >= run.endsAt;
-  const items = finished
-    ? DIAGNOSIS_ITEMS.map((name) => {
-        const level = run.failing.includes(name) ? 'error' : 'normal';
-        return {
-          ItemName: name,
-          Type: 'connectivity',
-          Level: level,
-          StartTime: run.startedAt,
-          EndTime: run.endsAt,
-          EN: { ItemName: name, ItemLevel: level, ItemType: 'connectivity', Advice: [], Details: [] },
-          CN: { ItemName: name, ItemLevel: level, ItemType: 'connectivity', Advice: [], Details: [] },
-        };
-      })
-    : [];
+  const end = finished && !lagging ? d.simulation.diagnosisEnd : 'finished';
+  const items =
+    finished && end === 'finished'
+      ? DIAGNOSIS_ITEMS.map((name) => {
+          const level = run.failing.includes(name) ? 'error' : 'info';
+          return {
+            ItemName: name,
+            Type: 'connectivity',
+            Level: level,
+            StartTime: run.startedAt,
+            EndTime: run.endsAt,
+            EN: { ItemName: name, ItemLevel: level, ItemType: 'connectivity', Advice: [], Details: [] },
+            CN: { ItemName: name, ItemLevel: level, ItemType: 'connectivity', Advice: [], Details: [] },
+          };
+        })
+      : [];
   const errors = items.filter((i) => i.Level === 'error').length;
   const stats = { Total: items.length, Error: errors, Warning: 0, Info: items.length - errors };
   return {
@@ -104,7 +111,7 @@ function diagnosisReport(params: Params, ctx: ActionContext): Body {
       SN: d.serialNumber,
       BoxVersion: d.softwareVersion,
       MonitorVersion: d.monitorVersion,
-      State: run === undefined ? 'init' : finished ? 'finished' : 'running',
+      State: run === undefined ? 'init' : finished ? end : 'processing',
       Percent: run === undefined ? 0 : finished ? 100 : 50,
       StartTime: run ? Math.floor(run.startedAt / 1000) : 0,
       EndTime: finished ? Math.floor(run.endsAt / 1000) : 0,

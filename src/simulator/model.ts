@@ -35,6 +35,8 @@ export interface SimulationSettings {
   controllerLost: boolean;
   failingDiagnosis: string[];
   diagnosisSeconds: number;
+  diagnosisEnd: 'finished' | 'failed' | 'error' | 'upload_to_sls_fail';
+  diagnosisLagSeconds: number;
 }
 
 export const DEFAULT_SIMULATION: SimulationSettings = {
@@ -50,6 +52,8 @@ export const DEFAULT_SIMULATION: SimulationSettings = {
   controllerLost: false,
   failingDiagnosis: [],
   diagnosisSeconds: 1,
+  diagnosisEnd: 'finished',
+  diagnosisLagSeconds: 0,
 };
 
 /** A device's auto-upgrade policy for one VersionType. */
@@ -133,6 +137,8 @@ export class SimDevice {
   health: DeviceHealth;
   /** The last diagnosis started by `DiagnoseSmartAccessGateway`. */
   diagnosis: { startedAt: number; endsAt: number; failing: string[] } | undefined;
+  /** The diagnosis before the last one, which the report describes during `diagnosisLagSeconds`. */
+  previousDiagnosis: { startedAt: number; endsAt: number; failing: string[] } | undefined;
   readonly secretKey: string;
 
   constructor(
@@ -167,6 +173,7 @@ export class SimDevice {
       failingDiagnosis: [...simulation.failingDiagnosis],
     };
     this.diagnosis = undefined;
+    this.previousDiagnosis = undefined;
     this.secretKey = createHash('sha256').update(`sk:${d.SerialNumber}`).digest('hex').slice(0, 32);
   }
 

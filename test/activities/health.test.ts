@@ -1,7 +1,12 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { UNFINISHED_DIAGNOSIS, type ReadHealthInput, type ReadHealthResult } from '../../activities/health';
+import {
+  FAILED_DIAGNOSIS,
+  UNFINISHED_DIAGNOSIS,
+  type ReadHealthInput,
+  type ReadHealthResult,
+} from '../../activities/health';
 import { compareHealth, DEFAULT_HEALTH_CHECKS } from '../../domain/health';
 import { createSagClient } from '../../src/sag/client';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
@@ -20,6 +25,8 @@ beforeAll(async () => {
         instance('sag-rhlnk', { simulation: { ...fast, outcome: 'link-down' } }),
         instance('sag-rhdia', { simulation: { ...fast, outcome: 'diagnosis-fail' } }),
         instance('sag-rhslow', { simulation: { ...fast, diagnosisSeconds: 30 } }),
+        instance('sag-rhlag', { simulation: { ...fast, diagnosisLagSeconds: 3 } }),
+        instance('sag-rhend', { simulation: { ...fast, diagnosisEnd: 'upload_to_sls_fail' } }),
       ],
     },
   });
@@ -125,5 +132,38 @@ describe('readHealth', () => {
       diagnosisWaitMs: 1500,
     });
     expect(reading.diagnosis).toEqual([{ serialNumber: 'snrhslowa', failing: [UNFINISHED_DIAGNOSIS] }]);
+  });
+
+  const diagnosisOnly = {
+    ...DEFAULT_HEALTH_CHECKS,
+    links: false,
+    ha: false,
+    controller: false,
+    diagnosis: true,
+  };
+
+  it('waits out a report that still describes the previous diagnosis, and reads the new one', async () => {
+    const first = await read({ ...input('sag-rhlag', diagnosisOnly), diagnosisPollMs: 100 });
+    expect(first.reading.diagnosis).toEqual([{ serialNumber: 'snrhlaga', failing: [] }]);
+    // The item breaks; for three seconds after the next Diagnose the report still shows the old run.
+    sim.instance('sag-rhlag')!.devices[0]!.health.failingDiagnosis = ['WanConnectivity'];
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await read({
+      ...input('sag-rhlag', diagnosisOnly),
+      diagnosisPollMs: 100,
+      diagnosisSkewMs: 1000,
+    });
+    expect(second.reading.diagnosis).toEqual([{ serialNumber: 'snrhlaga', failing: ['WanConnectivity'] }]);
+    // The stale report was asked for and passed over: more than one report read after the Diagnose call.
+    expect(
+      second.calls.filter((c) => c.a === 'DiscribeSmartAccessGatewayDiagnosisReport').length,
+    ).toBeGreaterThan(3);
+  });
+
+  it('ends at a diagnosis that failed (a failed State of the SDK model), without waiting out the wait', async () => {
+    const started = Date.now();
+    const { reading } = await read({ ...input('sag-rhend', diagnosisOnly), diagnosisPollMs: 100 });
+    expect(reading.diagnosis).toEqual([{ serialNumber: 'snrhenda', failing: [FAILED_DIAGNOSIS] }]);
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 });

@@ -62,6 +62,25 @@ describe('the policy health block', () => {
     expect(found).toContain('must be a JSON path');
   });
 
+  it('refuses a probe or wave query URL that carries a user or password, without repeating it', () => {
+    const got = problems(
+      "health:\n  probes:\n    - { name: web, url: 'https://ops:s3cret-tok@probe.example.com/{SmartAGId}' }\n" +
+        "  waveQuery: { name: rate, url: 'http://reader@prom.example.com/q', max: 1 }\n",
+    );
+    expect(got).toHaveLength(2);
+    expect(got[0]).toMatch(
+      /health\.probes\[0\]\.url.*must not carry a user or password.*SAG_PROBE_<NAME>_HEADERS/,
+    );
+    expect(got[1]).toMatch(/health\.waveQuery\.url.*must not carry a user or password/);
+    expect(got.join('\n')).not.toContain('s3cret-tok');
+    // An @ in the path or the query is not a user.
+    expect(
+      problems(
+        "health:\n  probes:\n    - { name: web, url: 'https://probe.example.com/u/{SmartAGId}?by=ops@example.com' }\n",
+      ),
+    ).toEqual([]);
+  });
+
   it('refuses two probes of one name and a wave query without a threshold', () => {
     const twice = problems(
       'health:\n  probes:\n    - { name: web, url: "https://a.example" }\n    - { name: web, url: "https://b.example" }\n',

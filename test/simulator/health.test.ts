@@ -144,7 +144,7 @@ describe('branch health in the simulator', () => {
       SmartAGId: 'sag-hok',
       SmartAGSn: 'sn-sag-hok',
     });
-    expect(r.DiagnoseResult).toMatchObject({ State: 'running', Details: [] });
+    expect(r.DiagnoseResult).toMatchObject({ State: 'processing', Details: [] });
     const err = await failure(
       call(client, 'DiagnoseSmartAccessGateway', { ...region, SmartAGId: 'sag-hok', SmartAGSn: 'sn-nope' }),
     );

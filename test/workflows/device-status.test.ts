@@ -120,6 +120,16 @@ describe('device status after a run', () => {
     });
     expect(mergeCompensated(prev, status({ wave: -1 })).compensation).toBe('nothing-to-undo');
   });
+
+  it("merges a compensation's report: the failed run's health analysis stays", () => {
+    const health = {
+      regressions: [{ check: 'links' as const, subject: 'ccn-01', before: 'Active', after: 'Inactive' }],
+      notes: [],
+      probes: [],
+    };
+    const prev = status({ errorCode: 'HealthCheckFailed', phase: 'health', health });
+    expect(mergeCompensated(prev, status({ outcome: 'compensated', wave: -1 })).health).toEqual(health);
+  });
 });
 
 describe('compensation of a part', () => {

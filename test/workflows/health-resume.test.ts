@@ -22,6 +22,7 @@ const fleet = {
     instance('sag-hgr02', { simulation: { ...fast, outcome: 'link-down' as const } }),
     instance('sag-hcr01', { simulation: { ...slowDiagnosis, outcome: 'link-down' as const } }),
     instance('sag-hcr02', { simulation: slowDiagnosis }),
+    instance('sag-hcr03', { simulation: { ...slowDiagnosis, linkDown: true } }),
   ],
 };
 
@@ -119,11 +120,11 @@ describe('health analysis: grace after the restart', () => {
 
 describe('health analysis: credentials that fail while it runs', () => {
   it('halts, and the resumed rollout finishes the analysis against the baseline instead of skipping the device', async () => {
-    const ids = ['sag-hcr01', 'sag-hcr02'];
-    const h = await start(ids, { concurrency: 2, health: { ...HEALTH, diagnosis: true } });
-    // Both on the target and in the diagnosis after the upgrade (the second DiagnoseSmartAccessGateway).
+    const ids = ['sag-hcr01', 'sag-hcr02', 'sag-hcr03'];
+    const h = await start(ids, { concurrency: 3, health: { ...HEALTH, diagnosis: true } });
+    // All on the target and in the diagnosis after the upgrade (the second DiagnoseSmartAccessGateway).
     await untilSim(
-      'both devices in their diagnosis after the upgrade',
+      'every device in its diagnosis after the upgrade',
       () => ids.every((id) => onTarget(id) && requestsSince(id, 'DiagnoseSmartAccessGateway', 0) >= 2),
       40_000,
     );
@@ -156,6 +157,13 @@ describe('health analysis: credentials that fail while it runs', () => {
     const healthy = list.find((x) => x.smartAgId === 'sag-hcr02')!;
     expect(healthy.outcome).toBe('upgraded');
     expect(healthy.health?.regressions).toEqual([]);
+    // Its link was down before the upgrade: the baseline carried across the halt says so, and the
+    // device passes with a note (compared with no baseline, it would fail).
+    const wasDown = list.find((x) => x.smartAgId === 'sag-hcr03')!;
+    expect(wasDown.outcome).toBe('upgraded');
+    expect(wasDown.health?.notes).toEqual([
+      { check: 'links', subject: 'ccn-01', before: 'Inactive', after: 'Inactive' },
+    ]);
     // One accepted upgrade each, as the simulator counted; both on the target.
     for (const id of ids) {
       expect(accepted(id)).toBe(1);

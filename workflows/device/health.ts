@@ -1,4 +1,4 @@
-import { sleep } from '@temporalio/workflow';
+import { patched, sleep } from '@temporalio/workflow';
 import { healthCall, probeActivity } from '../activity-options';
 import type { DeviceSnapshot } from '../../domain/device-types';
 import {
@@ -77,11 +77,12 @@ async function afterGrace(
 /**
  * The baseline before the upgrade call: the links and controllers inspect read, plus a diagnosis
  * and the unsupported features when the policy asks for them (the HA state of a pair came with
- * inspect too).
+ * inspect too); or `carried`, the one an earlier run's call of the target read before it was sent.
  */
 export async function healthBaseline(
   run: DeviceRun,
   snapshot: DeviceSnapshot,
+  carried?: HealthReading,
 ): Promise<HealthReading | undefined> {
   const h = run.policy.health!;
   // A probe URL the device cannot fill is a configuration error: found before anything is sent.
@@ -98,6 +99,7 @@ export async function healthBaseline(
       });
     }
   }
+  if (carried) return carried;
   const extra = { ...extraChecks(h, snapshot), ha: false };
   if (!needsExtraRead(extra)) return snapshot.health;
   const r = await run.step('health', () =>
@@ -106,6 +108,7 @@ export async function healthBaseline(
       smartAgId: run.device.smartAgId,
       serials: snapshot.serials.map((s) => s.serialNumber),
       checks: extra,
+      diagnosisPollMs: run.policy.pollIntervalMs,
       overrides: nonEmpty(run.policy.errorOverrides),
     }),
   );
@@ -125,14 +128,23 @@ export async function analyseHealth(
 ): Promise<void> {
   const h = run.policy.health!;
   let after: HealthReading = run.verifiedHealth ?? { at: Date.now() };
-  const extra = extraChecks(h, snapshot);
-  if (needsExtraRead(extra)) {
+  // Verify reads the controller only for the serial numbers whose restart it watched: a run that
+  // finishes an earlier run's upgrade reads it here, for those the baseline has a reading of.
+  const unread = (baseline?.controllers ?? []).filter(
+    (c) => !after.controllers?.some((a) => a.serialNumber === c.serialNumber),
+  );
+  const extra = {
+    ...extraChecks(h, snapshot),
+    controller: h.controller && unread.length > 0 && patched('health-controller-unread'),
+  };
+  if (needsExtraRead(extra) || extra.controller) {
     const r = await run.step('health', () =>
       healthCall.readHealth({
         regionId: run.device.regionId,
         smartAgId: run.device.smartAgId,
         serials: snapshot.serials.map((s) => s.serialNumber),
         checks: extra,
+        diagnosisPollMs: run.policy.pollIntervalMs,
         overrides: nonEmpty(run.policy.errorOverrides),
       }),
     );
@@ -140,6 +152,8 @@ export async function analyseHealth(
   }
   const { verdict } = await afterGrace(run, snapshot, baseline, after);
   const probes: { name: string; passed: boolean; evidence: string }[] = [];
+  // Kept before the probes run: a probe that fails to run does not lose what was found.
+  run.result.health = { regressions: verdict.regressions, notes: verdict.notes, probes };
   for (const spec of h.probes) {
     run.progress.phase = 'health';
     const r = await run.step('health', () =>
@@ -147,7 +161,6 @@ export async function analyseHealth(
     );
     probes.push({ name: spec.name, passed: r.passed, evidence: r.evidence });
   }
-  run.result.health = { regressions: verdict.regressions, notes: verdict.notes, probes };
   const failedProbes = probes.filter((p) => !p.passed);
   if (verdict.regressions.length === 0 && failedProbes.length === 0) {
     if (verdict.notes.length > 0)

@@ -55,8 +55,13 @@ export async function upgrade(run: DeviceRun, snapshot: DeviceSnapshot): Promise
   const checkHealth = policy.health !== undefined && patched('health-analysis');
   let baseline: HealthReading | undefined;
   if (checkHealth) {
+    // An earlier run's call of this target that may still be flashing carries the baseline it read
+    // before anything changed: what the device shows now is not "before".
+    const carried = run.open.find(
+      (o) => !o.reverted && o.version === decision.targetVersion && o.baseline,
+    )?.baseline;
     try {
-      baseline = await healthBaseline(run, snapshot);
+      baseline = await healthBaseline(run, snapshot, carried);
     } catch (err) {
       return run.finishFailed(err);
     }

@@ -144,7 +144,17 @@ const probeName = z
 /** A JSON path of the supported form: `$.a.b[0].c`. */
 const jsonPath = z.string().refine(isJsonPath, 'must be a JSON path such as $.data.result[0].value[1]');
 
-const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL');
+/**
+ * A probe's or wave query's URL. The policy lands in workflow history, so a URL carrying a
+ * credential (`https://user:token@host`) is refused: secrets go in `SAG_PROBE_<NAME>_HEADERS`.
+ */
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
+  .refine(
+    (u) => !/^https?:\/\/[^/?#]*@/.test(u),
+    'must not carry a user or password (it would be kept in the workflow history): send credentials in the SAG_PROBE_<NAME>_HEADERS headers',
+  );
 
 const probe = z
   .strictObject({
@@ -189,7 +199,7 @@ const waveQuery = z
     path: ['max'],
   });
 
-/** The health analysis after each upgrade; on by default with the checks that cost no extra call. */
+/** The health analysis after each upgrade; on by default with links, HA and the controller (no extra call for a single device). */
 const health = z
   .strictObject({
     links: bool.default(true),
