@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { planWaves } from '../../../domain/plan';
+import type { InventoryDevice, RolloutPolicy } from '../../../domain/types';
 import { isValidRolloutId, startRollout, type StartResult } from '../../operator/start';
+import { describeHeld, startChecks, type StartChecks } from '../../operator/start-checks';
 import { action, defaultOperator, globalsOf, withClient } from '../context';
 import { CliError, ExitCode, exitCodeForState, type ExitCodeValue } from '../errors';
 import { cliSagClient, loadInventoryFrom, loadPolicyFrom, validateAll, type InputFlags } from '../inputs';
@@ -9,7 +12,13 @@ import { confirm, info, out, outJson } from '../output';
 import { watchMode, watchRollout } from '../watch';
 import { checkWebhooksBeforeStart } from '../webhooks';
 
-type StartFlags = InputFlags & { rolloutId?: string; yes?: boolean; watch?: boolean; interval: number };
+type StartFlags = InputFlags & {
+  rolloutId?: string;
+  yes?: boolean;
+  watch?: boolean;
+  interval: number;
+  requireWorker?: boolean;
+};
 
 /** `start`: starts a rollout of an inventory under a policy, after confirmation. */
 export function registerStart(program: Command): void {
@@ -22,7 +31,8 @@ export function registerStart(program: Command): void {
     .option('--ticket <ticket>', 'change ticket the rollout runs under')
     .option('--operator <name>', 'who starts it (default: the OS user)')
     .option('-y, --yes', 'do not ask for confirmation')
-    .option('--watch', 'follow the rollout until it closes (as status --watch)');
+    .option('--watch', 'follow the rollout until it closes (as status --watch)')
+    .option('--require-worker', 'refuse to start when no worker polls the task queue (default: a warning)');
   intervalOption(cmd).action(action(start));
 }
 
@@ -37,10 +47,21 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
     const id = rolloutId ?? newRolloutId(policy.targetVersion);
     for (const w of await checkWebhooksBeforeStart(client, taskQueue, policy, process.env))
       info(`warning: ${w}`);
-    await confirm(
-      `start rollout ${id}: ${inventory.length} devices to ${policy.targetVersion} (${policy.versionType})`,
-      o.yes,
+    const checks = await startChecks(
+      client,
+      taskQueue,
+      inventory.map((d) => d.smartAgId),
     );
+    if (checks.workers === 0) {
+      const what = `no worker polls task queue ${taskQueue}: the rollout would wait until one starts (sag-rollout worker --task-queue ${taskQueue})`;
+      if (o.requireWorker) throw new CliError(`refused: ${what}`, ExitCode.refused);
+      info(`warning: ${what}`);
+    }
+    if (checks.held.length > 0)
+      info(
+        `warning: ${checks.held.length} of the devices are held by running rollouts and will be reported HeldByAnotherRollout, not touched: ${describeHeld(checks.held).join('; ')}`,
+      );
+    await confirm(confirmation(id, inventory, policy, checks), o.yes);
     const r = await startRollout(client, {
       rolloutId: id,
       inventory,
@@ -58,6 +79,25 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
     const final = await watchRollout(client, r.rolloutId, watchMode(Boolean(g.json), o.interval));
     return exitCodeForState(final);
   });
+}
+
+/** The question before a start: what, to which version, in which waves, and what stands in the way. */
+function confirmation(
+  id: string,
+  inventory: InventoryDevice[],
+  policy: RolloutPolicy,
+  checks: StartChecks,
+): string {
+  const n = inventory.length;
+  const waves = planWaves(inventory, policy)
+    .map((w) => `${w.name} (${w.devices.length})`)
+    .join(', ');
+  const workers =
+    checks.workers < 0
+      ? 'workers unknown'
+      : `${checks.workers} worker${checks.workers === 1 ? '' : 's'} polling`;
+  const held = checks.held.length > 0 ? `; ${checks.held.length} held by other rollouts` : '';
+  return `start rollout ${id}: ${n} device${n === 1 ? '' : 's'} to ${policy.targetVersion} (${policy.versionType}) in ${waves}; ${workers}${held}`;
 }
 
 function renderStarted(r: StartResult): string {
