@@ -11,6 +11,7 @@ import type {
   DeviceUpgradeResult,
   PriorRecord,
 } from './types';
+import { mayBeFlashing } from './open-sends';
 
 /** The status outcome of a finished run (deferred and interrupted runs are put back before this). */
 export function statusOutcome(o: DeviceOutcome): DeviceStatusOutcome {
@@ -49,7 +50,7 @@ export function priorOf(r: Pick<DeviceUndo, 'openSends' | 'policiesRestored' | '
 export function interruptedEnd(
   r: DeviceUpgradeResult,
 ): Pick<DeviceStatus, 'outcome' | 'errorCode' | 'message' | 'undo'> {
-  const open = (r.openSends ?? []).some((o) => !o.reverted);
+  const open = (r.openSends ?? []).some(mayBeFlashing);
   return {
     outcome: open ? 'unconfirmed' : 'failed',
     errorCode: r.errorCode,

@@ -64,13 +64,21 @@ export function blockingSends(
   operatorRetry = false,
 ): OpenSend[] {
   return open.filter(
-    (o) => o.serialNumber === serialNumber && (!o.reverted || (o.rolloutId === rolloutId && !operatorRetry)),
+    (o) =>
+      o.serialNumber === serialNumber &&
+      !o.verified &&
+      (!o.reverted || (o.rolloutId === rolloutId && !operatorRetry)),
   );
+}
+
+/** Whether the call may still be flashing its device: neither seen to revert nor seen on its target. */
+export function mayBeFlashing(o: OpenSend): boolean {
+  return !o.reverted && !o.verified;
 }
 
 /** Whether an upgrade may still be in progress on `serialNumber`. */
 export function inProgress(open: OpenSend[], serialNumber: string): boolean {
-  return open.some((o) => o.serialNumber === serialNumber && !o.reverted);
+  return open.some((o) => o.serialNumber === serialNumber && mayBeFlashing(o));
 }
 
 /**
@@ -78,7 +86,7 @@ export function inProgress(open: OpenSend[], serialNumber: string): boolean {
  * call to it is open is presumed to be flashing, not to be an offline device to defer.
  */
 export function presumeFlashing(snapshot: DeviceSnapshot, open: OpenSend[]): DeviceSnapshot {
-  if (!open.some((o) => !o.reverted)) return snapshot;
+  if (!open.some(mayBeFlashing)) return snapshot;
   return {
     ...snapshot,
     status: snapshot.status === 'Offline' ? 'Active' : snapshot.status,

@@ -241,6 +241,12 @@ export interface OpenSend {
    * finishes this upgrade (after a halt, a crash) compares with it.
    */
   baseline?: HealthReading;
+  /**
+   * Seen on the target by the version check; only its health analysis is open (interrupted, or
+   * failed): it is not in progress and blocks nothing, and a later run of the same target finishes
+   * it (verifies and analyses again against `baseline`) instead of skipping the device.
+   */
+  verified?: boolean;
 }
 
 /** What a run of `upgrade/<SmartAGId>` learns from the runs before it. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthPolicy, RolloutPolicy, RolloutProgress } from '../../domain/types';
-import { devicesQuery, resumeUpdate } from '../../workflows/messages';
+import { approveUpdate, devicesQuery, resumeUpdate, retryFailedUpdate } from '../../workflows/messages';
 import { untilProgress } from '../helpers/progress';
 import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
 
@@ -23,6 +23,9 @@ const fleet = {
     instance('sag-hcr01', { simulation: { ...slowDiagnosis, outcome: 'link-down' as const } }),
     instance('sag-hcr02', { simulation: slowDiagnosis }),
     instance('sag-hcr03', { simulation: { ...slowDiagnosis, linkDown: true } }),
+    instance('sag-hrt00'),
+    instance('sag-hrt01', { simulation: { ...fast, outcome: 'link-down' as const } }),
+    instance('sag-hrt02'),
   ],
 };
 
@@ -169,5 +172,46 @@ describe('health analysis: credentials that fail while it runs', () => {
       expect(accepted(id)).toBe(1);
       expect(onTarget(id)).toBe(true);
     }
+  });
+});
+
+describe('health analysis: an operator retry of a device that failed it', () => {
+  it('analyses the device again against its first baseline, sending nothing, instead of skipping it as on the target', async () => {
+    const ids = ['sag-hrt00', 'sag-hrt01', 'sag-hrt02'];
+    const cmd = (reason: string) => ({ by: 'alice', reason, requestId: randomUUID() });
+    const h = await startRolloutOf(
+      stack,
+      ids,
+      {
+        ...ONE_WAVE,
+        canary: { count: 1 },
+        waves: { cumulativePercents: [50, 100] },
+        approval: 'each-wave',
+        health: HEALTH,
+      },
+      'hres',
+    );
+    await until(h, (p) => p.state === 'waiting-approval');
+    await h.executeUpdate(approveUpdate, { args: [{ ...cmd('canary fine'), by: 'bob' }] });
+    const gate = await until(h, (p) => p.state === 'waiting-approval' && p.currentWave === 2);
+    expect(gate.counts.failed).toBe(1);
+    expect((await devices(h)).find((d) => d.smartAgId === 'sag-hrt01')).toMatchObject({
+      outcome: 'failed',
+      errorCode: 'HealthCheckFailed',
+    });
+    // The branch is mended (the link comes back); the operator retries the failed device.
+    stack.sim.instance('sag-hrt01')!.activeDevice().health.linkDown = false;
+    expect(await h.executeUpdate(retryFailedUpdate, { args: [cmd('link repaired')] })).toMatchObject({
+      accepted: true,
+    });
+    await h.executeUpdate(approveUpdate, { args: [{ ...cmd('wave 1 fine'), by: 'bob' }] });
+    const r = await stack.run(() => h.result());
+    expect(r.state).toBe('completed');
+    const d = (await devices(h)).find((x) => x.smartAgId === 'sag-hrt01')!;
+    expect(d.outcome).toBe('upgraded');
+    expect(d.health?.regressions).toEqual([]);
+    // Analysed again, not sent again: still the one accepted upgrade the simulator counted.
+    expect(accepted('sag-hrt01')).toBe(1);
+    expect(r.counts.upgraded).toBe(ids.length);
   });
 });

@@ -12,10 +12,10 @@ import {
 import { resolveCodePolicy } from '../../domain/error-policy';
 import { fillTemplate, type ProbeDevice } from '../../domain/probe';
 import type { DeviceHealthPolicy } from '../../domain/types';
-import { nonEmpty, StepError, type DeviceRun } from './run';
+import { HEALTH_CHECK_FAILED_CODE, nonEmpty, StepError, type DeviceRun } from './run';
 
 /** The code of a device whose branch is worse after its upgrade than before. */
-export const HEALTH_CHECK_FAILED = 'HealthCheckFailed';
+export const HEALTH_CHECK_FAILED = HEALTH_CHECK_FAILED_CODE;
 
 /** The code of a device a probe's URL template cannot be filled for. */
 export const PROBE_TEMPLATE = 'ProbeTemplateIncomplete';

@@ -15,6 +15,9 @@ import type {
   PinnedPolicy,
 } from '../../domain/types';
 
+/** The code of a device whose branch is worse after its upgrade than before (see health.ts). */
+export const HEALTH_CHECK_FAILED_CODE = 'HealthCheckFailed';
+
 /** A step that failed: the phase it failed in and the failure, classified once. */
 export class StepError extends Error {
   constructor(
@@ -116,14 +119,19 @@ export class DeviceRun {
   }
 
   /**
-   * Keeps the calls that reached the target open when the health analysis after them is
-   * interrupted (the credentials failed): the run that resumes the device finishes the analysis
-   * instead of finding it on the target and skipping it.
+   * Keeps the calls that reached the target open, marked `verified`, when the health analysis after
+   * them was interrupted (the credentials failed) or found the device worse: the run that resumes
+   * the device, and an operator's retry, finish the analysis against the baseline instead of
+   * finding the device on the target and skipping it. Verified calls block no other send.
    */
-  reopenIfInterrupted(err: unknown): void {
+  reopenAfterHealth(err: unknown): void {
     const e = this.stepError(err);
-    if (e.phase !== 'health' || this.verified.length === 0 || this.outcomeOf(e) !== 'interrupted') return;
-    this.open = mergeOpenSends(this.open, this.verified);
+    if (e.phase !== 'health' || this.verified.length === 0) return;
+    if (e.failure.code !== HEALTH_CHECK_FAILED_CODE && this.outcomeOf(e) !== 'interrupted') return;
+    this.open = mergeOpenSends(
+      this.open,
+      this.verified.map((o) => ({ ...o, verified: true })),
+    );
   }
 
   /** Maps a failure to the device outcome the error policy asks for, and ends the run. */

@@ -97,7 +97,7 @@ export async function upgrade(run: DeviceRun, snapshot: DeviceSnapshot): Promise
     if (checkHealth) await analyseHealth(run, snapshot, baseline);
     result.outcome = 'upgraded';
   } catch (err) {
-    run.reopenIfInterrupted(err);
+    run.reopenAfterHealth(err);
     await run.restorePolicies(pinned);
     return run.finishFailed(err);
   }
@@ -163,7 +163,7 @@ async function finishTaken(
     if (policy.health !== undefined && patched('health-after-resume'))
       await analyseHealth(run, snapshot, taken.find((o) => o.baseline)?.baseline);
   } catch (err) {
-    run.reopenIfInterrupted(err);
+    run.reopenAfterHealth(err);
     await run.restorePolicies(pinned);
     return run.finishFailed(err);
   }
