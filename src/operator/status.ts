@@ -8,7 +8,9 @@ import type {
   RolloutState,
   WaveProgress,
 } from '../../domain/types';
+import { withCount } from '../../domain/budget';
 import { emptyCounts } from '../../domain/counts';
+import { CLOSED_ROLLOUT_STATES, closedWaveState } from '../../domain/wave-state';
 import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
 import { SA_FOLLOW_UP_OF } from '../../workflows/search-attributes';
 import { listFollowUps, type FollowUpEntry } from '../audit/read';
@@ -73,14 +75,26 @@ export async function getRolloutStatus(
 
   const { part, devices } = await mergeActivePart(client, progress.activePart, rolloutDevices, timeoutMs);
   const { counts, byWave } = countOutcomes(devices);
-  const waves: WaveProgress[] = progress.waves.map((w) => ({
-    ...w,
-    counts: byWave.get(w.index) ?? w.counts,
-  }));
   let state = progress.state;
   if (state === 'running' && part?.state === 'waiting-window') state = 'waiting-window';
   const closed = workflowStatus !== 'RUNNING';
-  if (closed && state === 'running') state = workflowStatus === 'COMPLETED' ? 'completed' : 'failed';
+  if (closed && !CLOSED_ROLLOUT_STATES.includes(state))
+    state = workflowStatus === 'COMPLETED' ? 'completed' : 'failed';
+  const waves: WaveProgress[] = progress.waves.map((w) => ({
+    ...w,
+    // A rollout terminated through Temporal never closed its waves itself.
+    state: closed ? closedWaveState(w.state, state) : w.state,
+    counts: byWave.get(w.index) ?? w.counts,
+  }));
+  // The budget as the part running now counts it, device by device: the count its halt
+  // decisions evaluate (the rollout's own figure moves only when a part ends or halts).
+  const live = part && part.wave >= 0 && !closed ? part : undefined;
+  let failureBudget = live?.budget ? withCount(progress.failureBudget, live.budget) : progress.failureBudget;
+  // The part decided to halt; the rollout hears of it once the devices in flight finished and the
+  // batch was compensated. The reason shows from the decision on.
+  const haltReason = progress.haltReason ?? live?.halted?.reason;
+  if (!progress.haltReason && live?.halted && !live.halted.credentials)
+    failureBudget = { ...failureBudget, breached: true };
   const followUpOf = description.typedSearchAttributes.get(SA_FOLLOW_UP_OF);
   // Only a closed rollout has follow-ups; a namespace without SagFollowUpOf has none to list.
   const followUps = closed ? await listFollowUps(client, rolloutId).catch(() => []) : [];
@@ -91,6 +105,8 @@ export async function getRolloutStatus(
     finishedAt: progress.finishedAt ?? (closed ? description.closeTime?.getTime() : undefined),
     counts,
     waves,
+    failureBudget,
+    haltReason,
     part,
     devices,
     ...(followUpOf ? { followUpOf } : {}),
@@ -127,8 +143,18 @@ async function mergeActivePart(
   let part: PartProgress | undefined;
   try {
     const ph = client.workflow.getHandle(activePart);
-    part = await client.withDeadline(Date.now() + timeoutMs, () => ph.query(partProgressQuery));
-    for (const d of await allDevices(client, ph, timeoutMs)) {
+    const readPart = () => client.withDeadline(Date.now() + timeoutMs, () => ph.query(partProgressQuery));
+    part = await readPart();
+    let partDevices = await allDevices(client, ph, timeoutMs);
+    // The part's figures and its devices are two queries: read again when a device finished in
+    // between, so the budget shown always matches the devices shown.
+    for (let i = 0; i < 3; i++) {
+      const again = await readPart();
+      if (sameCount(again, part)) break;
+      part = again;
+      partDevices = await allDevices(client, ph, timeoutMs);
+    }
+    for (const d of partDevices) {
       const before = merged.get(d.smartAgId);
       // An exclusion recorded by the rollout stands even if the part has not applied it yet.
       if (before?.outcome === 'excluded' && d.outcome === 'pending') continue;
@@ -139,6 +165,10 @@ async function mergeActivePart(
     part = undefined;
   }
   return { part, devices: [...merged.values()] };
+}
+
+function sameCount(a: PartProgress, b: PartProgress): boolean {
+  return a.finished === b.finished && a.failed === b.failed && a.inFlight === b.inFlight;
 }
 
 function countOutcomes(devices: DeviceStatus[]): {
