@@ -1,6 +1,6 @@
 /** A rollout's live status, as `status` prints it and the dashboard shows it. */
 
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import type {
   DeviceStatus,
   OutcomeCounts,
@@ -12,9 +12,9 @@ import { withCount } from '../../domain/budget';
 import { emptyCounts } from '../../domain/counts';
 import { CLOSED_ROLLOUT_STATES, closedWaveState } from '../../domain/wave-state';
 import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
-import { SA_FOLLOW_UP_OF } from '../../workflows/search-attributes';
+import { SA_FOLLOW_UP_OF, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../../workflows/search-attributes';
 import { listFollowUps, type FollowUpEntry } from '../audit/read';
-import { NoWorkerError, isDeadlineExceeded } from './errors';
+import { NoWorkerError, isDeadlineExceeded, noPollerAnswer, type RolloutLastSeen } from './errors';
 import { rolloutWorkflowId } from './ids';
 import { describeRollout, workerCount } from './read';
 
@@ -65,11 +65,20 @@ export async function getRolloutStatus(
     progress = await client.withDeadline(Date.now() + timeoutMs, () => handle.query(progressQuery));
     rolloutDevices = await allDevices(client, handle, timeoutMs);
   } catch (err) {
-    // With no worker the query either runs into our deadline or the server gives up on it first
-    // ("Failed to query Workflow"); an empty task queue tells the two causes apart.
+    // With no worker the query either runs into our deadline, or the server gives up on it first
+    // ("Failed to query Workflow"): with no poller at all, or FAILED_PRECONDITION "no poller seen
+    // for task queue recently" while it still lists a worker that died (for about five minutes).
     const pollers = await workerCount(client, description.taskQueue);
-    if (isDeadlineExceeded(err) || pollers === 0)
-      throw new NoWorkerError(rolloutId, description.taskQueue, workflowStatus, pollers);
+    const serverSaid = noPollerAnswer(err);
+    if (isDeadlineExceeded(err) || pollers === 0 || serverSaid)
+      throw new NoWorkerError(
+        rolloutId,
+        description.taskQueue,
+        workflowStatus,
+        pollers,
+        lastSeenOf(rolloutId, description),
+        serverSaid,
+      );
     throw err;
   }
 
@@ -107,10 +116,26 @@ export async function getRolloutStatus(
     waves,
     failureBudget,
     haltReason,
+    // An estimate from the pace so far holds only while devices run, not while the rollout waits.
+    eta: state === 'running' ? progress.eta : undefined,
     part,
     devices,
     ...(followUpOf ? { followUpOf } : {}),
     ...(followUps.length > 0 ? { followUps } : {}),
+  };
+}
+
+/** What visibility and the search attributes show of a rollout without a worker. */
+export function lastSeenOf(rolloutId: string, d: WorkflowExecutionDescription): RolloutLastSeen {
+  const sa = d.typedSearchAttributes;
+  return {
+    rolloutId,
+    workflowStatus: d.status.name,
+    state: sa.get(SA_ROLLOUT_STATE),
+    targetVersion: sa.get(SA_TARGET_VERSION),
+    startedAt: d.startTime.getTime(),
+    ...(d.closeTime ? { closedAt: d.closeTime.getTime() } : {}),
+    taskQueue: d.taskQueue,
   };
 }
 

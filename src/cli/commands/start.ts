@@ -49,7 +49,9 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       ticket: o.ticket,
       taskQueue,
     });
-    if (g.json) outJson(r);
+    // With --watch the output is JSON Lines: the start result is its first line, one status per change after it.
+    if (g.json && o.watch) out(JSON.stringify(r));
+    else if (g.json) outJson(r);
     else {
       out(renderStarted(r));
       if (r.started && !o.watch) info(`follow it: sag-rollout status ${r.rolloutId} --watch`);
