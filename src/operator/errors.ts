@@ -47,7 +47,7 @@ export class NoWorkerError extends Error {
         ? `no worker is running on task queue ${taskQueue}: rollout ${rolloutId} (${status}) can only answer queries while one runs; start one with \`sag-rollout worker\``
         : serverSaid
           ? `no worker is answering rollout ${rolloutId} (${status}) on task queue ${taskQueue}: the server says "${serverSaid}" (it lists a stopped worker for about five minutes); start one with \`sag-rollout worker\``
-          : `no worker answered the queries of rollout ${rolloutId} (${status}) on task queue ${taskQueue} in time; is the worker overloaded or stopped?`,
+          : `no worker is answering rollout ${rolloutId} (${status}) on task queue ${taskQueue} in time: is the worker stopped or overloaded?`,
     );
   }
 }
@@ -59,11 +59,10 @@ export class NoWorkerError extends Error {
 export function noPollerAnswer(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    const text = [(e as { details?: unknown }).details, e instanceof Error ? e.message : undefined]
-      .filter((x): x is string => typeof x === 'string')
-      .join(' ');
-    const m = /no poller seen[^.;\n]*/i.exec(text);
-    if (m) return m[0].trim();
+    for (const text of [(e as { details?: unknown }).details, e instanceof Error ? e.message : undefined]) {
+      const m = typeof text === 'string' ? /no poller seen[^.;\n]*/i.exec(text) : null;
+      if (m) return m[0].trim();
+    }
     if (code === 9) return (e as { details?: string }).details || 'FAILED_PRECONDITION';
   }
   return undefined;
