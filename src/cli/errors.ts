@@ -88,7 +88,9 @@ export function classifyError(err: unknown): { message: string; details: string[
       exitCode: ExitCode.notFound,
     };
   }
-  if (name === 'FleetValidationError') {
+  // The dashboard refuses an address beyond loopback without a token (src/dashboard, which the
+  // CLI's errors do not import): bad input like any other flag.
+  if (name === 'FleetValidationError' || name === 'DashboardConfigError') {
     return {
       message: err instanceof Error ? err.message : String(err),
       details: [],

@@ -213,6 +213,12 @@ describe('end states and exit codes', () => {
     expect(report.waves.map((w) => w.state)).toEqual(['done', 'aborted', 'skipped']);
   });
 
+  it('refuses to serve the dashboard beyond loopback without a token, with exit 2 as documented', async () => {
+    const r = await run(['dashboard', '--host', '0.0.0.0', '--port', '0']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/token/);
+  });
+
   it('reads --interval as seconds or a duration, and refuses one under 100ms', async () => {
     const r = await run(['status', 'whatever', '--watch', '--interval', '2ms']);
     expect(r.code).toBe(2);
