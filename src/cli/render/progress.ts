@@ -55,7 +55,7 @@ export function gateText(s: RolloutStatus): string | undefined {
   const g = s.gate;
   if (s.state === 'waiting-window') {
     const at = s.part?.nextWindowAt;
-    return `waiting for a change window${at ? ` (opens ${new Date(at).toISOString()})` : ''}`;
+    return `waiting for a change window${at ? ` (opens ${dateTimeZone(at)}, ${new Date(at).toISOString()})` : ''}`;
   }
   if (!g) return undefined;
   const wave = s.waves[g.wave]?.name ?? `wave ${g.wave}`;
