@@ -54,7 +54,8 @@ export class NoWorkerError extends Error {
 
 /**
  * The server's answer when a query finds no worker polling recently (gRPC FAILED_PRECONDITION,
- * code 9: "no poller seen for task queue recently, worker may be down"), or undefined.
+ * code 9: "no poller seen for task queue recently, worker may be down"), or when it cancelled a
+ * query it had given to a worker that died (CANCELLED, code 1); else undefined.
  */
 export function noPollerAnswer(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
@@ -64,6 +65,8 @@ export function noPollerAnswer(err: unknown): string | undefined {
       if (m) return m[0].trim();
     }
     if (code === 9) return (e as { details?: string }).details || 'FAILED_PRECONDITION';
+    // The query was dispatched to the worker that died and the server cancelled it.
+    if (code === 1) return 'the query was cancelled before a worker answered it';
   }
   return undefined;
 }

@@ -14,8 +14,11 @@ describe('a query no worker answers', () => {
     expect(noPollerAnswer(err)).toBe('no poller seen for task queue recently, worker may be down');
   });
 
-  it('takes any other FAILED_PRECONDITION of a query for the same, and nothing else', () => {
+  it('takes any other FAILED_PRECONDITION of a query, or one the server cancelled, for the same, and nothing else', () => {
     expect(noPollerAnswer(wrapped(9, 'something else'))).toBe('something else');
+    expect(noPollerAnswer(wrapped(1, 'Call cancelled'))).toBe(
+      'the query was cancelled before a worker answered it',
+    );
     expect(noPollerAnswer(wrapped(13, 'internal'))).toBeUndefined();
     expect(noPollerAnswer(new Error('Failed to query Workflow'))).toBeUndefined();
   });

@@ -131,5 +131,6 @@ describe('status after the worker died', () => {
         .filter((d) => IDS.includes(d.SmartAGId))
         .map((d) => [d.SoftwareVersion, d.upgradeCalls]),
     ).toEqual(IDS.map(() => ['2.4.0.0', 1]));
-  });
+    // Each read without a worker may wait out a query deadline (5 s): more than the default timeout.
+  }, 180_000);
 });
