@@ -213,6 +213,14 @@ describe('end states and exit codes', () => {
     expect(report.waves.map((w) => w.state)).toEqual(['done', 'aborted', 'skipped']);
   });
 
+  it('lists rollouts newest first, closed and halted ones alike', async () => {
+    const r = await run(['list', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const starts = (JSON.parse(r.stdout) as { startedAt: string }[]).map((x) => Date.parse(x.startedAt));
+    expect(starts.length).toBeGreaterThanOrEqual(3);
+    expect(starts).toEqual([...starts].sort((a, b) => b - a));
+  });
+
   it('refuses to serve the dashboard beyond loopback without a token, with exit 2 as documented', async () => {
     const r = await run(['dashboard', '--host', '0.0.0.0', '--port', '0']);
     expect(r.code, r.stderr).toBe(2);
