@@ -93,6 +93,51 @@ export function shareBreachedBeforeRules(
   );
 }
 
+/**
+ * The failure budget as every screen shows it (status, the live view, the dashboard, webhooks,
+ * the report): built from the same count the halt decision evaluates, never from a copy.
+ */
+export interface BudgetFigure {
+  failed: number;
+  finished: number;
+  percent: number;
+  limitPercent: number;
+  minFailures: number;
+  consecutive: number;
+  breached: boolean;
+  /** Breaches so far; the budget starts afresh after each resume. */
+  breaches?: number;
+}
+
+/** The figure of count `c` under the policy's budget; `breached` and `breaches` as the rollout holds them. */
+export function budgetFigure(
+  c: BudgetCount,
+  fb: { maxFailurePercent: number; minFailures: number },
+  halt: { breached: boolean; breaches: number },
+): BudgetFigure {
+  return {
+    failed: c.failed,
+    finished: c.finished,
+    percent: failurePercent(c),
+    limitPercent: fb.maxFailurePercent,
+    minFailures: fb.minFailures,
+    consecutive: c.consecutive,
+    breached: halt.breached,
+    breaches: halt.breaches,
+  };
+}
+
+/** `figure` with its count replaced by the live count `c` (a wave part's, as its devices finish). */
+export function withCount(figure: BudgetFigure, c: BudgetCount): BudgetFigure {
+  return {
+    ...figure,
+    failed: c.failed,
+    finished: c.finished,
+    consecutive: c.consecutive,
+    percent: failurePercent(c),
+  };
+}
+
 /** The share of finished devices that failed, in percent (0 when none finished). */
 export function failurePercent(c: BudgetCount): number {
   return c.finished > 0 ? (c.failed / c.finished) * 100 : 0;

@@ -369,7 +369,17 @@ export interface DeviceUndo {
 }
 
 export type WaveState =
-  'pending' | 'running' | 'baking' | 'waiting-approval' | 'done' | 'halted' | 'compensated';
+  | 'pending'
+  | 'running'
+  | 'baking'
+  | 'waiting-approval'
+  | 'done'
+  | 'halted'
+  | 'compensated'
+  /** The rollout closed (aborted, failed) while this wave had started and not finished. */
+  | 'aborted'
+  /** The rollout closed before this wave started. */
+  | 'skipped';
 
 export interface WaveProgress {
   index: number;

@@ -101,6 +101,8 @@ export interface PartHalted {
   credentials?: boolean;
   /** The part's devices after in-flight upgrades and compensation (pending ones: not started, or interrupted). */
   devices: import('../domain/types').DeviceStatus[];
+  /** The budget count that decided the halt (absent from parts that ran before it existed). */
+  budget?: { failed: number; finished: number; consecutive: number };
 }
 export const partHaltedSignal = defineSignal<[PartHalted]>('partHalted');
 
@@ -116,5 +118,12 @@ export interface PartProgress {
   failed: number;
   finished: number;
   consecutive: number;
+  /**
+   * The rollout's failure budget as this part counts it, updated as each device finishes: the
+   * count its halt decisions evaluate (absent from parts that ran before it existed).
+   */
+  budget?: { failed: number; finished: number; consecutive: number };
+  /** Why the part halted, from the moment it decided to (the rollout hears it once in-flight devices finished). */
+  halted?: { reason: string; credentials?: boolean };
 }
 export const partProgressQuery = defineQuery<PartProgress>('partProgress');

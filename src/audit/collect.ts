@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { rolloutWorkflowId } from '../../domain/ids';
 import type { DeviceStatus, RolloutPolicy } from '../../domain/types';
+import { CLOSED_ROLLOUT_STATES, closedWaveState } from '../../domain/wave-state';
 import { listFollowUps, readRollout } from './read';
 import { readDeviceRuns, readRolloutRuns } from './runs';
 import type { FailureGroup, ReportCall, ReportData, ReportDevice, ReportWave } from './types';
@@ -57,17 +58,30 @@ export async function collectReport(
 
   const byWave: Record<number, string[]> = {};
   for (const d of statuses) (byWave[d.wave] ??= []).push(d.smartAgId);
-  const waves: ReportWave[] = progress.waves.map((w) => ({ ...w, devices: byWave[w.index] ?? [] }));
+  // The rollout exports its report as the last step of its run, before the run closes: a rollout
+  // that already recorded its close state is reported as the run it is closing into
+  // (`rolloutWorkflow` returns for both completed and aborted rollouts).
+  const closing = rollout.workflowStatus === 'RUNNING' && CLOSED_ROLLOUT_STATES.includes(progress.state);
+  const workflowStatus = closing ? 'COMPLETED' : rollout.workflowStatus;
+  const closed = workflowStatus !== undefined && workflowStatus !== 'RUNNING';
+  // A run that closed without recording it (terminated through Temporal) failed.
+  const state = closed && !CLOSED_ROLLOUT_STATES.includes(progress.state) ? 'failed' : progress.state;
+  const waves: ReportWave[] = progress.waves.map((w) => ({
+    ...w,
+    // A rollout terminated through Temporal never closed its waves itself.
+    state: closed ? closedWaveState(w.state, state) : w.state,
+    devices: byWave[w.index] ?? [],
+  }));
 
   const input = rollout.input;
   return {
     rolloutId,
     workflowId,
     generatedAt: Date.now(),
-    progress,
+    progress: { ...progress, state },
     policy: input?.policy && withoutWebhookUrls(input.policy),
     inventory: input?.inventory,
-    workflowStatus: rollout.workflowStatus,
+    workflowStatus,
     waves,
     audit,
     devices,

@@ -20,14 +20,29 @@ export const ExitCode = {
   notFound: 4,
   /** The rollout halted on its failure budget, was aborted, or failed. */
   halted: 5,
+  /** The rollout completed, and some devices failed, stayed unconfirmed or were compensated. */
+  completedWithFailures: 6,
+  /** The rollout completed without upgrading any device (all skipped or excluded), and none failed. */
+  nothingUpgraded: 7,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** The exit code a rollout's state maps to: 5 for aborted, failed, or paused on a halt. */
-export function exitCodeForState(s: Pick<RolloutStatus, 'state' | 'haltReason'>): ExitCodeValue {
+/**
+ * The exit code a rollout's state maps to: 5 for aborted, failed, or paused on a halt; once it
+ * completed, 6 when devices failed (or stayed unconfirmed, or were compensated), 7 when no device
+ * was upgraded; else 0.
+ */
+export function exitCodeForState(s: Pick<RolloutStatus, 'state' | 'haltReason' | 'counts'>): ExitCodeValue {
   if (s.state === 'aborted' || s.state === 'failed') return ExitCode.halted;
-  if (s.state === 'paused' && s.haltReason) return ExitCode.halted;
+  // Halted and not closed yet: paused on the halt, aborting after it, or the part decided it and
+  // the rollout is about to hear of it.
+  if (s.haltReason && s.state !== 'completed') return ExitCode.halted;
+  if (s.state === 'completed') {
+    const c = s.counts;
+    if (c.failed + c.unconfirmed + c.compensated > 0) return ExitCode.completedWithFailures;
+    if (c.upgraded === 0) return ExitCode.nothingUpgraded;
+  }
   return ExitCode.ok;
 }
 
@@ -73,7 +88,9 @@ export function classifyError(err: unknown): { message: string; details: string[
       exitCode: ExitCode.notFound,
     };
   }
-  if (name === 'FleetValidationError') {
+  // The dashboard refuses an address beyond loopback without a token (src/dashboard, which the
+  // CLI's errors do not import): bad input like any other flag.
+  if (name === 'FleetValidationError' || name === 'DashboardConfigError') {
     return {
       message: err instanceof Error ? err.message : String(err),
       details: [],

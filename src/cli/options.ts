@@ -21,9 +21,28 @@ export function signatureOption(cmd: Command): Command {
   );
 }
 
+/**
+ * `--interval`: the poll interval of `--watch` (start, status, retry-failed), in ms. A bare number
+ * is seconds (`2`); a duration names its unit (`500ms`, `2s`). At least 100 ms.
+ */
+export function parseInterval(v: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) * 1000 : parseDuration(v, '--interval');
+  if (!(ms >= 100))
+    throw new CliError(
+      `--interval: ${v} is shorter than 100ms (a bare number is seconds)`,
+      ExitCode.badInput,
+    );
+  return ms;
+}
+
 /** `--interval`: the poll interval of `--watch` (start, status, retry-failed). */
 export function intervalOption(cmd: Command): Command {
-  return cmd.option('--interval <duration>', 'with --watch: poll interval', durationFlag('--interval'), 1000);
+  return cmd.option(
+    '--interval <seconds|duration>',
+    'with --watch: poll interval in seconds (2) or as a duration (500ms, 2s); default 1s',
+    parseInterval,
+    1000,
+  );
 }
 
 /** --inventory / discovery flags shared by plan, start and iam-policy. */

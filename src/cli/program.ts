@@ -33,7 +33,7 @@ export function buildProgram(): CliProgram {
     .addHelpText(
       'after',
       `
-Exit codes: 0 done, 1 internal error, 2 bad input, 3 refused, 4 not found, 5 rollout halted, aborted or failed.
+Exit codes: 0 done, 1 internal error, 2 bad input, 3 refused, 4 not found, 5 rollout halted, aborted or failed, 6 completed with failed devices, 7 completed with no device upgraded.
 Results go to stdout, progress and logs to stderr. See docs/cli.md.
 
 First run: npm install && npx sag-rollout dev --demo`,

@@ -5,6 +5,7 @@ import { NoWorkerError } from '../operator/errors';
 import { getRolloutStatus, type RolloutStatus } from '../operator/status';
 import { statusEvents } from './render/events';
 import { statusJson } from './render/json';
+import { lastSeenLine } from './render/last-seen';
 import { renderProgress } from './render/progress';
 import { clock } from './render/table';
 
@@ -48,13 +49,17 @@ export async function watchRollout(
         s = await getRolloutStatus(client, rolloutId);
         if (noWorker) {
           noWorker = false;
-          if (!live) o.write(`${clock()} a worker answers again\n`);
+          if (o.mode === 'lines') o.write(`${clock()} a worker answers again\n`);
+          else if (o.mode === 'json') process.stderr.write(`${clock()} a worker answers again\n`);
         }
       } catch (err) {
         if (!(err instanceof NoWorkerError)) throw err;
         if (!noWorker) {
           noWorker = true;
-          o.write(`${clock()} ${err.message}; waiting\n`);
+          // JSON Lines stay JSON on stdout: the notice goes to stderr there.
+          const line = `${clock()} ${lastSeenLine(err)}; waiting\n`;
+          if (o.mode === 'json') process.stderr.write(line);
+          else o.write(line);
           drawn = 0;
         }
       }

@@ -20,6 +20,7 @@ import {
   type OperatorCommand,
   type PaceCommand,
 } from '../../workflows/messages';
+import { SA_ROLLOUT_STATE } from '../../workflows/search-attributes';
 import { ControlError, isDeadlineExceeded } from './errors';
 import { rolloutWorkflowId } from './ids';
 import { describeRollout, workerCount } from './read';
@@ -72,8 +73,13 @@ export async function sendControl(
 ): Promise<ControlResult> {
   const description = await describeRollout(client, rolloutId);
   if (description.status.name !== 'RUNNING') {
+    // The rollout's own close state (aborted, completed, failed) from its search attribute: an
+    // aborted rollout's workflow completes too. Temporal's status for one closed otherwise.
+    const state = description.typedSearchAttributes.get(SA_ROLLOUT_STATE);
+    const closedAs =
+      description.status.name === 'COMPLETED' && state ? state : description.status.name.toLowerCase();
     throw new ControlError(
-      `rollout ${rolloutId} has closed (${description.status.name.toLowerCase()}): ${kind} changes nothing`,
+      `rollout ${rolloutId} has closed (${closedAs}): ${kind} changes nothing`,
       'refused',
     );
   }

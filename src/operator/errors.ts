@@ -13,7 +13,22 @@ export class RolloutNotFoundError extends Error {
   }
 }
 
-/** The rollout exists but no worker answered its queries in time. */
+/**
+ * What Temporal's visibility holds of a rollout without asking a worker: its search attributes
+ * (`SagRolloutState` is the state the rollout last recorded) and its workflow's status and times.
+ */
+export interface RolloutLastSeen {
+  rolloutId: string;
+  workflowStatus: string;
+  /** The state the rollout last recorded in `SagRolloutState`. */
+  state?: string;
+  targetVersion?: string;
+  startedAt: number;
+  closedAt?: number;
+  taskQueue: string;
+}
+
+/** The rollout exists but no worker answered its queries. */
 export class NoWorkerError extends Error {
   override readonly name = 'NoWorkerError';
   constructor(
@@ -21,13 +36,39 @@ export class NoWorkerError extends Error {
     readonly taskQueue: string,
     readonly workflowStatus: string,
     readonly pollers: number,
+    /** What visibility shows of the rollout meanwhile. */
+    readonly lastSeen?: RolloutLastSeen,
+    /** The server's own answer, when it refused the query (FAILED_PRECONDITION). */
+    readonly serverSaid?: string,
   ) {
+    const status = workflowStatus.toLowerCase();
     super(
       pollers === 0
-        ? `no worker is running on task queue ${taskQueue}: rollout ${rolloutId} (${workflowStatus.toLowerCase()}) can only answer queries while one runs; start one with \`sag-rollout worker\``
-        : `no worker answered the queries of rollout ${rolloutId} (${workflowStatus.toLowerCase()}) on task queue ${taskQueue} in time; is the worker overloaded or stopped?`,
+        ? `no worker is running on task queue ${taskQueue}: rollout ${rolloutId} (${status}) can only answer queries while one runs; start one with \`sag-rollout worker\``
+        : serverSaid
+          ? `no worker is answering rollout ${rolloutId} (${status}) on task queue ${taskQueue}: the server says "${serverSaid}" (it lists a stopped worker for about five minutes); start one with \`sag-rollout worker\``
+          : `no worker is answering rollout ${rolloutId} (${status}) on task queue ${taskQueue} in time: is the worker stopped or overloaded?`,
     );
   }
+}
+
+/**
+ * The server's answer when a query finds no worker polling recently (gRPC FAILED_PRECONDITION,
+ * code 9: "no poller seen for task queue recently, worker may be down"), or when it cancelled a
+ * query it had given to a worker that died (CANCELLED, code 1); else undefined.
+ */
+export function noPollerAnswer(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    for (const text of [(e as { details?: unknown }).details, e instanceof Error ? e.message : undefined]) {
+      const m = typeof text === 'string' ? /no poller seen[^.;\n]*/i.exec(text) : null;
+      if (m) return m[0].trim();
+    }
+    if (code === 9) return (e as { details?: string }).details || 'FAILED_PRECONDITION';
+    // The query was dispatched to the worker that died and the server cancelled it.
+    if (code === 1) return 'the query was cancelled before a worker answered it';
+  }
+  return undefined;
 }
 
 /**

@@ -51,7 +51,7 @@ export function rolloutListQuery(filter: Omit<RolloutListFilter, 'limit'>): stri
 }
 
 /**
- * Lists rollouts in the order visibility returns them (newest first), one entry per rollout:
+ * Lists rollouts newest first (by the start of their latest run), one entry per rollout:
  * a rollout that continued as new has a run per history, and only its latest run is kept.
  * Visibility is eventually consistent: a rollout started a moment ago may be missing.
  */
@@ -79,5 +79,7 @@ export async function listRollouts(
     if (!prior || prior.startedAt.getTime() < row.startedAt.getTime()) rows.set(row.workflowId, row);
     if (rows.size >= limit) break;
   }
-  return [...rows.values()];
+  // Visibility orders running workflows before closed ones (and by close time among those): the
+  // list is newest first by the start of each rollout's latest run, as documented.
+  return [...rows.values()].sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
 }

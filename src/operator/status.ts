@@ -1,6 +1,6 @@
 /** A rollout's live status, as `status` prints it and the dashboard shows it. */
 
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import type {
   DeviceStatus,
   OutcomeCounts,
@@ -8,11 +8,13 @@ import type {
   RolloutState,
   WaveProgress,
 } from '../../domain/types';
+import { withCount } from '../../domain/budget';
 import { emptyCounts } from '../../domain/counts';
+import { CLOSED_ROLLOUT_STATES, closedWaveState } from '../../domain/wave-state';
 import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
-import { SA_FOLLOW_UP_OF } from '../../workflows/search-attributes';
+import { SA_FOLLOW_UP_OF, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../../workflows/search-attributes';
 import { listFollowUps, type FollowUpEntry } from '../audit/read';
-import { NoWorkerError, isDeadlineExceeded } from './errors';
+import { NoWorkerError, isDeadlineExceeded, noPollerAnswer, type RolloutLastSeen } from './errors';
 import { rolloutWorkflowId } from './ids';
 import { describeRollout, workerCount } from './read';
 
@@ -63,24 +65,45 @@ export async function getRolloutStatus(
     progress = await client.withDeadline(Date.now() + timeoutMs, () => handle.query(progressQuery));
     rolloutDevices = await allDevices(client, handle, timeoutMs);
   } catch (err) {
-    // With no worker the query either runs into our deadline or the server gives up on it first
-    // ("Failed to query Workflow"); an empty task queue tells the two causes apart.
+    // With no worker the query either runs into our deadline, or the server gives up on it first
+    // ("Failed to query Workflow"): with no poller at all, or FAILED_PRECONDITION "no poller seen
+    // for task queue recently" while it still lists a worker that died (for about five minutes).
     const pollers = await workerCount(client, description.taskQueue);
-    if (isDeadlineExceeded(err) || pollers === 0)
-      throw new NoWorkerError(rolloutId, description.taskQueue, workflowStatus, pollers);
+    const serverSaid = noPollerAnswer(err);
+    if (isDeadlineExceeded(err) || pollers === 0 || serverSaid)
+      throw new NoWorkerError(
+        rolloutId,
+        description.taskQueue,
+        workflowStatus,
+        pollers,
+        lastSeenOf(rolloutId, description),
+        serverSaid,
+      );
     throw err;
   }
 
   const { part, devices } = await mergeActivePart(client, progress.activePart, rolloutDevices, timeoutMs);
   const { counts, byWave } = countOutcomes(devices);
-  const waves: WaveProgress[] = progress.waves.map((w) => ({
-    ...w,
-    counts: byWave.get(w.index) ?? w.counts,
-  }));
   let state = progress.state;
   if (state === 'running' && part?.state === 'waiting-window') state = 'waiting-window';
   const closed = workflowStatus !== 'RUNNING';
-  if (closed && state === 'running') state = workflowStatus === 'COMPLETED' ? 'completed' : 'failed';
+  if (closed && !CLOSED_ROLLOUT_STATES.includes(state))
+    state = workflowStatus === 'COMPLETED' ? 'completed' : 'failed';
+  const waves: WaveProgress[] = progress.waves.map((w) => ({
+    ...w,
+    // A rollout terminated through Temporal never closed its waves itself.
+    state: closed ? closedWaveState(w.state, state) : w.state,
+    counts: byWave.get(w.index) ?? w.counts,
+  }));
+  // The budget as the part running now counts it, device by device: the count its halt
+  // decisions evaluate (the rollout's own figure moves only when a part ends or halts).
+  const live = part && part.wave >= 0 && !closed ? part : undefined;
+  let failureBudget = live?.budget ? withCount(progress.failureBudget, live.budget) : progress.failureBudget;
+  // The part decided to halt; the rollout hears of it once the devices in flight finished and the
+  // batch was compensated. The reason shows from the decision on.
+  const haltReason = progress.haltReason ?? live?.halted?.reason;
+  if (!progress.haltReason && live?.halted && !live.halted.credentials)
+    failureBudget = { ...failureBudget, breached: true };
   const followUpOf = description.typedSearchAttributes.get(SA_FOLLOW_UP_OF);
   // Only a closed rollout has follow-ups; a namespace without SagFollowUpOf has none to list.
   const followUps = closed ? await listFollowUps(client, rolloutId).catch(() => []) : [];
@@ -91,10 +114,28 @@ export async function getRolloutStatus(
     finishedAt: progress.finishedAt ?? (closed ? description.closeTime?.getTime() : undefined),
     counts,
     waves,
+    failureBudget,
+    haltReason,
+    // An estimate from the pace so far holds only while devices run, not while the rollout waits.
+    eta: state === 'running' ? progress.eta : undefined,
     part,
     devices,
     ...(followUpOf ? { followUpOf } : {}),
     ...(followUps.length > 0 ? { followUps } : {}),
+  };
+}
+
+/** What visibility and the search attributes show of a rollout without a worker. */
+export function lastSeenOf(rolloutId: string, d: WorkflowExecutionDescription): RolloutLastSeen {
+  const sa = d.typedSearchAttributes;
+  return {
+    rolloutId,
+    workflowStatus: d.status.name,
+    state: sa.get(SA_ROLLOUT_STATE),
+    targetVersion: sa.get(SA_TARGET_VERSION),
+    startedAt: d.startTime.getTime(),
+    ...(d.closeTime ? { closedAt: d.closeTime.getTime() } : {}),
+    taskQueue: d.taskQueue,
   };
 }
 
@@ -127,8 +168,18 @@ async function mergeActivePart(
   let part: PartProgress | undefined;
   try {
     const ph = client.workflow.getHandle(activePart);
-    part = await client.withDeadline(Date.now() + timeoutMs, () => ph.query(partProgressQuery));
-    for (const d of await allDevices(client, ph, timeoutMs)) {
+    const readPart = () => client.withDeadline(Date.now() + timeoutMs, () => ph.query(partProgressQuery));
+    part = await readPart();
+    let partDevices = await allDevices(client, ph, timeoutMs);
+    // The part's figures and its devices are two queries: read again when a device finished in
+    // between, so the budget shown always matches the devices shown.
+    for (let i = 0; i < 3; i++) {
+      const again = await readPart();
+      if (sameCount(again, part)) break;
+      part = again;
+      partDevices = await allDevices(client, ph, timeoutMs);
+    }
+    for (const d of partDevices) {
       const before = merged.get(d.smartAgId);
       // An exclusion recorded by the rollout stands even if the part has not applied it yet.
       if (before?.outcome === 'excluded' && d.outcome === 'pending') continue;
@@ -139,6 +190,10 @@ async function mergeActivePart(
     part = undefined;
   }
   return { part, devices: [...merged.values()] };
+}
+
+function sameCount(a: PartProgress, b: PartProgress): boolean {
+  return a.finished === b.finished && a.failed === b.failed && a.inFlight === b.inFlight;
 }
 
 function countOutcomes(devices: DeviceStatus[]): {

@@ -239,7 +239,8 @@ describe('sag-rollout CLI', () => {
     expect(watch.stdout).not.toContain('\u001b[');
     expect(watch.stdout).toMatch(/rollout closed completed/);
     expect(watch.stdout).toMatch(/device sag-crev failed in verify/);
-    expect(watch.code).toBe(0);
+    // Completed with a failed device: exit 6, not a clean 0 (docs/cli.md, Exit codes).
+    expect(watch.code).toBe(6);
 
     const s = await statusOf(id);
     expect(s).toMatchObject({ rolloutId: id, state: 'completed' });

@@ -128,7 +128,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
   it('approves the gate and pauses a running wave from the page, as the operator named there', async () => {
     await stack.run(async () => {
       await page.getByRole('link', { name: rolloutId }).click();
-      await page.locator('#gate').getByText('Wave 1 waits for approval').waitFor();
+      await page.locator('#gate').getByText('wave-1 waits for approval').waitFor();
       expect(await page.locator('tr[data-wave="0"] [data-done]').innerText()).toBe('1/1');
       expect(await page.locator('.cell[data-outcome=upgraded]').count()).toBe(1);
       const link = await page
@@ -143,7 +143,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       await page.locator('#gate button').click();
       await page.getByRole('dialog').getByText(`approved by dana`).waitFor();
       await page.locator('[data-confirm]').click();
-      await page.locator('#toast').getByText('wave 1 approved by dana').waitFor();
+      await page.locator('#toast').getByText('wave-1 approved by dana').waitFor();
 
       // Watch wave 1 progress live (no reload), then pause it while devices are in flight.
       const wave1 = page.locator('tr[data-wave="1"] [data-done]');

@@ -166,6 +166,8 @@ async function reportHalt(part: PartState): Promise<void> {
       ...(halted.credentials ? { credentials: true } : {}),
       // Every device, pending ones too: the rollout shows what the part shows while it is halted.
       devices: part.statuses,
+      // The count that decided the halt: the rollout shows this figure beside the reason.
+      budget: part.budget(),
     })
     .catch(() => undefined);
 }

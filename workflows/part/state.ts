@@ -125,7 +125,22 @@ export class PartState {
       failed: this.count.failed,
       finished: this.count.finished,
       consecutive: this.count.consecutive,
+      budget: this.budget(),
+      ...(this.halted
+        ? {
+            halted: { reason: this.halted.reason, ...(this.halted.credentials ? { credentials: true } : {}) },
+          }
+        : {}),
     };
+  }
+
+  /**
+   * The rollout's failure budget as this part counts it, the very count each halt decision
+   * evaluates: what the rollout counted before the part (nothing after a resume after a breach)
+   * plus the part's own devices as they finish.
+   */
+  budget(): BudgetCount {
+    return addCounts(this.base, this.count);
   }
 
   devicesPage(q: DevicesPageQuery): DevicesPage {
@@ -223,8 +238,7 @@ export class PartState {
 
   private checkBudget(smartAgId: string, code: string | undefined): void {
     if (this.halted) return;
-    const count = addCounts(this.base, this.count);
-    const verdict = evaluateBudget(count, this.input.budget, { smartAgId, code });
+    const verdict = evaluateBudget(this.budget(), this.input.budget, { smartAgId, code });
     if (verdict.breached) this.halt(verdict.reason, code);
   }
 
@@ -268,6 +282,7 @@ export class PartState {
       failed: this.count.failed,
       finished: this.count.finished,
       consecutive: this.count.consecutive,
+      budget: this.budget(),
     };
   }
 

@@ -65,4 +65,9 @@ export interface WavePartResult {
   failed: number;
   finished: number;
   consecutive: number;
+  /**
+   * The rollout's budget count as the part ended (see `PartState.budget`); absent from parts that
+   * ran before it existed and from compensation parts.
+   */
+  budget?: { failed: number; finished: number; consecutive: number };
 }

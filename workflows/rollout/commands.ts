@@ -132,13 +132,18 @@ function resume(r: Rollout, cmd: OperatorCommand): CommandResult {
   });
 }
 
+/** A wave as every screen names it (`canary`, `wave-1`), not by its index. */
+function waveName(r: Rollout, wave: number): string {
+  return r.st.plan[wave]?.name ?? `wave ${wave}`;
+}
+
 function approve(r: Rollout, cmd: ApproveCommand): CommandResult {
   const { st, policy, input } = r;
   return once(r, 'approve', cmd, () => {
     const d = decideApproval(st.gate, cmd.wave, cmd.by, input.operator, policy.approverMustDiffer);
     if (!d.accepted) return d;
     st.approvals[String(d.wave)] = { by: cmd.by, at: Date.now() };
-    return { accepted: true, message: `wave ${d.wave} approved by ${cmd.by}` };
+    return { accepted: true, message: `${waveName(r, d.wave)} approved by ${cmd.by}` };
   });
 }
 
@@ -149,7 +154,7 @@ function promote(r: Rollout, cmd: OperatorCommand): CommandResult {
     if (!d.accepted) return d;
     st.promoted[String(d.wave)] = true;
     if (d.kind === 'approval') st.approvals[String(d.wave)] = { by: cmd.by, at: Date.now() };
-    return { accepted: true, message: `promoted past the ${d.kind} before wave ${d.wave}` };
+    return { accepted: true, message: `promoted past the ${d.kind} before ${waveName(r, d.wave)}` };
   });
 }
 
@@ -182,7 +187,10 @@ function retryFailed(r: Rollout, cmd: OperatorCommand): CommandResult {
     for (const d of failed) {
       if (!st.retryQueue.includes(d.smartAgId)) st.retryQueue.push(d.smartAgId);
     }
-    return { accepted: true, message: `${failed.length} failed devices queued for another attempt` };
+    return {
+      accepted: true,
+      message: `${failed.length} failed ${failed.length === 1 ? 'device' : 'devices'} queued for another attempt`,
+    };
   });
 }
 

@@ -152,7 +152,11 @@ function recordPart(
     r.setState('aborting');
   }
   for (const d of result.devices) st.devices[d.smartAgId] = mergePartDevice(st.devices[d.smartAgId], d, wave);
-  if (result.halted && patched('budget-after-part-halt') && !result.halted.credentials) {
+  if (result.budget) {
+    // The part's own count, the one its halt decisions evaluated (a resume after a breach started
+    // it afresh, as it did the rollout's).
+    st.budget = { ...result.budget };
+  } else if (result.halted && patched('budget-after-part-halt') && !result.halted.credentials) {
     // The part started its count afresh when it was resumed, as the rollout did.
     st.budget = { failed: result.failed, finished: result.finished, consecutive: result.consecutive };
   } else {
@@ -180,6 +184,8 @@ export function onPartHalted(r: Rollout, h: PartHalted): void {
   // Credentials or permissions that failed are no budget breach: the operator fixes them and resumes.
   if (!h.credentials) st.breaches = (st.breaches ?? 0) + 1;
   st.haltCredentials = h.credentials === true ? true : undefined;
+  // The figure shown beside the reason is the count that decided it.
+  if (h.budget) st.budget = { ...h.budget };
   for (const d of h.devices) {
     if (st.devices[d.smartAgId]?.outcome !== 'excluded')
       st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
@@ -196,7 +202,11 @@ export function onPartHalted(r: Rollout, h: PartHalted): void {
   } else {
     r.pauseForOperator();
   }
-  notify(r, 'halted', { reason: h.reason, wave: h.wave });
+  notify(r, 'halted', {
+    reason: h.reason,
+    wave: h.wave,
+    ...(h.budget ? { budgetFailed: h.budget.failed, budgetFinished: h.budget.finished } : {}),
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow
 import type { CommandResult, DevicesPage, DevicesPageQuery } from '../messages';
 import { durationMs } from '../durations';
 import { SA_ROLLOUT_STATE } from '../search-attributes';
-import { failurePercent } from '../../domain/budget';
+import { budgetFigure } from '../../domain/budget';
 import { countOutcomes } from '../../domain/counts';
 import { pendingStatus } from '../../domain/device-status';
 import { planWaves, type PlannedWave } from '../../domain/plan';
@@ -236,16 +236,11 @@ export class Rollout {
       currentWave: st.currentWave,
       waves,
       gate: st.gate,
-      failureBudget: {
-        failed: st.budget.failed,
-        finished: st.budget.finished,
-        percent: failurePercent(st.budget),
-        limitPercent: policy.failureBudget.maxFailurePercent,
-        minFailures: policy.failureBudget.minFailures,
-        consecutive: st.budget.consecutive,
-        breached: st.haltReason !== undefined,
+      failureBudget: budgetFigure(st.budget, policy.failureBudget, {
+        // A halt on credentials or permissions is no breach of the budget.
+        breached: st.haltReason !== undefined && !st.haltCredentials,
         breaches: st.breaches ?? 0,
-      },
+      }),
       pace: st.pace,
       haltReason: st.haltReason,
       eta: done > 0 && done < total ? Date.now() + (elapsed / done) * (total - done) : undefined,

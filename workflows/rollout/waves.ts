@@ -4,6 +4,7 @@ import { needsApproval } from '../../domain/commands';
 import { pendingStatus, retryable, retryPrior } from '../../domain/device-status';
 import { partName, retryPartName, splitParts, type PlannedWave } from '../../domain/plan';
 import type { PriorRecord, RolloutInput } from '../../domain/types';
+import { closedWaveState } from '../../domain/wave-state';
 import { compensateFailed } from './compensation';
 import { recheckFailed, recheckInput, recheckUnhealthy, waveQueryCheck } from './health';
 import { notify, notifyClosing } from './notifications';
@@ -83,7 +84,10 @@ export async function runWaves(r: Rollout, bakeMs: number): Promise<RolloutResul
     await compensateFailed(r);
   }
   st.finishedAt = Date.now();
-  r.setState(st.aborted ? 'aborted' : 'completed');
+  const closing = st.aborted ? 'aborted' : 'completed';
+  // Waves cut short by the abort, and those it never reached, say so (no command changes).
+  for (const w of st.waves) w.state = closedWaveState(w.state, closing);
+  r.setState(closing);
   r.audit(st.aborted ? 'aborted' : 'completed');
   await notifyClosing(r, st.aborted ? 'aborted' : 'completed', { devices: Object.keys(st.devices).length });
   let reportFiles: string[] | undefined;

@@ -27,10 +27,7 @@ export function registerList(program: Command): void {
     .description(
       'list rollouts, newest first, by state or target version (search attributes SagRolloutState, SagTargetVersion)',
     )
-    .option(
-      '--state <state>',
-      'running, paused, waiting-approval, waiting-window, completed, aborted or failed',
-    )
+    .option('--state <state>', `one of ${ROLLOUT_STATES.join(', ')}`)
     .option('--target-version <version>', 'only rollouts to this version')
     .option('--limit <n>', 'at most this many', (v) => wholeNumber(v, '--limit', 1), 50)
     .action(

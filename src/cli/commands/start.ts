@@ -70,7 +70,9 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       ticket: o.ticket,
       taskQueue,
     });
-    if (g.json) outJson(r);
+    // With --watch the output is JSON Lines: the start result is its first line, one status per change after it.
+    if (g.json && o.watch) out(JSON.stringify(r));
+    else if (g.json) outJson(r);
     else {
       out(renderStarted(r));
       if (r.started && !o.watch) info(`follow it: sag-rollout status ${r.rolloutId} --watch`);
@@ -103,7 +105,7 @@ function confirmation(
 function renderStarted(r: StartResult): string {
   if (!r.started)
     return `rollout ${r.rolloutId} already exists (${r.existing?.state ?? r.existing?.workflowStatus.toLowerCase()}): nothing was started`;
-  return `started rollout ${r.rolloutId}: ${r.devices} devices in ${r.waves.map((w) => `${w.name} (${w.size})`).join(', ')}`;
+  return `started rollout ${r.rolloutId}: ${r.devices} device${r.devices === 1 ? '' : 's'} in ${r.waves.map((w) => `${w.name} (${w.size})`).join(', ')}`;
 }
 
 /** A fresh rollout ID: the target version, the UTC date and time, and a random suffix. */

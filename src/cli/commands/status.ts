@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
-import { getRolloutStatus } from '../../operator/status';
+import { NoWorkerError } from '../../operator/errors';
+import { getRolloutStatus, type RolloutStatus } from '../../operator/status';
 import { action, globalsOf, withClient } from '../context';
-import { exitCodeForState, type ExitCodeValue } from '../errors';
+import { ExitCode, exitCodeForState, type ExitCodeValue } from '../errors';
 import { intervalOption } from '../options';
-import { out, outJson } from '../output';
+import { info, out, outJson } from '../output';
 import { statusJson } from '../render/json';
+import { lastSeenJson, renderLastSeenText } from '../render/last-seen';
 import { renderRolloutText } from '../render/rollout-text';
 import { watchMode, watchRollout } from '../watch';
 
@@ -13,6 +15,7 @@ interface StatusFlags {
   interval: number;
   allDevices?: boolean;
   deviceLines?: boolean;
+  exitOnHalt?: boolean;
 }
 
 /** `status`: a rollout's state, waves and devices, once or followed with `--watch`. */
@@ -29,7 +32,16 @@ export function registerStatus(program: Command): void {
   intervalOption(cmd)
     .option('--all-devices', 'list every device, also the upgraded and pending ones')
     .option('--device-lines', 'with --watch off a terminal: a line for every device that finishes')
+    .option(
+      '--exit-on-halt',
+      'with --watch: stop when the rollout halts (exit 5) instead of waiting for a resume',
+    )
     .action(action(status));
+}
+
+/** Halted: the failure budget or the credentials stopped it (paused, or aborting on a breach). */
+function halted(s: RolloutStatus): boolean {
+  return s.haltReason !== undefined;
 }
 
 async function status(rolloutId: string, o: StatusFlags, cmd: Command): Promise<ExitCodeValue> {
@@ -39,10 +51,23 @@ async function status(rolloutId: string, o: StatusFlags, cmd: Command): Promise<
       const final = await watchRollout(client, rolloutId, {
         ...watchMode(Boolean(g.json), o.interval),
         deviceLines: o.deviceLines,
+        ...(o.exitOnHalt ? { until: halted } : {}),
       });
       return exitCodeForState(final);
     }
-    const s = await getRolloutStatus(client, rolloutId);
+    let s: RolloutStatus;
+    try {
+      s = await getRolloutStatus(client, rolloutId);
+    } catch (err) {
+      if (!(err instanceof NoWorkerError)) throw err;
+      // Without a worker: say so, and show what visibility and the search attributes hold.
+      if (g.json) outJson(lastSeenJson(err, ExitCode.internal));
+      else {
+        info(err.message);
+        if (err.lastSeen) out(renderLastSeenText(err.lastSeen));
+      }
+      return ExitCode.internal;
+    }
     if (g.json) outJson(statusJson(s));
     else out(renderRolloutText(s, { allDevices: o.allDevices }));
     return exitCodeForState(s);

@@ -1,7 +1,7 @@
 import type { DeviceStatus } from '../../../domain/types';
 import type { RolloutStatus } from '../../operator/status';
 import { gateText } from './progress';
-import { clock } from './table';
+import { clock, plural } from './table';
 
 function deviceLine(d: DeviceStatus): string {
   const versions = d.serials.map((s) => `${s.serialNumber} ${s.from || '?'}→${s.to ?? '-'}`).join(', ');
@@ -33,14 +33,16 @@ export function statusEvents(
 ): string[] {
   const t = clock();
   const lines: string[] = [];
+  // The halt reason goes with the first line that shows the rollout halted, whatever its state
+  // (paused, aborting after a breach with onBreach abort, closed).
+  const reason =
+    next.haltReason && next.haltReason !== prev?.haltReason ? `: halted: ${next.haltReason}` : '';
   if (!prev) {
     lines.push(
-      `${t} rollout ${next.rolloutId} → ${next.targetVersion} (${next.versionType}): ${next.state}, ${next.total} devices in ${next.waves.length} waves`,
+      `${t} rollout ${next.rolloutId} → ${next.targetVersion} (${next.versionType}): ${next.state}, ${plural(next.total, 'device')} in ${plural(next.waves.length, 'wave')}${reason}`,
     );
-  } else if (prev.state !== next.state) {
-    lines.push(
-      `${t} rollout ${next.state}${next.haltReason && next.state === 'paused' ? `: ${next.haltReason}` : ''}`,
-    );
+  } else if (prev.state !== next.state || reason) {
+    lines.push(`${t} rollout ${next.state}${reason}`);
   }
   const gate = gateText(next);
   if (gate && gate !== (prev ? gateText(prev) : undefined) && !gate.startsWith('baking'))
@@ -71,7 +73,7 @@ export function statusEvents(
   if (prev && !prev.closed && next.closed) {
     const c = next.counts;
     lines.push(
-      `${t} rollout closed ${next.state}: ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.compensated} compensated, ${c.excluded} excluded`,
+      `${t} rollout closed ${next.state}: ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.unconfirmed} unconfirmed, ${c.compensated} compensated, ${c.excluded} excluded${next.haltReason ? `; halted: ${next.haltReason}` : ''}`,
     );
   }
   return lines;

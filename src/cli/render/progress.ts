@@ -1,6 +1,6 @@
 import type { OutcomeCounts, WaveProgress } from '../../../domain/types';
 import type { RolloutStatus } from '../../operator/status';
-import { clock, formatSpan } from './table';
+import { dateTimeZone, formatSpan } from './table';
 
 const COLORS = { green: 32, red: 31, yellow: 33, cyan: 36, gray: 90, magenta: 35 } as const;
 
@@ -40,12 +40,22 @@ function waveLine(w: WaveProgress, width: number, color: boolean): string {
   return `  ${w.name.padEnd(8)} ${bar(c, w.size, width, color)} ${String(done).padStart(4)}/${String(w.size).padEnd(4)} ${w.state.padEnd(16)} ${detail}`;
 }
 
+/**
+ * `, eta 2026-11-29 12:12 +08:00 (Asia/Shanghai)` while the rollout runs; while it waits (paused,
+ * an approval, a window) no estimate holds, and it says so.
+ */
+export function etaText(s: RolloutStatus): string {
+  if (s.closed) return '';
+  if (s.eta !== undefined) return `, eta ${dateTimeZone(s.eta)}`;
+  return s.state === 'running' ? '' : `, no eta while ${s.state}`;
+}
+
 /** What the rollout waits for, in words. */
 export function gateText(s: RolloutStatus): string | undefined {
   const g = s.gate;
   if (s.state === 'waiting-window') {
     const at = s.part?.nextWindowAt;
-    return `waiting for a change window${at ? ` (opens ${new Date(at).toISOString()})` : ''}`;
+    return `waiting for a change window${at ? ` (opens ${dateTimeZone(at)}, ${new Date(at).toISOString()})` : ''}`;
   }
   if (!g) return undefined;
   const wave = s.waves[g.wave]?.name ?? `wave ${g.wave}`;
@@ -81,7 +91,7 @@ export function renderProgress(s: RolloutStatus, opts: { width?: number; color?:
           : 'yellow';
   const lines = [
     `${paint(color, 'cyan', `rollout ${s.rolloutId}`)} → ${s.targetVersion} (${s.versionType})  ${paint(color, stateColor, s.state.toUpperCase())}  ${done}/${s.total} done  ` +
-      `${formatSpan((s.finishedAt ?? Date.now()) - s.startedAt)} elapsed${s.eta && !s.closed ? `, eta ${clock(s.eta)}` : ''}`,
+      `${formatSpan((s.finishedAt ?? Date.now()) - s.startedAt)} elapsed${etaText(s)}`,
     ...s.waves.map((w) => waveLine(w, barWidth, color)),
     `  total    ${bar(c, s.total, barWidth, color)} ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.compensated} compensated, ${c.excluded} excluded, ${c['in-progress']} in flight`,
     `  failure budget: ${s.failureBudget.failed}/${s.failureBudget.finished} (${s.failureBudget.percent.toFixed(1)}% of ${s.failureBudget.limitPercent}% allowed)${s.failureBudget.breached ? paint(color, 'red', ' BREACHED') : ''}`,

@@ -1,6 +1,20 @@
 import type { RolloutStatus } from '../../operator/status';
-import { gateText } from './progress';
-import { clock, formatSpan, renderTable } from './table';
+import { etaText, gateText } from './progress';
+import { formatSpan, renderTable } from './table';
+
+/**
+ * The failure budget in words: the count the halt decision evaluates, and, when devices failed
+ * outside it, why they are not counted.
+ */
+export function budgetText(s: Pick<RolloutStatus, 'failureBudget' | 'counts'>): string {
+  const fb = s.failureBudget;
+  const failing = s.counts.failed + s.counts.unconfirmed;
+  const note =
+    failing > fb.failed
+      ? `; counts failures since the start or the last resume, not those of the rollout's credentials or permissions`
+      : '';
+  return `${fb.failed}/${fb.finished} failed (${fb.percent.toFixed(1)}%, limit ${fb.limitPercent}%)${fb.breached ? ' BREACHED' : ''}${note}`;
+}
 
 /** The human-readable `status` (no `--watch`): summary, waves, and every device not upgraded. */
 export function renderRolloutText(s: RolloutStatus, opts: { allDevices?: boolean } = {}): string {
@@ -10,9 +24,9 @@ export function renderRolloutText(s: RolloutStatus, opts: { allDevices?: boolean
     `state     ${s.state}${s.closed ? ' (closed)' : ''}`,
     `target    ${s.targetVersion} (${s.versionType})`,
     `operator  ${s.operator}${s.ticket ? `, ticket ${s.ticket}` : ''}`,
-    `started   ${new Date(s.startedAt).toISOString()} (${formatSpan((s.finishedAt ?? Date.now()) - s.startedAt)} ${s.closed ? 'run time' : 'ago'})${s.eta && !s.closed ? `, eta ${clock(s.eta)}` : ''}`,
-    `devices   ${s.total}: ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.compensated} compensated, ${c.excluded} excluded, ${c['in-progress']} in progress, ${c.pending} pending`,
-    `budget    ${s.failureBudget.failed}/${s.failureBudget.finished} failed (${s.failureBudget.percent.toFixed(1)}%, limit ${s.failureBudget.limitPercent}%)${s.failureBudget.breached ? ' BREACHED' : ''}`,
+    `started   ${new Date(s.startedAt).toISOString()} (${formatSpan((s.finishedAt ?? Date.now()) - s.startedAt)} ${s.closed ? 'run time' : 'ago'})${etaText(s)}`,
+    `devices   ${s.total}: ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.unconfirmed} unconfirmed, ${c.compensated} compensated, ${c.excluded} excluded, ${c['in-progress']} in progress, ${c.pending} pending`,
+    `budget    ${budgetText(s)}`,
   ];
   const gate = gateText(s);
   if (gate) lines.push(`waiting   ${gate}`);

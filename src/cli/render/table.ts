@@ -26,3 +26,21 @@ export function clock(ms: number = Date.now()): string {
   const d = new Date(ms);
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
+
+/** `1 device`, `2 devices`: a count with its noun, plural as English wants it. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`;
+}
+
+/**
+ * An instant as an operator reads it anywhere: local date, time and the zone,
+ * `2026-11-29 12:12 +08:00 (Asia/Shanghai)`.
+ */
+export function dateTimeZone(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const zone = `${off >= 0 ? '+' : '-'}${p(Math.floor(Math.abs(off) / 60))}:${p(Math.abs(off) % 60)}`;
+  const name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())} ${zone}${name ? ` (${name})` : ''}`;
+}

@@ -191,19 +191,25 @@ function DeviceDetail({ d, onExclude, canExclude }) {
   </div>`;
 }
 
-function gateText(g) {
+/** A wave as the table names it (`canary`, `wave-1`), not by its index. */
+function waveName(s, i) {
+  return s.waves?.[i]?.name ?? `wave ${i}`;
+}
+
+function gateText(s) {
+  const g = s.gate;
   if (!g) return null;
   switch (g.kind) {
     case 'approval':
-      return `Wave ${g.wave} waits for approval`;
+      return `${waveName(s, g.wave)} waits for approval`;
     case 'bake':
-      return `Baking wave ${g.wave}${g.until ? ` until ${fmtTime(g.until)}` : ''}`;
+      return `Baking ${waveName(s, g.wave)}${g.until ? ` until ${fmtTime(g.until)}` : ''}`;
     case 'window':
       return `Waiting for a change window${g.until ? ` (opens ${fmtTime(g.until)})` : ''}`;
     case 'freeze':
       return `Change freeze${g.until ? ` until ${fmtTime(g.until)}` : ''}`;
     case 'pause':
-      return `Paused before wave ${g.wave}${g.detail ? `: ${g.detail}` : ''}`;
+      return `Paused before ${waveName(s, g.wave)}${g.detail ? `: ${g.detail}` : ''}`;
     default:
       return g.kind;
   }
@@ -272,7 +278,7 @@ function RolloutPage({ id }) {
   }
   const closed = s.closed || CLOSED.includes(s.state);
   const fb = s.failureBudget;
-  const gate = gateText(s.gate);
+  const gate = gateText(s);
   const budgetPct = Math.min(100, fb.percent);
   const detail = selected ? devicesById[selected] : null;
   const failedCount = s.counts.failed + s.counts.compensated;
@@ -288,7 +294,7 @@ function RolloutPage({ id }) {
     ${
       gate &&
       html`<div class=${`gate gate-${s.gate.kind}`} id="gate"><strong>${gate}</strong>
-      ${s.gate.kind === 'approval' && !closed && html` <button class="primary" disabled=${busy} onClick=${() => confirmThen('Approve wave ' + s.gate.wave, `Let wave ${s.gate.wave} of rollout ${s.rolloutId} start, approved by ${name}?`, 'Approve', 'approve', { wave: s.gate.wave })}>Approve wave ${s.gate.wave}…</button>`}
+      ${s.gate.kind === 'approval' && !closed && html` <button class="primary" disabled=${busy} onClick=${() => confirmThen('Approve ' + waveName(s, s.gate.wave), `Let ${waveName(s, s.gate.wave)} of rollout ${s.rolloutId} start, approved by ${name}?`, 'Approve', 'approve', { wave: s.gate.wave })}>Approve ${waveName(s, s.gate.wave)}…</button>`}
     </div>`
     }
     ${s.haltReason && html`<div class="gate gate-halt"><strong>Halted:</strong> ${s.haltReason}</div>`}
@@ -309,7 +315,7 @@ function RolloutPage({ id }) {
       <div class="buttons">
         <button disabled=${closed || busy || s.state === 'paused'} onClick=${() => confirmThen('Pause', `Pause rollout ${s.rolloutId}? No new device starts; upgrades in flight finish.`, 'Pause', 'pause')}>Pause…</button>
         <button disabled=${closed || busy || s.state !== 'paused'} onClick=${() => confirmThen('Resume', `Resume rollout ${s.rolloutId}?`, 'Resume', 'resume')}>Resume…</button>
-        <button disabled=${closed || busy || !(s.gate && s.gate.kind === 'approval')} onClick=${() => confirmThen('Approve wave ' + (s.gate ? s.gate.wave : ''), `Let the waiting wave of rollout ${s.rolloutId} start, approved by ${name}?`, 'Approve', 'approve', { wave: s.gate ? s.gate.wave : undefined })}>Approve…</button>
+        <button disabled=${closed || busy || !(s.gate && s.gate.kind === 'approval')} onClick=${() => confirmThen('Approve ' + (s.gate ? waveName(s, s.gate.wave) : 'wave'), `Let the waiting wave of rollout ${s.rolloutId} start, approved by ${name}?`, 'Approve', 'approve', { wave: s.gate ? s.gate.wave : undefined })}>Approve…</button>
         <button disabled=${closed || busy || failedCount === 0} onClick=${() => confirmThen('Retry failed devices', `Queue the ${failedCount} failed devices of rollout ${s.rolloutId} for another attempt?`, 'Retry', 'retry-failed')}>Retry failed…</button>
         <button class="danger" disabled=${closed || busy} onClick=${() => confirmThen('Abort', `Abort rollout ${s.rolloutId}? Upgrades in flight finish, the batch in flight is compensated; nothing more starts.`, 'Abort rollout', 'abort', {}, true)}>Abort…</button>
       </div>
