@@ -58,6 +58,25 @@ export type Decision<T = object> = { accepted: false; message: string } | ({ acc
 
 type Gate = RolloutProgress['gate'];
 
+/** The authenticated identities of the command's sender and of the rollout's starter, when known. */
+export interface Identities {
+  by?: string;
+  operator?: string;
+}
+
+/**
+ * Whether the sender is the operator who started the rollout: by authenticated identity when both
+ * are known (a second display name changes nothing), else by display name.
+ */
+export function sameOperator(by: string, operator: string, ids: Identities = {}): boolean {
+  if (ids.by && ids.operator) return ids.by === ids.operator;
+  return by === operator;
+}
+
+function starterText(operator: string, ids: Identities): string {
+  return ids.by && ids.operator ? `${operator}, authenticated as ${ids.operator}` : operator;
+}
+
 /** Whether `by` may approve the waiting gate (`wave`: the one the operator means, if named). */
 export function decideApproval(
   gate: Gate,
@@ -65,14 +84,15 @@ export function decideApproval(
   by: string,
   operator: string,
   approverMustDiffer: boolean,
+  ids: Identities = {},
 ): Decision<{ wave: number }> {
   if (!gate || gate.kind !== 'approval') return { accepted: false, message: 'no approval gate is waiting' };
   if (wave !== undefined && wave !== gate.wave)
     return { accepted: false, message: `the waiting gate is before wave ${gate.wave}, not ${wave}` };
-  if (approverMustDiffer && by === operator) {
+  if (approverMustDiffer && sameOperator(by, operator, ids)) {
     return {
       accepted: false,
-      message: `the approver must differ from the operator who started the rollout (${operator})`,
+      message: `the approver must differ from the operator who started the rollout (${starterText(operator, ids)})`,
     };
   }
   return { accepted: true, wave: gate.wave };
@@ -84,10 +104,11 @@ export function decidePromotion(
   by: string,
   operator: string,
   approverMustDiffer: boolean,
+  ids: Identities = {},
 ): Decision<{ kind: 'bake' | 'approval'; wave: number }> {
   if (!gate || (gate.kind !== 'bake' && gate.kind !== 'approval'))
     return { accepted: false, message: 'no bake or gate is waiting' };
-  if (gate.kind === 'approval' && approverMustDiffer && by === operator) {
+  if (gate.kind === 'approval' && approverMustDiffer && sameOperator(by, operator, ids)) {
     return { accepted: false, message: 'promoting past an approval gate needs a different approver' };
   }
   return { accepted: true, kind: gate.kind, wave: gate.wave };

@@ -307,8 +307,10 @@ export interface RolloutInput {
   rolloutId: string;
   inventory: InventoryDevice[];
   policy: RolloutPolicy;
-  /** Who started it and under which change ticket. */
+  /** Who started it (the display name) and under which change ticket. */
   operator: string;
+  /** Who started it as authenticated (see `OperatorCommand.identity`); absent from older starts. */
+  operatorIdentity?: string;
   ticket?: string;
   /** Task queue for the children (defaults to the rollout's own). */
   taskQueue?: string;

@@ -8,7 +8,15 @@ import type { AuditEntry, DeviceStatus, DeviceStatusOutcome, RolloutProgress } f
 
 /** Who asks, why, and an idempotency key: repeating a command with the same key changes nothing. */
 export interface OperatorCommand {
+  /** The display name (`--operator`, the dashboard operator's name). */
   by: string;
+  /**
+   * Who sent it as the sender authenticated it: `cert:<subject>` (the Temporal client
+   * certificate) or `os:<user>@<host>` from the CLI, `dashboard:<operator>` (a per-operator token)
+   * or `sso:<user>` (the trusted proxy's header) from the dashboard. `approverMustDiffer` compares
+   * these when the command and the rollout's start both carry one.
+   */
+  identity?: string;
   reason?: string;
   /** Idempotency key; the CLI sends a fresh UUID per invocation unless told otherwise. */
   requestId: string;

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { sendControl, type ControlKind, type ControlOptions } from '../operator/control';
 import { defaultOperator, globalsOf, withClient } from './context';
 import { ExitCode, type ExitCodeValue } from './errors';
+import { cliIdentity } from './identity';
 import { confirm, out, outJson } from './output';
 import { renderControl } from './render/control';
 
@@ -29,10 +30,11 @@ export async function runControl(
 ): Promise<ExitCodeValue> {
   const o = cmd.opts<ControlFlags>();
   const g = globalsOf(cmd);
-  return withClient(cmd, async ({ client }) => {
+  return withClient(cmd, async ({ client, target }) => {
     await confirm(question ?? `${kind} rollout ${rolloutId}`, o.yes);
     const r = await sendControl(client, rolloutId, kind, {
       by: o.operator ?? defaultOperator(),
+      identity: cliIdentity(target),
       reason: o.reason,
       requestId: o.requestId,
       noWait: o.wait === false,

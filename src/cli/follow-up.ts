@@ -139,7 +139,7 @@ function checkFollowUpId(id: string): string {
 export async function startFollowUp(
   client: Client,
   plan: FollowUpPlan,
-  o: { operator: string; ticket?: string; resendUnconfirmed?: boolean },
+  o: { operator: string; operatorIdentity?: string; ticket?: string; resendUnconfirmed?: boolean },
 ): Promise<FollowUpResult> {
   // A worker of this version registers SagFollowUpOf; a namespace prepared by an older one may lack it.
   await ensureSearchAttributes(client.connection, client.options.namespace).catch(() => []);
@@ -149,6 +149,7 @@ export async function startFollowUp(
     // An operator who has read the report may choose to send again where no sign showed.
     policy: o.resendUnconfirmed ? { ...plan.input.policy, noSignAfterSettle: 'resend' } : plan.input.policy,
     operator: o.operator,
+    ...(o.operatorIdentity ? { operatorIdentity: o.operatorIdentity } : {}),
     ticket: o.ticket,
     taskQueue: plan.taskQueue,
     followUpOf: plan.rolloutId,

@@ -42,6 +42,8 @@ export interface ControlResult {
 
 export interface ControlOptions {
   by: string;
+  /** Who sends it as authenticated (see `OperatorCommand.identity`). */
+  identity?: string;
   reason?: string;
   requestId?: string;
   /** pause/abort: send the Signal without waiting for an answer. */
@@ -85,7 +87,12 @@ export async function sendControl(
   }
   const handle = client.workflow.getHandle(rolloutWorkflowId(rolloutId));
   const requestId = o.requestId ?? randomUUID();
-  const base: OperatorCommand = { by: o.by, requestId, ...(o.reason ? { reason: o.reason } : {}) };
+  const base: OperatorCommand = {
+    by: o.by,
+    requestId,
+    ...(o.identity ? { identity: o.identity } : {}),
+    ...(o.reason ? { reason: o.reason } : {}),
+  };
   const signalable = kind === 'pause' || kind === 'abort';
   const sendSignal = async (): Promise<ControlResult> => {
     if (kind === 'pause') await handle.signal(pauseSignal, base);

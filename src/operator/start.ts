@@ -44,6 +44,8 @@ export async function startRollout(
     inventory: InventoryDevice[];
     policy: RolloutPolicy;
     operator: string;
+    /** Who starts it as authenticated (see `OperatorCommand.identity`). */
+    operatorIdentity?: string;
     ticket?: string;
     taskQueue: string;
     /** The closed rollout this one retries (`retry-failed`): recorded in the input and as `SagFollowUpOf`. */
@@ -56,6 +58,7 @@ export async function startRollout(
     inventory: args.inventory,
     policy: args.policy,
     operator: args.operator,
+    ...(args.operatorIdentity ? { operatorIdentity: args.operatorIdentity } : {}),
     taskQueue: args.taskQueue,
     ...(args.ticket ? { ticket: args.ticket } : {}),
     ...(args.followUpOf ? { followUpOf: args.followUpOf } : {}),

@@ -70,7 +70,11 @@ function once(r: Rollout, kind: string, cmd: OperatorCommand, run: () => Outcome
   r.audit(o.accepted ? kind : `${kind}-refused`, {
     by: cmd.by,
     reason: cmd.reason,
-    detail: { message: o.message, requestId: cmd.requestId },
+    detail: {
+      message: o.message,
+      requestId: cmd.requestId,
+      ...(cmd.identity ? { identity: cmd.identity } : {}),
+    },
   });
   if (o.fwd) sendToPart(r, o.fwd);
   const result: CommandResult = {
@@ -140,7 +144,10 @@ function waveName(r: Rollout, wave: number): string {
 function approve(r: Rollout, cmd: ApproveCommand): CommandResult {
   const { st, policy, input } = r;
   return once(r, 'approve', cmd, () => {
-    const d = decideApproval(st.gate, cmd.wave, cmd.by, input.operator, policy.approverMustDiffer);
+    const d = decideApproval(st.gate, cmd.wave, cmd.by, input.operator, policy.approverMustDiffer, {
+      by: cmd.identity,
+      operator: input.operatorIdentity,
+    });
     if (!d.accepted) return d;
     st.approvals[String(d.wave)] = { by: cmd.by, at: Date.now() };
     return { accepted: true, message: `${waveName(r, d.wave)} approved by ${cmd.by}` };
@@ -150,7 +157,10 @@ function approve(r: Rollout, cmd: ApproveCommand): CommandResult {
 function promote(r: Rollout, cmd: OperatorCommand): CommandResult {
   const { st, policy, input } = r;
   return once(r, 'promote', cmd, () => {
-    const d = decidePromotion(st.gate, cmd.by, input.operator, policy.approverMustDiffer);
+    const d = decidePromotion(st.gate, cmd.by, input.operator, policy.approverMustDiffer, {
+      by: cmd.identity,
+      operator: input.operatorIdentity,
+    });
     if (!d.accepted) return d;
     st.promoted[String(d.wave)] = true;
     if (d.kind === 'approval') st.approvals[String(d.wave)] = { by: cmd.by, at: Date.now() };

@@ -103,6 +103,7 @@ function recordStart(r: Rollout): void {
       versionType: policy.versionType,
       devices: input.inventory.length,
       ...(input.followUpOf ? { followUpOf: input.followUpOf } : {}),
+      ...(input.operatorIdentity ? { identity: input.operatorIdentity } : {}),
     },
   });
   notify(r, 'rollout-started', { devices: input.inventory.length, target: policy.targetVersion });

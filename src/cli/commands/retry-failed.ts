@@ -7,6 +7,7 @@ import { planFollowUp, renderFollowUp, startFollowUp } from '../follow-up';
 import { controlOptions, intervalOption } from '../options';
 import { confirm, info, out, outJson } from '../output';
 import { watchMode, watchRollout } from '../watch';
+import { cliIdentity } from '../identity';
 
 interface RetryFlags {
   operator?: string;
@@ -45,7 +46,7 @@ export function registerRetryFailed(program: Command): void {
 /** A closed rollout: its follow-up, after confirmation, followed with `--watch`. */
 async function retryClosed(id: string, o: RetryFlags, cmd: Command): Promise<ExitCodeValue> {
   const g = globalsOf(cmd);
-  return withClient(cmd, async ({ client }) => {
+  return withClient(cmd, async ({ client, target }) => {
     const operator = o.operator ?? defaultOperator();
     const plan = await planFollowUp(client, id, {
       operator,
@@ -61,6 +62,7 @@ async function retryClosed(id: string, o: RetryFlags, cmd: Command): Promise<Exi
     );
     const r = await startFollowUp(client, plan, {
       operator,
+      operatorIdentity: cliIdentity(target),
       ticket: o.ticket,
       resendUnconfirmed: o.resendUnconfirmed,
     });

@@ -8,6 +8,7 @@ import { action, defaultOperator, globalsOf, withClient } from '../context';
 import { CliError, ExitCode, exitCodeForState, type ExitCodeValue } from '../errors';
 import { cliSagClient, loadInventoryFrom, loadPolicyFrom, validateAll, type InputFlags } from '../inputs';
 import { intervalOption, policyOptions } from '../options';
+import { cliIdentity } from '../identity';
 import { confirm, info, out, outJson } from '../output';
 import { watchMode, watchRollout } from '../watch';
 import { checkWebhooksBeforeStart } from '../webhooks';
@@ -43,7 +44,7 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
   const inventory = await loadInventoryFrom(o, () => cliSagClient(process.env, 20));
   const operator = o.operator ?? defaultOperator();
   validateAll(policy, inventory, { ticket: o.ticket, operator });
-  return withClient(cmd, async ({ client, taskQueue }) => {
+  return withClient(cmd, async ({ client, taskQueue, target }) => {
     const id = rolloutId ?? newRolloutId(policy.targetVersion);
     for (const w of await checkWebhooksBeforeStart(client, taskQueue, policy, process.env))
       info(`warning: ${w}`);
@@ -67,6 +68,7 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       inventory,
       policy,
       operator,
+      operatorIdentity: cliIdentity(target),
       ticket: o.ticket,
       taskQueue,
     });
