@@ -67,6 +67,29 @@ describe('status renderers', () => {
     );
   });
 
+  it('gives a rollout first seen closed its failed devices and its closing line at once', () => {
+    const closed = status({
+      state: 'completed',
+      closed: true,
+      counts: { ...emptyCounts(), failed: 1 },
+      devices: [
+        {
+          smartAgId: 'sag-1',
+          regionId: 'cn-shanghai',
+          wave: 0,
+          outcome: 'failed',
+          phase: 'verify',
+          errorCode: 'UpgradeReverted',
+          serials: [],
+        },
+      ],
+    });
+    const lines = statusEvents(undefined, closed);
+    expect(lines[0]).toMatch(/rollout r-1 → 2\.4\.0\.0 \(Device\): completed/);
+    expect(lines).toContainEqual(expect.stringMatching(/device sag-1 failed in verify/));
+    expect(lines[lines.length - 1]).toMatch(/rollout closed completed: 0 upgraded, 0 skipped, 1 failed/);
+  });
+
   it('says why failed devices are not in the budget', () => {
     const s = status({ counts: { ...emptyCounts(), failed: 4 } });
     expect(budgetText(s)).toMatch(

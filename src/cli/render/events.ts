@@ -59,8 +59,10 @@ export function statusEvents(
       );
     }
   }
-  if (prev) {
-    const before = new Map(prev.devices.map((d) => [d.smartAgId, d.outcome]));
+  // A rollout first seen closed gets its notable devices and its closing line at once.
+  const firstSeenClosed = !prev && next.closed;
+  if (prev || firstSeenClosed) {
+    const before = new Map((prev?.devices ?? []).map((d) => [d.smartAgId, d.outcome]));
     for (const d of next.devices) {
       const was = before.get(d.smartAgId);
       if (was === d.outcome) continue;
@@ -70,7 +72,7 @@ export function statusEvents(
       }
     }
   }
-  if (prev && !prev.closed && next.closed) {
+  if ((prev && !prev.closed && next.closed) || firstSeenClosed) {
     const c = next.counts;
     lines.push(
       `${t} rollout closed ${next.state}: ${c.upgraded} upgraded, ${c.skipped} skipped, ${c.failed} failed, ${c.unconfirmed} unconfirmed, ${c.compensated} compensated, ${c.excluded} excluded${next.haltReason ? `; halted: ${next.haltReason}` : ''}`,
