@@ -70,7 +70,7 @@ function diagnoseSmartAccessGateway(params: Params, ctx: ActionContext): Body {
   if (d.hcStateAt(ctx.now) !== 'online') throw rpcError('SmartAccessGatewayNotOnline');
   d.diagnosis = {
     startedAt: ctx.now,
-    endsAt: ctx.now + d.simulation.diagnosisSeconds * 1000,
+    endsAt: ctx.now + d.ms(d.simulation.diagnosisSeconds),
     failing: [...d.health.failingDiagnosis],
   };
   return {};
