@@ -104,7 +104,7 @@ function nightPolicy(): RolloutPolicy {
     errorOverrides: {},
     webhooks: [],
   };
-  return args['per-device'] ? base : { ...base, ...nightLevers(base, { scale: SCALE, budget: BUDGET }) };
+  return args['per-device'] ? base : { ...base, ...nightLevers({ scale: SCALE, budget: BUDGET }) };
 }
 
 async function getJson<T>(url: string): Promise<T> {
