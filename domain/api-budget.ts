@@ -3,6 +3,7 @@
  * whose expected calls fit in the budget, and the reads a device run may save. Pure.
  */
 import { parseDurationMs } from './durations';
+import type { Pace } from './schedule';
 import type { ApiBudget, DeviceReads, DeviceUpgradePolicy } from './types';
 
 /** Calls one device is expected to cost when the policy does not say. */
@@ -14,10 +15,7 @@ export const DEFAULT_CALLS_PER_DEVICE = 8;
  * The per-minute cap is the lower of the policy's and the budget's; without a budget the pace is
  * returned unchanged (the same object).
  */
-export function budgetPace<P extends { concurrency: number; maxPerMinute?: number }>(
-  pace: P,
-  budget: ApiBudget | undefined,
-): P {
+export function budgetPace(pace: Pace, budget: ApiBudget | undefined): Pace {
   if (!budget?.requestsPerSecond) return pace;
   const calls = budget.callsPerDevice ?? DEFAULT_CALLS_PER_DEVICE;
   const fits = Math.max(1, Math.floor((budget.requestsPerSecond * 60) / calls));
