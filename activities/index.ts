@@ -122,6 +122,31 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
+  /**
+   * A single device read per device after its shared list polls passed, for the health analysis:
+   * the attribute (links) and `DescribeSAGDeviceInfo` (controller, StartupTime), and whether they
+   * still show it on the target, online, Active and restarted.
+   */
+  async function confirmPerDevice(
+    client: SagClient,
+    input: AwaitDeviceInput,
+  ): Promise<{ obs: Observed; healthy: boolean; controllers: NonNullable<HealthReading['controllers']> }> {
+    const obs = await observe(client, input);
+    const u = input.upgrading[0]!;
+    const s = obs.serials.find((x) => x.serialNumber === u.serialNumber);
+    let healthy =
+      obs.status === 'Active' &&
+      s?.hcState === 'online' &&
+      compareVersions(obs.versionOf(u.serialNumber, 'Device') ?? '', input.targetVersion, 'Device') === 0;
+    const controllers: NonNullable<HealthReading['controllers']> = [];
+    if (healthy) {
+      const info = await client.describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber);
+      controllers.push(controllerOf(u.serialNumber, info));
+      if (u.startupTime && (!info.startupTime || info.startupTime === u.startupTime)) healthy = false;
+    }
+    return { obs, healthy, controllers };
+  }
+
   /** Writes each recorded non-manual policy as `manual` (pin) or back as it was (restore). */
   async function writePolicies(
     input: PolicyChangeInput & { overrides?: CodeOverrides },
@@ -407,9 +432,20 @@ export function createActivities(deps: ActivityDeps) {
               }
             }
             consecutive = healthy ? consecutive + 1 : 0;
+            let passingLinks = obs.links;
+            if (consecutive >= input.consecutivePolls && single && input.healthReading) {
+              // A list page has no links or controllers: the passing poll reads them per device.
+              const full = await confirmPerDevice(client, input).catch(() => undefined);
+              if (!full) consecutive -= 1;
+              else if (!full.healthy) consecutive = 0;
+              else {
+                passingLinks = full.obs.links;
+                controllers.push(...full.controllers);
+              }
+            }
             if (consecutive >= input.consecutivePolls) {
               // The passing poll's links and controller connections: the health analysis reads them.
-              const health: HealthReading = { at: Date.now(), links: obs.links, controllers };
+              const health: HealthReading = { at: Date.now(), links: passingLinks, controllers };
               return { ok: true, polls, last, health, calls };
             }
             // A changed StartupTime means the device restarted even if no poll caught it offline.

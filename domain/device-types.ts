@@ -107,6 +107,8 @@ export interface AwaitDeviceInput {
    * with other devices, and `StartupTime` is read again only until the restart showed.
    */
   bulkStatus?: boolean;
+  /** Bulk status with a health analysis: the passing poll reads links and controllers per device. */
+  healthReading?: boolean;
 }
 
 export interface AwaitDeviceResult {

@@ -77,8 +77,10 @@ class SerialUpgrade {
       pollIntervalMs: policy.pollIntervalMs,
       consecutivePolls: policy.consecutivePolls,
       settleMs: policy.upgradeSettleMs,
-      // Shared list pages cannot show links or controllers: not with a health analysis.
-      ...(policy.reads?.bulkStatus && !policy.health ? { bulkStatus: true } : {}),
+      // Shared list pages show no links or controllers: with a health analysis the passing poll reads them.
+      ...(policy.reads?.bulkStatus
+        ? { bulkStatus: true, ...(policy.health ? { healthReading: true } : {}) }
+        : {}),
     };
   }
 
