@@ -259,7 +259,7 @@ async function run(tmp: string): Promise<void> {
       total: stats.totalRequests,
       byAction: stats.byAction,
       byCode: stats.byCode,
-      requestLogComplete: requests.length === stats.totalRequests,
+      requestLogEntries: requests.length,
     },
     callsPerUpgradedDevice: calls,
     rate: { ...rate, budgetPerSimulatedSecond: BUDGET },
@@ -285,7 +285,7 @@ async function run(tmp: string): Promise<void> {
     `calls per upgraded single device ${calls.total} over ${calls.devices}: ${JSON.stringify(calls.byAction)}`,
   );
   log(
-    `API calls                ${stats.totalRequests} (${round(stats.totalRequests / Math.max(1, finished), 2)} per finished device)${result.apiCalls.requestLogComplete ? '' : ' (request log incomplete)'}`,
+    `API calls                ${stats.totalRequests} (${round(stats.totalRequests / Math.max(1, finished), 2)} per finished device; ${requests.length} in the request log, which a stopped rollout's devices still add to)`,
   );
   log(
     `peak rate                ${round(rate.peakPerSecond / SCALE, 2)}/s simulated vs budget ${BUDGET}/s (${rate.peakOverLimitPct}%), seconds over +5%: ${rate.secondsOver5pct}, mean ${round(rate.meanPerBusySecond / SCALE, 2)}/s`,
