@@ -23,6 +23,7 @@ import { createHealthActivities } from './health';
 import { createProbeActivities, type ProbeDeps } from './probe';
 import { withSendDeadline } from './send-deadline';
 import { recording } from './recording';
+import { BulkStatusReader, SharedVersions, versionsKey, waitUntil } from './shared-reads';
 import { createRolloutActivities, type RolloutActivityDeps } from './rollout';
 
 export interface ActivityDeps extends Partial<RolloutActivityDeps>, ProbeDeps {
@@ -53,19 +54,24 @@ function controllerOf(
   };
 }
 
+/** One status poll of an instance. */
+interface Observed {
+  status: string;
+  links: { id: string; status: string }[];
+  serials: SerialObservation[];
+  versionOf: (sn: string, t: VersionType) => string | undefined;
+}
+
 /** Builds the activities from injected dependencies; nothing here reads the environment. */
 export function createActivities(deps: ActivityDeps) {
   const sag = deps.client;
+  const bulk = new BulkStatusReader(sag);
+  const sharedVersions = new SharedVersions();
 
   async function observe(
     client: SagClient,
     input: Pick<AwaitDeviceInput, 'regionId' | 'smartAgId'>,
-  ): Promise<{
-    status: string;
-    links: { id: string; status: string }[];
-    serials: SerialObservation[];
-    versionOf: (sn: string, t: VersionType) => string | undefined;
-  }> {
+  ): Promise<Observed> {
     const attr = await client.describeSmartAccessGatewayAttribute(input.regionId, input.smartAgId);
     return {
       status: attr.status,
@@ -80,6 +86,65 @@ export function createActivities(deps: ActivityDeps) {
         return t === 'Dpi' ? d?.dpiSignatureDbVersion : d?.softwareVersion;
       },
     };
+  }
+
+  /**
+   * A single device's firmware status from a shared list page: the instance reads `Active` while
+   * its one device is online. The page is recorded in this activity's calls.
+   * @throws Error `not in the list` when the page does not name the instance (the poll then failed).
+   */
+  async function observeInPage(input: AwaitDeviceInput, calls: CallRecord[]): Promise<Observed> {
+    const t = Date.now();
+    const rec: CallRecord = { a: 'DescribeSmartAccessGateways', t, ms: 0 };
+    calls.push(rec);
+    try {
+      const { item, requestId } = await bulk.read(
+        input.regionId,
+        input.smartAgId,
+        Math.min(5000, input.pollIntervalMs / 2),
+      );
+      rec.rid = requestId;
+      if (!item) throw new Error(`${input.smartAgId}: not in the list`);
+      const sn = input.allSerials[0]!;
+      const version = item.softwareVersion ?? '';
+      return {
+        status: item.status,
+        links: [],
+        serials: [{ serialNumber: sn, version, hcState: item.status === 'Active' ? 'online' : 'offline' }],
+        versionOf: (s, type) => (s === sn && type === 'Device' ? version : undefined),
+      };
+    } catch (err) {
+      const e = err as { code?: unknown };
+      if (typeof e.code === 'string') rec.code = e.code;
+      throw err;
+    } finally {
+      rec.ms = Date.now() - t;
+    }
+  }
+
+  /**
+   * A single device read per device after its shared list polls passed, for the health analysis:
+   * the attribute (links) and `DescribeSAGDeviceInfo` (controller, StartupTime), and whether they
+   * still show it on the target, online, Active and restarted.
+   */
+  async function confirmPerDevice(
+    client: SagClient,
+    input: AwaitDeviceInput,
+  ): Promise<{ obs: Observed; healthy: boolean; controllers: NonNullable<HealthReading['controllers']> }> {
+    const obs = await observe(client, input);
+    const u = input.upgrading[0]!;
+    const s = obs.serials.find((x) => x.serialNumber === u.serialNumber);
+    let healthy =
+      obs.status === 'Active' &&
+      s?.hcState === 'online' &&
+      compareVersions(obs.versionOf(u.serialNumber, 'Device') ?? '', input.targetVersion, 'Device') === 0;
+    const controllers: NonNullable<HealthReading['controllers']> = [];
+    if (healthy) {
+      const info = await client.describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber);
+      controllers.push(controllerOf(u.serialNumber, info));
+      if (u.startupTime && (!info.startupTime || info.startupTime === u.startupTime)) healthy = false;
+    }
+    return { obs, healthy, controllers };
   }
 
   /** Writes each recorded non-manual policy as `manual` (pin) or back as it was (restore). */
@@ -120,11 +185,19 @@ export function createActivities(deps: ActivityDeps) {
       const { client, calls } = recording(sag, { overrides: input.overrides });
       try {
         const attr = await client.describeSmartAccessGatewayAttribute(input.regionId, input.smartAgId);
-        const { versions } = await client.describeSmartAccessGatewayVersions(
-          input.regionId,
-          input.smartAgId,
-          input.versionType,
-        );
+        // Shared per region and model once the first answers agreed (apiBudget.shareVersions).
+        const key = input.shareVersions
+          ? versionsKey(input.shareVersions, input.regionId, attr.instanceType, input.versionType)
+          : undefined;
+        let versions = key ? sharedVersions.lookup(key) : undefined;
+        if (!versions) {
+          ({ versions } = await client.describeSmartAccessGatewayVersions(
+            input.regionId,
+            input.smartAgId,
+            input.versionType,
+          ));
+          if (key) sharedVersions.record(key, versions);
+        }
         const snapshot: DeviceSnapshot = {
           smartAgId: input.smartAgId,
           regionId: input.regionId,
@@ -272,11 +345,38 @@ export function createActivities(deps: ActivityDeps) {
       const upgradingSet = new Set(input.upgrading.map((u) => u.serialNumber));
       let credentialFailures = 0;
       let restarted = false;
+      // Serial numbers whose new StartupTime a poll of this attempt saw (bulk status reads it once).
+      const restartSeen = new Set<string>();
+      const startupOf = async (u: AwaitDeviceInput['upgrading'][number]) => {
+        if (input.bulkStatus && restartSeen.has(u.serialNumber)) return undefined;
+        const info = await client
+          .describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber)
+          .catch(() => undefined);
+        if (input.bulkStatus && info?.startupTime && info.startupTime !== u.startupTime)
+          restartSeen.add(u.serialNumber);
+        return info;
+      };
+      /** Whether the serial number restarted since the call: its StartupTime changed. */
+      const restartedSince = async (u: AwaitDeviceInput['upgrading'][number]) => {
+        if (restartSeen.has(u.serialNumber)) return true;
+        const info = await startupOf(u);
+        return !!info?.startupTime && info.startupTime !== u.startupTime;
+      };
+      // Nothing to poll while the device is expected to download and flash (apiBudget.firstPollAfter).
+      if (polls === 0 && input.quietUntil !== undefined)
+        await waitUntil(
+          input.quietUntil,
+          input.pollIntervalMs,
+          (ms) => ctx.sleep(ms),
+          () => heartbeat({ polls, consecutive, seenOffline, startedAt }),
+        );
+      const single =
+        input.bulkStatus === true && input.allSerials.length === 1 && input.versionType === 'Device';
       for (;;) {
         polls += 1;
-        let obs: Awaited<ReturnType<typeof observe>> | undefined;
+        let obs: Observed | undefined;
         try {
-          obs = await observe(client, input);
+          obs = single ? await observeInPage(input, calls) : await observe(client, input);
           credentialFailures = 0;
         } catch (err) {
           // Credentials or permissions that stopped working end the watch: the rollout halts, and
@@ -322,9 +422,9 @@ export function createActivities(deps: ActivityDeps) {
             if (healthy && input.versionType === 'Device') {
               for (const u of input.upgrading) {
                 if (!u.startupTime) continue;
-                const info = await client
-                  .describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber)
-                  .catch(() => undefined);
+                // Bulk status: a restart this attempt already saw is not read again.
+                if (restartSeen.has(u.serialNumber)) continue;
+                const info = await startupOf(u);
                 const s = last.find((x) => x.serialNumber === u.serialNumber);
                 if (s && info?.startupTime) s.startupTime = info.startupTime;
                 if (!info?.startupTime || info.startupTime === u.startupTime) healthy = false;
@@ -332,19 +432,27 @@ export function createActivities(deps: ActivityDeps) {
               }
             }
             consecutive = healthy ? consecutive + 1 : 0;
+            let passingLinks = obs.links;
+            if (consecutive >= input.consecutivePolls && single && input.healthReading) {
+              // A list page has no links or controllers: the passing poll reads them per device.
+              const full = await confirmPerDevice(client, input).catch(() => undefined);
+              if (!full) consecutive -= 1;
+              else if (!full.healthy) consecutive = 0;
+              else {
+                passingLinks = full.obs.links;
+                controllers.push(...full.controllers);
+              }
+            }
             if (consecutive >= input.consecutivePolls) {
               // The passing poll's links and controller connections: the health analysis reads them.
-              const health: HealthReading = { at: Date.now(), links: obs.links, controllers };
+              const health: HealthReading = { at: Date.now(), links: passingLinks, controllers };
               return { ok: true, polls, last, health, calls };
             }
             // A changed StartupTime means the device restarted even if no poll caught it offline.
             if (!seenOffline && polls > 1 && input.versionType === 'Device' && !onTarget) {
               for (const u of input.upgrading) {
                 if (!u.startupTime) continue;
-                const info = await client
-                  .describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber)
-                  .catch(() => undefined);
-                if (info?.startupTime && info.startupTime !== u.startupTime) seenOffline = true;
+                if (await restartedSince(u)) seenOffline = true;
               }
             }
             // Back online on the old version after a restart: the upgrade reverted. Conclude
@@ -364,10 +472,7 @@ export function createActivities(deps: ActivityDeps) {
                   restarted = true;
                   continue;
                 }
-                const info = await client
-                  .describeSagDeviceInfo(input.regionId, input.smartAgId, u.serialNumber)
-                  .catch(() => undefined);
-                if (info?.startupTime && info.startupTime !== u.startupTime) restarted = true;
+                if (await restartedSince(u)) restarted = true;
               }
             }
             const reverted =

@@ -11,14 +11,10 @@
  *
  * Prints a summary per run and medians over runs on stderr, and the whole result as JSON on stdout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { generateFleet, type SimulatorStats } from '../src/simulator';
 import { connectClient } from '../src/temporal/connection';
@@ -26,8 +22,11 @@ import { startCluster } from '../src/temporal/cluster';
 import { startDevServer } from '../src/temporal/dev-server';
 import { rolloutWorkflow } from '../workflows';
 import { progressQuery } from '../workflows/messages';
-import type { DeviceUpgradeResult, InventoryDevice, RolloutPolicy } from '../domain/types';
+import type { InventoryDevice, RolloutPolicy } from '../domain/types';
 import { runBaseline, type BaselineResult } from './lib/baseline';
+import { histories, type HistoryFigures } from './lib/histories';
+import { spawnNode, stopProc, type Proc } from './lib/spawn';
+import { median, round } from './lib/stats';
 import { summariseProfile, type ProfileSummary } from './lib/cpu-profile';
 import { cpuSeconds, memoryMiB, postgresCpuSeconds } from './lib/proc';
 import { bundleWorkflows, workerEntry } from './lib/worker-launch';
@@ -206,39 +205,6 @@ function inventory(): InventoryDevice[] {
   return inv;
 }
 
-interface Proc {
-  child: ChildProcess;
-  firstLine: Promise<string>;
-  exited: Promise<void>;
-}
-
-function spawnNode(nodeArgs: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, nodeArgs, {
-    cwd: path.resolve(__dirname, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const firstLine = new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(out.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`${nodeArgs.join(' ')} exited with ${code}`)));
-  });
-  return { child, firstLine, exited };
-}
-
-async function stopProc(p: Proc, timeoutMs = 60_000): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
-  const t = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
-  await p.exited;
-  clearTimeout(t);
-}
-
 async function startSim(): Promise<{
   proc: Proc;
   endpoint: string;
@@ -265,125 +231,6 @@ async function startSim(): Promise<{
 async function simStats(endpoint: string): Promise<SimulatorStats> {
   const r = await fetch(`${endpoint}/_admin/stats`);
   return (await r.json()) as SimulatorStats;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function round(x: number, d = 1): number {
-  const f = 10 ** d;
-  return Math.round(x * f) / f;
-}
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-interface HistoryFigures {
-  rolloutRuns: { runId: string; events: number }[];
-  parts: { workflowId: string; events: number }[];
-  devicesSampled: number;
-  deviceEvents: { median: number; max: number; p95: number };
-  deviceWorkflowTasks: { median: number; max: number };
-  largest: { workflowId: string; events: number };
-  callsPerUpgradedDevice: { median: number; max: number; min: number; n: number };
-  callsByOutcome: Record<string, { n: number; medianCalls: number; medianEvents: number }>;
-}
-
-async function histories(
-  client: Client,
-  rolloutWorkflowId: string,
-  sampleSize: number,
-): Promise<HistoryFigures> {
-  const rolloutRuns: HistoryFigures['rolloutRuns'] = [];
-  const partIds = new Set<string>();
-  for await (const ex of client.workflow.list({ query: `WorkflowId = "${rolloutWorkflowId}"` })) {
-    const h = await client.workflow.getHandle(rolloutWorkflowId, ex.runId).fetchHistory();
-    const events = h.events ?? [];
-    rolloutRuns.push({ runId: ex.runId, events: events.length });
-    for (const e of events) {
-      const id = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-      if (id) partIds.add(id);
-    }
-  }
-  const parts: HistoryFigures['parts'] = [];
-  const deviceIds: string[] = [];
-  for (const id of partIds) {
-    const h = await client.workflow.getHandle(id).fetchHistory();
-    const events = h.events ?? [];
-    parts.push({ workflowId: id, events: events.length });
-    for (const e of events) {
-      const d = e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-      if (d) deviceIds.push(d);
-    }
-  }
-  // A deterministic sample spread over the whole rollout, the canary included.
-  const step = Math.max(1, Math.floor(deviceIds.length / sampleSize));
-  const sample = deviceIds.filter((_, i) => i % step === 0).slice(0, sampleSize);
-  const evCounts: number[] = [];
-  const wfts: number[] = [];
-  const upgradedCalls: number[] = [];
-  const byOutcome: Record<string, { calls: number[]; events: number[] }> = {};
-  let largestDevice = { workflowId: '', events: 0 };
-  for (const id of sample) {
-    // A rollout stopped at its timeout may leave children initiated but never started.
-    const h = await client.workflow
-      .getHandle(id)
-      .fetchHistory()
-      .catch(() => undefined);
-    if (!h) continue;
-    const events: HistoryEvent[] = h.events ?? [];
-    evCounts.push(events.length);
-    wfts.push(events.filter((e) => e.workflowTaskCompletedEventAttributes).length);
-    if (events.length > largestDevice.events) largestDevice = { workflowId: id, events: events.length };
-    const done = events.find(
-      (e) => e.workflowExecutionCompletedEventAttributes,
-    )?.workflowExecutionCompletedEventAttributes;
-    const payload = done?.result?.payloads?.[0];
-    if (payload) {
-      const r = defaultPayloadConverter.fromPayload<DeviceUpgradeResult>(payload);
-      const o = (byOutcome[r.outcome] ??= { calls: [], events: [] });
-      o.calls.push(r.apiCalls);
-      o.events.push(events.length);
-      if (r.outcome === 'upgraded' && r.serials.length === 1) upgradedCalls.push(r.apiCalls);
-    }
-  }
-  const all = [
-    ...rolloutRuns.map((r) => ({
-      workflowId: `${rolloutWorkflowId} (run ${r.runId.slice(0, 8)})`,
-      events: r.events,
-    })),
-    ...parts,
-    largestDevice,
-  ];
-  const largest = all.reduce((a, b) => (b.events > a.events ? b : a), { workflowId: '', events: 0 });
-  const sorted = [...evCounts].sort((a, b) => a - b);
-  return {
-    rolloutRuns,
-    parts,
-    devicesSampled: sample.length,
-    deviceEvents: {
-      median: median(evCounts),
-      max: Math.max(...evCounts),
-      p95: sorted[Math.floor(sorted.length * 0.95)] ?? NaN,
-    },
-    deviceWorkflowTasks: { median: median(wfts), max: Math.max(...wfts) },
-    largest,
-    callsPerUpgradedDevice: {
-      median: median(upgradedCalls),
-      max: Math.max(...upgradedCalls),
-      min: Math.min(...upgradedCalls),
-      n: upgradedCalls.length,
-    },
-    callsByOutcome: Object.fromEntries(
-      Object.entries(byOutcome).map(([k, v]) => [
-        k,
-        { n: v.calls.length, medianCalls: median(v.calls), medianEvents: median(v.events) },
-      ]),
-    ),
-  };
 }
 
 interface RunResult {

@@ -51,6 +51,8 @@ export interface InspectInput {
   regionId: string;
   smartAgId: string;
   versionType: VersionType;
+  /** Share the versions offered per region, model and version type within this key (a rollout). */
+  shareVersions?: string;
 }
 
 export interface PolicyChangeInput {
@@ -98,6 +100,15 @@ export interface AwaitDeviceInput {
   deadline: number;
   /** Settle: when the watched call was sent (ms since epoch); the settle counts from there. */
   since?: number;
+  /** No poll before this instant (ms since epoch): the device is expected to download and flash until then. */
+  quietUntil?: number;
+  /**
+   * A single device's status and version come from a `DescribeSmartAccessGateways` page shared
+   * with other devices, and `StartupTime` is read again only until the restart showed.
+   */
+  bulkStatus?: boolean;
+  /** Bulk status with a health analysis: the passing poll reads links and controllers per device. */
+  healthReading?: boolean;
 }
 
 export interface AwaitDeviceResult {

@@ -190,6 +190,40 @@ export interface RolloutPolicy {
   requireTicket: boolean;
   errorOverrides: CodeOverrides;
   webhooks: WebhookTarget[];
+  /** How the rollout spends the account's API budget (absent: every device polls on its own, unpaced). */
+  apiBudget?: ApiBudget;
+}
+
+/**
+ * The account's API budget and the levers that spend less of it. Every field is optional; a
+ * rollout without the block runs as before the block existed.
+ */
+export interface ApiBudget {
+  /** The account's requests per second: devices start only as fast as their expected calls fit in it. */
+  requestsPerSecond?: number;
+  /** The calls one device is expected to cost, for that pacing (default 8). */
+  callsPerDevice?: number;
+  /** No status polls this long after an accepted upgrade call (the expected download and flash). */
+  firstPollAfter?: Duration;
+  /**
+   * Status polls of single devices share `DescribeSmartAccessGateways` pages of up to 50 ids, and
+   * `StartupTime` is read again only until the restart showed (not with a health analysis).
+   */
+  bulkStatus?: boolean;
+  /**
+   * `DescribeSmartAccessGatewayVersions` is read once per region, hardware model and version type
+   * when the first answers agree; a device of a key whose answers differed reads its own.
+   */
+  shareVersions?: boolean;
+}
+
+/** What a device run takes of {@link ApiBudget}, durations in ms. */
+export interface DeviceReads {
+  firstPollAfterMs?: number;
+  bulkStatus?: boolean;
+  shareVersions?: boolean;
+  /** The rollout the shared versions belong to. */
+  shareKey?: string;
 }
 
 export type DevicePhase =
@@ -466,6 +500,8 @@ export interface DeviceUpgradePolicy {
   errorOverrides: CodeOverrides;
   /** The health analysis (absent in rollouts started before it existed: none). */
   health?: DeviceHealthPolicy;
+  /** Reads the API budget saves (absent: every read per device, as before it existed). */
+  reads?: DeviceReads;
 }
 
 /** The built-in checks and the probes of a device, durations in ms. */

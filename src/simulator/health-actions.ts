@@ -71,7 +71,7 @@ function diagnoseSmartAccessGateway(params: Params, ctx: ActionContext): Body {
   d.previousDiagnosis = d.diagnosis;
   d.diagnosis = {
     startedAt: ctx.now,
-    endsAt: ctx.now + d.simulation.diagnosisSeconds * 1000,
+    endsAt: ctx.now + d.ms(d.simulation.diagnosisSeconds),
     failing: [...d.health.failingDiagnosis],
   };
   return {};
@@ -83,7 +83,7 @@ function diagnosisReport(params: Params, ctx: ActionContext): Body {
   const lagging =
     d.previousDiagnosis !== undefined &&
     d.diagnosis !== undefined &&
-    ctx.now < d.diagnosis.startedAt + d.simulation.diagnosisLagSeconds * 1000;
+    ctx.now < d.diagnosis.startedAt + d.ms(d.simulation.diagnosisLagSeconds);
   const run = lagging ? d.previousDiagnosis : d.diagnosis;
   const finished = run !== undefined && ctx.now >= run.endsAt;
   const end = finished && !lagging ? d.simulation.diagnosisEnd : 'finished';

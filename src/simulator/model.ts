@@ -37,6 +37,11 @@ export interface SimulationSettings {
   diagnosisSeconds: number;
   diagnosisEnd: 'finished' | 'failed' | 'error' | 'upload_to_sls_fail';
   diagnosisLagSeconds: number;
+  /**
+   * Simulated seconds per real second: every `…Seconds` knob above is simulated time and lasts
+   * `seconds / timeScale` of real time (default 1).
+   */
+  timeScale: number;
 }
 
 export const DEFAULT_SIMULATION: SimulationSettings = {
@@ -54,6 +59,7 @@ export const DEFAULT_SIMULATION: SimulationSettings = {
   diagnosisSeconds: 1,
   diagnosisEnd: 'finished',
   diagnosisLagSeconds: 0,
+  timeScale: 1,
 };
 
 /** A device's auto-upgrade policy for one VersionType. */
@@ -77,8 +83,11 @@ export interface Operation {
   auto: boolean;
 }
 
-function resolveSimulation(...blocks: (SimulationBlock | undefined)[]): SimulationSettings {
-  const out: SimulationSettings = { ...DEFAULT_SIMULATION, outcomes: [] };
+function resolveSimulation(
+  timeScale: number,
+  ...blocks: (SimulationBlock | undefined)[]
+): SimulationSettings {
+  const out: SimulationSettings = { ...DEFAULT_SIMULATION, outcomes: [], timeScale };
   for (const b of blocks) {
     if (!b) continue;
     for (const [k, v] of Object.entries(b)) {
@@ -177,13 +186,18 @@ export class SimDevice {
     this.secretKey = createHash('sha256').update(`sk:${d.SerialNumber}`).digest('hex').slice(0, 32);
   }
 
+  /** Real milliseconds that `seconds` of simulated time last at the fleet's time scale. */
+  ms(seconds: number): number {
+    return (seconds * 1000) / this.simulation.timeScale;
+  }
+
   /** Observed health-check state at `now` (call {@link settle} first). */
   hcStateAt(now: number): HcState {
     if (this.hcState !== 'online') return this.hcState;
     const op = this.operation;
     if (op && now >= op.offlineAt && now < op.endsAt) return 'offline';
     if (this.flapSince !== undefined) {
-      const phase = Math.floor((now - this.flapSince) / (this.simulation.flapSeconds * 1000));
+      const phase = Math.floor((now - this.flapSince) / this.ms(this.simulation.flapSeconds));
       return phase % 2 === 0 ? 'online' : 'offline';
     }
     return 'online';
@@ -206,12 +220,12 @@ export class SimDevice {
         versionType,
         acceptedAt: at,
         offlineAt: at,
-        endsAt: at + s.rebootSeconds * 1000,
+        endsAt: at + this.ms(s.rebootSeconds),
         outcome: 'ok',
         auto,
       };
     } else if (versionType === 'Dpi') {
-      const endsAt = at + (s.downloadSeconds + s.dpiUpgradeSeconds) * 1000;
+      const endsAt = at + this.ms(s.downloadSeconds + s.dpiUpgradeSeconds);
       op = {
         kind,
         versionType,
@@ -224,7 +238,7 @@ export class SimDevice {
         auto,
       };
     } else {
-      const offlineAt = at + s.downloadSeconds * 1000;
+      const offlineAt = at + this.ms(s.downloadSeconds);
       const outcome = s.outcomes[this.upgradesDone] ?? s.outcome;
       op = {
         kind,
@@ -233,7 +247,7 @@ export class SimDevice {
         from: this.softwareVersion,
         acceptedAt: at,
         offlineAt,
-        endsAt: offlineAt + s.upgradeSeconds * 1000,
+        endsAt: offlineAt + this.ms(s.upgradeSeconds),
         outcome,
         auto,
       };
@@ -375,7 +389,7 @@ export class SimInstance {
   versions: VersionLists;
   devices: SimDevice[];
 
-  constructor(inst: ParsedInstance, fleet: ParsedFleet, now: number) {
+  constructor(inst: ParsedInstance, fleet: ParsedFleet, now: number, timeScale = 1) {
     this.smartAgId = inst.SmartAGId;
     this.regionId = inst.RegionId;
     this.name = inst.Name ?? inst.SmartAGId;
@@ -400,7 +414,7 @@ export class SimInstance {
       const ha = this.backupType === 'cold_backup' && i === 1 ? 'Standby' : 'Active';
       return new SimDevice(
         d,
-        resolveSimulation(fleet.simulation, inst.simulation, d.simulation),
+        resolveSimulation(timeScale, fleet.simulation, inst.simulation, d.simulation),
         ha,
         now,
         dpiDefault,
@@ -491,9 +505,10 @@ export class FleetState {
   readonly byRegion = new Map<string, SimInstance[]>();
   readonly regions: string[];
 
-  constructor(fleet: ParsedFleet, now: number = Date.now()) {
+  /** `timeScale`: simulated seconds per real second (see {@link SimulationSettings.timeScale}). */
+  constructor(fleet: ParsedFleet, now: number = Date.now(), timeScale = 1) {
     for (const i of fleet.instances) {
-      const inst = new SimInstance(i, fleet, now);
+      const inst = new SimInstance(i, fleet, now, timeScale);
       this.instances.set(inst.smartAgId, inst);
       let list = this.byRegion.get(inst.regionId);
       if (!list) this.byRegion.set(inst.regionId, (list = []));

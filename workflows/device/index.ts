@@ -45,6 +45,7 @@ export async function deviceUpgradeWorkflow(input: DeviceUpgradeInput): Promise<
           smartAgId: input.device.smartAgId,
           versionType: input.policy.versionType,
           overrides: nonEmpty(input.policy.errorOverrides),
+          ...(input.policy.reads?.shareVersions ? { shareVersions: input.policy.reads.shareKey } : {}),
         }),
       );
     } catch (err) {

@@ -3,6 +3,7 @@ import { awaitDeviceActivity, upgradeCall } from '../activity-options';
 import { durationMs } from '../durations';
 import { classify, type ClassifiedFailure } from '../failures';
 import { ALREADY_SENT, AMBIGUOUS_BEFORE, SEND_IN_PROGRESS, UNCONFIRMED } from '../../domain/device-run';
+import { quietUntil } from '../../domain/api-budget';
 import { resolveCodePolicy } from '../../domain/error-policy';
 import { mergeReadings } from '../../domain/health';
 import { closeSends, earlierSends, markReverted } from '../../domain/open-sends';
@@ -35,7 +36,7 @@ export async function upgradeSerial(
   const upgrade = new SerialUpgrade(run, serial, target, allSerials);
   const watched = await upgrade.watchEarlierSends();
   const lastSendAt = watched.mustSend ? await upgrade.send(watched.lastSendAt) : watched.lastSendAt;
-  await upgrade.verify(lastSendAt);
+  await upgrade.verify(lastSendAt, watched.mustSend);
 }
 
 /** The upgrade of one serial number to `target`, from the check of earlier calls to the verify. */
@@ -76,6 +77,10 @@ class SerialUpgrade {
       pollIntervalMs: policy.pollIntervalMs,
       consecutivePolls: policy.consecutivePolls,
       settleMs: policy.upgradeSettleMs,
+      // Shared list pages show no links or controllers: with a health analysis the passing poll reads them.
+      ...(policy.reads?.bulkStatus
+        ? { bulkStatus: true, ...(policy.health ? { healthReading: true } : {}) }
+        : {}),
     };
   }
 
@@ -228,14 +233,24 @@ class SerialUpgrade {
     }
   }
 
-  /** Verifies the serial number on the target; the deadline counts from the last call that may have been accepted. */
-  async verify(lastSendAt: number): Promise<void> {
+  /**
+   * Verifies the serial number on the target; the deadline counts from the last call that may have
+   * been accepted. A call this run sent is not polled while the device is expected to download and
+   * flash (`apiBudget.firstPollAfter`).
+   */
+  async verify(lastSendAt: number, sentHere: boolean): Promise<void> {
     const { run } = this;
     const sn = this.serial.serialNumber;
     const deadline = (lastSendAt || Date.now()) + run.policy.verifyTimeoutMs;
+    const quiet = sentHere && lastSendAt > 0 ? quietUntil(run.policy, lastSendAt, deadline) : undefined;
     try {
       const r = await run.step('verify', () =>
-        this.waiter.awaitDevice({ ...this.base(), mode: 'verify', deadline }),
+        this.waiter.awaitDevice({
+          ...this.base(),
+          mode: 'verify',
+          deadline,
+          ...(quiet !== undefined ? { quietUntil: quiet } : {}),
+        }),
       );
       if (r.health) run.verifiedHealth = mergeReadings(run.verifiedHealth, r.health);
     } catch (err) {

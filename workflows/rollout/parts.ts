@@ -11,6 +11,7 @@ import { durationMs } from '../durations';
 import { partControlSignal, type PartControl, type PartHalted } from '../messages';
 import { wavePartWorkflow, type WavePartInput, type WavePartResult } from '../part';
 import { SA_ROLLOUT_ID } from '../search-attributes';
+import { budgetPace, withReads } from '../../domain/api-budget';
 import { addCounts, budgetRules, emptyBudget } from '../../domain/budget';
 import { mergePartDevice } from '../../domain/device-status';
 import { rolloutChildId } from '../../domain/ids';
@@ -80,8 +81,9 @@ function partInput(
     wave,
     part: st.currentPart,
     devices,
-    devicePolicy: r.devicePolicy,
-    pace: st.pace,
+    // A policy without an API budget passes both through unchanged, as before the budget existed.
+    devicePolicy: withReads(r.devicePolicy, policy.apiBudget, input.rolloutId),
+    pace: budgetPace(st.pace, policy.apiBudget),
     caps: policy.caps,
     budget: {
       ...budgetRules(policy.failureBudget, zeroTolerance),

@@ -297,6 +297,15 @@ export const policySchema = z.strictObject({
         .transform(({ url: _url, ...h }) => h),
     )
     .default([]),
+  apiBudget: z
+    .strictObject({
+      requestsPerSecond: z.number().gt(0, 'must be more than 0').optional(),
+      callsPerDevice: z.number().gt(0, 'must be more than 0').optional(),
+      firstPollAfter: durationMs.optional(),
+      bulkStatus: bool.optional(),
+      shareVersions: bool.optional(),
+    })
+    .optional(),
 });
 
 // Keeps the schema's output and the workflow type in step: this fails to compile if they drift.
