@@ -28,11 +28,12 @@ export interface PageCommand {
  * Checks and narrows an operator command from the page.
  * @throws HttpError 400 naming the field that is wrong.
  */
-export function parseCommand(body: Record<string, unknown>): PageCommand {
+export function parseCommand(body: Record<string, unknown>, authenticated?: string): PageCommand {
   const kind = body.command;
   if (typeof kind !== 'string' || !(COMMANDS as readonly string[]).includes(kind))
     throw new HttpError(400, `command must be one of ${COMMANDS.join(', ')}`);
-  const by = typeof body.by === 'string' ? body.by.trim() : '';
+  // An authenticated operator is who they are; the name typed on the page counts only without one.
+  const by = authenticated ?? (typeof body.by === 'string' ? body.by.trim() : '');
   if (!by || by.length > 100) throw new HttpError(400, 'say who you are (by: 1 to 100 characters)');
   const reason = body.reason === undefined || body.reason === '' ? undefined : body.reason;
   if (reason !== undefined && (typeof reason !== 'string' || reason.length > 1000))

@@ -39,8 +39,21 @@ export class RequestGuard {
     readonly token: string | undefined,
     /** The port the server listens on (known once it does). */
     private readonly port: () => number,
+    /** Whether a token is one of the per-operator tokens (absent: there are none). */
+    private readonly operatorToken?: (token: string) => boolean,
   ) {
     this.loopback = isLoopback(host);
+  }
+
+  /** Whether per-operator tokens give access (an operators file is set). */
+  get tokenAccepted(): boolean {
+    return this.operatorToken !== undefined;
+  }
+
+  /** Whether `offered` opens the dashboard: the shared token or an operator's. */
+  accepts(offered: string): boolean {
+    if (this.token && sameSecret(offered, this.token)) return true;
+    return this.operatorToken?.(offered) ?? false;
   }
 
   /** Loopback: only this machine's names (a DNS-rebinding page would send its own host name). */
@@ -54,11 +67,11 @@ export class RequestGuard {
   }
 
   authorised(req: http.IncomingMessage): boolean {
-    if (!this.token) return true;
+    if (!this.token && !this.operatorToken) return true;
     const auth = req.headers.authorization;
-    if (auth?.startsWith('Bearer ') && sameSecret(auth.slice(7), this.token)) return true;
+    if (auth?.startsWith('Bearer ') && this.accepts(auth.slice(7))) return true;
     const c = cookieOf(req, TOKEN_COOKIE);
-    return c !== undefined && sameSecret(c, this.token);
+    return c !== undefined && this.accepts(c);
   }
 
   /** A POST must come from a page this server served. */

@@ -8,10 +8,12 @@ import { listRolloutItems, readRolloutView } from './api';
 import { buildFrontEnd, type FrontEnd } from './bundle';
 import { parseCommand } from './commands';
 import { streamRolloutView, type OpenStreams } from './events';
-import { RequestGuard, TOKEN_COOKIE, isLoopback, sameSecret } from './guard';
+import { RequestGuard, TOKEN_COOKIE, isLoopback } from './guard';
+import { OperatorIdentifier } from './identity';
 import { HttpError, errorStatus, readJson, send, sendJson } from './http';
 
 export { isLoopback };
+export { OperatorsFileError, parseOperators, tokenHash } from './identity';
 
 /** Options of {@link startDashboard}. */
 export interface DashboardOptions {
@@ -28,6 +30,13 @@ export interface DashboardOptions {
   operator?: string;
   /** How often a live page's rollout is re-read, ms (default 1000). */
   pollIntervalMs?: number;
+  /**
+   * Per-operator tokens (token hash hex → name, see `parseOperators`): each is an access token,
+   * and a command is sent as the operator whose token it carries (`dashboard:<name>`).
+   */
+  operators?: Map<string, string>;
+  /** The header a trusted single-sign-on proxy names the signed-in user in (`sso:<user>`). */
+  trustHeader?: string;
 }
 
 /** A running dashboard. */
@@ -49,6 +58,7 @@ export const DEFAULT_DASHBOARD_PORT = 7780;
 /** What every request of one running dashboard is served with. */
 interface Served {
   client: Client;
+  identifier: OperatorIdentifier;
   guard: RequestGuard;
   front: FrontEnd;
   /** The page's configuration (`/api/config`, and inlined into the page). */
@@ -70,9 +80,9 @@ interface Served {
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const host = options.host ?? '127.0.0.1';
   const token = options.token;
-  if (!isLoopback(host) && !token) {
+  if (!isLoopback(host) && !token && !options.operators) {
     throw new DashboardConfigError(
-      `the dashboard binds to ${host}, beyond this machine: set an access token (--token or SAG_DASHBOARD_TOKEN) or bind to 127.0.0.1`,
+      `the dashboard binds to ${host}, beyond this machine: set an access token (--token or SAG_DASHBOARD_TOKEN), per-operator tokens (--operators) or bind to 127.0.0.1`,
     );
   }
   if (token !== undefined && token.length < 16)
@@ -80,9 +90,16 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const { client } = options;
   const front = await buildFrontEnd();
   let port = 0;
+  const identifier = new OperatorIdentifier(options.operators, options.trustHeader?.toLowerCase());
   const served: Served = {
     client,
-    guard: new RequestGuard(host, token, () => port),
+    identifier,
+    guard: new RequestGuard(
+      host,
+      token,
+      () => port,
+      options.operators ? (t) => identifier.operatorOfToken(t) !== undefined : undefined,
+    ),
     front,
     config: {
       operator: options.operator ?? safeUser(),
@@ -154,9 +171,13 @@ async function handle(s: Served, req: http.IncomingMessage, res: http.ServerResp
     return streamRolloutView(s.client, req, res, rolloutId, { pollMs: s.pollMs, streams: s.streams });
   if (method === 'POST' && m[2] === '/commands') {
     if (!s.guard.sameOrigin(req)) throw new HttpError(403, 'cross-origin request refused');
-    const cmd = parseCommand(await readJson(req));
+    const operator = s.identifier.identify(req);
+    if (s.identifier.required && !operator)
+      throw new HttpError(401, 'sign in: this dashboard sends commands only as an authenticated operator');
+    const cmd = parseCommand(await readJson(req), operator?.name);
     const result = await sendControl(s.client, rolloutId, cmd.kind, {
       by: cmd.by,
+      ...(operator ? { identity: operator.identity } : {}),
       reason: cmd.reason,
       requestId: randomUUID(),
       wave: cmd.wave,
@@ -181,17 +202,20 @@ function servePage(
     throw new HttpError(404, 'not found');
   const token = s.guard.token;
   const offered = url.searchParams.get('token');
-  if (token && offered !== null) {
-    if (!sameSecret(offered, token)) throw new HttpError(401, 'wrong access token');
+  if ((token || s.guard.tokenAccepted) && offered !== null) {
+    if (!s.guard.accepts(offered)) throw new HttpError(401, 'wrong access token');
     // The token moves into a cookie the browser sends only to this origin, and leaves the address bar.
     return send(res, 303, '', 'text/plain', {
-      'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+      'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(offered)}; HttpOnly; SameSite=Strict; Path=/`,
       location: url.pathname,
     });
   }
   if (!s.guard.authorised(req))
     throw new HttpError(401, 'open the dashboard with the URL that carries ?token=');
-  return send(res, 200, page(s.front, s.config), 'text/html; charset=utf-8', {
+  // An authenticated operator's page proposes their own name, not the server's.
+  const operator = s.identifier.identify(req);
+  const config = operator ? { ...s.config, operator: operator.name, identity: operator.identity } : s.config;
+  return send(res, 200, page(s.front, config), 'text/html; charset=utf-8', {
     'content-security-policy': s.csp,
   });
 }

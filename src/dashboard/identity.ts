@@ -1,0 +1,119 @@
+/**
+ * Who sends a command from the dashboard, as something authenticated it: a per-operator token
+ * (the operators file holds each name with the SHA-256 of its token, never the token), or the
+ * user a trusted single-sign-on proxy in front of the dashboard names in a header. Without either,
+ * the page's typed name is a display name only and commands carry no identity.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { TOKEN_COOKIE } from './guard';
+
+/** An operator as the dashboard authenticated it. */
+export interface PageOperator {
+  /** The display name commands carry as `by`. */
+  name: string;
+  /** `dashboard:<name>` or `sso:<user>`. */
+  identity: string;
+}
+
+/** The operators file could not be used; the message names the entry, never a token. */
+export class OperatorsFileError extends Error {
+  override readonly name = 'OperatorsFileError';
+}
+
+const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+const HASH = /^sha256:([0-9a-f]{64})$/;
+
+/** `sha256:<hex>` of a token, as the operators file stores it. */
+export function tokenHash(token: string): string {
+  return `sha256:${createHash('sha256').update(token).digest('hex')}`;
+}
+
+/**
+ * Reads an operators file: YAML or JSON, `{ operators: { <name>: "sha256:<hex>" } }` (or the map
+ * alone). Every problem is named at once.
+ * @throws OperatorsFileError
+ */
+export function parseOperators(text: string): Map<string, string> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new OperatorsFileError(
+      `operators file: not YAML or JSON: ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
+  const root =
+    doc && typeof doc === 'object' && 'operators' in doc ? (doc).operators : doc;
+  if (!root || typeof root !== 'object' || Array.isArray(root))
+    throw new OperatorsFileError(
+      'operators file: expected a map of operator names to "sha256:<hex>" token hashes',
+    );
+  const problems: string[] = [];
+  const byHash = new Map<string, string>();
+  for (const [name, value] of Object.entries(root as Record<string, unknown>)) {
+    if (!NAME.test(name)) problems.push(`${JSON.stringify(name)}: a name of 1-64 letters, digits, . _ @ -`);
+    const m = typeof value === 'string' ? HASH.exec(value) : null;
+    if (!m)
+      problems.push(
+        `${name}: the token's hash as "sha256:<64 hex digits>" (sag-rollout dashboard --hash-token)`,
+      );
+    else if (byHash.has(m[1]!)) problems.push(`${name}: the same token as ${byHash.get(m[1]!)}`);
+    else byHash.set(m[1]!, name);
+  }
+  if (problems.length > 0) throw new OperatorsFileError(`operators file: ${problems.join('; ')}`);
+  if (byHash.size === 0) throw new OperatorsFileError('operators file: no operator');
+  return byHash;
+}
+
+function cookieOf(req: http.IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+/** The token a request carries: `Authorization: Bearer`, else the dashboard's cookie. */
+export function requestToken(req: http.IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7);
+  return cookieOf(req, TOKEN_COOKIE);
+}
+
+/** Tells who a request comes from, by the dashboard's configuration. */
+export class OperatorIdentifier {
+  constructor(
+    /** Token hash (hex) → operator name, from the operators file. */
+    private readonly operators: Map<string, string> | undefined,
+    /** The header a trusted proxy names the signed-in user in (lower case). */
+    private readonly trustHeader: string | undefined,
+  ) {}
+
+  /** Whether commands need an authenticated operator (an operators file or a trusted header is set). */
+  get required(): boolean {
+    return this.operators !== undefined || this.trustHeader !== undefined;
+  }
+
+  /** The operator whose token `token` is, when the operators file knows it. */
+  operatorOfToken(token: string | undefined): string | undefined {
+    if (!this.operators || token === undefined) return undefined;
+    const hex = createHash('sha256').update(token).digest('hex');
+    for (const [known, name] of this.operators) {
+      if (timingSafeEqual(Buffer.from(known, 'hex'), Buffer.from(hex, 'hex'))) return name;
+    }
+    return undefined;
+  }
+
+  /** Who sent `req`, or undefined when nothing authenticated them. */
+  identify(req: http.IncomingMessage): PageOperator | undefined {
+    if (this.trustHeader) {
+      const raw = req.headers[this.trustHeader];
+      const user = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+      if (user && user.length <= 200) return { name: user, identity: `sso:${user}` };
+    }
+    const name = this.operatorOfToken(requestToken(req));
+    return name ? { name, identity: `dashboard:${name}` } : undefined;
+  }
+}

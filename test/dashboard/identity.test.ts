@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowHandle } from '@temporalio/client';
+import { parseOperators, tokenHash } from '../../src/dashboard/identity';
+import { startDashboard, type Dashboard } from '../../src/dashboard/server';
+import { rolloutWorkflow } from '../../workflows/rollout';
+import { auditQuery, progressQuery } from '../../workflows/messages';
+import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
+import { uniqueName } from '../helpers/temporal';
+import { untilProgress } from '../helpers/progress';
+
+// The dashboard's operator is who a per-operator token or a trusted proxy says, not the name typed
+// on the page; approverMustDiffer compares those identities.
+let stack: Stack;
+let byToken: Dashboard;
+let bySso: Dashboard;
+const ALICE = randomBytes(16).toString('hex');
+const BOB = randomBytes(16).toString('hex');
+const IDS = ['sag-did01', 'sag-did02', 'sag-did03', 'sag-did04'];
+
+beforeAll(async () => {
+  stack = await startStack({ fleet: { versions: VERSIONS, instances: IDS.map((id) => instance(id)) } });
+  const operators = parseOperators(
+    `operators:\n  alice: "${tokenHash(ALICE)}"\n  bob: "${tokenHash(BOB)}"\n`,
+  );
+  byToken = await startDashboard({ client: stack.client, port: 0, operators });
+  bySso = await startDashboard({ client: stack.client, port: 0, trustHeader: 'X-Forwarded-User' });
+});
+afterAll(async () => {
+  await byToken?.stop();
+  await bySso?.stop();
+  await stack?.stop();
+});
+
+/** A rollout waiting at its canary gate, started by `operator` authenticated as `identity`. */
+async function gated(ids: string[], operator: string, identity: string): Promise<WorkflowHandle> {
+  const rolloutId = uniqueName('did');
+  const h = await stack.client.workflow.start(rolloutWorkflow, {
+    workflowId: `rollout/${rolloutId}`,
+    taskQueue: stack.taskQueue,
+    args: [
+      {
+        rolloutId,
+        inventory: ids.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
+        policy: fastRolloutPolicy({
+          approval: 'canary',
+          approverMustDiffer: true,
+          waves: { cumulativePercents: [100] },
+        }),
+        operator,
+        operatorIdentity: identity,
+        taskQueue: stack.taskQueue,
+      },
+    ],
+  });
+  await untilProgress(h, 'the canary gate', (p) => p.state === 'waiting-approval', 30_000);
+  return h;
+}
+
+function approve(d: Dashboard, h: WorkflowHandle, headers: Record<string, string>, by: string) {
+  const id = h.workflowId.slice('rollout/'.length);
+  return fetch(`${d.url}/api/rollouts/${encodeURIComponent(id)}/commands`, {
+    method: 'POST',
+    headers: { origin: d.url, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ command: 'approve', by, reason: 'canary fine' }),
+  });
+}
+
+describe('dashboard operator identity', () => {
+  it('refuses an operators file entry that is not a token hash, naming it', () => {
+    expect(() => parseOperators('alice: hunter2\nbob: "sha256:abc"\n')).toThrow(
+      /alice: the token's hash as "sha256:<64 hex digits>".*bob: the token's hash/,
+    );
+    expect(() => parseOperators('"al ice": "' + tokenHash('x') + '"\n')).toThrow(/"al ice": a name of 1-64/);
+  });
+
+  it('with per-operator tokens: no token, no command; the token names the operator, whatever the page typed', async () => {
+    const h = await gated(IDS.slice(0, 2), 'alice', 'dashboard:alice');
+    expect((await approve(byToken, h, {}, 'bob')).status).toBe(401);
+    // Alice's token under the display name "bob": refused, she started it.
+    const asAlice = await approve(byToken, h, { authorization: `Bearer ${ALICE}` }, 'bob');
+    expect(asAlice.status).toBe(200);
+    expect(
+      ((await asAlice.json()) as { result: { accepted: boolean; message: string } }).result,
+    ).toMatchObject({
+      accepted: false,
+      message: expect.stringContaining('authenticated as dashboard:alice') as unknown,
+    });
+    expect((await h.query(progressQuery)).state).toBe('waiting-approval');
+    // Bob's token: approved as bob, whatever name the page sent.
+    const asBob = await approve(byToken, h, { authorization: `Bearer ${BOB}` }, 'someone');
+    expect(((await asBob.json()) as { result: { accepted: boolean } }).result.accepted).toBe(true);
+    const audit = await h.query(auditQuery, 0);
+    expect(audit.find((e) => e.kind === 'approve-refused')).toMatchObject({
+      by: 'alice',
+      detail: expect.objectContaining({ identity: 'dashboard:alice' }) as unknown,
+    });
+    expect(audit.find((e) => e.kind === 'approve')).toMatchObject({
+      by: 'bob',
+      detail: expect.objectContaining({ identity: 'dashboard:bob' }) as unknown,
+    });
+    await h.terminate('test over');
+  });
+
+  it('behind a trusted proxy: the header names the operator; the starter under another name is refused', async () => {
+    const h = await gated(IDS.slice(2), 'carol', 'sso:carol');
+    expect((await approve(bySso, h, {}, 'dave')).status).toBe(401);
+    const asCarol = await approve(bySso, h, { 'x-forwarded-user': 'carol' }, 'dave');
+
+    expect(((await asCarol.json()) as { result: { accepted: boolean } }).result.accepted).toBe(false);
+    const asDave = await approve(bySso, h, { 'x-forwarded-user': 'dave' }, 'carol');
+    expect(((await asDave.json()) as { result: { accepted: boolean } }).result.accepted).toBe(true);
+    const audit = await h.query(auditQuery, 0);
+    expect(audit.find((e) => e.kind === 'approve')).toMatchObject({
+      by: 'dave',
+      detail: expect.objectContaining({ identity: 'sso:dave' }) as unknown,
+    });
+    await h.terminate('test over');
+  });
+});
