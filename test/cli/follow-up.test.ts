@@ -167,6 +167,8 @@ describe('retry-failed on a closed rollout', () => {
       inventory: original.inventory.filter((d) => d.smartAgId === REV),
       policy: original.policy,
       operator: 'bob',
+      // Who ran the CLI, as the OS authenticated them (the display name is bob).
+      operatorIdentity: expect.stringMatching(/^os:[^@]+@/) as unknown,
       ticket: 'CHG-2',
       taskQueue: stack.taskQueue,
       followUpOf: id,

@@ -154,7 +154,13 @@ describe('rollout notifications', () => {
     const canaryReason: unknown = expect.stringMatching(/^canary device sag-ntf01 failed/);
     expect(bodies).toEqual([
       { event: 'rollout-started', rolloutId, at: iso, detail: { devices: 3, target: '2.4.0.0' } },
-      { event: 'halted', rolloutId, at: iso, detail: { reason: canaryReason, wave: 0 } },
+      // The budget figure the halt decision evaluated: the canary's one failed device of one finished.
+      {
+        event: 'halted',
+        rolloutId,
+        at: iso,
+        detail: { reason: canaryReason, wave: 0, budgetFailed: 1, budgetFinished: 1 },
+      },
       { event: 'wave-done', rolloutId, at: iso, detail: { wave: 0, name: 'canary' } },
       { event: 'gate-waiting', rolloutId, at: iso, detail: { wave: 1 } },
       { event: 'wave-done', rolloutId, at: iso, detail: { wave: 1, name: 'wave-1' } },
