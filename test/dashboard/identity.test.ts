@@ -1,4 +1,7 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import { parseOperators, tokenHash } from '../../src/dashboard/identity';
@@ -8,6 +11,7 @@ import { auditQuery, progressQuery } from '../../workflows/messages';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { untilProgress } from '../helpers/progress';
+import { BIN, ensureBuilt, tempDir } from '../cli/helpers';
 
 // The dashboard's operator is who a per-operator token or a trusted proxy says, not the name typed
 // on the page; approverMustDiffer compares those identities.
@@ -116,5 +120,23 @@ describe('dashboard operator identity', () => {
       detail: expect.objectContaining({ identity: 'sso:dave' }) as unknown,
     });
     await h.terminate('test over');
+  });
+
+  it("the CLI prints a token's operators-file entry from stdin, and refuses a malformed operators file naming the entry", () => {
+    ensureBuilt();
+    const hashed = execFileSync(process.execPath, [BIN, 'dashboard', '--hash-token'], {
+      input: ALICE,
+    }).toString();
+    expect(hashed.trim()).toBe(tokenHash(ALICE));
+    const file = path.join(tempDir('operators'), 'operators.yaml');
+    writeFileSync(file, `operators:\n  alice: ${ALICE}\n`);
+    const r = spawnSync(process.execPath, [BIN, 'dashboard', '--operators', file, '--port', '0'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/alice: the token's hash as "sha256:<64 hex digits>"/);
+    // The file's value is the token itself: never repeated.
+    expect(r.stderr).not.toContain(ALICE);
   });
 });
