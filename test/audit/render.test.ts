@@ -8,6 +8,7 @@ import {
   type ReportData,
 } from '../../src/audit/report';
 import { emptyCounts } from '../../domain/counts';
+import { richReport } from './report-fixture';
 import type { OutcomeCounts } from '../../domain/types';
 
 const counts = (o: Partial<OutcomeCounts> = {}): OutcomeCounts => ({ ...emptyCounts(), ...o });
@@ -143,5 +144,20 @@ describe('report renderers', () => {
       { code: 'X', count: 2, phases: ['verify', 'upgrade'], devices: ['a', 'b'] },
       { code: 'Y', count: 1, phases: [], devices: ['d'] },
     ]);
+  });
+});
+
+describe('policy durations in the HTML report', () => {
+  it('shows a bake and a window recorded in ms as spans, not as bare numbers', () => {
+    const data = richReport();
+    const policy = data.policy!;
+    policy.bake = 600_000;
+    policy.windows = [
+      { kind: 'recurring', cron: '0 2 * * *', duration: 10_800_000, timeZone: 'Asia/Shanghai' },
+    ];
+    const html = renderReport(data, 'html');
+    expect(html).toContain('<td>Bake</td><td>10m 0s</td>');
+    expect(html).toContain('0 2 * * * for 3h 0m (Asia/Shanghai)');
+    expect(html).not.toContain('<td>600000</td>');
   });
 });

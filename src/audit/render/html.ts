@@ -85,6 +85,11 @@ function summarySection(data: ReportData): string {
 }
 
 /** The policy as setting/value rows (plain text, escaped by the caller). */
+/** A policy duration as written (`10m`), or as a span when it was recorded in ms (`10m 0s`). */
+function spanText(d: string | number): string {
+  return typeof d === 'number' ? duration(d) || '0s' : d;
+}
+
 function policyRows(policy: NonNullable<ReportData['policy']>): [string, string][] {
   const rows: [string, string][] = [];
   const add = (k: string, v: string) => rows.push([k, v]);
@@ -110,7 +115,7 @@ function policyRows(policy: NonNullable<ReportData['policy']>): [string, string]
     'Failure budget',
     `> ${fb.maxFailurePercent}% with at least ${fb.minFailures} failures${fb.maxConsecutiveFailures ? `, or ${fb.maxConsecutiveFailures} in a row` : ''}; on breach ${fb.onBreach}`,
   );
-  add('Bake', String(policy.bake));
+  add('Bake', spanText(policy.bake));
   add('Health re-check', policy.healthRecheck ? 'yes' : 'no');
   const yesNo = (b: boolean) => (b ? 'yes' : 'no');
   add(
@@ -122,7 +127,7 @@ function policyRows(policy: NonNullable<ReportData['policy']>): [string, string]
     add(
       `Window${w.name ? ` ${w.name}` : ''}`,
       w.kind === 'recurring'
-        ? `${w.cron} for ${String(w.duration)} (${w.timeZone})`
+        ? `${w.cron} for ${spanText(w.duration)} (${w.timeZone})`
         : `${w.start} – ${w.end}`,
     );
   }
