@@ -4,7 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthPolicy, RolloutPolicy, RolloutProgress } from '../../domain/types';
 import { collectReport, renderReport } from '../../src/audit/report';
-import { devicesQuery } from '../../workflows/messages';
+import { auditQuery, devicesQuery } from '../../workflows/messages';
 import { untilProgress } from '../helpers/progress';
 import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
 
@@ -29,6 +29,8 @@ const fleet = {
     instance('sag-hprb1'),
     instance('sag-hwq01'),
     instance('sag-hwq02'),
+    instance('sag-hwq03'),
+    instance('sag-hwq04'),
   ],
 };
 
@@ -200,6 +202,38 @@ describe('health analysis', () => {
     expect(p.haltReason).toBe('wave query after wave 0: error-rate = 0.2 > 0.05');
     expect(accepted('sag-hwq01')).toBe(1);
     expect(accepted('sag-hwq02')).toBe(0);
+    await h.terminate('test over');
+  });
+
+  it("joins a wave query breach to the halt its wave's health re-check made, counting and announcing it once", async () => {
+    const h = await start(['sag-hwq03', 'sag-hwq04'], {
+      healthRecheck: true,
+      bake: 3000,
+      health: {
+        ...HEALTH,
+        waveQuery: {
+          name: 'error-rate',
+          url: `${probeBase}/rate`,
+          jsonPath: '$.data.result[0].value[1]',
+          max: 0.05,
+          timeout: 2000,
+        },
+      },
+      canary: { count: 1 },
+      waves: { cumulativePercents: [100] },
+    });
+    // The canary upgraded and baking: its device drops offline, so the re-check after the bake fails it.
+    await until(h, (x) => x.counts.upgraded === 1 && x.gate?.kind === 'bake');
+    stack.sim.instance('sag-hwq03')!.devices[0]!.hcState = 'offline';
+    const p = await until(h, (x) => x.state === 'paused' && (x.haltReason ?? '').includes('wave query'));
+    expect(p.haltReason).toMatch(
+      /^health re-check after wave 0: 1 devices unhealthy.*; wave query after wave 0: error-rate = 0\.2 > 0\.05$/,
+    );
+    expect(p.failureBudget.breaches).toBe(1);
+    const audit = await h.query(auditQuery, 0);
+    expect(audit.filter((e) => e.kind === 'halted')).toHaveLength(1);
+    expect(audit.filter((e) => e.kind === 'wave-query-breached')).toHaveLength(1);
+    expect(accepted('sag-hwq04')).toBe(0);
     await h.terminate('test over');
   });
 });

@@ -109,7 +109,15 @@ export async function waveQueryCheck(r: Rollout, w: PlannedWave): Promise<void> 
     why = `${q.name} could not be asked: ${classify(err, policy.errorOverrides).message}`;
   }
   if (why === undefined) return;
-  st.haltReason = `wave query after wave ${w.index}: ${why}`;
+  const reason = `wave query after wave ${w.index}: ${why}`;
+  // Already halted by this wave (its health re-check): the query's breach joins that halt's reason
+  // instead of replacing it, counting and announcing the halt twice.
+  if (st.paused && st.haltReason && patched('wave-query-joins-halt')) {
+    st.haltReason = `${st.haltReason}; ${reason}`;
+    r.audit('wave-query-breached', { wave: w.index, reason });
+    return;
+  }
+  st.haltReason = reason;
   st.breaches = (st.breaches ?? 0) + 1;
   r.audit('halted', { wave: w.index, reason: st.haltReason, detail: { code: 'WaveQueryBreached' } });
   r.pauseForOperator();
