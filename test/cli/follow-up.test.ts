@@ -252,9 +252,24 @@ describe('retry-failed on a closed rollout', () => {
     expect(stack.sim.instance(UNC)!.devices[0]!.softwareVersion).toBe('2.3.0.0');
 
     // The operator's choice: send again where no sign showed. One accepted call, on the target.
-    const resend = await run(['retry-failed', id, '--yes', '--resend-unconfirmed', '--json']);
+    // Watched as JSON Lines: the follow-up's document first, then a status per change.
+    const resend = await run([
+      'retry-failed',
+      id,
+      '--yes',
+      '--resend-unconfirmed',
+      '--json',
+      '--watch',
+      '--interval',
+      '200ms',
+    ]);
     expect(resend.code, resend.stderr).toBe(0);
-    expect(json<{ followUp: { rolloutId: string } }>(resend).followUp.rolloutId).toBe(`${id}-retry-2`);
+    const lines = resend.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect((lines[0] as { followUp: { rolloutId: string } }).followUp.rolloutId).toBe(`${id}-retry-2`);
+    expect(lines[lines.length - 1]).toMatchObject({ rolloutId: `${id}-retry-2`, state: 'completed' });
     const done = await closedStatus(`${id}-retry-2`);
     expect(done.devices).toEqual([expect.objectContaining({ smartAgId: UNC, outcome: 'upgraded' })]);
     expect(stack.sim.upgrades({ smartAgId: UNC })).toHaveLength(1);

@@ -66,7 +66,9 @@ async function retryClosed(id: string, o: RetryFlags, cmd: Command): Promise<Exi
       ticket: o.ticket,
       resendUnconfirmed: o.resendUnconfirmed,
     });
-    if (g.json) outJson(r);
+    // With --watch the output is JSON Lines, as start's: the follow-up first, one status per change after it.
+    if (g.json && o.watch) out(JSON.stringify(r));
+    else if (g.json) outJson(r);
     else {
       out(renderFollowUp(r));
       if (!o.watch) info(`follow it: sag-rollout status ${r.followUp.rolloutId} --watch`);
