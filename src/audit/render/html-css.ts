@@ -9,7 +9,8 @@ header .sub{color:#b9c2d0;margin-top:4px}
 main{padding:8px 28px 40px;max-width:1400px}
 h2{font-size:16px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--line)}
 table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
+section{overflow-x:auto}
 th{background:var(--bg);font-weight:600;position:sticky;top:0}
 td.num,th.num{text-align:right}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
