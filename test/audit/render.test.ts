@@ -161,3 +161,13 @@ describe('policy durations in the HTML report', () => {
     expect(html).not.toContain('<td>600000</td>');
   });
 });
+
+describe('device runs in the HTML report', () => {
+  it('lists every run of a retried or compensated device, oldest first', () => {
+    const html = renderReport(richReport(), 'html');
+    const row = html.split('\n').find((l) => l.includes('<span class="mono">sag-ha</span>'))!;
+    expect(row).toMatch(/upgrade completed<\/div><div class="nowrap">compensate completed/);
+    const c1 = html.split('\n').find((l) => l.includes('<span class="mono">sag-c1</span>'))!;
+    expect(c1).toContain('upgrade upgraded');
+  });
+});

@@ -331,7 +331,7 @@ describe('the HTML report in a browser', () => {
         expect(await page.locator('#audit').innerText()).toContain(HOSTILE_REASON);
         expect(await page.locator('#failures').innerText()).toContain('UpgradeReverted');
         // Nothing wider than the 1,400 px window: long messages wrap, wide tables scroll in their section.
-        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1400);
+        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1400);
         await page.screenshot({ path: SCREENSHOT, fullPage: true });
         await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, '-top.png') });
       } finally {

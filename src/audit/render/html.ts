@@ -223,14 +223,26 @@ function deviceRow(d: ReportDevice, waveName: Record<number, string>): string[] 
           .join(' '),
     ),
     (d.requestIds ?? []).map((r) => `<div class="mono nowrap">${escapeHtml(r)}</div>`).join(''),
+    runsCell(d),
   ];
+}
+
+/** Every device-workflow run of the device, oldest first: a retried device shows each attempt. */
+function runsCell(d: ReportDevice): string {
+  return [...d.runs]
+    .sort((a, b) => a.startedAt - b.startedAt)
+    .map(
+      (r) =>
+        `<div class="nowrap">${escapeHtml(`${r.mode} ${r.outcome ?? r.status.toLowerCase()}${r.errorCode ? ` ${r.errorCode}` : ''}`)}</div>`,
+    )
+    .join('');
 }
 
 function devicesSection(data: ReportData): string {
   const waveName = waveNames(data);
   const rows = data.devices.map((d) => deviceRow(d, waveName));
   return `<section id="devices"><h2>Devices (${data.devices.length})</h2>
-${table(['SmartAGId', 'Region', 'Wave', 'Outcome', 'Serial number', 'From', 'To', 'Phase', 'Code', 'Message', 'Compensation', 'Upgrade RequestIds'], rows)}</section>`;
+${table(['SmartAGId', 'Region', 'Wave', 'Outcome', 'Serial number', 'From', 'To', 'Phase', 'Code', 'Message', 'Compensation', 'Upgrade RequestIds', 'Runs'], rows)}</section>`;
 }
 
 function failuresSection(data: ReportData): string {
