@@ -123,6 +123,8 @@ export interface PartProgress {
   counts: import('../domain/types').OutcomeCounts;
   state: 'running' | 'paused' | 'halted' | 'waiting-window' | 'draining' | 'compensating' | 'done';
   nextWindowAt?: number;
+  /** The zone the policy's change windows are written in, when they share one. */
+  windowZone?: string;
   failed: number;
   finished: number;
   consecutive: number;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { emptyCounts } from '../../domain/counts';
 import type { RolloutStatus } from '../../src/operator/status';
 import { statusEvents } from '../../src/cli/render/events';
-import { etaText, renderProgress } from '../../src/cli/render/progress';
+import { etaText, gateText, renderProgress } from '../../src/cli/render/progress';
 import { budgetText, renderRolloutText } from '../../src/cli/render/rollout-text';
 
 // What the renderers make of a status: an ETA with its date and zone only while devices run, the
@@ -88,6 +88,17 @@ describe('status renderers', () => {
     expect(lines[0]).toMatch(/rollout r-1 → 2\.4\.0\.0 \(Device\): completed/);
     expect(lines).toContainEqual(expect.stringMatching(/device sag-1 failed in verify/));
     expect(lines[lines.length - 1]).toMatch(/rollout closed completed: 0 upgraded, 0 skipped, 1 failed/);
+  });
+
+  it("shows a change window's opening in the zone the window is written in, beside UTC", () => {
+    const at = Date.UTC(2026, 10, 29, 18, 0); // 02:00 the next day in Shanghai
+    const waiting = status({
+      state: 'waiting-window',
+      part: { nextWindowAt: at, windowZone: 'Asia/Shanghai' } as RolloutStatus['part'],
+    });
+    expect(gateText(waiting)).toMatch(
+      /^waiting for a change window \(opens 2026-11-30 02:00 Asia\/Shanghai, .*2026-11-29T18:00:00\.000Z\)$/,
+    );
   });
 
   it('says why failed devices are not in the budget', () => {

@@ -122,6 +122,7 @@ export class PartState {
       counts: countOutcomes(this.statuses),
       state: this.state,
       nextWindowAt: this.nextWindowAt,
+      ...windowZoneOf(this.input.windows),
       failed: this.count.failed,
       finished: this.count.finished,
       consecutive: this.count.consecutive,
@@ -298,4 +299,10 @@ export class PartState {
       consecutive: 0,
     };
   }
+}
+
+/** The time zone the policy's windows are written in, when they share one (for showing the next opening). */
+function windowZoneOf(windows: WavePartInput['windows']): { windowZone?: string } {
+  const zones = [...new Set(windows.map((w) => (w.kind === 'recurring' ? w.timeZone : 'UTC')))];
+  return zones.length === 1 ? { windowZone: zones[0]! } : {};
 }

@@ -1,6 +1,6 @@
 import type { OutcomeCounts, WaveProgress } from '../../../domain/types';
 import type { RolloutStatus } from '../../operator/status';
-import { dateTimeZone, formatSpan } from './table';
+import { dateTimeIn, dateTimeZone, formatSpan } from './table';
 
 const COLORS = { green: 32, red: 31, yellow: 33, cyan: 36, gray: 90, magenta: 35 } as const;
 
@@ -55,7 +55,9 @@ export function gateText(s: RolloutStatus): string | undefined {
   const g = s.gate;
   if (s.state === 'waiting-window') {
     const at = s.part?.nextWindowAt;
-    return `waiting for a change window${at ? ` (opens ${dateTimeZone(at)}, ${new Date(at).toISOString()})` : ''}`;
+    const zone = s.part?.windowZone;
+    const local = at && zone && zone !== 'UTC' ? `${dateTimeIn(at, zone)}, ` : '';
+    return `waiting for a change window${at ? ` (opens ${local}${dateTimeZone(at)}, ${new Date(at).toISOString()})` : ''}`;
   }
   if (!g) return undefined;
   const wave = s.waves[g.wave]?.name ?? `wave ${g.wave}`;

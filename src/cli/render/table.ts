@@ -36,6 +36,25 @@ export function plural(n: number, noun: string): string {
  * An instant as an operator reads it anywhere: local date, time and the zone,
  * `2026-11-29 12:12 +08:00 (Asia/Shanghai)`.
  */
+/** `2026-11-30 02:00 Asia/Shanghai`: an instant in a named zone (the zone a change window is written in). */
+export function dateTimeIn(ms: number, zone: string): string {
+  try {
+    const parts = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).formatToParts(new Date(ms));
+    const v = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+    return `${v('year')}-${v('month')}-${v('day')} ${v('hour')}:${v('minute')} ${zone}`;
+  } catch {
+    return dateTimeZone(ms);
+  }
+}
+
 export function dateTimeZone(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
