@@ -65,11 +65,12 @@ export interface Identities {
 }
 
 /**
- * Whether the sender is the operator who started the rollout: by authenticated identity when both
- * are known (a second display name changes nothing), else by display name.
+ * Whether the sender may be the operator who started the rollout: the same authenticated identity
+ * (a second display name changes nothing), or the same display name (an identity from another
+ * channel, the CLI against the dashboard, does not make the same name someone else).
  */
 export function sameOperator(by: string, operator: string, ids: Identities = {}): boolean {
-  if (ids.by && ids.operator) return ids.by === ids.operator;
+  if (ids.by && ids.operator && ids.by === ids.operator) return true;
   return by === operator;
 }
 

@@ -37,9 +37,11 @@ afterAll(async () => {
 const run = (args: string[]) => cli([...temporalArgs(stack.taskQueue), ...args]);
 
 describe('operator identity', () => {
-  it('compares authenticated identities when both are known, display names otherwise', () => {
+  it('refuses the same authenticated identity under any name, and the same name from any channel', () => {
     expect(sameOperator('alice', 'bob', { by: 'os:root@h', operator: 'os:root@h' })).toBe(true);
-    expect(sameOperator('alice', 'alice', { by: 'os:a@h', operator: 'os:b@h' })).toBe(false);
+    // The same name through another channel (the CLI's OS account, the dashboard's token) stays refused.
+    expect(sameOperator('alice', 'alice', { by: 'dashboard:alice', operator: 'os:alice@h' })).toBe(true);
+    expect(sameOperator('bob', 'alice', { by: 'dashboard:bob', operator: 'os:alice@h' })).toBe(false);
     expect(sameOperator('alice', 'alice', { by: 'os:a@h' })).toBe(true);
     expect(sameOperator('alice', 'bob')).toBe(false);
   });

@@ -169,7 +169,7 @@ function waveRow(w: ReportData['waves'][number], end: number, pct: (t: number) =
 /** What the rollout waits on now and the state of its change window, as paragraphs. */
 function gateAndWindow(p: ReportData['progress']): string {
   const gate = p.gate
-    ? `<p>Waiting now: <strong>${escapeHtml(p.gate.kind)}</strong> before wave ${escapeHtml(p.gate.wave)}${p.gate.until ? ` until ${escapeHtml(iso(p.gate.until))}` : ''}${p.gate.detail ? ` — ${escapeHtml(p.gate.detail)}` : ''}</p>`
+    ? `<p>Waiting now: <strong>${escapeHtml(p.gate.kind)}</strong> before ${escapeHtml(p.waves[p.gate.wave]?.name ?? `wave ${p.gate.wave}`)}${p.gate.until ? ` until ${escapeHtml(iso(p.gate.until))}` : ''}${p.gate.detail ? ` — ${escapeHtml(p.gate.detail)}` : ''}</p>`
     : '';
   const win = p.window
     ? `<p>Change window: ${p.window.open ? 'open' : 'closed'}${p.window.closesAt ? `, closes ${escapeHtml(iso(p.window.closesAt))}` : ''}${p.window.nextOpensAt ? `, next opens ${escapeHtml(iso(p.window.nextOpensAt))}` : ''}</p>`
