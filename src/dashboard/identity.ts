@@ -44,8 +44,7 @@ export function parseOperators(text: string): Map<string, string> {
       `operators file: not YAML or JSON: ${(err as Error).message.split('\n')[0]}`,
     );
   }
-  const root =
-    doc && typeof doc === 'object' && 'operators' in doc ? (doc).operators : doc;
+  const root = doc && typeof doc === 'object' && 'operators' in doc ? doc.operators : doc;
   if (!root || typeof root !== 'object' || Array.isArray(root))
     throw new OperatorsFileError(
       'operators file: expected a map of operator names to "sha256:<hex>" token hashes',
