@@ -30,6 +30,13 @@ function cookieOf(req: http.IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
+/** The token a request carries: `Authorization: Bearer`, else the dashboard's cookie. */
+export function requestToken(req: http.IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7);
+  return cookieOf(req, TOKEN_COOKIE);
+}
+
 /** The checks every request passes, for a dashboard bound to `host` with an optional token. */
 export class RequestGuard {
   readonly loopback: boolean;

@@ -4,10 +4,10 @@
  * user a trusted single-sign-on proxy in front of the dashboard names in a header. Without either,
  * the page's typed name is a display name only and commands carry no identity.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { TOKEN_COOKIE } from './guard';
+import { requestToken } from './guard';
 
 /** An operator as the dashboard authenticated it. */
 export interface PageOperator {
@@ -23,7 +23,7 @@ export class OperatorsFileError extends Error {
 }
 
 const NAME = /^[A-Za-z0-9._@-]{1,64}$/;
-const HASH = /^sha256:([0-9a-f]{64})$/;
+const HASH = /^sha256:[0-9a-f]{64}$/;
 
 /** `sha256:<hex>` of a token, as the operators file stores it. */
 export function tokenHash(token: string): string {
@@ -53,38 +53,23 @@ export function parseOperators(text: string): Map<string, string> {
   const byHash = new Map<string, string>();
   for (const [name, value] of Object.entries(root as Record<string, unknown>)) {
     if (!NAME.test(name)) problems.push(`${JSON.stringify(name)}: a name of 1-64 letters, digits, . _ @ -`);
-    const m = typeof value === 'string' ? HASH.exec(value) : null;
-    if (!m)
+    const hash = typeof value === 'string' && HASH.test(value) ? value : undefined;
+    if (!hash)
       problems.push(
         `${name}: the token's hash as "sha256:<64 hex digits>" (sag-rollout dashboard --hash-token)`,
       );
-    else if (byHash.has(m[1]!)) problems.push(`${name}: the same token as ${byHash.get(m[1]!)}`);
-    else byHash.set(m[1]!, name);
+    else if (byHash.has(hash)) problems.push(`${name}: the same token as ${byHash.get(hash)}`);
+    else byHash.set(hash, name);
   }
   if (problems.length > 0) throw new OperatorsFileError(`operators file: ${problems.join('; ')}`);
   if (byHash.size === 0) throw new OperatorsFileError('operators file: no operator');
   return byHash;
 }
 
-function cookieOf(req: http.IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
-  }
-  return undefined;
-}
-
-/** The token a request carries: `Authorization: Bearer`, else the dashboard's cookie. */
-export function requestToken(req: http.IncomingMessage): string | undefined {
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  return cookieOf(req, TOKEN_COOKIE);
-}
-
 /** Tells who a request comes from, by the dashboard's configuration. */
 export class OperatorIdentifier {
   constructor(
-    /** Token hash (hex) → operator name, from the operators file. */
+    /** Token hash (`sha256:<hex>`) → operator name, from the operators file. */
     private readonly operators: Map<string, string> | undefined,
     /** The header a trusted proxy names the signed-in user in (lower case). */
     private readonly trustHeader: string | undefined,
@@ -98,11 +83,8 @@ export class OperatorIdentifier {
   /** The operator whose token `token` is, when the operators file knows it. */
   operatorOfToken(token: string | undefined): string | undefined {
     if (!this.operators || token === undefined) return undefined;
-    const hex = createHash('sha256').update(token).digest('hex');
-    for (const [known, name] of this.operators) {
-      if (timingSafeEqual(Buffer.from(known, 'hex'), Buffer.from(hex, 'hex'))) return name;
-    }
-    return undefined;
+    // Looked up by the token's hash: the token itself is never compared.
+    return this.operators.get(tokenHash(token));
   }
 
   /** Who sent `req`, or undefined when nothing authenticated them. */

@@ -31,7 +31,7 @@ export interface DashboardOptions {
   /** How often a live page's rollout is re-read, ms (default 1000). */
   pollIntervalMs?: number;
   /**
-   * Per-operator tokens (token hash hex → name, see `parseOperators`): each is an access token,
+   * Per-operator tokens (`sha256:<hex>` token hash → name, see `parseOperators`): each is an access token,
    * and a command is sent as the operator whose token it carries (`dashboard:<name>`).
    */
   operators?: Map<string, string>;
