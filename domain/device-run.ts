@@ -9,6 +9,8 @@ import type { CodePolicy, DeviceOutcome } from './types';
 export const UNCONFIRMED = 'UpgradeUnconfirmed';
 /** A send withheld because an earlier one to the same serial number may still be in progress. */
 export const SEND_IN_PROGRESS = 'SendInProgress';
+/** A device on its target whose branch is worse than before the upgrade (the health analysis). */
+export const HEALTH_CHECK_FAILED = 'HealthCheckFailed';
 /** A send withheld because this rollout's earlier call of the same version to the serial number reverted. */
 export const ALREADY_SENT = 'UpgradeAlreadySent';
 

@@ -12,10 +12,8 @@ import {
 import { resolveCodePolicy } from '../../domain/error-policy';
 import { fillTemplate, type ProbeDevice } from '../../domain/probe';
 import type { DeviceHealthPolicy } from '../../domain/types';
-import { HEALTH_CHECK_FAILED_CODE, nonEmpty, StepError, type DeviceRun } from './run';
-
-/** The code of a device whose branch is worse after its upgrade than before. */
-export const HEALTH_CHECK_FAILED = HEALTH_CHECK_FAILED_CODE;
+import { HEALTH_CHECK_FAILED } from '../../domain/device-run';
+import { nonEmpty, StepError, type DeviceRun } from './run';
 
 /** The code of a device a probe's URL template cannot be filled for. */
 export const PROBE_TEMPLATE = 'ProbeTemplateIncomplete';
@@ -155,7 +153,6 @@ export async function analyseHealth(
   // Kept before the probes run: a probe that fails to run does not lose what was found.
   run.result.health = { regressions: verdict.regressions, notes: verdict.notes, probes };
   for (const spec of h.probes) {
-    run.progress.phase = 'health';
     const r = await run.step('health', () =>
       probeActivity(spec).runProbe({ spec, device: probeDevice(run, snapshot) }),
     );

@@ -4,7 +4,7 @@ import { classify, type ClassifiedFailure } from '../failures';
 import type { DeviceProgress } from '../messages';
 import type { CallRecord } from '../../domain/device-types';
 import type { HealthReading } from '../../domain/health';
-import { outcomeOfFailure } from '../../domain/device-run';
+import { HEALTH_CHECK_FAILED, outcomeOfFailure } from '../../domain/device-run';
 import { mergeOpenSends } from '../../domain/open-sends';
 import type {
   DeviceOutcome,
@@ -14,9 +14,6 @@ import type {
   OpenSend,
   PinnedPolicy,
 } from '../../domain/types';
-
-/** The code of a device whose branch is worse after its upgrade than before (see health.ts). */
-export const HEALTH_CHECK_FAILED_CODE = 'HealthCheckFailed';
 
 /** A step that failed: the phase it failed in and the failure, classified once. */
 export class StepError extends Error {
@@ -127,7 +124,7 @@ export class DeviceRun {
   reopenAfterHealth(err: unknown): void {
     const e = this.stepError(err);
     if (e.phase !== 'health' || this.verified.length === 0) return;
-    if (e.failure.code !== HEALTH_CHECK_FAILED_CODE && this.outcomeOf(e) !== 'interrupted') return;
+    if (e.failure.code !== HEALTH_CHECK_FAILED && this.outcomeOf(e) !== 'interrupted') return;
     this.open = mergeOpenSends(
       this.open,
       this.verified.map((o) => ({ ...o, verified: true })),

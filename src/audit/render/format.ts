@@ -10,6 +10,11 @@ export function isoMs(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** A policy duration as written (`10m`), or as a span when it was recorded in ms (`10m 0s`). */
+export function spanText(d: string | number): string {
+  return typeof d === 'number' ? duration(d) || '0s' : d;
+}
+
 /** `42s`, `3m 5s` or `2h 10m`; empty when unknown or negative. */
 export function duration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) return '';

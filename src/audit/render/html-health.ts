@@ -1,7 +1,7 @@
 import type { HealthFinding } from '../../../domain/health';
 import type { HealthPolicy } from '../../../domain/types';
 import type { ReportData, ReportDevice } from '../types';
-import { duration } from './format';
+import { spanText } from './format';
 import { badge, escapeHtml, span, table } from './html-elements';
 
 /** The checks a policy's health analysis ran, as one line. */
@@ -10,7 +10,7 @@ function checksLine(h: HealthPolicy): string {
   const parts = [on.length ? on.join(', ') : 'no built-in check'];
   if (h.features.length) parts.push(`features of ${h.features.join(', ')}`);
   if (h.probes.length) parts.push(`probes ${h.probes.map((p) => p.name).join(', ')}`);
-  if (h.grace !== undefined) parts.push(`grace ${typeof h.grace === 'number' ? duration(h.grace) : h.grace}`);
+  if (h.grace !== undefined) parts.push(`grace ${spanText(h.grace)}`);
   if (h.waveQuery) parts.push(`wave query ${h.waveQuery.name}`);
   return parts.join(' · ');
 }

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../../domain/types';
 import type { ReportCall, ReportData, ReportDevice } from '../types';
-import { duration, finishedAt, iso, isoMs, waveNames } from './format';
+import { duration, finishedAt, iso, isoMs, spanText, waveNames } from './format';
 import { REPORT_CSS } from './html-css';
 import { badge, card, escapeHtml, outcomeBadges, outcomeBar, span, table } from './html-elements';
 import { healthSection } from './html-health';
@@ -85,11 +85,6 @@ function summarySection(data: ReportData): string {
 }
 
 /** The policy as setting/value rows (plain text, escaped by the caller). */
-/** A policy duration as written (`10m`), or as a span when it was recorded in ms (`10m 0s`). */
-function spanText(d: string | number): string {
-  return typeof d === 'number' ? duration(d) || '0s' : d;
-}
-
 function policyRows(policy: NonNullable<ReportData['policy']>): [string, string][] {
   const rows: [string, string][] = [];
   const add = (k: string, v: string) => rows.push([k, v]);

@@ -32,10 +32,6 @@ export function plural(n: number, noun: string): string {
   return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
 
-/**
- * An instant as an operator reads it anywhere: local date, time and the zone,
- * `2026-11-29 12:12 +08:00 (Asia/Shanghai)`.
- */
 /** `2026-11-30 02:00 Asia/Shanghai`: an instant in a named zone (the zone a change window is written in). */
 export function dateTimeIn(ms: number, zone: string): string {
   try {
@@ -55,6 +51,10 @@ export function dateTimeIn(ms: number, zone: string): string {
   }
 }
 
+/**
+ * An instant as an operator reads it anywhere: local date, time and the zone,
+ * `2026-11-29 12:12 +08:00 (Asia/Shanghai)`.
+ */
 export function dateTimeZone(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
