@@ -25,7 +25,7 @@ export function signatureOption(cmd: Command): Command {
  * `--interval`: the poll interval of `--watch` (start, status, retry-failed), in ms. A bare number
  * is seconds (`2`); a duration names its unit (`500ms`, `2s`). At least 100 ms.
  */
-export function parseInterval(v: string): number {
+function parseInterval(v: string): number {
   const ms = /^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) * 1000 : parseDuration(v, '--interval');
   if (!(ms >= 100))
     throw new CliError(

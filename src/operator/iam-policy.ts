@@ -55,7 +55,7 @@ export interface FitOptions extends IamPolicyOptions {
 }
 
 /** Characters of a document as `--json` prints it. */
-export function documentSize(doc: RamPolicyDocument): number {
+function documentSize(doc: RamPolicyDocument): number {
   return JSON.stringify(doc).length;
 }
 

@@ -47,7 +47,7 @@ export function nextPlanWindow(
 }
 
 /** `2026-11-30 02:00` as the wall clock of `timeZone` shows the instant. */
-export function wallTime(ms: number, timeZone: string): string {
+function wallTime(ms: number, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-GB', {
     timeZone,
     year: 'numeric',

@@ -24,14 +24,14 @@ const DEVICE_PREFIX = deviceWorkflowId('');
 const ROLLOUT_PREFIX = rolloutWorkflowId('');
 
 /** The rollout a device workflow's parent (`rollout/<id>/<part>`) belongs to. */
-export function holderOf(parentWorkflowId: string | undefined): string {
+function holderOf(parentWorkflowId: string | undefined): string {
   if (!parentWorkflowId) return '(no parent workflow)';
   if (!parentWorkflowId.startsWith(ROLLOUT_PREFIX)) return parentWorkflowId;
   return parentWorkflowId.slice(ROLLOUT_PREFIX.length).split('/')[0]!;
 }
 
 /** The devices of `smartAgIds` whose upgrade workflow runs now, with the rollout holding each. */
-export async function heldDevices(client: Client, smartAgIds: string[]): Promise<HeldDevice[]> {
+async function heldDevices(client: Client, smartAgIds: string[]): Promise<HeldDevice[]> {
   const wanted = new Set(smartAgIds);
   const out: HeldDevice[] = [];
   const running = client.workflow.list({

@@ -126,7 +126,7 @@ export async function getRolloutStatus(
 }
 
 /** What visibility and the search attributes show of a rollout without a worker. */
-export function lastSeenOf(rolloutId: string, d: WorkflowExecutionDescription): RolloutLastSeen {
+function lastSeenOf(rolloutId: string, d: WorkflowExecutionDescription): RolloutLastSeen {
   const sa = d.typedSearchAttributes;
   return {
     rolloutId,

@@ -74,7 +74,7 @@ export function registerExport(program: Command): void {
  * `--outcome failed,pending` as outcomes.
  * @throws CliError (bad input) naming an unknown outcome and the known ones.
  */
-export function parseOutcomes(list: string | undefined): DeviceStatusOutcome[] {
+function parseOutcomes(list: string | undefined): DeviceStatusOutcome[] {
   if (list === undefined) return [...DEFAULT_EXPORT_OUTCOMES];
   const items = list
     .split(',')

@@ -67,7 +67,7 @@ function summaryLines(p: PlanResult): string[] {
 }
 
 /** The next window in its own time zone, and in UTC. */
-export function renderWindow(w: PlanWindow): string {
+function renderWindow(w: PlanWindow): string {
   if (w.state === 'always') return 'no change window restricts the start (always open)';
   if (w.state === 'none') return 'no change window opens within the horizon or before the deadline';
   const utc = (iso: string | undefined) => `${(iso ?? '').slice(0, 16).replace('T', ' ')} UTC`;
