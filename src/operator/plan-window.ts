@@ -2,7 +2,7 @@
 
 import { parseDurationMs } from '../../domain/durations';
 import type { RolloutPolicy } from '../../domain/types';
-import { FEASIBILITY_HORIZON_MS, nextOpening, windowInstants } from '../windows';
+import { FEASIBILITY_HORIZON_MS, nextOpening, wallText, windowInstants } from '../windows';
 
 /** The next opening as `plan` shows it (instants as ISO 8601 UTC). */
 export interface PlanWindow {
@@ -48,15 +48,5 @@ export function nextPlanWindow(
 
 /** `2026-11-30 02:00` as the wall clock of `timeZone` shows the instant. */
 function wallTime(ms: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(ms);
-  const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+  return wallText(timeZone, ms);
 }

@@ -6,4 +6,4 @@
 export { parseCron, cronMatchesDay, cronOccurrences, MAX_OCCURRENCES, type CronSpec } from './cron';
 export { checkFeasible, isOpenFor, nextOpening, windowInstants, FEASIBILITY_HORIZON_MS } from './instants';
 export { isEmptySelector, matchesSelector, type SelectableDevice } from './selector';
-export { instantOfWall, isKnownTimeZone, offsetAt, wallOf } from './zone';
+export { instantOfWall, isKnownTimeZone, offsetAt, wallOf, wallText } from './zone';

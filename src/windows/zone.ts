@@ -92,3 +92,8 @@ export function instantOfWall(timeZone: string, wall: number, hintOffsets?: numb
   }
   return hi;
 }
+
+/** `2026-11-30 02:00`: the wall-clock date and minute in `timeZone` at an instant. */
+export function wallText(timeZone: string, instantMs: number): string {
+  return new Date(wallOf(timeZone, instantMs)).toISOString().slice(0, 16).replace('T', ' ');
+}

@@ -1,3 +1,5 @@
+import { wallText } from '../../windows';
+
 /** Pads every column to its widest cell; the first row is the header. */
 export function renderTable(headers: string[], rows: (string | number | undefined)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? '' : String(c))))];
@@ -35,17 +37,7 @@ export function plural(n: number, noun: string): string {
 /** `2026-11-30 02:00 Asia/Shanghai`: an instant in a named zone (the zone a change window is written in). */
 export function dateTimeIn(ms: number, zone: string): string {
   try {
-    const parts = new Intl.DateTimeFormat('en-CA', {
-      timeZone: zone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    }).formatToParts(new Date(ms));
-    const v = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-    return `${v('year')}-${v('month')}-${v('day')} ${v('hour')}:${v('minute')} ${zone}`;
+    return `${wallText(zone, ms)} ${zone}`;
   } catch {
     return dateTimeZone(ms);
   }
