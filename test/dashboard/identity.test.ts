@@ -103,7 +103,8 @@ describe('dashboard operator identity', () => {
       by: 'bob',
       detail: expect.objectContaining({ identity: 'dashboard:bob' }) as unknown,
     });
-    await h.terminate('test over');
+    // The approved wave runs to the end: no device workflow is left in flight for the worker's shutdown.
+    expect(((await stack.run(() => h.result())) as { state: string }).state).toBe('completed');
   });
 
   it('behind a trusted proxy: the header names the operator; the starter under another name is refused', async () => {
@@ -119,7 +120,8 @@ describe('dashboard operator identity', () => {
       by: 'dave',
       detail: expect.objectContaining({ identity: 'sso:dave' }) as unknown,
     });
-    await h.terminate('test over');
+    // The approved wave runs to the end: no device workflow is left in flight for the worker's shutdown.
+    expect(((await stack.run(() => h.result())) as { state: string }).state).toBe('completed');
   });
 
   it("the CLI prints a token's operators-file entry from stdin, and refuses a malformed operators file naming the entry", () => {
