@@ -13,6 +13,8 @@ import { rolloutWorkflow } from '../../workflows/rollout';
 import { rolloutWorkflowId } from '../../domain/ids';
 import type { RolloutProgress } from '../../domain/types';
 import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
+import { getRolloutStatus } from '../../src/operator/status';
+import { wallOf, wallText } from '../../src/windows/zone';
 import { uniqueName } from '../helpers/temporal';
 import { untilProgress } from '../helpers/progress';
 
@@ -20,6 +22,8 @@ const CHROMIUM = '/usr/bin/chromium';
 // Screenshots go to a temporary folder; SAG_SCREENSHOT_DIR=docs/screenshots refreshes the committed ones.
 const SHOTS = path.resolve(process.env.SAG_SCREENSHOT_DIR ?? os.tmpdir());
 const IDS = Array.from({ length: 10 }, (_, i) => `sag-db${String(i + 1).padStart(2, '0')}`);
+/** The device of a rollout whose only change window opens hours from now, in Shanghai. */
+const WINDOWED = 'sag-dbw1';
 
 let stack: Stack;
 let dash: Dashboard;
@@ -37,15 +41,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       fleet: {
         versions: VERSIONS,
         // Slow enough upgrades that a wave is visibly in progress when the page pauses it.
-        instances: IDS.map((id, i) =>
-          instance(id, {
-            simulation: {
-              downloadSeconds: 0.05,
-              upgradeSeconds: i === 0 ? 0.2 : 1.2,
-              outcome: i === 6 ? 'revert' : 'ok',
-            },
-          }),
-        ),
+        instances: [
+          ...IDS.map((id, i) =>
+            instance(id, {
+              simulation: {
+                downloadSeconds: 0.05,
+                upgradeSeconds: i === 0 ? 0.2 : 1.2,
+                outcome: i === 6 ? 'revert' : 'ok',
+              },
+            }),
+          ),
+          instance(WINDOWED),
+        ],
       },
     });
     dash = await startDashboard({
@@ -199,5 +206,63 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
       expect(status.state).toBe('paused');
       expect(await page.locator('.title .badge').innerText()).toBe(status.state);
     });
+  });
+
+  it('shows when a waiting change window opens in its own time zone, and offers every state as a filter', async () => {
+    // A daily window three hours from now on Shanghai's wall clock: the part waits for it.
+    const hour = (new Date(wallOf('Asia/Shanghai', Date.now())).getUTCHours() + 3) % 24;
+    const id = uniqueName('dashwin');
+    const windowed = await stack.client.workflow.start(rolloutWorkflow, {
+      workflowId: rolloutWorkflowId(id),
+      taskQueue: stack.taskQueue,
+      args: [
+        {
+          rolloutId: id,
+          inventory: [{ smartAgId: WINDOWED, regionId: 'cn-shanghai' }],
+          policy: fastRolloutPolicy({
+            expectedUpgradeTime: 1000,
+            windows: [
+              {
+                kind: 'recurring',
+                name: 'shanghai nights',
+                cron: `0 ${hour} * * *`,
+                duration: 3_600_000,
+                timeZone: 'Asia/Shanghai',
+              },
+            ],
+          }),
+          operator: 'alice',
+          taskQueue: stack.taskQueue,
+        },
+      ],
+    });
+    try {
+      await stack.run(async () => {
+        let opens = 0;
+        for (const deadline = Date.now() + 30_000; opens === 0;) {
+          const s = await getRolloutStatus(stack.client, id);
+          if (s.state === 'waiting-window' && s.part?.nextWindowAt) opens = s.part.nextWindowAt;
+          else if (Date.now() > deadline) throw new Error(`never waited for the window (${s.state})`);
+          else await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(new Date(wallOf('Asia/Shanghai', opens)).getUTCHours()).toBe(hour);
+        await page.goto(`${dash.url}/rollouts/${encodeURIComponent(id)}`);
+        const gate = page.locator('#gate');
+        await gate.getByText('Waiting for a change window').waitFor({ timeout: 15_000 });
+        const utc = new Date(opens).toISOString().slice(0, 16).replace('T', ' ');
+        expect(await gate.innerText()).toContain(
+          `opens ${wallText('Asia/Shanghai', opens)} Asia/Shanghai (${utc}Z)`,
+        );
+
+        await page.goto(`${dash.url}/`);
+        const states = await page.locator('select[name=state] option').allInnerTexts();
+        expect(states).toEqual(expect.arrayContaining(['aborting', 'aborted', 'waiting-window']));
+      });
+    } finally {
+      await windowed
+        .signal(abortSignal, { by: 'test', requestId: randomUUID(), compensate: false })
+        .catch(() => undefined);
+      await stack.run(() => windowed.result().catch(() => undefined));
+    }
   });
 });

@@ -3,10 +3,20 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState, useCallback } from 'preact/hooks';
 import { html } from 'htm/preact';
 import { deviceWorkflowId } from '../../../domain/ids';
+import { wallText } from '../../windows/zone';
 
 const config = JSON.parse(document.getElementById('dashboard-config').textContent);
 
-const STATES = ['running', 'paused', 'waiting-approval', 'waiting-window', 'completed', 'aborted', 'failed'];
+const STATES = [
+  'running',
+  'paused',
+  'waiting-approval',
+  'waiting-window',
+  'aborting',
+  'completed',
+  'aborted',
+  'failed',
+];
 const OUTCOMES = [
   'upgraded',
   'skipped',
@@ -27,6 +37,16 @@ function fmtTime(ms) {
     .toISOString()
     .replace('T', ' ')
     .replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * A change window's instant as the wall clock of the window's own time zone shows it, then in UTC
+ * (`2026-11-30 02:00 Asia/Shanghai (2026-11-29 18:00Z)`); UTC alone when the zone is unknown.
+ */
+function fmtWindowTime(ms, zone) {
+  if (!ms) return '';
+  if (!zone || zone === 'UTC') return fmtTime(ms);
+  return `${wallText(zone, ms)} ${zone} (${fmtTime(ms).replace(/:\d{2}Z$/, 'Z')})`;
 }
 
 function fmtAgo(ms) {
@@ -198,6 +218,9 @@ function waveName(s, i) {
 
 function gateText(s) {
   const g = s.gate;
+  // The part running now waits for its devices' change window (the rollout itself has no gate).
+  if (!g && s.state === 'waiting-window')
+    return `Waiting for a change window${s.part?.nextWindowAt ? ` (opens ${fmtWindowTime(s.part.nextWindowAt, s.part.windowZone)})` : ''}`;
   if (!g) return null;
   switch (g.kind) {
     case 'approval':
@@ -205,9 +228,9 @@ function gateText(s) {
     case 'bake':
       return `Baking ${waveName(s, g.wave)}${g.until ? ` until ${fmtTime(g.until)}` : ''}`;
     case 'window':
-      return `Waiting for a change window${g.until ? ` (opens ${fmtTime(g.until)})` : ''}`;
+      return `Waiting for a change window${g.until ? ` (opens ${fmtWindowTime(g.until, s.part?.windowZone)})` : ''}`;
     case 'freeze':
-      return `Change freeze${g.until ? ` until ${fmtTime(g.until)}` : ''}`;
+      return `Change freeze${g.until ? ` until ${fmtWindowTime(g.until, s.part?.windowZone)}` : ''}`;
     case 'pause':
       return `Paused before ${waveName(s, g.wave)}${g.detail ? `: ${g.detail}` : ''}`;
     default:
@@ -293,12 +316,12 @@ function RolloutPage({ id }) {
     ${problem && html`<p class="error">${problem.message}</p>`}
     ${
       gate &&
-      html`<div class=${`gate gate-${s.gate.kind}`} id="gate"><strong>${gate}</strong>
-      ${s.gate.kind === 'approval' && !closed && html` <button class="primary" disabled=${busy} onClick=${() => confirmThen('Approve ' + waveName(s, s.gate.wave), `Let ${waveName(s, s.gate.wave)} of rollout ${s.rolloutId} start, approved by ${name}?`, 'Approve', 'approve', { wave: s.gate.wave })}>Approve ${waveName(s, s.gate.wave)}…</button>`}
+      html`<div class=${`gate gate-${s.gate?.kind ?? 'window'}`} id="gate"><strong>${gate}</strong>
+      ${s.gate?.kind === 'approval' && !closed && html` <button class="primary" disabled=${busy} onClick=${() => confirmThen('Approve ' + waveName(s, s.gate.wave), `Let ${waveName(s, s.gate.wave)} of rollout ${s.rolloutId} start, approved by ${name}?`, 'Approve', 'approve', { wave: s.gate.wave })}>Approve ${waveName(s, s.gate.wave)}…</button>`}
     </div>`
     }
     ${s.haltReason && html`<div class="gate gate-halt"><strong>Halted:</strong> ${s.haltReason}</div>`}
-    ${s.window && !s.window.open && html`<div class="gate gate-window">Change window closed${s.window.nextOpensAt ? `; next opens ${fmtTime(s.window.nextOpensAt)}` : ''}</div>`}
+    ${s.window && !s.window.open && html`<div class="gate gate-window">Change window closed${s.window.nextOpensAt ? `; next opens ${fmtWindowTime(s.window.nextOpensAt, s.part?.windowZone)}` : ''}</div>`}
 
     <section class="cards">
       <div class="card"><div class="k">Devices</div><div class="v">${s.total}</div></div>
