@@ -390,6 +390,40 @@ describe('secrets', () => {
         .slice(before)
         .map((e) => `${e.action} ${e.code ?? 'OK'}`),
     ).toEqual(['DescribeRegions SignatureDoesNotMatch']);
+    // `--no-check-credentials`: the same wrong secret, and the worker starts without asking smartag.
+    const unchecked = sim.requests().length;
+    const skipped = await runCli(
+      ['worker', '--task-queue', uniqueName('cli-worker'), '--no-check-credentials'],
+      { ...simEnv, SAG_SIMULATOR_ACCESS_KEY_SECRET: wrongSecret },
+      /worker: polling task queue/,
+    );
+    expect(skipped.output).not.toMatch(/refused by smartag|could not check/);
+    expect(skipped.output).not.toContain(wrongSecret);
+    expect(sim.requests().slice(unchecked)).toEqual([]);
+    // An answer that proves nothing about the keys (a 503): a warning naming the code, and it starts.
+    sim.setFaults({
+      rules: [{ action: 'DescribeRegions', kind: 'error', code: 'ServiceUnavailable', times: 1 }],
+    });
+    const inconclusive = sim.requests().length;
+    try {
+      const warned = await runCli(
+        ['worker', '--task-queue', uniqueName('cli-worker')],
+        simEnv,
+        /worker: polling task queue/,
+      );
+      expect(warned.output).toMatch(
+        /warning: could not check the credentials from simulator-env \(DescribeRegions: ServiceUnavailable\); starting anyway/,
+      );
+      expect(warned.output).not.toContain(sim.accessKeySecret);
+      expect(
+        sim
+          .requests()
+          .slice(inconclusive)
+          .map((e) => `${e.action} ${e.code ?? 'OK'}`),
+      ).toEqual(['DescribeRegions ServiceUnavailable']);
+    } finally {
+      sim.setFaults({ rules: [] });
+    }
     // Pointed at a simulator with the simulator's keys, it starts (and says where the keys and the webhooks came from).
     const started = await runCli(
       ['worker', '--task-queue', uniqueName('cli-worker'), '--webhooks', webhooksFile],
