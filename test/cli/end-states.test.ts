@@ -24,6 +24,8 @@ const MIXED = ['sag-em01', 'sag-em02', 'sag-em03', 'sag-em04'];
 const NOOP = ['sag-en01', 'sag-en02'];
 const HALT = ['sag-eh01', 'sag-eh02', 'sag-eh03', 'sag-eh04', 'sag-eh05', 'sag-eh06'];
 const ABORT = ['sag-ea01', 'sag-ea02', 'sag-ea03', 'sag-ea04'];
+/** The second one's upgrade call is answered 503 before the simulator processes it. */
+const UNSURE = ['sag-eu01', 'sag-eu02'];
 
 const POLICY = (extra: string) => `
 targetVersion: "2.4.0.0"
@@ -52,6 +54,7 @@ beforeAll(async () => {
         ...NOOP.map(unbound),
         ...HALT.map((id, i) => (i >= 1 ? reverts(id) : ok(id))),
         ...ABORT.map((id, i) => (i === 0 ? ok(id) : slow(id))),
+        ...UNSURE.map(ok),
       ],
     },
   });
@@ -116,6 +119,36 @@ describe('end states and exit codes', () => {
     expect(stayed.map((d) => d.SmartAGId)).toEqual(['sag-em03']);
     const again = await run(['status', id]);
     expect(again.code).toBe(6);
+  });
+
+  it('exits 6 when the only device not upgraded is unconfirmed, not failed', async () => {
+    stack.sim.setFaults({
+      rules: [
+        {
+          action: 'UpdateSmartAccessGatewayVersion',
+          smartAgId: UNSURE[1],
+          kind: 'error',
+          code: 'ServiceUnavailable',
+        },
+      ],
+    });
+    try {
+      const id = uniqueName('unsure');
+      const r = await run([...startArgs(UNSURE, GENEROUS, id), '--watch', '--interval', '200ms']);
+      expect(r.code, r.stdout + r.stderr).toBe(6);
+      const s = await run(['status', id, '--json']);
+      expect(s.code).toBe(6);
+      expect(JSON.parse(s.stdout)).toMatchObject({
+        state: 'completed',
+        counts: { upgraded: 1, unconfirmed: 1, failed: 0, compensated: 0 },
+      });
+      // The simulator agrees: the first device was upgraded, the second answered 503 and stayed.
+      const [first, second] = UNSURE.map((u) => stack.sim.devices().find((d) => d.SmartAGId === u)!);
+      expect(first).toMatchObject({ SoftwareVersion: '2.4.0.0', upgradeCalls: 1 });
+      expect(second).toMatchObject({ SoftwareVersion: '2.3.0.0', upgradeCalls: 0 });
+    } finally {
+      stack.sim.setFaults({ rules: [] });
+    }
   });
 
   it('exits 7 when a rollout completes without upgrading any device', async () => {
