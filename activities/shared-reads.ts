@@ -63,23 +63,20 @@ export class BulkStatusReader {
     if (!batch) return;
     clearTimeout(batch.timer);
     this.batches.delete(regionId);
+    // A batch is sent as soon as it names PAGE_IDS instances, so it always fits one page.
     const ids = [...new Set(batch.waiters.map((w) => w.smartAgId))];
-    for (let i = 0; i < ids.length; i += PAGE_IDS) {
-      const chunk = new Set(ids.slice(i, i + PAGE_IDS));
-      const waiters = batch.waiters.filter((w) => chunk.has(w.smartAgId));
-      this.client.describeSmartAccessGateways({ regionId, smartAgIds: [...chunk], pageSize: PAGE_IDS }).then(
-        (page) => {
-          for (const w of waiters)
-            w.resolve({
-              item: page.items.find((x) => x.smartAgId === w.smartAgId),
-              requestId: page.requestId,
-            });
-        },
-        (err: unknown) => {
-          for (const w of waiters) w.reject(err);
-        },
-      );
-    }
+    this.client.describeSmartAccessGateways({ regionId, smartAgIds: ids, pageSize: PAGE_IDS }).then(
+      (page) => {
+        for (const w of batch.waiters)
+          w.resolve({
+            item: page.items.find((x) => x.smartAgId === w.smartAgId),
+            requestId: page.requestId,
+          });
+      },
+      (err: unknown) => {
+        for (const w of batch.waiters) w.reject(err);
+      },
+    );
   }
 }
 
