@@ -23,7 +23,7 @@ import { createHealthActivities } from './health';
 import { createProbeActivities, type ProbeDeps } from './probe';
 import { withSendDeadline } from './send-deadline';
 import { recording } from './recording';
-import { BulkStatusReader, SharedVersions, versionsKey, waitUntil } from './shared-reads';
+import { BulkStatusReader, PAGE_IDS, SharedVersions, versionsKey, waitUntil } from './shared-reads';
 import { createRolloutActivities, type RolloutActivityDeps } from './rollout';
 
 export interface ActivityDeps extends Partial<RolloutActivityDeps>, ProbeDeps {
@@ -528,7 +528,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /**
      * Re-checks a wave's devices after its bake in bulk: `DescribeSmartAccessGateways` takes up to
-     * 50 `SmartAGIds.N`, so a wave costs one call per 50 devices.
+     * `PAGE_IDS` (50) `SmartAGIds.N`, so a wave costs one call per 50 devices.
      */
     async recheckHealth(input: HealthCheckInput): Promise<HealthCheckResult> {
       const { client, calls } = recording(sag);
@@ -537,12 +537,12 @@ export function createActivities(deps: ActivityDeps) {
       for (const d of input.devices) byRegion.set(d.regionId, [...(byRegion.get(d.regionId) ?? []), d]);
       try {
         for (const [regionId, devices] of byRegion) {
-          for (let i = 0; i < devices.length; i += 50) {
-            const chunk = devices.slice(i, i + 50);
+          for (let i = 0; i < devices.length; i += PAGE_IDS) {
+            const chunk = devices.slice(i, i + PAGE_IDS);
             const page = await client.describeSmartAccessGateways({
               regionId,
               smartAgIds: chunk.map((d) => d.smartAgId),
-              pageSize: 50,
+              pageSize: PAGE_IDS,
             });
             for (const d of chunk) {
               const item = page.items.find((x) => x.smartAgId === d.smartAgId);
