@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { WorkflowHandle } from '@temporalio/client';
 import { main } from '../../src/cli/main';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server';
+import { parseOperators, tokenHash } from '../../src/dashboard/identity';
 import { abortSignal, auditQuery, progressQuery } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
 import { rolloutWorkflowId } from '../../domain/ids';
@@ -263,6 +264,42 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
         .signal(abortSignal, { by: 'test', requestId: randomUUID(), compensate: false })
         .catch(() => undefined);
       await stack.run(() => windowed.result().catch(() => undefined));
+    }
+  });
+
+  it("with per-operator tokens, shows the token's operator and offers no name to type; the command records that operator", async () => {
+    const token = randomUUID();
+    const signed = await startDashboard({
+      client: stack.client,
+      port: 0,
+      operators: parseOperators(`operators:\n  bob: "${tokenHash(token)}"\n`),
+    });
+    const context = await browser!.newContext({ viewport: { width: 1360, height: 1000 } });
+    try {
+      // A name typed on this browser before: it must not stand in for the token's operator.
+      await context.addInitScript(() => localStorage.setItem('sag-operator', 'mallory'));
+      const p = await context.newPage();
+      await stack.run(async () => {
+        expect((await handle.query(progressQuery)).state).toBe('paused');
+        await p.goto(`${signed.url}/rollouts/${encodeURIComponent(rolloutId)}?token=${token}`);
+        await p.locator('#signed-in').waitFor({ timeout: 15_000 });
+        expect(await p.locator('#signed-in').innerText()).toBe('Signed in as bob (dashboard:bob)');
+        expect(await p.locator('input[name=by]').count()).toBe(0);
+        await p.getByRole('button', { name: 'Resume…' }).click();
+        await p.locator('[data-confirm]').click();
+        await p
+          .locator('#toast')
+          .getByText(/^resume: /)
+          .waitFor();
+        const audit = await handle.query(auditQuery, 0);
+        expect(audit.filter((a) => a.kind === 'resume').at(-1)).toMatchObject({
+          by: 'bob',
+          detail: expect.objectContaining({ identity: 'dashboard:bob' }) as unknown,
+        });
+      });
+    } finally {
+      await context.close();
+      await signed.stop();
     }
   });
 });

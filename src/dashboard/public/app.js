@@ -241,12 +241,19 @@ function gateText(s) {
 function RolloutPage({ id }) {
   const { view, problem } = useRollout(id);
   const [selected, setSelected] = useState(null);
-  const [name, setName] = useState(() => localStorage.getItem('sag-operator') || config.operator || '');
+  // An operator the server authenticated (a token or a trusted proxy) is who commands record: the
+  // page shows that name and offers no other.
+  const signedIn = Boolean(config.identity);
+  const [name, setName] = useState(() =>
+    signedIn ? config.operator : localStorage.getItem('sag-operator') || config.operator || '',
+  );
   const [reason, setReason] = useState('');
   const [ask, setAsk] = useState(null);
   const [toast, setToast] = useState(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => localStorage.setItem('sag-operator', name), [name]);
+  useEffect(() => {
+    if (!signedIn) localStorage.setItem('sag-operator', name);
+  }, [name]);
 
   const s = view && view.status;
   const devicesById = useMemo(() => {
@@ -333,7 +340,11 @@ function RolloutPage({ id }) {
     </section>
 
     <section class="controls" aria-label="Operator controls">
-      <label>Your name <input name="by" value=${name} onInput=${(e) => setName(e.target.value)} /></label>
+      ${
+        signedIn
+          ? html`<p class="signed-in" id="signed-in">Signed in as <strong>${name}</strong> <span class="mono">(${config.identity})</span></p>`
+          : html`<label>Your name <input name="by" value=${name} onInput=${(e) => setName(e.target.value)} /></label>`
+      }
       <label class="grow">Reason <input name="reason" value=${reason} placeholder="why (recorded in the audit log)" onInput=${(e) => setReason(e.target.value)} /></label>
       <div class="buttons">
         <button disabled=${closed || busy || s.state === 'paused'} onClick=${() => confirmThen('Pause', `Pause rollout ${s.rolloutId}? No new device starts; upgrades in flight finish.`, 'Pause', 'pause')}>Pause…</button>
