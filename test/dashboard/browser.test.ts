@@ -277,7 +277,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
     const context = await browser!.newContext({ viewport: { width: 1360, height: 1000 } });
     try {
       // A name typed on this browser before: it must not stand in for the token's operator.
-      await context.addInitScript(() => localStorage.setItem('sag-operator', 'mallory'));
+      await context.addInitScript("localStorage.setItem('sag-operator', 'mallory')");
       const p = await context.newPage();
       await stack.run(async () => {
         expect((await handle.query(progressQuery)).state).toBe('paused');
