@@ -159,10 +159,10 @@ describe('rollout notifications', () => {
         event: 'halted',
         rolloutId,
         at: iso,
-        detail: { reason: canaryReason, wave: 0, budgetFailed: 1, budgetFinished: 1 },
+        detail: { reason: canaryReason, wave: 0, name: 'canary', budgetFailed: 1, budgetFinished: 1 },
       },
       { event: 'wave-done', rolloutId, at: iso, detail: { wave: 0, name: 'canary' } },
-      { event: 'gate-waiting', rolloutId, at: iso, detail: { wave: 1 } },
+      { event: 'gate-waiting', rolloutId, at: iso, detail: { wave: 1, name: 'wave-1' } },
       { event: 'wave-done', rolloutId, at: iso, detail: { wave: 1, name: 'wave-1' } },
       { event: 'completed', rolloutId, at: iso, detail: { devices: 3 } },
     ]);

@@ -207,6 +207,7 @@ export function onPartHalted(r: Rollout, h: PartHalted): void {
   notify(r, 'halted', {
     reason: h.reason,
     wave: h.wave,
+    name: st.plan[h.wave]?.name,
     ...(h.budget ? { budgetFailed: h.budget.failed, budgetFinished: h.budget.finished } : {}),
   });
 }

@@ -144,7 +144,7 @@ async function gateWait(r: Rollout, kind: 'approval' | 'bake', wave: number, unt
   st.gate = { kind, wave, until };
   if (kind === 'approval') {
     r.setState('waiting-approval');
-    notify(r, 'gate-waiting', { wave });
+    notify(r, 'gate-waiting', { wave, name: st.plan[wave]?.name });
     await condition(() => st.approvals[String(wave)] !== undefined || st.aborted);
   } else {
     await condition(
