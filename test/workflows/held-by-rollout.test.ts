@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { readLockHolder, rolloutOfDeviceRun } from '../../src/temporal/lock-holder';
 import { devicesQuery } from '../../workflows/messages';
+import { SA_ROLLOUT_ID } from '../../workflows/search-attributes';
 import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { untilProgress } from '../helpers/progress';
 
@@ -48,5 +51,27 @@ describe('a device whose upgrade lock another rollout holds', () => {
     const ra = await stack.run(() => a.result());
     expect(ra.counts.upgraded).toBe(1);
     expect(accepted()).toBe(1);
+    // Once A's device run closed, nobody holds the lock: the part would fall back to the old wording.
+    expect(await readLockHolder(stack.client, `upgrade/${SLOW}`)).toBeUndefined();
+  });
+});
+
+describe('the holder of an upgrade lock', () => {
+  const run = (rolloutId: string | undefined, parent: string | undefined) => ({
+    typedSearchAttributes: new TypedSearchAttributes(
+      rolloutId !== undefined ? [{ key: SA_ROLLOUT_ID, value: rolloutId }] : [],
+    ),
+    ...(parent !== undefined ? { parentExecution: { workflowId: parent, runId: 'run' } } : {}),
+  });
+
+  it("is the run's SagRolloutId, else the rollout its parent part belongs to, else nobody", () => {
+    expect(rolloutOfDeviceRun(run('r-41', 'rollout/r-40/wave-1'))).toBe('r-41');
+    expect(rolloutOfDeviceRun(run(undefined, 'rollout/r-40/wave-1'))).toBe('r-40');
+    expect(rolloutOfDeviceRun(run(undefined, 'batch/7'))).toBeUndefined();
+    expect(rolloutOfDeviceRun(run(undefined, undefined))).toBeUndefined();
+  });
+
+  it('is nobody for a device workflow that never ran', async () => {
+    expect(await readLockHolder(stack.client, 'upgrade/sag-never-run')).toBeUndefined();
   });
 });
