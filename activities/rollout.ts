@@ -38,6 +38,16 @@ export interface ExportReportInput {
   workflowId: string;
 }
 
+export interface ReadLockHolderInput {
+  /** A device's upgrade lock: `upgrade/<SmartAGId>`. */
+  workflowId: string;
+}
+
+export interface ReadLockHolderResult {
+  /** The rollout the running workflow belongs to; absent when none runs now or none is named. */
+  rolloutId?: string;
+}
+
 export interface CheckWebhooksInput {
   names: string[];
 }
@@ -54,6 +64,8 @@ export interface RolloutActivityDeps {
   fetch: typeof fetch;
   /** The worker's webhooks by name, read from its environment or file at start (none by default). */
   webhooks: WebhookDirectory;
+  /** Which rollout runs a device's upgrade workflow now (see `readLockHolder` in src/temporal). */
+  readLockHolder: (workflowId: string) => Promise<string | undefined>;
 }
 
 /** Activities of the rollout itself: window instants, notifications, the closing report. */
@@ -176,6 +188,25 @@ export function createRolloutActivities(deps: Partial<RolloutActivityDeps>) {
     /** Which of the named webhooks this worker cannot resolve (`start` asks before it starts a rollout). */
     async checkWebhooks(input: CheckWebhooksInput): Promise<CheckWebhooksResult> {
       return { unknown: input.names.filter((n) => !lookupWebhook(directory, n)) };
+    },
+
+    /**
+     * Which rollout holds a device's upgrade lock, for the part that could not start the device's
+     * workflow because it runs already. Without a Temporal client (the CLI's `plan`) nobody is named.
+     * @throws ApplicationFailure `LockHolderUnreadable` (retryable) when the server cannot be asked.
+     */
+    async readLockHolder(input: ReadLockHolderInput): Promise<ReadLockHolderResult> {
+      if (!deps.readLockHolder) return {};
+      let rolloutId: string | undefined;
+      try {
+        rolloutId = await deps.readLockHolder(input.workflowId);
+      } catch (err) {
+        throw ApplicationFailure.retryable(
+          `cannot read who runs ${input.workflowId}: ${err instanceof Error ? err.message : String(err)}`,
+          'LockHolderUnreadable',
+        );
+      }
+      return rolloutId !== undefined ? { rolloutId } : {};
     },
 
     /** Writes the report files when a rollout closes (the report must outlive history retention). */

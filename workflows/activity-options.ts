@@ -42,6 +42,16 @@ export const rolloutStep = proxyActivities<Activities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
 });
 
+/**
+ * `bestEffortRead`: a read of the Temporal server whose answer only makes a message more precise
+ * (which rollout holds a device); a local activity, given a few seconds, after which the caller
+ * goes on without it.
+ */
+export const bestEffortRead = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3 },
+});
+
 /** `workerCheck`: a question to a worker about its own configuration, answered at once or not at all. */
 export const workerCheck = proxyActivities<Activities>({
   startToCloseTimeout: '10s',

@@ -4,7 +4,8 @@
  * the new rollout would report them `HeldByAnotherRollout` and leave them alone).
  */
 import type { Client } from '@temporalio/client';
-import { deviceWorkflowId, rolloutWorkflowId } from './ids';
+import { rolloutOfDeviceRun } from '../temporal/lock-holder';
+import { deviceWorkflowId } from './ids';
 import { workerCount } from './read';
 
 /** A device of the inventory that a running rollout holds. */
@@ -21,14 +22,6 @@ export interface StartChecks {
 }
 
 const DEVICE_PREFIX = deviceWorkflowId('');
-const ROLLOUT_PREFIX = rolloutWorkflowId('');
-
-/** The rollout a device workflow's parent (`rollout/<id>/<part>`) belongs to. */
-function holderOf(parentWorkflowId: string | undefined): string {
-  if (!parentWorkflowId) return '(no parent workflow)';
-  if (!parentWorkflowId.startsWith(ROLLOUT_PREFIX)) return parentWorkflowId;
-  return parentWorkflowId.slice(ROLLOUT_PREFIX.length).split('/')[0]!;
-}
 
 /** The devices of `smartAgIds` whose upgrade workflow runs now, with the rollout holding each. */
 async function heldDevices(client: Client, smartAgIds: string[]): Promise<HeldDevice[]> {
@@ -40,7 +33,10 @@ async function heldDevices(client: Client, smartAgIds: string[]): Promise<HeldDe
   for await (const w of running) {
     const id = w.workflowId.startsWith(DEVICE_PREFIX) ? w.workflowId.slice(DEVICE_PREFIX.length) : '';
     if (wanted.has(id))
-      out.push({ smartAgId: id, heldBy: holderOf(w.parentExecution?.workflowId ?? undefined) });
+      out.push({
+        smartAgId: id,
+        heldBy: rolloutOfDeviceRun(w) ?? w.parentExecution?.workflowId ?? '(no parent workflow)',
+      });
   }
   return out.sort((a, b) => a.smartAgId.localeCompare(b.smartAgId));
 }

@@ -16,6 +16,7 @@ import type { ApiCallRecord } from '../sag/types';
 import { checkWorkerNamespace } from './setup';
 import { DEFAULT_TASK_QUEUE, connectTemporal, type TemporalTarget } from './connection';
 import { startApiQuota } from './quota';
+import { readLockHolder } from './lock-holder';
 import { readPriorRecord } from './prior-runs';
 import { projectRoot } from './tooling';
 
@@ -195,6 +196,7 @@ export async function createRolloutWorker(opts: RolloutWorkerOptions): Promise<R
           `worker: the Temporal server has no visibility; ${id} cannot read what earlier runs left open\n`,
         );
       }),
+    readLockHolder: (workflowId) => readLockHolder(temporalClient, workflowId),
   });
   const worker = await Worker.create({
     connection,

@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { deviceUpgradeWorkflow } from '../device';
 import { compensationSummary, needsCompensation, serialsAfterCompensation } from '../../domain/compensation';
 import type { DeviceStatus, DeviceUpgradeResult } from '../../domain/types';
+import { heldMessage, lockHolder, readsHolder } from './held';
 import { deviceChildOptions } from './scheduler';
 import type { PartState } from './state';
 
@@ -49,12 +50,14 @@ export async function compensate(part: PartState): Promise<void> {
           .then(
             (c) => compensated(part, s, r!, c),
             (err: unknown) => {
-              const code =
-                err instanceof WorkflowExecutionAlreadyStartedError
-                  ? 'HeldByAnotherRollout'
-                  : 'DeviceWorkflowFailed';
-              s.compensation = `compensation-failed:${code}`;
+              const held = err instanceof WorkflowExecutionAlreadyStartedError;
+              s.compensation = `compensation-failed:${held ? 'HeldByAnotherRollout' : 'DeviceWorkflowFailed'}`;
               s.message = err instanceof Error ? err.message : String(err);
+              if (!held || !readsHolder()) return;
+              const workflowId = deviceChildOptions(input, d).workflowId;
+              return lockHolder(workflowId).then((holder) => {
+                s.message = heldMessage(workflowId, holder);
+              });
             },
           )
           .finally(() => {

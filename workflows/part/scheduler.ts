@@ -6,6 +6,7 @@ import { SA_ROLLOUT_ID, SA_SMART_AG_ID } from '../search-attributes';
 import { deviceWorkflowId } from '../../domain/ids';
 import { markFinished, markStarted, pickNext, windowWait, type NextStart } from '../../domain/schedule';
 import type { InventoryDevice, WindowInstant } from '../../domain/types';
+import { lockHolder, readsHolder } from './held';
 import type { PartState } from './state';
 import type { WavePartInput } from './types';
 
@@ -105,13 +106,17 @@ export function startDevice(part: PartState, idx: number, now: number): void {
   })
     .then(
       (r) => part.record(idx, r),
-      (err: unknown) =>
-        part.childFailed(
-          idx,
-          err instanceof WorkflowExecutionAlreadyStartedError,
-          deviceWorkflowId(d.smartAgId),
-          err,
-        ),
+      (err: unknown) => {
+        const held = err instanceof WorkflowExecutionAlreadyStartedError;
+        const workflowId = deviceWorkflowId(d.smartAgId);
+        // The device stays in flight while its holder is read, so the part cannot end before the
+        // device is recorded.
+        if (held && readsHolder())
+          return lockHolder(workflowId).then((holder) =>
+            part.childFailed(idx, true, workflowId, err, holder),
+          );
+        part.childFailed(idx, held, workflowId, err);
+      },
     )
     .finally(() => {
       markFinished(part.schedule, d);

@@ -14,6 +14,7 @@ import {
   type Schedule,
 } from '../../domain/schedule';
 import type { DeviceStatus, DeviceUpgradeResult, InventoryDevice, PriorRecord } from '../../domain/types';
+import { heldMessage } from './held';
 import type { WavePartInput, WavePartResult } from './types';
 
 /**
@@ -207,14 +208,17 @@ export class PartState {
     );
   }
 
-  /** A device workflow that could not run: held by another rollout, or failed as a workflow. */
-  childFailed(idx: number, heldElsewhere: boolean, workflowId: string, err: unknown): void {
+  /**
+   * A device workflow that could not run: held by another rollout (named by `holder` when it
+   * could be read), or failed as a workflow.
+   */
+  childFailed(idx: number, heldElsewhere: boolean, workflowId: string, err: unknown, holder?: string): void {
     const s = this.statuses[idx]!;
     if (heldElsewhere) {
       // Another rollout holds this device's upgrade lock: report it, never touch it.
       s.outcome = 'skipped';
       s.errorCode = 'HeldByAnotherRollout';
-      s.message = `${workflowId} is running for another rollout`;
+      s.message = heldMessage(workflowId, holder);
     } else {
       s.outcome = 'failed';
       s.errorCode = 'DeviceWorkflowFailed';
