@@ -116,6 +116,7 @@ export function overlayPart(
   const merged = new Map(rolloutDevices.map((d) => [d.smartAgId, d]));
   for (const d of active?.devices ?? []) {
     const before = merged.get(d.smartAgId);
+    // An exclusion recorded by the rollout stands even if the part has not applied it yet.
     if (before?.outcome === 'excluded' && d.outcome === 'pending') continue;
     merged.set(d.smartAgId, { ...d, wave: before?.wave ?? d.wave });
   }
