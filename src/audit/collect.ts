@@ -19,7 +19,8 @@ export interface CollectOptions {
 
 /**
  * Gathers everything the rollout's report shows: progress, plan and waves, the audit log, every
- * device once with its outcome and versions, and every API call recorded in the histories of the
+ * device once with its outcome and versions (of a running rollout, with the wave part running now
+ * laid over them as `status` shows them: its devices, counts, failure budget and halt), and every API call recorded in the histories of the
  * rollout's device workflows (found through the `SagRolloutId` search attribute) and of the
  * rollout itself (bulk health re-checks). Histories are read a few at a time and dropped once
  * their calls are extracted, so a 10,000-device rollout fits in memory.

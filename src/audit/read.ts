@@ -1,31 +1,30 @@
 import type { Client } from '@temporalio/client';
-import { auditQuery, devicesQuery, progressQuery } from '../../workflows/messages';
+import { auditQuery } from '../../workflows/messages';
 import { SA_FOLLOW_UP_OF, SA_ROLLOUT_ID, SA_ROLLOUT_STATE } from '../../workflows/search-attributes';
 import type { AuditEntry, DeviceStatus, RolloutInput, RolloutProgress } from '../../domain/types';
 import { rolloutWorkflowId } from '../../domain/ids';
+import { readLiveRollout } from './live';
 
-/** A rollout's state as its queries answer it. */
+/** A rollout's state as its queries answer it, with the wave part running now laid over it. */
 export interface RolloutSnapshot {
+  /** The rollout's progress with the live counts, failure budget and halt of the part running now. */
   progress: RolloutProgress;
+  /** Every device, those of the part running now as that part sees them. */
   devices: DeviceStatus[];
   audit: AuditEntry[];
 }
 
 /**
  * Reads a rollout's progress, every device (in pages of 1,000) and its whole audit log through
- * its queries. A closed rollout still answers them while a worker hosts `rolloutWorkflow`.
+ * its queries, with the wave part running now laid over progress and devices the way `status`
+ * shows them (see `readLiveRollout`). A closed rollout still answers them while a worker hosts
+ * `rolloutWorkflow`.
  * @throws WorkflowNotFoundError when no rollout has this ID.
  */
 export async function readRollout(client: Client, rolloutId: string): Promise<RolloutSnapshot> {
   const handle = client.workflow.getHandle(rolloutWorkflowId(rolloutId));
-  const progress = await handle.query(progressQuery);
-  const devices: DeviceStatus[] = [];
-  for (let offset = 0; ;) {
-    const page = await handle.query(devicesQuery, { offset, limit: 1000 });
-    devices.push(...page.devices);
-    offset += page.devices.length;
-    if (page.devices.length === 0 || offset >= page.total) break;
-  }
+  const closed = (await handle.describe()).status.name !== 'RUNNING';
+  const { progress, devices } = await readLiveRollout(client, handle, { closed });
   const audit = await handle.query(auditQuery, 0);
   return { progress, devices, audit };
 }

@@ -71,7 +71,7 @@ describe('the failure budget', () => {
     await h.executeUpdate(promoteUpdate, { args: [cmd('bob', 'bake done')] });
     const p = await until(h, (x) => x.state === 'paused' && x.haltReason !== undefined);
     expect(p.haltReason).toMatch(
-      /health re-check after wave 0: 1 devices unhealthy \(canary device sag-fbc01 failed \(HealthRecheckFailed\)\)/,
+      /health re-check after canary: 1 devices unhealthy \(canary device sag-fbc01 failed \(HealthRecheckFailed\)\)/,
     );
     expect(calls(CANARY.slice(1))).toBe(0);
     await h.terminate('test over');
@@ -112,7 +112,7 @@ describe('the failure budget', () => {
     await setStatus(FRESH[2]!, 'Offline');
     await h.executeUpdate(promoteUpdate, { args: [cmd('bob')] });
     const halted = await until(h, (x) => x.state === 'paused' && x.haltReason !== undefined);
-    expect(halted.haltReason).toMatch(/health re-check after wave 1: 2 devices unhealthy/);
+    expect(halted.haltReason).toMatch(/health re-check after wave-1: 2 devices unhealthy/);
     await h.executeUpdate(resumeUpdate, { args: [cmd('alice', 'checked the two branches')] });
     // Wave 2: one device of five reverts; alone it is under the minimum of a fresh budget.
     const r = await stack.run(() => h.result());

@@ -199,7 +199,7 @@ describe('health analysis', () => {
       waves: { cumulativePercents: [100] },
     });
     const p = await until(h, (x) => x.state === 'paused' && x.haltReason !== undefined);
-    expect(p.haltReason).toBe('wave query after wave 0: error-rate = 0.2 > 0.05');
+    expect(p.haltReason).toBe('wave query after canary: error-rate = 0.2 > 0.05');
     expect(accepted('sag-hwq01')).toBe(1);
     expect(accepted('sag-hwq02')).toBe(0);
     await h.terminate('test over');
@@ -227,7 +227,7 @@ describe('health analysis', () => {
     stack.sim.instance('sag-hwq03')!.devices[0]!.hcState = 'offline';
     const p = await until(h, (x) => x.state === 'paused' && (x.haltReason ?? '').includes('wave query'));
     expect(p.haltReason).toMatch(
-      /^health re-check after wave 0: 1 devices unhealthy.*; wave query after wave 0: error-rate = 0\.2 > 0\.05$/,
+      /^health re-check after canary: 1 devices unhealthy.*; wave query after canary: error-rate = 0\.2 > 0\.05$/,
     );
     expect(p.failureBudget.breaches).toBe(1);
     const audit = await h.query(auditQuery, 0);

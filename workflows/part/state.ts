@@ -14,6 +14,7 @@ import {
   type Schedule,
 } from '../../domain/schedule';
 import type { DeviceStatus, DeviceUpgradeResult, InventoryDevice, PriorRecord } from '../../domain/types';
+import { windowZoneOf } from '../../domain/window-zone';
 import { heldMessage } from './held';
 import type { WavePartInput, WavePartResult } from './types';
 
@@ -303,10 +304,4 @@ export class PartState {
       consecutive: 0,
     };
   }
-}
-
-/** The time zone the policy's windows are written in, when they share one (for showing the next opening). */
-function windowZoneOf(windows: WavePartInput['windows']): { windowZone?: string } {
-  const zones = [...new Set(windows.map((w) => (w.kind === 'recurring' ? w.timeZone : 'UTC')))];
-  return zones.length === 1 ? { windowZone: zones[0]! } : {};
 }

@@ -137,7 +137,7 @@ function resume(r: Rollout, cmd: OperatorCommand): CommandResult {
 }
 
 /** A wave as every screen names it (`canary`, `wave-1`), not by its index. */
-function waveName(r: Rollout, wave: number): string {
+export function waveName(r: Rollout, wave: number): string {
   return r.st.plan[wave]?.name ?? `wave ${wave}`;
 }
 

@@ -9,6 +9,7 @@ import {
   shareBreachedBeforeRules,
 } from '../../domain/budget';
 import type { PlannedWave } from '../../domain/plan';
+import { waveName } from './commands';
 import { notify } from './notifications';
 import type { Rollout } from './state';
 
@@ -36,7 +37,7 @@ export function recheckInput(r: Rollout, upgraded: string[]): RecheckInput {
 export function recheckFailed(r: Rollout, wave: number, err: unknown): void {
   const { st, policy } = r;
   const f = classify(err, policy.errorOverrides);
-  st.haltReason = `${f.code} in the health re-check after wave ${wave}: ${f.policy.class === 'rollout' ? "the rollout's credentials or permissions are wrong" : f.message}`;
+  st.haltReason = `${f.code} in the health re-check after ${waveName(r, wave)}: ${f.policy.class === 'rollout' ? "the rollout's credentials or permissions are wrong" : f.message}`;
   r.audit('health-recheck-failed', { wave, reason: st.haltReason, detail: { code: f.code } });
   if (f.policy.class === 'rollout') st.haltCredentials = true;
   r.pauseForOperator();
@@ -69,7 +70,7 @@ export function recheckUnhealthy(r: Rollout, w: PlannedWave, unhealthy: Unhealth
   else st.budget = count;
   r.audit('health-recheck-failed', { wave: w.index, detail: { devices: unhealthy.length } });
   if (!breached) return;
-  st.haltReason = `health re-check after wave ${w.index}: ${unhealthy.length} devices unhealthy${verdict.breached ? ` (${verdict.reason})` : ''}`;
+  st.haltReason = `health re-check after ${waveName(r, w.index)}: ${unhealthy.length} devices unhealthy${verdict.breached ? ` (${verdict.reason})` : ''}`;
   st.breaches = (st.breaches ?? 0) + 1;
   r.audit('halted', { wave: w.index, reason: st.haltReason, detail: { code: 'HealthRecheckFailed' } });
   if (fb.onBreach === 'abort' && patched('recheck-breach-aborts')) r.abortWithCompensation();
@@ -109,7 +110,7 @@ export async function waveQueryCheck(r: Rollout, w: PlannedWave): Promise<void> 
     why = `${q.name} could not be asked: ${classify(err, policy.errorOverrides).message}`;
   }
   if (why === undefined) return;
-  const reason = `wave query after wave ${w.index}: ${why}`;
+  const reason = `wave query after ${waveName(r, w.index)}: ${why}`;
   // Already halted by this wave (its health re-check): the query's breach joins that halt's reason
   // instead of replacing it, counting and announcing the halt twice.
   if (st.paused && st.haltReason && patched('wave-query-joins-halt')) {

@@ -1,4 +1,6 @@
-import type { AuditEntry } from '../../../domain/types';
+import type { AuditEntry, RolloutPolicy } from '../../../domain/types';
+import { windowZoneOf } from '../../../domain/window-zone';
+import { wallText } from '../../windows';
 import type { ReportCall, ReportData, ReportDevice } from '../types';
 import { duration, finishedAt, iso, isoMs, spanText, waveNames } from './format';
 import { REPORT_CSS } from './html-css';
@@ -85,7 +87,8 @@ function summarySection(data: ReportData): string {
 }
 
 /** The policy as setting/value rows (plain text, escaped by the caller). */
-function policyRows(policy: NonNullable<ReportData['policy']>): [string, string][] {
+function policyRows(data: ReportData & { policy: RolloutPolicy }): [string, string][] {
+  const { policy } = data;
   const rows: [string, string][] = [];
   const add = (k: string, v: string) => rows.push([k, v]);
   const c = policy.canary;
@@ -126,6 +129,9 @@ function policyRows(policy: NonNullable<ReportData['policy']>): [string, string]
         : `${w.start} – ${w.end}`,
     );
   }
+  // While the rollout runs, the window as it stands, beside the windows that make it.
+  if (data.progress.window && policy.windows.length > 0 && data.workflowStatus === 'RUNNING')
+    add('Change window now', windowText(data.progress.window, windowZone(data)));
   if (policy.windows.length === 0) add('Change windows', 'none (always open)');
   for (const f of policy.freezes) add('Freeze', `${f.start} – ${f.end}${f.reason ? ` (${f.reason})` : ''}`);
   if (policy.deadline) add('Deadline', policy.deadline);
@@ -134,7 +140,7 @@ function policyRows(policy: NonNullable<ReportData['policy']>): [string, string]
 
 function policySection(data: ReportData): string {
   if (!data.policy) return '';
-  const rows = policyRows(data.policy).map((r) => r.map(escapeHtml));
+  const rows = policyRows({ ...data, policy: data.policy }).map((r) => r.map(escapeHtml));
   return `<section id="policy"><h2>Plan and policy</h2>${table(['Setting', 'Value'], rows)}</section>`;
 }
 
@@ -161,14 +167,41 @@ function waveRow(w: ReportData['waves'][number], end: number, pct: (t: number) =
   ];
 }
 
+/**
+ * The zone the policy's change windows are written in, when they share one other than UTC: the
+ * report shows a window's instants also as wall time there.
+ */
+function windowZone(data: ReportData): string | undefined {
+  const zone = data.policy && windowZoneOf(data.policy.windows).windowZone;
+  return zone === 'UTC' ? undefined : zone;
+}
+
+/** `2026-11-29T18:00:00Z (2026-11-30 02:00 Asia/Shanghai)`: an instant in UTC and, given a zone, as wall time there. */
+function windowInstant(ms: number, zone: string | undefined): string {
+  if (!zone) return iso(ms);
+  try {
+    return `${iso(ms)} (${wallText(zone, ms)} ${zone})`;
+  } catch {
+    // A zone the runtime's ICU does not know: UTC alone.
+    return iso(ms);
+  }
+}
+
+/** The change window as it stands: open or closed, when it closes, when it opens next. */
+function windowText(w: NonNullable<ReportData['progress']['window']>, zone: string | undefined): string {
+  return `${w.open ? 'open' : 'closed'}${w.closesAt ? `, closes ${windowInstant(w.closesAt, zone)}` : ''}${w.nextOpensAt ? `, next opens ${windowInstant(w.nextOpensAt, zone)}` : ''}`;
+}
+
 /** What the rollout waits on now and the state of its change window, as paragraphs. */
-function gateAndWindow(p: ReportData['progress']): string {
+function gateAndWindow(data: ReportData): string {
+  const p = data.progress;
+  const zone = windowZone(data);
+  const until = (g: NonNullable<typeof p.gate>, t: number) =>
+    g.kind === 'window' ? windowInstant(t, zone) : iso(t);
   const gate = p.gate
-    ? `<p>Waiting now: <strong>${escapeHtml(p.gate.kind)}</strong> before ${escapeHtml(p.waves[p.gate.wave]?.name ?? `wave ${p.gate.wave}`)}${p.gate.until ? ` until ${escapeHtml(iso(p.gate.until))}` : ''}${p.gate.detail ? ` — ${escapeHtml(p.gate.detail)}` : ''}</p>`
+    ? `<p>Waiting now: <strong>${escapeHtml(p.gate.kind)}</strong> before ${escapeHtml(p.waves[p.gate.wave]?.name ?? `wave ${p.gate.wave}`)}${p.gate.until ? ` until ${escapeHtml(until(p.gate, p.gate.until))}` : ''}${p.gate.detail ? ` — ${escapeHtml(p.gate.detail)}` : ''}</p>`
     : '';
-  const win = p.window
-    ? `<p>Change window: ${p.window.open ? 'open' : 'closed'}${p.window.closesAt ? `, closes ${escapeHtml(iso(p.window.closesAt))}` : ''}${p.window.nextOpensAt ? `, next opens ${escapeHtml(iso(p.window.nextOpensAt))}` : ''}</p>`
-    : '';
+  const win = p.window ? `<p>Change window: ${escapeHtml(windowText(p.window, zone))}</p>` : '';
   return gate + win;
 }
 
@@ -189,7 +222,7 @@ function timelineSection(data: ReportData): string {
     ]);
   return `<section id="timeline"><h2>Timeline</h2>
 ${table(['#', 'Wave', 'Devices', 'State', 'Started', 'Finished', 'Took', 'Outcomes', `${iso(p.startedAt)} → ${iso(end)}`], waveRows, [0, 2])}
-${gateAndWindow(p)}
+${gateAndWindow(data)}
 <h3 style="font-size:14px;margin:16px 0 6px">Gates, approvals and operator actions</h3>
 ${table(['Time', 'Event', 'Wave', 'By', 'Detail'], events)}</section>`;
 }

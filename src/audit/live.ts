@@ -1,0 +1,158 @@
+/**
+ * A rollout as it stands now: its own progress and devices with the wave part running now laid
+ * over them. The rollout's `devices` query and its failure budget move only when a wave part
+ * ends; the part running now (`activePart`) counts every device as it finishes. The report
+ * (`readRollout`) and `status` (src/operator/status.ts) both read this view, so every figure they
+ * show comes from one place.
+ */
+
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { withCount } from '../../domain/budget';
+import { countOutcomes, emptyCounts } from '../../domain/counts';
+import type { DeviceStatus, OutcomeCounts, RolloutProgress } from '../../domain/types';
+import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
+
+/** A rollout's progress and devices with the part running now laid over them. */
+export interface LiveRollout {
+  /**
+   * The rollout's progress with `counts` and each wave's `counts` recomputed from `devices`, the
+   * failure budget as the part running now counts it, its halt decision in `haltReason`, and
+   * `state` reading `waiting-window` while that part waits for a change window.
+   */
+  progress: RolloutProgress;
+  /** One entry per instance of the inventory, in inventory order. */
+  devices: DeviceStatus[];
+  /** The live state of the wave part running now, if any answered. */
+  part?: PartProgress;
+}
+
+/** How {@link readLiveRollout} reads. */
+export interface LiveOptions {
+  /**
+   * Whether the rollout's workflow has closed: the part of a rollout terminated through Temporal
+   * may still answer, but its budget and halt no longer speak for the rollout.
+   */
+  closed: boolean;
+  /** Deadline of each query in ms (none when absent). */
+  queryTimeoutMs?: number;
+}
+
+/**
+ * Reads the rollout's progress, all its devices (pages of 1,000) and, when a wave part runs, that
+ * part's progress and devices, and lays them over each other ({@link overlayPart}).
+ * @throws what the rollout's queries throw (a deadline when no worker answers, WorkflowNotFoundError);
+ *   a part that cannot be read (it just closed) is left out, never thrown.
+ */
+export async function readLiveRollout(
+  client: Client,
+  handle: WorkflowHandle,
+  options: LiveOptions,
+): Promise<LiveRollout> {
+  const ask = asker(client, options.queryTimeoutMs);
+  const progress = await ask(() => handle.query(progressQuery));
+  const devices = await allDevices(handle, ask);
+  const active = progress.activePart ? await readPart(client, progress.activePart, ask) : undefined;
+  return overlayPart(progress, devices, active, options.closed);
+}
+
+type Ask = <T>(fn: () => Promise<T>) => Promise<T>;
+
+function asker(client: Client, timeoutMs: number | undefined): Ask {
+  return (fn) => (timeoutMs === undefined ? fn() : client.withDeadline(Date.now() + timeoutMs, fn));
+}
+
+async function allDevices(handle: WorkflowHandle, ask: Ask): Promise<DeviceStatus[]> {
+  const devices: DeviceStatus[] = [];
+  for (let offset = 0; ;) {
+    const page = await ask(() => handle.query(devicesQuery, { offset, limit: 1000 }));
+    devices.push(...page.devices);
+    offset += page.devices.length;
+    if (page.devices.length === 0 || offset >= page.total) break;
+  }
+  return devices;
+}
+
+/**
+ * The part's progress and its devices, consistent with each other. They are two queries, and a
+ * device may finish between them: the progress carries the part's outcome counts, so a device
+ * list that does not add up to them is read once more with the progress after it. Undefined when
+ * the part does not answer (it may have just closed and been folded into the rollout).
+ */
+async function readPart(
+  client: Client,
+  workflowId: string,
+  ask: Ask,
+): Promise<{ part: PartProgress; devices: DeviceStatus[] } | undefined> {
+  const ph = client.workflow.getHandle(workflowId);
+  try {
+    let devices = await allDevices(ph, ask);
+    let part = await ask(() => ph.query(partProgressQuery));
+    if (!sameCounts(countOutcomes(devices), part.counts)) {
+      devices = await allDevices(ph, ask);
+      part = await ask(() => ph.query(partProgressQuery));
+    }
+    return { part, devices };
+  } catch {
+    return undefined;
+  }
+}
+
+function sameCounts(a: OutcomeCounts, b: OutcomeCounts): boolean {
+  return (Object.keys(a) as (keyof OutcomeCounts)[]).every((k) => a[k] === b[k]);
+}
+
+/**
+ * Lays the part running now over the rollout: its devices over the rollout's (an exclusion the
+ * rollout recorded stands while the part has not applied it yet), counts recomputed from the
+ * merged devices, the failure budget as the part counts it and its halt decision (the rollout
+ * hears of a halt only once the devices in flight finished and the batch was compensated). Pure.
+ */
+export function overlayPart(
+  progress: RolloutProgress,
+  rolloutDevices: DeviceStatus[],
+  active: { part: PartProgress; devices: DeviceStatus[] } | undefined,
+  closed: boolean,
+): LiveRollout {
+  const merged = new Map(rolloutDevices.map((d) => [d.smartAgId, d]));
+  for (const d of active?.devices ?? []) {
+    const before = merged.get(d.smartAgId);
+    // An exclusion recorded by the rollout stands even if the part has not applied it yet.
+    if (before?.outcome === 'excluded' && d.outcome === 'pending') continue;
+    merged.set(d.smartAgId, { ...d, wave: before?.wave ?? d.wave });
+  }
+  const devices = [...merged.values()];
+  const part = active?.part;
+
+  const counts = emptyCounts();
+  const byWave = new Map<number, OutcomeCounts>();
+  for (const d of devices) {
+    counts[d.outcome]++;
+    const c = byWave.get(d.wave) ?? emptyCounts();
+    c[d.outcome]++;
+    byWave.set(d.wave, c);
+  }
+  const waves = progress.waves.map((w) => ({ ...w, counts: byWave.get(w.index) ?? w.counts }));
+
+  // A compensation-only part (wave -1) counts nothing in the budget.
+  const live = part && part.wave >= 0 && !closed ? part : undefined;
+  let failureBudget = live?.budget ? withCount(progress.failureBudget, live.budget) : progress.failureBudget;
+  const haltReason = progress.haltReason ?? live?.halted?.reason;
+  // A credential halt is no breach of the budget.
+  if (!progress.haltReason && live?.halted && !live.halted.credentials)
+    failureBudget = { ...failureBudget, breached: true };
+  const state =
+    progress.state === 'running' && part?.state === 'waiting-window' ? 'waiting-window' : progress.state;
+
+  return {
+    progress: {
+      ...progress,
+      state,
+      counts,
+      waves,
+      failureBudget,
+      ...(haltReason !== undefined ? { haltReason } : {}),
+    },
+    devices,
+    ...(part ? { part } : {}),
+  };
+}
