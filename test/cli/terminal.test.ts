@@ -3,7 +3,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
+import { progressQuery } from '../../workflows/messages';
+import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { BIN, cli, ensureBuilt, temporalArgs, tempDir, until, write } from './helpers';
 
@@ -18,6 +19,7 @@ let tmuxConf: string;
 const socket = uniqueName('sag-term');
 
 const ASKED = ['sag-ta01', 'sag-ta02', 'sag-ta03', 'sag-ta04', 'sag-ta05'];
+const HELD = ['sag-th01', 'sag-th02'];
 const BREACH = ['sag-tb01', 'sag-tb02', 'sag-tb03', 'sag-tb04', 'sag-tb05', 'sag-tb06'];
 
 beforeAll(async () => {
@@ -27,6 +29,10 @@ beforeAll(async () => {
       versions: VERSIONS,
       instances: [
         ...ASKED.map((id) => instance(id)),
+        // Slow enough that a first rollout still holds them while `start` asks.
+        ...HELD.map((id) =>
+          instance(id, { simulation: { downloadSeconds: 20, upgradeSeconds: 20, outcome: 'ok' } }),
+        ),
         // The canary upgrades; every later device reverts, slowly enough to be seen finishing.
         ...BREACH.map((id, i) =>
           i === 0
@@ -265,6 +271,51 @@ windows:
         .getHandle(`rollout/${id}`)
         .terminate('test over')
         .catch(() => undefined);
+    }
+  });
+
+  it('names the devices a running rollout holds, by that rollout', async () => {
+    const first = await startRolloutOf(
+      stack,
+      HELD,
+      { canary: { count: 0 }, waves: { cumulativePercents: [100] } },
+      'holder',
+    );
+    const holder = first.workflowId.slice('rollout/'.length);
+    const id = uniqueName('asked-held');
+    let session: string | undefined;
+    try {
+      await until(
+        async () =>
+          (await first.query(progressQuery)).counts['in-progress'] === HELD.length ? true : undefined,
+        30_000,
+        'the first rollout holding both devices',
+      );
+      session = openTerminal([
+        'start',
+        '--inventory',
+        inventory('held', [...HELD, ASKED[0]!]),
+        '--policy',
+        policyFile,
+        '--rollout-id',
+        id,
+      ]);
+      const text = await screenShows(
+        session,
+        new RegExp(`start rollout ${id}\\? \\[y/N\\]\\s*$`, 'm'),
+        'the question',
+      );
+      expect(text).toMatch(
+        /^held: 2 of the devices, by running rollouts: reported HeldByAnotherRollout, not touched$/m,
+      );
+      expect(text).toMatch(new RegExp(`^ {2}rollout ${holder} holds 2 \\(sag-th01, sag-th02\\)$`, 'm'));
+      expect(text).not.toMatch(/warning:/);
+      tmux('send-keys', '-t', session, 'n', 'Enter');
+      expect(await exited(session)).toBe(3);
+      expect(await rolloutExists(id)).toBe(false);
+    } finally {
+      if (session) tmux('kill-session', '-t', session);
+      await first.terminate('test over');
     }
   });
 
