@@ -430,7 +430,7 @@ failureBudget:
       // for what the view showed.
       const frames: BudgetFrame[] = [];
       let last = '';
-      const deadline = Date.now() + 90_000;
+      const deadline = Date.now() + 40_000;
       let code: number | undefined;
       while ((code = exitStatus(session)) === undefined) {
         if (Date.now() > deadline) throw new Error(`the watch did not exit; the screen:\n${screen(session)}`);
