@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { planWaves } from '../../../domain/plan';
-import type { InventoryDevice, RolloutPolicy } from '../../../domain/types';
+import type { InventoryDevice } from '../../../domain/types';
 import { planEstimate } from '../../operator/plan-estimate';
 import { nextPlanWindow } from '../../operator/plan-window';
 import { isValidRolloutId, startRollout, type StartResult } from '../../operator/start';
-import { describeHeld, startChecks, type StartChecks } from '../../operator/start-checks';
+import { describeHeld, startChecks } from '../../operator/start-checks';
 import { action, defaultOperator, globalsOf, withClient } from '../context';
 import { CliError, ExitCode, exitCodeForState, type ExitCodeValue } from '../errors';
 import { cliSagClient, loadInventoryFrom, loadPolicyFrom, validateAll, type InputFlags } from '../inputs';
@@ -75,7 +75,7 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       operator,
       ticket: o.ticket,
     });
-    await confirm(confirmation(id, inventory, policy, checks), o.yes, {
+    await confirm(confirmation(summary), o.yes, {
       text: renderStartSummary(summary),
       ask: `start rollout ${id}`,
     });
@@ -126,22 +126,15 @@ function startSummary(
  * The change in one line: what, to which version, in which waves, and what stands in the way.
  * The refusal without a terminal names it; on a terminal the summary stands in for it.
  */
-function confirmation(
-  id: string,
-  inventory: InventoryDevice[],
-  policy: RolloutPolicy,
-  checks: StartChecks,
-): string {
-  const n = inventory.length;
-  const waves = planWaves(inventory, policy)
-    .map((w) => `${w.name} (${w.devices.length})`)
-    .join(', ');
+function confirmation(s: StartSummary): string {
+  const { policy, checks } = s;
+  const waves = s.waves.map((w) => `${w.name} (${w.size})`).join(', ');
   const workers =
     checks.workers < 0
       ? 'workers unknown'
       : `${checks.workers} worker${checks.workers === 1 ? '' : 's'} polling`;
   const held = checks.held.length > 0 ? `; ${checks.held.length} held by other rollouts` : '';
-  return `start rollout ${id}: ${n} device${n === 1 ? '' : 's'} to ${policy.targetVersion} (${policy.versionType}) in ${waves}; ${workers}${held}`;
+  return `start rollout ${s.rolloutId}: ${s.devices} device${s.devices === 1 ? '' : 's'} to ${policy.targetVersion} (${policy.versionType}) in ${waves}; ${workers}${held}`;
 }
 
 function renderStarted(r: StartResult): string {
