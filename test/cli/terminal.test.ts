@@ -13,10 +13,10 @@ import { BIN, cli, ensureBuilt, temporalArgs, tempDir, until, write } from './he
 let stack: Stack;
 let dir: string;
 let tmuxConf: string;
-// A tmux server of this file's own, stopped in afterAll (not when its last session closes, which
-// would race the next test's new session); its panes stay after their command exits
-// (remain-on-exit), so the last screen can be read.
-const socket = uniqueName('sag-term');
+// A tmux server of this file's own (its socket in the test's temp directory), stopped in afterAll
+// (not when its last session closes, which would race the next test's new session); its panes
+// stay after their command exits (remain-on-exit), so the last screen can be read.
+let socket: string;
 
 const ASKED = ['sag-ta01', 'sag-ta02', 'sag-ta03', 'sag-ta04', 'sag-ta05'];
 const HELD = ['sag-th01', 'sag-th02'];
@@ -43,6 +43,7 @@ beforeAll(async () => {
     },
   });
   dir = tempDir('terminal');
+  socket = path.join(dir, 'tmux.sock');
   tmuxConf = write(
     dir,
     'tmux.conf',
@@ -57,7 +58,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+    if (socket) execFileSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' });
   } catch {
     // No session was left, so no server runs.
   }
@@ -65,7 +66,7 @@ afterAll(async () => {
 });
 
 const tmux = (...args: string[]) =>
-  execFileSync('tmux', ['-L', socket, '-f', tmuxConf, ...args], { encoding: 'utf8' });
+  execFileSync('tmux', ['-S', socket, '-f', tmuxConf, ...args], { encoding: 'utf8' });
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
