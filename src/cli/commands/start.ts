@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { planWaves } from '../../../domain/plan';
-import type { InventoryDevice, RolloutPolicy } from '../../../domain/types';
+import type { InventoryDevice } from '../../../domain/types';
+import { planEstimate } from '../../operator/plan-estimate';
+import { nextPlanWindow } from '../../operator/plan-window';
 import { isValidRolloutId, startRollout, type StartResult } from '../../operator/start';
-import { describeHeld, startChecks, type StartChecks } from '../../operator/start-checks';
+import { describeHeld, startChecks } from '../../operator/start-checks';
 import { action, defaultOperator, globalsOf, withClient } from '../context';
 import { CliError, ExitCode, exitCodeForState, type ExitCodeValue } from '../errors';
 import { cliSagClient, loadInventoryFrom, loadPolicyFrom, validateAll, type InputFlags } from '../inputs';
 import { intervalOption, policyOptions } from '../options';
 import { cliIdentity } from '../identity';
-import { confirm, info, out, outJson } from '../output';
+import { confirm, info, out, outJson, summaryShown } from '../output';
+import { renderStartSummary, type StartSummary } from '../render/start-summary';
 import { watchMode, watchRollout } from '../watch';
 import { checkWebhooksBeforeStart } from '../webhooks';
 
@@ -53,16 +56,29 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       taskQueue,
       inventory.map((d) => d.smartAgId),
     );
+    // On a terminal the summary names the workers and the held devices; elsewhere these warnings do.
+    const summarised = summaryShown(o.yes);
     if (checks.workers === 0) {
       const what = `no worker polls task queue ${taskQueue}: the rollout would wait until one starts (sag-rollout worker --task-queue ${taskQueue})`;
       if (o.requireWorker) throw new CliError(`refused: ${what}`, ExitCode.refused);
-      info(`warning: ${what}`);
+      if (!summarised) info(`warning: ${what}`);
     }
-    if (checks.held.length > 0)
+    if (checks.held.length > 0 && !summarised)
       info(
         `warning: ${checks.held.length} of the devices are held by running rollouts and will be reported HeldByAnotherRollout, not touched: ${describeHeld(checks.held).join('; ')}`,
       );
-    await confirm(confirmation(id, inventory, policy, checks), o.yes);
+    const summary = startSummary(inventory, {
+      rolloutId: id,
+      policy,
+      checks,
+      taskQueue,
+      operator,
+      ticket: o.ticket,
+    });
+    await confirm(confirmation(summary), o.yes, {
+      text: renderStartSummary(summary),
+      ask: `start rollout ${id}`,
+    });
     const r = await startRollout(client, {
       rolloutId: id,
       inventory,
@@ -85,23 +101,40 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
   });
 }
 
-/** The question before a start: what, to which version, in which waves, and what stands in the way. */
-function confirmation(
-  id: string,
+/**
+ * What a start would do, read without touching a device: the waves and their sizes, the next
+ * change window, the estimate from the wave sizes, and the checks.
+ */
+function startSummary(
   inventory: InventoryDevice[],
-  policy: RolloutPolicy,
-  checks: StartChecks,
-): string {
-  const n = inventory.length;
-  const waves = planWaves(inventory, policy)
-    .map((w) => `${w.name} (${w.devices.length})`)
-    .join(', ');
+  s: Pick<StartSummary, 'rolloutId' | 'policy' | 'checks' | 'taskQueue' | 'operator' | 'ticket'>,
+): StartSummary {
+  const waves = planWaves(inventory, s.policy).map((w) => ({ name: w.name, size: w.devices.length }));
+  return {
+    ...s,
+    devices: inventory.length,
+    waves,
+    window: nextPlanWindow(s.policy, Date.now()),
+    estimate: planEstimate(
+      s.policy,
+      waves.map((w) => w.size),
+    ),
+  };
+}
+
+/**
+ * The change in one line: what, to which version, in which waves, and what stands in the way.
+ * The refusal without a terminal names it; on a terminal the summary stands in for it.
+ */
+function confirmation(s: StartSummary): string {
+  const { policy, checks } = s;
+  const waves = s.waves.map((w) => `${w.name} (${w.size})`).join(', ');
   const workers =
     checks.workers < 0
       ? 'workers unknown'
       : `${checks.workers} worker${checks.workers === 1 ? '' : 's'} polling`;
   const held = checks.held.length > 0 ? `; ${checks.held.length} held by other rollouts` : '';
-  return `start rollout ${id}: ${n} device${n === 1 ? '' : 's'} to ${policy.targetVersion} (${policy.versionType}) in ${waves}; ${workers}${held}`;
+  return `start rollout ${s.rolloutId}: ${s.devices} device${s.devices === 1 ? '' : 's'} to ${policy.targetVersion} (${policy.versionType}) in ${waves}; ${workers}${held}`;
 }
 
 function renderStarted(r: StartResult): string {

@@ -1,6 +1,6 @@
 import { PLAN_OUTCOMES } from '../../../domain/plan-outcome';
 import type { PlanResult } from '../../operator/dry-run';
-import type { PlanWindow } from '../../operator/plan-window';
+import { estimateText, paceText, windowText } from './plan-lines';
 import { formatSpan, renderTable } from './table';
 
 /**
@@ -26,9 +26,9 @@ export function renderPlanText(p: PlanResult, opts: { devices?: boolean } = {}):
       ]),
     ),
     '',
-    `window: ${renderWindow(p.window)}`,
-    `pace: ${paceLine(p)}`,
-    `estimated duration: ${formatSpan(p.estimate.totalMs)} (${p.waves.length} waves${p.estimate.bakesMs > 0 ? `, bakes ${formatSpan(p.estimate.bakesMs)}` : ''}; not counting ${p.estimate.excludes.join(', ')})`,
+    `window: ${windowText(p.window)}`,
+    `pace: ${paceText(p.policy, p.estimate.expectedUpgradeMs)}; failure budget ${p.policy.maxFailurePercent}%`,
+    `estimated duration: ${estimateText(p.estimate, p.waves.length)}`,
   ];
   const listed = p.devices.filter((d) => d.outcome !== 'upgrade' || opts.devices);
   if (opts.devices && p.devices.length > 0) {
@@ -64,27 +64,4 @@ function summaryLines(p: PlanResult): string[] {
     const detail = codes.length > 0 ? `: ${codes.map((c) => `${c.code} ${c.count}`).join(', ')}` : '';
     return `  ${String(p.counts[o]).padStart(width)} ${label[o]}${detail}`;
   });
-}
-
-/** The next window in its own time zone, and in UTC. */
-function renderWindow(w: PlanWindow): string {
-  if (w.state === 'always') return 'no change window restricts the start (always open)';
-  if (w.state === 'none') return 'no change window opens within the horizon or before the deadline';
-  const utc = (iso: string | undefined) => `${(iso ?? '').slice(0, 16).replace('T', ' ')} UTC`;
-  const name = w.window ? ` (${w.window})` : '';
-  const span = w.timeZone
-    ? `${w.localStart} to ${w.localEnd} ${w.timeZone} (${utc(w.start)} to ${utc(w.end)})`
-    : `${utc(w.start)} to ${utc(w.end)}`;
-  return `${w.state === 'open' ? 'open now' : 'next opens'}${name}: ${span}`;
-}
-
-function paceLine(p: PlanResult): string {
-  const bake = typeof p.policy.bake === 'number' ? formatSpan(p.policy.bake) : p.policy.bake;
-  return [
-    `${p.policy.concurrency} in flight${p.policy.maxPerMinute ? `, ${p.policy.maxPerMinute}/min` : ''}`,
-    `expected upgrade time ${formatSpan(p.estimate.expectedUpgradeMs)}`,
-    `bake ${bake}`,
-    `approval ${p.policy.approval}`,
-    `failure budget ${p.policy.maxFailurePercent}%`,
-  ].join('; ');
 }
