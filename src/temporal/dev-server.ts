@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from './search-attributes';
 import { projectRoot, resolveTemporalCli, type ResolvedTemporalCli } from './tooling';
 
@@ -58,19 +58,35 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** How {@link waitForHealth} reaches the frontend and names it in its errors. */
+export interface HealthWait {
+  /** TLS of the connection (a cluster's own certificates); none: plain. */
+  tls?: ConnectionOptions['tls'];
+  /** The server as errors name it (default `Temporal dev server`). */
+  server?: string;
+  /** Pause between attempts in ms (default 150). */
+  pollMs?: number;
+}
+
 /** Waits until the frontend answers a health check, or throws after `timeoutMs`. */
 export async function waitForHealth(
   address: string,
   timeoutMs: number,
   exited?: () => string | undefined,
+  how: HealthWait = {},
 ): Promise<void> {
+  const server = how.server ?? 'Temporal dev server';
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     const why = exited?.();
-    if (why) throw new Error(`Temporal dev server exited before it was healthy: ${why}`);
+    if (why) throw new Error(`${server} exited before it was healthy: ${why}`);
     try {
-      const conn = await Connection.connect({ address, connectTimeout: 1000 });
+      const conn = await Connection.connect({
+        address,
+        ...(how.tls !== undefined ? { tls: how.tls } : {}),
+        connectTimeout: how.tls ? 2000 : 1000,
+      });
       try {
         await conn.healthService.check({});
         return;
@@ -79,10 +95,10 @@ export async function waitForHealth(
       }
     } catch (err) {
       lastError = err;
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, how.pollMs ?? 150));
     }
   }
-  throw new Error(`Temporal at ${address} not healthy after ${timeoutMs} ms: ${String(lastError)}`);
+  throw new Error(`${server} at ${address} not healthy after ${timeoutMs} ms: ${String(lastError)}`);
 }
 
 /**

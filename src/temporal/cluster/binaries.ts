@@ -37,12 +37,17 @@ export function binariesDir(version = SERVER_VERSION, root = projectRoot()): str
   return path.join(root, '.tools', 'temporal-server', version);
 }
 
+let goChecked = false;
+
+/** `go`, once `go version` answered (asked once per process). */
 function goBinary(): string {
+  if (goChecked) return 'go';
   const r = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (r.status !== 0)
     throw new Error(
       `the Temporal server ${SERVER_VERSION} must be built from the Go module proxy and no \`go\` is on PATH (Go 1.26.8 or newer is needed)`,
     );
+  goChecked = true;
   return 'go';
 }
 

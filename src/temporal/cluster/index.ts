@@ -21,6 +21,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { clientConfigToToml } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
+import { waitForHealth } from '../dev-server';
 import { setupNamespace, type SetupResult } from '../setup';
 import { ensureClusterBinaries, type ClusterBinaries } from './binaries';
 import { generateTlsMaterial, type TlsMaterial } from './certificates';
@@ -140,39 +141,6 @@ function applySchemas(b: ClusterBinaries, pg: LocalPostgres, dir: string): void 
   }
 }
 
-/** Waits until the frontend answers a health check over the cluster's own TLS, or throws. */
-async function waitForHealth(
-  options: NativeConnectionOptions,
-  timeoutMs: number,
-  exited: () => string | undefined,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    const why = exited();
-    if (why) throw new Error(`the Temporal server exited before it was healthy: ${why}`);
-    try {
-      const conn = await Connection.connect({
-        address: options.address,
-        tls: options.tls,
-        connectTimeout: 2000,
-      });
-      try {
-        await conn.healthService.check({});
-        return;
-      } finally {
-        await conn.close();
-      }
-    } catch (err) {
-      lastError = err;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-  throw new Error(
-    `the Temporal server at ${options.address} is not healthy after ${timeoutMs} ms: ${String(lastError)}`,
-  );
-}
-
 function profileToml(address: string, namespace: string, tls: TlsMaterial | undefined): string {
   const toml = clientConfigToToml({
     profiles: {
@@ -285,7 +253,11 @@ export async function startCluster(o: ClusterOptions = {}): Promise<LocalCluster
         exitReason = `code ${code ?? 'none'}, signal ${signal ?? 'none'} (log: ${serverLog})`;
       });
       server = child;
-      await waitForHealth(connectionOptions, 90_000, () => exitReason);
+      await waitForHealth(address, 90_000, () => exitReason, {
+        tls: connectionOptions.tls,
+        server: 'the Temporal server',
+        pollMs: 300,
+      });
     };
     t = Date.now();
     await launch();
