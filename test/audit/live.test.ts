@@ -96,12 +96,12 @@ describe('the live view of a rollout', () => {
 
   it("keeps the rollout's own halt reason and calls a credential halt no breach", () => {
     const own = overlayPart(
-      progress({ haltReason: 'health re-check after canary: 1 devices unhealthy' }),
+      progress({ haltReason: 'health re-check after canary: 1 device unhealthy' }),
       rolloutDevices,
       { part: part(), devices: partDevices },
       false,
     );
-    expect(own.progress.haltReason).toBe('health re-check after canary: 1 devices unhealthy');
+    expect(own.progress.haltReason).toBe('health re-check after canary: 1 device unhealthy');
     const credentials = overlayPart(
       progress(),
       rolloutDevices,

@@ -71,7 +71,7 @@ describe('the failure budget', () => {
     await h.executeUpdate(promoteUpdate, { args: [cmd('bob', 'bake done')] });
     const p = await until(h, (x) => x.state === 'paused' && x.haltReason !== undefined);
     expect(p.haltReason).toMatch(
-      /health re-check after canary: 1 devices unhealthy \(canary device sag-fbc01 failed \(HealthRecheckFailed\)\)/,
+      /health re-check after canary: 1 device unhealthy \(canary device sag-fbc01 failed \(HealthRecheckFailed\)\)/,
     );
     expect(calls(CANARY.slice(1))).toBe(0);
     await h.terminate('test over');

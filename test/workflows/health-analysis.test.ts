@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthPolicy, RolloutPolicy, RolloutProgress } from '../../domain/types';
 import { collectReport, renderReport } from '../../src/audit/report';
-import { auditQuery, devicesQuery } from '../../workflows/messages';
+import { auditQuery, devicesQuery, resumeUpdate } from '../../workflows/messages';
 import { untilProgress } from '../helpers/progress';
 import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
 
@@ -200,8 +201,18 @@ describe('health analysis', () => {
     });
     const p = await until(h, (x) => x.state === 'paused' && x.haltReason !== undefined);
     expect(p.haltReason).toBe('wave query after canary: error-rate = 0.2 > 0.05');
+    // The operator's measure halted it, not the failure budget: no breach is shown or counted.
+    expect(p.failureBudget).toMatchObject({ failed: 0, finished: 1, breached: false, breaches: 0 });
     expect(accepted('sag-hwq01')).toBe(1);
     expect(accepted('sag-hwq02')).toBe(0);
+    // Resumed, the budget's count goes on: the canary stays in it beside the next wave's device.
+    await h.executeUpdate(resumeUpdate, { args: [{ by: 'test', requestId: randomUUID() }] });
+    const again = await until(
+      h,
+      (x) => x.state === 'paused' && x.haltReason === 'wave query after wave-1: error-rate = 0.2 > 0.05',
+    );
+    expect(again.failureBudget).toMatchObject({ failed: 0, finished: 2, breached: false });
+    expect(accepted('sag-hwq02')).toBe(1);
     await h.terminate('test over');
   });
 
@@ -227,7 +238,7 @@ describe('health analysis', () => {
     stack.sim.instance('sag-hwq03')!.devices[0]!.hcState = 'offline';
     const p = await until(h, (x) => x.state === 'paused' && (x.haltReason ?? '').includes('wave query'));
     expect(p.haltReason).toMatch(
-      /^health re-check after canary: 1 devices unhealthy.*; wave query after canary: error-rate = 0\.2 > 0\.05$/,
+      /^health re-check after canary: 1 device unhealthy.*; wave query after canary: error-rate = 0\.2 > 0\.05$/,
     );
     expect(p.failureBudget.breaches).toBe(1);
     const audit = await h.query(auditQuery, 0);

@@ -167,7 +167,7 @@ async function reportHalt(part: PartState): Promise<void> {
       // Every device, pending ones too: the rollout shows what the part shows while it is halted.
       devices: part.statuses,
       // The count that decided the halt: the rollout shows this figure beside the reason.
-      budget: part.budget(),
+      budget: part.shownBudget(),
     })
     .catch(() => undefined);
 }

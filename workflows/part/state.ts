@@ -128,7 +128,7 @@ export class PartState {
       failed: this.count.failed,
       finished: this.count.finished,
       consecutive: this.count.consecutive,
-      budget: this.budget(),
+      budget: this.shownBudget(),
       ...(this.halted
         ? {
             halted: { reason: this.halted.reason, ...(this.halted.credentials ? { credentials: true } : {}) },
@@ -144,6 +144,14 @@ export class PartState {
    */
   budget(): BudgetCount {
     return addCounts(this.base, this.count);
+  }
+
+  /**
+   * The budget as every screen shows it: while the part is halted on its budget, the count that
+   * decided the halt (the figure its reason quotes), not the devices in flight that finished since.
+   */
+  shownBudget(): BudgetCount {
+    return this.halted?.budget ?? this.budget();
   }
 
   devicesPage(q: DevicesPageQuery): DevicesPage {
@@ -250,7 +258,7 @@ export class PartState {
 
   private halt(reason: string, code?: string, credentials?: boolean): void {
     if (this.halted) return;
-    this.halted = credentials ? { reason, code, credentials } : { reason, code };
+    this.halted = credentials ? { reason, code, credentials } : { reason, code, budget: this.budget() };
   }
 
   /**
@@ -288,7 +296,7 @@ export class PartState {
       failed: this.count.failed,
       finished: this.count.finished,
       consecutive: this.count.consecutive,
-      budget: this.budget(),
+      budget: this.shownBudget(),
     };
   }
 

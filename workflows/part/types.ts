@@ -60,7 +60,13 @@ export interface WavePartResult {
   wave: number;
   part: number;
   devices: DeviceStatus[];
-  halted?: { reason: string; code?: string; credentials?: boolean };
+  /** Why the part halted; `budget`: the count that decided a halt that was not on credentials. */
+  halted?: {
+    reason: string;
+    code?: string;
+    credentials?: boolean;
+    budget?: { failed: number; finished: number; consecutive: number };
+  };
   aborted: boolean;
   failed: number;
   finished: number;

@@ -127,9 +127,15 @@ function resume(r: Rollout, cmd: OperatorCommand): CommandResult {
     if (!st.paused) return { accepted: true, message: 'not paused' };
     st.paused = false;
     // A resume after a halt starts a fresh failure budget for the rest of the rollout.
-    if (st.haltReason !== undefined && patched('resume-fresh-budget') && !st.haltCredentials)
+    if (
+      st.haltReason !== undefined &&
+      patched('resume-fresh-budget') &&
+      !st.haltCredentials &&
+      st.haltBudget !== false
+    )
       st.budget = emptyBudget();
     st.haltCredentials = undefined;
+    st.haltBudget = undefined;
     st.haltReason = undefined;
     r.setState('running');
     return { accepted: true, message: 'resumed', fwd: { kind: 'resume' } };

@@ -40,6 +40,8 @@ export function recheckFailed(r: Rollout, wave: number, err: unknown): void {
   st.haltReason = `${f.code} in the health re-check after ${waveName(r, wave)}: ${f.policy.class === 'rollout' ? "the rollout's credentials or permissions are wrong" : f.message}`;
   r.audit('health-recheck-failed', { wave, reason: st.haltReason, detail: { code: f.code } });
   if (f.policy.class === 'rollout') st.haltCredentials = true;
+  // A re-check that could not run breaches no budget.
+  st.haltBudget = false;
   r.pauseForOperator();
   notify(r, 'halted', { reason: st.haltReason, wave });
 }
@@ -70,7 +72,8 @@ export function recheckUnhealthy(r: Rollout, w: PlannedWave, unhealthy: Unhealth
   else st.budget = count;
   r.audit('health-recheck-failed', { wave: w.index, detail: { devices: unhealthy.length } });
   if (!breached) return;
-  st.haltReason = `health re-check after ${waveName(r, w.index)}: ${unhealthy.length} devices unhealthy${verdict.breached ? ` (${verdict.reason})` : ''}`;
+  st.haltReason = `health re-check after ${waveName(r, w.index)}: ${unhealthy.length} ${unhealthy.length === 1 ? 'device' : 'devices'} unhealthy${verdict.breached ? ` (${verdict.reason})` : ''}`;
+  st.haltBudget = true;
   st.breaches = (st.breaches ?? 0) + 1;
   r.audit('halted', { wave: w.index, reason: st.haltReason, detail: { code: 'HealthRecheckFailed' } });
   if (fb.onBreach === 'abort' && patched('recheck-breach-aborts')) r.abortWithCompensation();
@@ -119,7 +122,8 @@ export async function waveQueryCheck(r: Rollout, w: PlannedWave): Promise<void> 
     return;
   }
   st.haltReason = reason;
-  st.breaches = (st.breaches ?? 0) + 1;
+  // The operator's own measure, not the failure budget: the budget's count stands after a resume.
+  st.haltBudget = false;
   r.audit('halted', { wave: w.index, reason: st.haltReason, detail: { code: 'WaveQueryBreached' } });
   r.pauseForOperator();
   notify(r, 'halted', { reason: st.haltReason, wave: w.index });

@@ -186,6 +186,7 @@ export function onPartHalted(r: Rollout, h: PartHalted): void {
   // Credentials or permissions that failed are no budget breach: the operator fixes them and resumes.
   if (!h.credentials) st.breaches = (st.breaches ?? 0) + 1;
   st.haltCredentials = h.credentials === true ? true : undefined;
+  st.haltBudget = h.credentials !== true;
   // The figure shown beside the reason is the count that decided it.
   if (h.budget) st.budget = { ...h.budget };
   for (const d of h.devices) {

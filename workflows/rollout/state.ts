@@ -48,6 +48,12 @@ export interface RolloutCarried {
   breaches?: number;
   /** The rollout is halted on credentials or permissions, not on its budget. */
   haltCredentials?: boolean;
+  /**
+   * Whether the halt is a breach of the failure budget (false: a wave query or a re-check that
+   * could not run). Absent from rollouts that halted before it was recorded: a halt not on
+   * credentials counts as a breach there.
+   */
+  haltBudget?: boolean;
   gate?: RolloutProgress['gate'];
 }
 
@@ -238,7 +244,7 @@ export class Rollout {
       gate: st.gate,
       failureBudget: budgetFigure(st.budget, policy.failureBudget, {
         // A halt on credentials or permissions is no breach of the budget.
-        breached: st.haltReason !== undefined && !st.haltCredentials,
+        breached: st.haltReason !== undefined && (st.haltBudget ?? !st.haltCredentials),
         breaches: st.breaches ?? 0,
       }),
       pace: st.pace,
