@@ -62,6 +62,11 @@ const CHECKED = {
     'export-text',
     'report-json',
     'iam-policy-scope',
+    'json-error',
+    'status-no-worker-json',
+    'export-json',
+    'export-format-json',
+    'list-json',
   ],
   'dashboard.md': [
     'api-config',
@@ -379,10 +384,16 @@ describe('docs/cli.md', () => {
     // canary [d03], wave-1 [dslow, d04], wave-2 [d05, d06, d07] behind a gate: wave-2 has not
     // started when the doc's exclude names two of its devices, nor when the abort comes.
     const ids = ['sag-d03', 'sag-dslow', 'sag-d04', 'sag-d05', 'sag-d06', 'sag-d07'];
+    // With serial numbers, a group and tags, which export gives back.
+    const r2Inventory = write(
+      dir,
+      'r2.csv',
+      `SmartAGId,RegionId,SerialNumber,group,tags\n${ids.map((id) => `${id},cn-shanghai,sn${id.slice(4)}a,branch,east;night`).join('\n')}\n`,
+    );
     const started = await run([
       'start',
       '--inventory',
-      inventory('r2.csv', ids),
+      r2Inventory,
       '--policy',
       gated,
       '--rollout-id',
@@ -444,6 +455,13 @@ describe('docs/cli.md', () => {
     expect(planned.code, planned.stderr).toBe(0);
     const startedRetry = await inDir(start!);
     expect(startedRetry.code, startedRetry.stderr).toBe(0);
+
+    const toFile = await inDir(['export', r2, '--out', 'retry.json', '--json']);
+    expect(toFile.code, toFile.stderr).toBe(0);
+    expectShape('export-json', [json(toFile)]);
+    const inventory = await inDir(['export', r2, '--format', 'json']);
+    expect(inventory.code, inventory.stderr).toBe(0);
+    expectShape('export-format-json', [json(inventory)]);
   });
 
   it('says what the doc says when no worker answers status', async () => {
@@ -469,9 +487,27 @@ describe('docs/cli.md', () => {
       // all it is the line the paragraph under it names.
       expectText('status-no-worker', status.stdout, names, 1);
       expectText('status-no-worker-idle', status.stderr.split('\n')[0]!, { ...names, [queue]: 'Q' });
-    } finally {
+      const running = await idle(['status', id, '--json']);
+      expect(running.code).toBe(ExitCode.internal);
       await stack.client.workflow.getHandle(`rollout/${id}`).terminate('docs test: no worker on its queue');
+      const closed = await idle(['status', id, '--json']);
+      expect(closed.code).toBe(ExitCode.internal);
+      expectShape('status-no-worker-json', [json(running), json(closed)]);
+    } finally {
+      await stack.client.workflow
+        .getHandle(`rollout/${id}`)
+        .terminate('docs test: no worker on its queue')
+        .catch(() => undefined);
     }
+  });
+
+  it('prints an error as the --json convention says, and list --json as documented', async () => {
+    const missing = await run(['status', 'no-such-rollout', '--json']);
+    expect(missing.code).toBe(ExitCode.notFound);
+    expectShape('json-error', [json(missing)]);
+    const list = await run(['list', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expectShape('list-json', json<unknown[]>(list));
   });
 
   it('shows report --json as a real report command prints it', async () => {
