@@ -67,6 +67,8 @@ const CHECKED = {
     'export-json',
     'export-format-json',
     'list-json',
+    'plan-devices-header',
+    'status-follow-up-of',
   ],
   'dashboard.md': [
     'api-config',
@@ -105,6 +107,13 @@ function expectText(name: string, real: string, substitute: Record<string, strin
   const e = example(name);
   const doc = e.body.split('\n').slice(skipDocLines).join('\n');
   expect.soft(textMismatches(doc, real, substitute), e.where).toEqual([]);
+}
+
+/** An inline example that names one line of a longer output: some line of `real` must match it. */
+function expectLine(name: string, real: string, substitute: Record<string, string>): void {
+  const e = example(name);
+  const matching = real.split('\n').filter((l) => textMismatches(e.body, l, substitute).length === 0);
+  expect.soft(matching, `${e.where}: no line reads ${e.body}\n${real}`).not.toEqual([]);
 }
 
 /** The commands of a command example, with the doc's names replaced by the test's. */
@@ -321,6 +330,13 @@ describe('docs/cli.md', () => {
     );
     expect(plan.code, plan.stderr).toBe(0);
     expectShape('plan-json', [json(plan)]);
+
+    const table = await run(
+      ['plan', '--inventory', mixed, '--policy', policy, '--api-rate', '200', '--devices'],
+      simEnv,
+    );
+    expect(table.code, table.stderr).toBe(0);
+    expectLine('plan-devices-header', table.stdout, {});
   });
 
   it('shows start --json as a real start prints it, and status --json as a completed rollout answers', async () => {
@@ -372,6 +388,8 @@ describe('docs/cli.md', () => {
       (s) => Array.isArray(s.followUps) && s.followUps.length > 0,
       'listing its follow-up',
     );
+    const text = await run(['status', r1FollowUp]);
+    expectLine('status-follow-up-of', text.stdout, { [r1FollowUp]: 'r-42', [r1]: 'r-41' });
   }, 90_000);
 
   it('runs the documented controls on a rollout, printing what the doc shows', async () => {
