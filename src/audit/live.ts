@@ -9,6 +9,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { withCount } from '../../domain/budget';
 import { countOutcomes, emptyCounts } from '../../domain/counts';
+import { estimateEnd } from '../../domain/eta';
 import type { DeviceStatus, OutcomeCounts, RolloutProgress } from '../../domain/types';
 import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
 
@@ -112,6 +113,7 @@ export function overlayPart(
   rolloutDevices: DeviceStatus[],
   active: { part: PartProgress; devices: DeviceStatus[] } | undefined,
   closed: boolean,
+  now = Date.now(),
 ): LiveRollout {
   const merged = new Map(rolloutDevices.map((d) => [d.smartAgId, d]));
   for (const d of active?.devices ?? []) {
@@ -142,6 +144,11 @@ export function overlayPart(
     failureBudget = { ...failureBudget, breached: true };
   const state =
     progress.state === 'running' && part?.state === 'waiting-window' ? 'waiting-window' : progress.state;
+  // From the devices as they finish, not as parts end; none while a halt plays out or anything waits.
+  const eta =
+    state === 'running' && haltReason === undefined
+      ? estimateEnd(counts, progress.startedAt, now)
+      : undefined;
 
   return {
     progress: {
@@ -151,6 +158,7 @@ export function overlayPart(
       waves,
       failureBudget,
       ...(haltReason !== undefined ? { haltReason } : {}),
+      eta,
     },
     devices,
     ...(part ? { part } : {}),

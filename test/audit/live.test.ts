@@ -136,4 +136,23 @@ describe('the live view of a rollout', () => {
     expect(alone.part).toBeUndefined();
     expect(alone.progress.failureBudget).toEqual(progress().failureBudget);
   });
+
+  it('estimates the end from the devices as they finish, and gives none while a halt plays out', () => {
+    const partDevices4 = [dev('a', 1, 'upgraded'), dev('b', 1, 'in-progress'), dev('x', 1, 'pending')];
+    const rollout4 = rolloutDevices.map((d) =>
+      d.smartAgId === 'x' ? { ...d, outcome: 'pending' as const } : d,
+    );
+    const running = overlayPart(
+      progress({ startedAt: 0, eta: undefined }),
+      rollout4,
+      { part: part({ halted: undefined }), devices: partDevices4 },
+      false,
+      60_000,
+    );
+    // Two of four done in a minute (the canary and a): two minutes in all, one to go.
+    expect(running.progress.eta).toBe(120_000);
+    const halting = overlayPart(progress(), rollout4, { part: part(), devices: partDevices4 }, false, 60_000);
+    expect(halting.progress.haltReason).toBeDefined();
+    expect(halting.progress.eta).toBeUndefined();
+  });
 });

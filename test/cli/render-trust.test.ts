@@ -107,5 +107,10 @@ describe('status renderers', () => {
       /^0\/0 failed \(0\.0%, limit 10%\); counts failures since the start or the last resume, not those of the rollout's credentials or permissions$/,
     );
     expect(budgetText(status())).toBe('0/0 failed (0.0%, limit 10%)');
+    const halted = status({ counts: { ...emptyCounts(), failed: 3, upgraded: 1 } });
+    halted.failureBudget = { ...halted.failureBudget, failed: 2, finished: 3, percent: 66.7, breached: true };
+    expect(budgetText(halted)).toBe(
+      '2/3 failed (66.7%, limit 10%) BREACHED; the count that decided the halt: devices that finished after it are not in it',
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { estimateEnd } from '../../domain/eta';
 import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { CommandResult, DevicesPage, DevicesPageQuery } from '../messages';
 import { durationMs } from '../durations';
@@ -225,8 +226,6 @@ export class Rollout {
       ),
     }));
     const c = this.counts();
-    const done = c.upgraded + c.failed + c.skipped + c.compensated + c.excluded;
-    const elapsed = Date.now() - st.startedAt;
     const total = Object.keys(st.devices).length;
     return {
       rolloutId: input.rolloutId,
@@ -249,7 +248,7 @@ export class Rollout {
       }),
       pace: st.pace,
       haltReason: st.haltReason,
-      eta: done > 0 && done < total ? Date.now() + (elapsed / done) * (total - done) : undefined,
+      eta: estimateEnd(c, st.startedAt, Date.now()),
       activePart: this.activePart,
     };
   }

@@ -10,9 +10,11 @@ export function budgetText(s: Pick<RolloutStatus, 'failureBudget' | 'counts'>): 
   const fb = s.failureBudget;
   const failing = s.counts.failed + s.counts.unconfirmed;
   const note =
-    failing > fb.failed
-      ? `; counts failures since the start or the last resume, not those of the rollout's credentials or permissions`
-      : '';
+    failing <= fb.failed
+      ? ''
+      : fb.breached
+        ? '; the count that decided the halt: devices that finished after it are not in it'
+        : `; counts failures since the start or the last resume, not those of the rollout's credentials or permissions`;
   return `${fb.failed}/${fb.finished} failed (${fb.percent.toFixed(1)}%, limit ${fb.limitPercent}%)${fb.breached ? ' BREACHED' : ''}${note}`;
 }
 
