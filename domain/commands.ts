@@ -117,26 +117,31 @@ export function decidePromotion(
 
 /**
  * Which of `ids` an exclusion takes out: `exclude` the pending ones (they change now), `done`
- * those and the ones already excluded, `refused` the rest with why.
+ * those and the ones already excluded, `refused` the rest with why. With `partAsks`, a device of
+ * the part running now (`in-progress` to the rollout, which does not know whether the part started
+ * it) is `asked`: the part takes it out unless it has started it.
  */
 export function planExclusion(
   devices: Record<string, DeviceStatus>,
   ids: string[],
-): { exclude: string[]; done: string[]; refused: string[] } {
+  partAsks = false,
+): { exclude: string[]; done: string[]; asked: string[]; refused: string[] } {
   const exclude: string[] = [];
   const done: string[] = [];
+  const asked: string[] = [];
   const refused: string[] = [];
   for (const id of ids) {
     const d = devices[id];
     if (!d) refused.push(`${id} (not in this rollout)`);
     else if (d.outcome === 'excluded') done.push(id);
+    else if (d.outcome === 'in-progress' && partAsks) asked.push(id);
     else if (d.outcome !== 'pending') refused.push(`${id} (${d.outcome})`);
     else {
       exclude.push(id);
       done.push(id);
     }
   }
-  return { exclude, done, refused };
+  return { exclude, done, asked, refused };
 }
 
 /** Whether a wave waits for an operator's approval before it starts (never the canary). */

@@ -97,8 +97,20 @@ describe('planExclusion', () => {
     expect(planExclusion(devices, ['a', 'b', 'c', 'x'])).toEqual({
       exclude: ['a'],
       done: ['a', 'b'],
+      asked: [],
       refused: ['c (upgraded)', 'x (not in this rollout)'],
     });
+  });
+
+  it('asks the running part about its devices, which the rollout shows in progress', () => {
+    const devices = { a: status('a', 'in-progress'), c: status('c', 'upgraded') };
+    expect(planExclusion(devices, ['a', 'c'], true)).toEqual({
+      exclude: [],
+      done: [],
+      asked: ['a'],
+      refused: ['c (upgraded)'],
+    });
+    expect(planExclusion(devices, ['a'], false).refused).toEqual(['a (in-progress)']);
   });
 });
 

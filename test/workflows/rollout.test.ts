@@ -35,11 +35,15 @@ const EXCL = group('exc', 6);
 const RETRY = group('rty', 4);
 const PACE = group('pac', 3);
 const EARLY = group('ear', 3);
+const EXRUN = group('exr', 3);
 
 const fleet = {
   versions: VERSIONS,
   instances: [
     ...BASIC.map((id) => instance(id)),
+    ...EXRUN.map((id) =>
+      instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 2, outcome: 'ok' as const } }),
+    ),
     ...CANARY.map((id, i) =>
       instance(
         id,
@@ -323,6 +327,40 @@ describe('rolloutWorkflow operator controls', () => {
     const r = await stack.run(() => h.result());
     expect(r.counts).toMatchObject({ upgraded: 5, excluded: 1 });
     expect(upgradeCalls(['sag-exc06'])).toEqual({ 'sag-exc06': 0 });
+  });
+
+  it('excludes a device of the running part that has not started, and leaves in one it has started', async () => {
+    const h = await startRollout(EXRUN, { concurrency: 1, waves: { cumulativePercents: [100] } });
+    // wave-1 runs one device at a time: its first flashes, the last waits in the part.
+    await until(
+      h,
+      (x) => x.waves[1]?.state === 'running' && x.counts.upgraded === 1 && x.activePart !== undefined,
+    );
+    const part = stack.client.workflow.getHandle((await h.query(progressQuery)).activePart!);
+    for (const deadline = Date.now() + 20_000; (await part.query(partProgressQuery)).inFlight !== 1;) {
+      expect(Date.now() < deadline).toBe(true);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const inPart = (await part.query(devicesQuery, {})).devices;
+    const started = inPart.find((d) => d.outcome === 'in-progress')!.smartAgId;
+    const waiting = inPart.find((d) => d.outcome === 'pending')!.smartAgId;
+    // To the rollout both are in progress: it cannot tell which one the part started.
+    const own = (await h.query(devicesQuery, {})).devices;
+    expect(own.filter((d) => [started, waiting].includes(d.smartAgId)).map((d) => d.outcome)).toEqual([
+      'in-progress',
+      'in-progress',
+    ]);
+    const res = await h.executeUpdate(excludeUpdate, {
+      args: [{ ...cmd('alice', 'branch closed'), smartAgIds: [waiting] }],
+    });
+    expect(res.accepted).toBe(true);
+    expect(res.message).toContain(`1 in the running part: taken out unless already started (${waiting})`);
+    // The started one stays in: the part has it in flight.
+    await h.executeUpdate(excludeUpdate, { args: [{ ...cmd('alice', 'too late'), smartAgIds: [started] }] });
+    const r = await stack.run(() => h.result());
+    expect(r.counts).toMatchObject({ upgraded: 2, excluded: 1 });
+    // The simulator: the waiting device was never asked to upgrade.
+    expect(upgradeCalls(EXRUN)).toEqual({ [EXRUN[0]!]: 1, [started]: 1, [waiting]: 0 });
   });
 
   it('changes the pace of a running rollout and refuses a malformed pace', async () => {

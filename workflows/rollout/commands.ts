@@ -177,16 +177,26 @@ function promote(r: Rollout, cmd: OperatorCommand): CommandResult {
 function exclude(r: Rollout, cmd: ExcludeCommand): CommandResult {
   const { st } = r;
   return once(r, 'exclude', cmd, () => {
-    const { exclude: ids, done, refused } = planExclusion(st.devices, cmd.smartAgIds);
+    // Devices of the running part that it may not have started yet: it decides (an exclusion
+    // refused them before it could).
+    const partAsks = r.activePart !== undefined && patched('exclude-asks-running-part');
+    const { exclude: ids, done, asked, refused } = planExclusion(st.devices, cmd.smartAgIds, partAsks);
     for (const id of ids) {
       st.devices[id]!.outcome = 'excluded';
       st.devices[id]!.message = cmd.reason;
     }
-    const msg = `excluded ${done.length}${refused.length ? `; refused: ${refused.join(', ')}` : ''}`;
+    const forward = [...done, ...asked];
+    const msg = [
+      `excluded ${done.length}`,
+      ...(asked.length
+        ? [`${asked.length} in the running part: taken out unless already started (${asked.join(', ')})`]
+        : []),
+      ...(refused.length ? [`refused: ${refused.join(', ')}`] : []),
+    ].join('; ');
     return {
-      accepted: done.length > 0,
+      accepted: forward.length > 0,
       message: msg,
-      fwd: done.length ? { kind: 'exclude', smartAgIds: done } : undefined,
+      fwd: forward.length ? { kind: 'exclude', smartAgIds: forward } : undefined,
     };
   });
 }
