@@ -162,6 +162,7 @@ describe('dashboard operator identity', () => {
       'dave',
     );
     expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { error: string }).error).toMatch(/^sign in: /);
     // A header alone does not open a dashboard that has tokens.
     expect((await approve(byBoth, h, { 'x-forwarded-user': 'dave' }, 'dave')).status).toBe(401);
     expect((await h.query(progressQuery)).state).toBe('waiting-approval');
