@@ -74,6 +74,32 @@ export function sameOperator(by: string, operator: string, ids: Identities = {})
   return by === operator;
 }
 
+/**
+ * Whether an identity is an OS account that names no person: `root`, `Administrator` or any
+ * uid-0 account (the CLI writes those `os:<user>(uid 0)@<host>`), shared by whoever administers a
+ * host. The same account on two hosts (`os:root@a`, `os:root@b`) may be one person or two.
+ */
+export function sharedAccount(identity: string | undefined): boolean {
+  if (!identity?.startsWith('os:')) return false;
+  const at = identity.lastIndexOf('@');
+  const user = at > 3 ? identity.slice(3, at) : identity.slice(3);
+  return /^(root|administrator)$/i.test(user) || user.endsWith('(uid 0)');
+}
+
+/**
+ * Why approverMustDiffer cannot tell the approver from the starter: either of them is known only
+ * as a shared OS account. Undefined when both are people (or unauthenticated display names).
+ */
+export function sharedAccountRefusal(ids: Identities): string | undefined {
+  const who = sharedAccount(ids.operator)
+    ? `the rollout was started as ${ids.operator}`
+    : sharedAccount(ids.by)
+      ? `the approval comes from ${ids.by}`
+      : undefined;
+  if (!who) return undefined;
+  return `approverMustDiffer needs people: ${who}, a shared OS account that names no one; start and approve with a Temporal client certificate (cert:<subject>) or the dashboard's per-operator tokens`;
+}
+
 function starterText(operator: string, ids: Identities): string {
   return ids.by && ids.operator ? `${operator}, authenticated as ${ids.operator}` : operator;
 }
@@ -96,6 +122,8 @@ export function decideApproval(
       message: `the approver must differ from the operator who started the rollout (${starterText(operator, ids)})`,
     };
   }
+  const shared = approverMustDiffer ? sharedAccountRefusal(ids) : undefined;
+  if (shared) return { accepted: false, message: shared };
   return { accepted: true, wave: gate.wave };
 }
 
@@ -112,6 +140,8 @@ export function decidePromotion(
   if (gate.kind === 'approval' && approverMustDiffer && sameOperator(by, operator, ids)) {
     return { accepted: false, message: 'promoting past an approval gate needs a different approver' };
   }
+  const shared = gate.kind === 'approval' && approverMustDiffer ? sharedAccountRefusal(ids) : undefined;
+  if (shared) return { accepted: false, message: `promoting past an approval gate: ${shared}` };
   return { accepted: true, kind: gate.kind, wave: gate.wave };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Who runs the CLI, as something authenticated it: the subject of the Temporal client certificate
- * when the connection uses one (the server verified it), else the OS account on this host.
+ * when the connection uses one (the server verified it), else the OS account on this host (a
+ * shared one, root or Administrator, names no person: approverMustDiffer refuses it).
  * `--operator` stays a display name beside it.
  */
 import { X509Certificate } from 'node:crypto';
@@ -20,7 +21,10 @@ export function certIdentity(pem: Uint8Array | string | undefined): string | und
   }
 }
 
-/** The OS account: `os:<user>@<host>`. */
+/**
+ * The OS account: `os:<user>@<host>`, or `os:<user>(uid 0)@<host>` for a superuser not named
+ * root, so approverMustDiffer knows it for the shared account it is (domain/commands.ts).
+ */
 export function osIdentity(): string {
   let user = process.env.USER ?? 'unknown';
   try {
@@ -28,7 +32,8 @@ export function osIdentity(): string {
   } catch {
     // No passwd entry for this uid: the environment's name stands.
   }
-  return `os:${user}@${os.hostname()}`;
+  const superuser = process.getuid?.() === 0 && user !== 'root';
+  return `os:${user}${superuser ? '(uid 0)' : ''}@${os.hostname()}`;
 }
 
 /** The CLI's identity for commands and starts sent through `target`. */

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { requestToken } from './guard';
+import { requestToken, sameSecret } from './guard';
 
 /** An operator as the dashboard authenticated it. */
 export interface PageOperator {
@@ -66,13 +66,20 @@ export function parseOperators(text: string): Map<string, string> {
   return byHash;
 }
 
-/** Tells who a request comes from, by the dashboard's configuration. */
+/**
+ * Tells who a request comes from, by the dashboard's configuration. A token the operators file
+ * knows decides, whatever header comes with it; a token that names no operator (and is not the
+ * dashboard's shared access token) identifies no one; only then does a trusted proxy's header name
+ * the user.
+ */
 export class OperatorIdentifier {
   constructor(
     /** Token hash (`sha256:<hex>`) → operator name, from the operators file. */
     private readonly operators: Map<string, string> | undefined,
     /** The header a trusted proxy names the signed-in user in (lower case). */
     private readonly trustHeader: string | undefined,
+    /** The dashboard's shared access token: access for anyone holding it, naming no operator. */
+    private readonly accessToken?: string,
   ) {}
 
   /** Whether commands need an authenticated operator (an operators file or a trusted header is set). */
@@ -89,12 +96,18 @@ export class OperatorIdentifier {
 
   /** Who sent `req`, or undefined when nothing authenticated them. */
   identify(req: http.IncomingMessage): PageOperator | undefined {
+    const token = requestToken(req);
+    if (this.operators && token !== undefined) {
+      const name = this.operatorOfToken(token);
+      if (name) return { name, identity: `dashboard:${name}` };
+      // A token that is no operator's must not fall back to a header the sender can add.
+      if (!(this.accessToken && sameSecret(token, this.accessToken))) return undefined;
+    }
     if (this.trustHeader) {
       const raw = req.headers[this.trustHeader];
       const user = (Array.isArray(raw) ? raw[0] : raw)?.trim();
       if (user && user.length <= 200) return { name: user, identity: `sso:${user}` };
     }
-    const name = this.operatorOfToken(requestToken(req));
-    return name ? { name, identity: `dashboard:${name}` } : undefined;
+    return undefined;
   }
 }

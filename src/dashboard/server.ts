@@ -90,7 +90,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const { client } = options;
   const front = await buildFrontEnd();
   let port = 0;
-  const identifier = new OperatorIdentifier(options.operators, options.trustHeader?.toLowerCase());
+  const identifier = new OperatorIdentifier(options.operators, options.trustHeader?.toLowerCase(), token);
   const served: Served = {
     client,
     identifier,

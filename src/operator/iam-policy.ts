@@ -15,7 +15,7 @@ import {
 /**
  * RAM's limit on a custom policy document: 6,144 characters (RAM "Limits", "The number of
  * characters that a custom policy can contain"; CreatePolicy's `PolicyDocument`: 1 to 6,144
- * characters). Measured on the compact JSON that `iam-policy --json` prints.
+ * characters). Measured on the compact JSON that `iam-policy` prints (with or without `--json`).
  */
 export const RAM_POLICY_DOCUMENT_LIMIT = 6144;
 
@@ -54,7 +54,7 @@ export interface FitOptions extends IamPolicyOptions {
   limit?: number;
 }
 
-/** Characters of a document as `--json` prints it. */
+/** Characters of a document as `iam-policy` prints it: compact JSON. */
 function documentSize(doc: RamPolicyDocument): number {
   return JSON.stringify(doc).length;
 }

@@ -97,6 +97,24 @@ describe('iam-policy at fleet scale', () => {
     expect(refused.stderr).toContain('plan stopped at Forbidden.RAM on sag-i02');
   });
 
+  it('prints by default the very document it measured: 74 devices fit compact, not indented', async () => {
+    const rows = ids(74, 'b').map((id): [string, string] => [id, 'cn-shanghai']);
+    const inventory = write(dir, 'band.csv', csv(rows));
+    const r = await cli(['iam-policy', '--inventory', inventory, '--account-id', account], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const printed = r.stdout.trim();
+    const doc = JSON.parse(printed) as Doc;
+    // The band where only the compact form fits: indented, this document is over the limit.
+    expect(JSON.stringify(doc, null, 2).length).toBeGreaterThan(RAM_POLICY_DOCUMENT_LIMIT);
+    expect(doc.Statement[0]!.Resource).toHaveLength(74);
+    expect(printed.length).toBeLessThanOrEqual(RAM_POLICY_DOCUMENT_LIMIT);
+    expect(r.stderr).toContain(
+      `iam-policy: scope: per instance (74 instances); ${printed.length} of RAM's 6144 characters`,
+    );
+    // The same document `--json` prints for `aliyun ram CreatePolicy`.
+    expect((await iam(inventory)).docs.map(({ line }) => line)).toEqual([printed]);
+  });
+
   it('widens the largest region for 3,000 devices, says so, and keeps the others per instance', async () => {
     const rows: [string, string][] = [
       ['sag-i01', 'cn-shanghai'],

@@ -5,8 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameOperator } from '../../domain/commands';
 import { certIdentity, osIdentity } from '../../src/cli/identity';
-import { auditQuery, progressQuery } from '../../workflows/messages';
-import { instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
+import { approveUpdate, auditQuery, progressQuery } from '../../workflows/messages';
+import { rolloutWorkflow } from '../../workflows/rollout';
+import { fastRolloutPolicy, instance, startStack, VERSIONS, type Stack } from '../helpers/stack';
 import { uniqueName } from '../helpers/temporal';
 import { FAST_POLICY, cli, ensureBuilt, temporalArgs, tempDir, until, write } from './helpers';
 
@@ -18,10 +19,13 @@ let dir: string;
 let inventoryFile: string;
 let policyFile: string;
 const IDS = ['sag-idn01', 'sag-idn02'];
+const ROOTS = ['sag-idn03', 'sag-idn04'];
 
 beforeAll(async () => {
   ensureBuilt();
-  stack = await startStack({ fleet: { versions: VERSIONS, instances: IDS.map((id) => instance(id)) } });
+  stack = await startStack({
+    fleet: { versions: VERSIONS, instances: [...IDS, ...ROOTS].map((id) => instance(id)) },
+  });
   dir = tempDir('identity');
   inventoryFile = write(
     dir,
@@ -70,7 +74,9 @@ describe('operator identity', () => {
     );
     expect(certIdentity(readFileSync(crt))).toBe('cert:O=Branch Ops,CN=carol');
     expect(certIdentity('not a certificate')).toBeUndefined();
-    expect(osIdentity()).toBe(`os:${os.userInfo().username}@${os.hostname()}`);
+    const user = os.userInfo().username;
+    const superuser = process.getuid?.() === 0 && user !== 'root' ? '(uid 0)' : '';
+    expect(osIdentity()).toBe(`os:${user}${superuser}@${os.hostname()}`);
   });
 
   it('refuses an approval by the starter through a second display name, and records both names and the identity', async () => {
@@ -114,6 +120,44 @@ describe('operator identity', () => {
     });
     // Nothing beyond the canary was sent.
     expect(stack.sim.upgrades().filter((u) => IDS.includes(u.SmartAGId))).toHaveLength(1);
+    await h.terminate('test over');
+  });
+
+  it('refuses an approval when the rollout was started as root, even from another host, naming the shared account', async () => {
+    const rolloutId = uniqueName('idr');
+    const h = await stack.client.workflow.start(rolloutWorkflow, {
+      workflowId: `rollout/${rolloutId}`,
+      taskQueue: stack.taskQueue,
+      args: [
+        {
+          rolloutId,
+          inventory: ROOTS.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
+          policy: fastRolloutPolicy({ approval: 'canary', approverMustDiffer: true }),
+          operator: 'alice',
+          operatorIdentity: 'os:root@ctr-a',
+          taskQueue: stack.taskQueue,
+        },
+      ],
+    });
+    await until(
+      async () => ((await h.query(progressQuery)).state === 'waiting-approval' ? true : undefined),
+      30_000,
+      'the canary gate',
+    );
+    const shared =
+      /approverMustDiffer needs people: the rollout was started as os:root@ctr-a, a shared OS account that names no one; start and approve with a Temporal client certificate/;
+    // This CLI's own account, whoever runs the test.
+    const asBob = await run(['approve', rolloutId, '--operator', 'bob', '--reason', 'looks fine', '--yes']);
+    expect(asBob.code).toBe(3);
+    expect(`${asBob.stdout}${asBob.stderr}`).toMatch(shared);
+    // root of a second container: another identity, still no person.
+    const fromB = await h.executeUpdate(approveUpdate, {
+      args: [{ by: 'bob', identity: 'os:root@ctr-b', requestId: uniqueName('req'), reason: 'looks fine' }],
+    });
+    expect(fromB).toMatchObject({ accepted: false, message: expect.stringMatching(shared) as unknown });
+    expect((await h.query(progressQuery)).state).toBe('waiting-approval');
+    expect((await h.query(auditQuery, 0)).filter((e) => e.kind === 'approve-refused')).toHaveLength(2);
+    expect(stack.sim.upgrades().filter((u) => ROOTS.includes(u.SmartAGId))).toHaveLength(1);
     await h.terminate('test over');
   });
 });

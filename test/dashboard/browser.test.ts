@@ -169,6 +169,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard in a browser', () => {
         .getByText(/^pause: paused/)
         .waitFor();
       await page.locator('.title .badge').getByText('paused').waitFor();
+      // Paused while wave 1 runs: the page says the pause holds that wave, not that it is still to come.
+      expect(await page.locator('#gate').innerText({ timeout: 5_000 })).toMatch(/^Paused in wave-1\b/);
       await page.screenshot({ path: path.join(SHOTS, 'dashboard-rollout.png'), fullPage: true });
 
       const p = await handle.query(progressQuery);

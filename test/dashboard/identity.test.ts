@@ -18,9 +18,11 @@ import { BIN, ensureBuilt, tempDir } from '../cli/helpers';
 let stack: Stack;
 let byToken: Dashboard;
 let bySso: Dashboard;
+let byBoth: Dashboard;
 const ALICE = randomBytes(16).toString('hex');
 const BOB = randomBytes(16).toString('hex');
-const IDS = ['sag-did01', 'sag-did02', 'sag-did03', 'sag-did04'];
+const SHARED = randomBytes(16).toString('hex');
+const IDS = ['sag-did01', 'sag-did02', 'sag-did03', 'sag-did04', 'sag-did05', 'sag-did06'];
 
 beforeAll(async () => {
   stack = await startStack({ fleet: { versions: VERSIONS, instances: IDS.map((id) => instance(id)) } });
@@ -29,10 +31,18 @@ beforeAll(async () => {
   );
   byToken = await startDashboard({ client: stack.client, port: 0, operators });
   bySso = await startDashboard({ client: stack.client, port: 0, trustHeader: 'X-Forwarded-User' });
+  byBoth = await startDashboard({
+    client: stack.client,
+    port: 0,
+    operators,
+    trustHeader: 'X-Forwarded-User',
+    token: SHARED,
+  });
 });
 afterAll(async () => {
   await byToken?.stop();
   await bySso?.stop();
+  await byBoth?.stop();
   await stack?.stop();
 });
 
@@ -121,6 +131,57 @@ describe('dashboard operator identity', () => {
       detail: expect.objectContaining({ identity: 'sso:dave' }) as unknown,
     });
     // The approved wave runs to the end: no device workflow is left in flight for the worker's shutdown.
+    expect(((await stack.run(() => h.result())) as { state: string }).state).toBe('completed');
+  });
+
+  it("with tokens and a trusted header: a token decides over the header, a token that is no operator's counts as no one, the shared token leaves it to the header", async () => {
+    const h = await gated(IDS.slice(4), 'alice', 'dashboard:alice');
+    const result = async (r: Response) =>
+      ((await r.json()) as { result: { accepted: boolean; message: string } }).result;
+    // Alice's token with a header naming bob: still alice, who started it.
+    const asAliceAsBob = await approve(
+      byBoth,
+      h,
+      { authorization: `Bearer ${ALICE}`, 'x-forwarded-user': 'bob' },
+      'bob',
+    );
+    expect(asAliceAsBob.status).toBe(200);
+    expect(await result(asAliceAsBob)).toMatchObject({
+      accepted: false,
+      message: expect.stringContaining('authenticated as dashboard:alice') as unknown,
+    });
+    // A token no operator holds, with a header, beside alice's cookie: no one, not the header's user.
+    const forged = await approve(
+      byBoth,
+      h,
+      {
+        authorization: `Bearer ${randomBytes(16).toString('hex')}`,
+        cookie: `sag_dashboard_token=${ALICE}`,
+        'x-forwarded-user': 'dave',
+      },
+      'dave',
+    );
+    expect(forged.status).toBe(401);
+    expect(((await forged.json()) as { error: string }).error).toMatch(/^sign in: /);
+    // A header alone does not open a dashboard that has tokens.
+    expect((await approve(byBoth, h, { 'x-forwarded-user': 'dave' }, 'dave')).status).toBe(401);
+    expect((await h.query(progressQuery)).state).toBe('waiting-approval');
+    // The shared access token names no operator: the proxy's header does.
+    const shared = await approve(
+      byBoth,
+      h,
+      { authorization: `Bearer ${SHARED}`, 'x-forwarded-user': 'dave' },
+      'x',
+    );
+    expect(await result(shared)).toMatchObject({ accepted: true });
+    const audit = await h.query(auditQuery, 0);
+    expect(audit.filter((e) => e.kind === 'approve-refused').map((e) => e.detail?.identity)).toEqual([
+      'dashboard:alice',
+    ]);
+    expect(audit.find((e) => e.kind === 'approve')).toMatchObject({
+      by: 'dave',
+      detail: expect.objectContaining({ identity: 'sso:dave' }) as unknown,
+    });
     expect(((await stack.run(() => h.result())) as { state: string }).state).toBe('completed');
   });
 

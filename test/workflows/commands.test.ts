@@ -5,6 +5,7 @@ import {
   needsApproval,
   planExclusion,
   rememberCommand,
+  sharedAccount,
   validateCommand,
   validateExclude,
   validatePace,
@@ -73,6 +74,53 @@ describe('approval and promotion', () => {
     expect(decidePromotion({ kind: 'pause', wave: 0 }, 'bob', 'alice', false)).toEqual({
       accepted: false,
       message: 'no bake or gate is waiting',
+    });
+  });
+
+  it('refuses an approval when the starter or the approver is a shared OS account, whatever the hosts', () => {
+    expect(['os:root@a', 'os:Administrator@win', 'os:ops(uid 0)@b'].map(sharedAccount)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(
+      ['os:alice@a', 'os:rooter@a', 'cert:CN=root', 'dashboard:root', undefined].map(sharedAccount),
+    ).toEqual([false, false, false, false, false]);
+    // root in two containers: two identities, no evidence of two people.
+    const twoContainers = { operator: 'os:root@ctr-a', by: 'os:root@ctr-b' };
+    expect(decideApproval(approval, 2, 'bob', 'alice', true, twoContainers)).toEqual({
+      accepted: false,
+      message:
+        "approverMustDiffer needs people: the rollout was started as os:root@ctr-a, a shared OS account that names no one; start and approve with a Temporal client certificate (cert:<subject>) or the dashboard's per-operator tokens",
+    });
+    expect(
+      decideApproval(approval, 2, 'bob', 'alice', true, {
+        operator: 'cert:CN=alice',
+        by: 'os:Administrator@w',
+      }),
+    ).toMatchObject({
+      accepted: false,
+      message: expect.stringContaining('the approval comes from os:Administrator@w') as unknown,
+    });
+    expect(decidePromotion(approval, 'bob', 'alice', true, twoContainers)).toMatchObject({
+      accepted: false,
+      message: expect.stringMatching(
+        /^promoting past an approval gate: approverMustDiffer needs people/,
+      ) as unknown,
+    });
+    // People on both sides, or no rule asked for: as before.
+    expect(
+      decideApproval(approval, 2, 'bob', 'alice', true, { operator: 'cert:CN=alice', by: 'dashboard:bob' }),
+    ).toEqual({
+      accepted: true,
+      wave: 2,
+    });
+    expect(decideApproval(approval, 2, 'bob', 'alice', false, twoContainers)).toEqual({
+      accepted: true,
+      wave: 2,
+    });
+    expect(decidePromotion({ kind: 'bake', wave: 1 }, 'bob', 'alice', true, twoContainers)).toMatchObject({
+      accepted: true,
     });
   });
 

@@ -6,7 +6,7 @@ import { CliError, ExitCode } from '../errors';
 import { cliSagClient, loadInventoryFrom, type InputFlags } from '../inputs';
 import { fleetOptions } from '../options';
 import { info } from '../output';
-import { writeStdout, writeStdoutJson } from '../render/stdout';
+import { writeStdout } from '../render/stdout';
 
 interface IamFlags extends InputFlags {
   accountId?: string;
@@ -34,17 +34,17 @@ export function registerIamPolicy(program: Command): void {
           split: Boolean(o.split),
         });
         for (const note of fitted.notes) info(`iam-policy: ${note}`);
-        if (globalsOf(cmd).json) {
-          // One compact document per line: each is what `aliyun ram CreatePolicy --PolicyDocument` takes.
+        // Compact JSON either way: RAM counts the characters of the document as submitted, and
+        // indenting adds about a sixth, enough to carry a document fitted compact past the limit.
+        if (globalsOf(cmd).json || fitted.documents.length === 1) {
+          // One document per line: each is what `aliyun ram CreatePolicy --PolicyDocument` takes.
           await writeStdout(fitted.documents.map((d) => JSON.stringify(d)).join('\n'));
-        } else if (fitted.documents.length === 1) {
-          await writeStdoutJson(fitted.documents[0]);
         } else {
           await writeStdout(
             fitted.documents
               .map(
                 (d, i) =>
-                  `# policy ${i + 1} of ${fitted.documents.length} (${fitted.sizes[i]} characters)\n${JSON.stringify(d, null, 2)}`,
+                  `# policy ${i + 1} of ${fitted.documents.length} (${fitted.sizes[i]} characters)\n${JSON.stringify(d)}`,
               )
               .join('\n\n'),
           );

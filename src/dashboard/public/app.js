@@ -216,11 +216,25 @@ function waveName(s, i) {
   return s.waves?.[i]?.name ?? `wave ${i}`;
 }
 
+/** Where a pause holds the rollout: in a wave that has started, before one that has not, after one done. */
+function pausedText(s, wave, detail) {
+  const state = s.waves?.[wave]?.state;
+  const where =
+    !state || state === 'pending' || state === 'waiting-approval'
+      ? 'before'
+      : state === 'done'
+        ? 'after'
+        : 'in';
+  return `Paused ${where} ${waveName(s, wave)}${detail ? `: ${detail}` : ''}`;
+}
+
 function gateText(s) {
   const g = s.gate;
   // The part running now waits for its devices' change window (the rollout itself has no gate).
   if (!g && s.state === 'waiting-window')
     return `Waiting for a change window${s.part?.nextWindowAt ? ` (opens ${fmtWindowTime(s.part.nextWindowAt, s.part.windowZone)})` : ''}`;
+  // Paused inside a part: the part holds its devices, the rollout has no gate of its own.
+  if (!g && s.state === 'paused') return pausedText(s, s.currentWave);
   if (!g) return null;
   switch (g.kind) {
     case 'approval':
@@ -232,7 +246,8 @@ function gateText(s) {
     case 'freeze':
       return `Change freeze${g.until ? ` until ${fmtWindowTime(g.until, s.part?.windowZone)}` : ''}`;
     case 'pause':
-      return `Paused before ${waveName(s, g.wave)}${g.detail ? `: ${g.detail}` : ''}`;
+      // The rollout meets a pause between a wave's parts and after a wave, not only before one.
+      return pausedText(s, g.wave, g.detail);
     default:
       return g.kind;
   }
