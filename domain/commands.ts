@@ -112,6 +112,8 @@ export function decideApproval(
   operator: string,
   approverMustDiffer: boolean,
   ids: Identities = {},
+  /** Refuse shared OS accounts (see `sharedAccountRefusal`); off for rollouts decided before the rule. */
+  sharedAccounts = true,
 ): Decision<{ wave: number }> {
   if (!gate || gate.kind !== 'approval') return { accepted: false, message: 'no approval gate is waiting' };
   if (wave !== undefined && wave !== gate.wave)
@@ -122,7 +124,7 @@ export function decideApproval(
       message: `the approver must differ from the operator who started the rollout (${starterText(operator, ids)})`,
     };
   }
-  const shared = approverMustDiffer ? sharedAccountRefusal(ids) : undefined;
+  const shared = approverMustDiffer && sharedAccounts ? sharedAccountRefusal(ids) : undefined;
   if (shared) return { accepted: false, message: shared };
   return { accepted: true, wave: gate.wave };
 }
@@ -134,13 +136,15 @@ export function decidePromotion(
   operator: string,
   approverMustDiffer: boolean,
   ids: Identities = {},
+  sharedAccounts = true,
 ): Decision<{ kind: 'bake' | 'approval'; wave: number }> {
   if (!gate || (gate.kind !== 'bake' && gate.kind !== 'approval'))
     return { accepted: false, message: 'no bake or gate is waiting' };
   if (gate.kind === 'approval' && approverMustDiffer && sameOperator(by, operator, ids)) {
     return { accepted: false, message: 'promoting past an approval gate needs a different approver' };
   }
-  const shared = gate.kind === 'approval' && approverMustDiffer ? sharedAccountRefusal(ids) : undefined;
+  const shared =
+    gate.kind === 'approval' && approverMustDiffer && sharedAccounts ? sharedAccountRefusal(ids) : undefined;
   if (shared) return { accepted: false, message: `promoting past an approval gate: ${shared}` };
   return { accepted: true, kind: gate.kind, wave: gate.wave };
 }

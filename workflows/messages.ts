@@ -12,9 +12,10 @@ export interface OperatorCommand {
   by: string;
   /**
    * Who sent it as the sender authenticated it: `cert:<subject>` (the Temporal client
-   * certificate) or `os:<user>@<host>` from the CLI, `dashboard:<operator>` (a per-operator token)
-   * or `sso:<user>` (the trusted proxy's header) from the dashboard. `approverMustDiffer` compares
-   * these when the command and the rollout's start both carry one.
+   * certificate) or `os:<user>@<host>` from the CLI (`os:<user>(uid 0)@<host>` for a uid-0 account
+   * not named root), `dashboard:<operator>` (a per-operator token) or `sso:<user>` (the trusted
+   * proxy's header) from the dashboard. `approverMustDiffer` compares these when the command and the
+   * rollout's start both carry one, and refuses a shared OS account (root, Administrator, uid 0).
    */
   identity?: string;
   reason?: string;

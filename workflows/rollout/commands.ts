@@ -150,10 +150,16 @@ export function waveName(r: Rollout, wave: number): string {
 function approve(r: Rollout, cmd: ApproveCommand): CommandResult {
   const { st, policy, input } = r;
   return once(r, 'approve', cmd, () => {
-    const d = decideApproval(st.gate, cmd.wave, cmd.by, input.operator, policy.approverMustDiffer, {
-      by: cmd.identity,
-      operator: input.operatorIdentity,
-    });
+    const d = decideApproval(
+      st.gate,
+      cmd.wave,
+      cmd.by,
+      input.operator,
+      policy.approverMustDiffer,
+      { by: cmd.identity, operator: input.operatorIdentity },
+      // Approvals decided before shared OS accounts were refused replay as they were decided.
+      patched('shared-account-approvers'),
+    );
     if (!d.accepted) return d;
     st.approvals[String(d.wave)] = { by: cmd.by, at: Date.now() };
     return { accepted: true, message: `${waveName(r, d.wave)} approved by ${cmd.by}` };
@@ -163,10 +169,14 @@ function approve(r: Rollout, cmd: ApproveCommand): CommandResult {
 function promote(r: Rollout, cmd: OperatorCommand): CommandResult {
   const { st, policy, input } = r;
   return once(r, 'promote', cmd, () => {
-    const d = decidePromotion(st.gate, cmd.by, input.operator, policy.approverMustDiffer, {
-      by: cmd.identity,
-      operator: input.operatorIdentity,
-    });
+    const d = decidePromotion(
+      st.gate,
+      cmd.by,
+      input.operator,
+      policy.approverMustDiffer,
+      { by: cmd.identity, operator: input.operatorIdentity },
+      patched('shared-account-approvers'),
+    );
     if (!d.accepted) return d;
     st.promoted[String(d.wave)] = true;
     if (d.kind === 'approval') st.approvals[String(d.wave)] = { by: cmd.by, at: Date.now() };
