@@ -136,8 +136,10 @@ describe('start, before it acts', () => {
       '--rollout-id',
       id,
       '--yes',
+      '--watch',
+      '--interval',
+      '0.2',
     ]);
-    expect(r.code).toBe(0);
     const holder = first.workflowId.slice('rollout/'.length);
     expect(r.stderr).toContain(
       `warning: 2 of the devices are held by running rollouts and will be reported HeldByAnotherRollout, not touched: rollout ${holder} holds 2 (sag-sch01, sag-sch02)`,
@@ -146,6 +148,27 @@ describe('start, before it acts', () => {
       `warning: running rollout ${holder} (to 2.4.0.0) has 2 of the devices in its inventory: the two rollouts race for them`,
     );
     expect(r.stderr).not.toContain('no worker polls');
+    // It completed with the free device upgraded and the held ones not reached: not done, exit 6.
+    expect(r.code, r.stdout + r.stderr).toBe(6);
+    const status = await cli([...temporalArgs(stack.taskQueue), 'status', id, '--json', '--all-devices']);
+    expect(status.code).toBe(6);
+    const doc = JSON.parse(status.stdout) as {
+      state: string;
+      devices: { smartAgId: string; outcome: string; errorCode?: string }[];
+    };
+    expect(doc.state).toBe('completed');
+    expect(doc.devices.map((d) => [d.smartAgId, d.outcome, d.errorCode])).toEqual([
+      ['sag-sch01', 'skipped', 'HeldByAnotherRollout'],
+      ['sag-sch02', 'skipped', 'HeldByAnotherRollout'],
+      ['sag-sch03', 'upgraded', undefined],
+    ]);
+    // export's default takes the devices it did not reach, as an inventory to start again from.
+    const exported = await cli([...temporalArgs(stack.taskQueue), 'export', id]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout.trim().split('\n').slice(1)).toEqual([
+      'sag-sch01,cn-shanghai,,,,skipped,HeldByAnotherRollout',
+      'sag-sch02,cn-shanghai,,,,skipped,HeldByAnotherRollout',
+    ]);
     await first.terminate('test over');
   });
 
