@@ -20,7 +20,7 @@ import { intervalOption, policyOptions } from '../options';
 import { cliIdentity } from '../identity';
 import { confirm, info, out, outJson, summaryShown } from '../output';
 import { renderStartSummary, type StartSummary } from '../render/start-summary';
-import { watchMode, watchRollout } from '../watch';
+import { halted, watchMode, watchRollout } from '../watch';
 import { checkWebhooksBeforeStart } from '../webhooks';
 
 type StartFlags = InputFlags & {
@@ -30,6 +30,7 @@ type StartFlags = InputFlags & {
   interval: number;
   requireWorker?: boolean;
   allowOtherTarget?: boolean;
+  exitOnHalt?: boolean;
 };
 
 /** `start`: starts a rollout of an inventory under a policy, after confirmation. */
@@ -44,6 +45,10 @@ export function registerStart(program: Command): void {
     .option('--operator <name>', 'who starts it (default: the OS user)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--watch', 'follow the rollout until it closes (as status --watch)')
+    .option(
+      '--exit-on-halt',
+      'with --watch: stop when the rollout halts (exit 5) instead of waiting for a resume',
+    )
     .option('--require-worker', 'refuse to start when no worker polls the task queue (default: a warning)')
     .option(
       '--allow-other-target',
@@ -132,7 +137,10 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       if (r.started && !o.watch) info(`follow it: sag-rollout status ${r.rolloutId} --watch`);
     }
     if (!o.watch) return ExitCode.ok;
-    const final = await watchRollout(client, r.rolloutId, watchMode(Boolean(g.json), o.interval));
+    const final = await watchRollout(client, r.rolloutId, {
+      ...watchMode(Boolean(g.json), o.interval),
+      ...(o.exitOnHalt ? { until: halted } : {}),
+    });
     return exitCodeForState(final);
   });
 }
