@@ -22,6 +22,8 @@ export interface HeldDevice {
 export interface RolloutOverlap {
   rolloutId: string;
   targetVersion: string;
+  /** What it upgrades: the device firmware or the DPI engine (`Device`, `Dpi`). */
+  versionType: string;
   /** How many devices of the new inventory are in its inventory. */
   devices: number;
 }
@@ -106,7 +108,8 @@ export async function runningRollouts(
         return;
       }
       const devices = r.value.inventory.filter((d) => wanted.has(d.smartAgId)).length;
-      if (devices > 0) overlaps.push({ rolloutId, targetVersion: r.value.policy.targetVersion, devices });
+      const { targetVersion, versionType } = r.value.policy;
+      if (devices > 0) overlaps.push({ rolloutId, targetVersion, versionType, devices });
     });
   }
   overlaps.sort((a, b) => b.devices - a.devices || a.rolloutId.localeCompare(b.rolloutId));
@@ -151,17 +154,31 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The running rollouts that share devices and target another version than `targetVersion`. */
-export function otherTargets(c: StartChecks, targetVersion: string): RolloutOverlap[] {
-  return c.rollouts.overlaps.filter((o) => o.targetVersion !== targetVersion);
+/**
+ * The running rollouts that share devices and upgrade the same thing (`versionType`) to another
+ * version than `targetVersion`.
+ */
+export function otherTargets(c: StartChecks, targetVersion: string, versionType: string): RolloutOverlap[] {
+  return c.rollouts.overlaps.filter(
+    (o) => o.versionType === versionType && o.targetVersion !== targetVersion,
+  );
 }
 
-/** Each sharing rollout in a few words: `rollout r-41 (to 2.4.0.0) has 2950 of the devices`. */
-export function describeOverlaps(c: StartChecks, targetVersion: string): string[] {
-  return c.rollouts.overlaps.map(
-    (o) =>
-      `rollout ${o.rolloutId} (to ${o.targetVersion}${o.targetVersion !== targetVersion ? `, not ${targetVersion}` : ''}) has ${o.devices} of the devices in its inventory`,
-  );
+/**
+ * Each sharing rollout in a few words: `rollout r-41 (to 2.4.0.0) has 2950 of the devices in its
+ * inventory`, naming what it upgrades when that differs (`to 20240101_1_0-0.0.2, Dpi`) and the
+ * new target when its own is another (`to 2.5.0.0, not 2.4.0.0`).
+ */
+export function describeOverlaps(c: StartChecks, targetVersion: string, versionType: string): string[] {
+  return c.rollouts.overlaps.map((o) => {
+    const to =
+      o.versionType !== versionType
+        ? `${o.targetVersion}, ${o.versionType}`
+        : o.targetVersion !== targetVersion
+          ? `${o.targetVersion}, not ${targetVersion}`
+          : o.targetVersion;
+    return `rollout ${o.rolloutId} (to ${to}) has ${o.devices} of the devices in its inventory`;
+  });
 }
 
 /** What was left unread of the running rollouts, if anything: the cap, and unreadable inputs. */

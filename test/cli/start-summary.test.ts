@@ -30,8 +30,9 @@ describe('the start summary', () => {
       held: [{ smartAgId: 'sag-1', heldBy: 'r-41' }],
       rollouts: {
         overlaps: [
-          { rolloutId: 'r-41', targetVersion: '2.4.0.0', devices: 2950 },
-          { rolloutId: 'r-40', targetVersion: '2.5.0.0', devices: 12 },
+          { rolloutId: 'r-41', targetVersion: '2.4.0.0', versionType: 'Device', devices: 2950 },
+          { rolloutId: 'r-40', targetVersion: '2.5.0.0', versionType: 'Device', devices: 12 },
+          { rolloutId: 'r-38', targetVersion: '20240101_1_0-0.0.2', versionType: 'Dpi', devices: 3 },
         ],
         running: 60,
         read: 50,
@@ -39,9 +40,10 @@ describe('the start summary', () => {
       },
     });
     expect(text).toContain(
-      'running rollouts: 2 rollouts have devices of the inventory: the rollouts race for them (whichever reaches a device first upgrades it)\n' +
+      'running rollouts: 3 rollouts have devices of the inventory: the rollouts race for them (whichever reaches a device first upgrades it)\n' +
         '  rollout r-41 (to 2.4.0.0) has 2950 of the devices in its inventory\n' +
         '  rollout r-40 (to 2.5.0.0, not 2.4.0.0) has 12 of the devices in its inventory\n' +
+        '  rollout r-38 (to 20240101_1_0-0.0.2, Dpi) has 3 of the devices in its inventory\n' +
         '  ANOTHER TARGET VERSION: rollout r-40 upgrades to 2.5.0.0, this one to 2.4.0.0: a device both reach ends on whichever version reached it last\n' +
         '  only 50 of 60 running rollouts read (at most 50); the others not checked; the inventory of r-39 could not be read',
     );

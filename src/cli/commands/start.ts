@@ -82,7 +82,7 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       if (o.requireWorker) throw new CliError(`refused: ${what}`, ExitCode.refused);
       if (!summarised) info(`warning: ${what}`);
     }
-    const others = otherTargets(checks, policy.targetVersion);
+    const others = otherTargets(checks, policy.targetVersion, policy.versionType);
     if (others.length > 0 && !o.allowOtherTarget)
       throw new CliError(
         `refused: ${others.map((r) => otherTargetText(r, policy.targetVersion)).join('; ')} (--allow-other-target starts it anyway)`,
@@ -97,14 +97,14 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
         );
       if (checks.rolloutsUnknown !== undefined)
         info(`warning: the running rollouts are unknown (${checks.rolloutsUnknown})`);
-      for (const r of checks.rollouts.overlaps)
+      const shared = describeOverlaps(checks, policy.targetVersion, policy.versionType);
+      checks.rollouts.overlaps.forEach((r, k) =>
         info(
-          `warning: ${
-            r.targetVersion === policy.targetVersion
-              ? `running rollout ${r.rolloutId} (to ${r.targetVersion}) has ${r.devices} of the devices in its inventory: the two rollouts race for them (whichever reaches a device first upgrades it; the other reports it HeldByAnotherRollout or finds it on the target)`
-              : `ANOTHER TARGET VERSION: ${otherTargetText(r, policy.targetVersion)}`
-          }`,
-        );
+          others.includes(r)
+            ? `warning: ANOTHER TARGET VERSION: ${otherTargetText(r, policy.targetVersion)}`
+            : `warning: running ${shared[k]}: the two rollouts race for them (whichever reaches a device first upgrades it; the other reports it HeldByAnotherRollout or finds it on the target)`,
+        ),
+      );
       const unread = rolloutsUnread(checks);
       if (unread !== undefined) info(`warning: running rollouts: ${unread}`);
     }
@@ -185,7 +185,7 @@ function confirmation(s: StartSummary): string {
   const held = checks.held.length > 0 ? `; ${checks.held.length} held by other rollouts` : '';
   const shared =
     checks.rollouts.overlaps.length > 0
-      ? `; ${describeOverlaps(checks, policy.targetVersion).join('; ')}`
+      ? `; ${describeOverlaps(checks, policy.targetVersion, policy.versionType).join('; ')}`
       : '';
   return `start rollout ${s.rolloutId}: ${s.devices} device${s.devices === 1 ? '' : 's'} to ${policy.targetVersion} (${policy.versionType}) in ${waves}; ${workers}${held}${shared}`;
 }

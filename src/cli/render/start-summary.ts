@@ -10,6 +10,7 @@ import type { PlanWindow } from '../../operator/plan-window';
 import {
   describeHeld,
   describeOverlaps,
+  otherTargets,
   rolloutsUnread,
   type StartChecks,
 } from '../../operator/start-checks';
@@ -51,7 +52,7 @@ export function renderStartSummary(s: StartSummary): string {
     `estimated duration: ${estimateText(s.estimate, s.waves.length, 'every device upgraded')}`,
     `workers: ${workersText(s.checks.workers, s.taskQueue)}`,
     ...heldLines(s.checks),
-    ...rolloutLines(s.checks, p.targetVersion),
+    ...rolloutLines(s.checks, p.targetVersion, p.versionType),
     'preflight: not run here; what the rollout would do with each device (upgrade, skip, fail, defer):',
     '  sag-rollout plan with the same inventory and policy (read-only; it reads every device)',
   ].join('\n');
@@ -85,17 +86,17 @@ function heldLines(c: StartChecks): string[] {
 }
 
 /** The running rollouts with devices of the inventory, one line each; another target stands out. */
-function rolloutLines(c: StartChecks, targetVersion: string): string[] {
+function rolloutLines(c: StartChecks, targetVersion: string, versionType: string): string[] {
   if (c.rolloutsUnknown !== undefined) return [`running rollouts: unknown (${c.rolloutsUnknown})`];
   const unread = rolloutsUnread(c);
   const tail = unread !== undefined ? [`  ${unread}`] : [];
   const o = c.rollouts.overlaps;
   if (o.length === 0)
     return [`running rollouts: none has a device of the inventory in its inventory`, ...tail];
-  const other = o.filter((r) => r.targetVersion !== targetVersion);
+  const other = otherTargets(c, targetVersion, versionType);
   return [
     `running rollouts: ${plural(o.length, 'rollout')} ${o.length === 1 ? 'has' : 'have'} devices of the inventory: the rollouts race for them (whichever reaches a device first upgrades it)`,
-    ...describeOverlaps(c, targetVersion).map((l) => `  ${l}`),
+    ...describeOverlaps(c, targetVersion, versionType).map((l) => `  ${l}`),
     ...other.map(
       (r) =>
         `  ANOTHER TARGET VERSION: rollout ${r.rolloutId} upgrades to ${r.targetVersion}, this one to ${targetVersion}: a device both reach ends on whichever version reached it last`,
