@@ -2,8 +2,9 @@
  * What `start` checks before it acts: whether a worker polls the task queue, which devices of
  * the inventory another running rollout holds (their `upgrade/<SmartAGId>` workflow is running:
  * the new rollout would report them `HeldByAnotherRollout` and leave them alone), and which
- * running rollouts have devices of the inventory in theirs, still to reach (the two rollouts would
- * race for them; to different target versions, a device would end on whichever reached it last).
+ * running rollouts have devices of the inventory in their own inventory, whether or not they reached
+ * them yet (the two rollouts would race for those still pending; to different target versions, a
+ * device would end on whichever reached it last).
  */
 import type { Client } from '@temporalio/client';
 import { readRolloutInput } from '../audit/read';
