@@ -2,6 +2,7 @@ import { InputError } from '../config/errors';
 import { CredentialsConfigError } from '../sag/credentials';
 import { IamPolicyInputError } from '../sag/iam-policy';
 import { ControlError, NoWorkerError, RolloutNotFoundError } from '../operator/errors';
+import { notReached } from '../operator/not-reached';
 import type { RolloutStatus } from '../operator/status';
 
 /**
@@ -20,7 +21,10 @@ export const ExitCode = {
   notFound: 4,
   /** The rollout halted on its failure budget, was aborted, or failed. */
   halted: 5,
-  /** The rollout completed, and some devices failed, stayed unconfirmed or were compensated. */
+  /**
+   * The rollout completed, and some devices failed, stayed unconfirmed, were compensated, or were
+   * not reached (the deadline passed, or another rollout held them).
+   */
   completedWithFailures: 6,
   /** The rollout completed without upgrading any device (all skipped or excluded), and none failed. */
   nothingUpgraded: 7,
@@ -30,17 +34,21 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /**
  * The exit code a rollout's state maps to: 5 for aborted, failed, or paused on a halt; once it
- * completed, 6 when devices failed (or stayed unconfirmed, or were compensated), 7 when no device
- * was upgraded; else 0.
+ * completed, 6 when devices failed (or stayed unconfirmed, or were compensated, or were skipped
+ * without being reached: `DeadlinePassed`, `HeldByAnotherRollout`), 7 when no device was upgraded;
+ * else 0.
  */
-export function exitCodeForState(s: Pick<RolloutStatus, 'state' | 'haltReason' | 'counts'>): ExitCodeValue {
+export function exitCodeForState(
+  s: Pick<RolloutStatus, 'state' | 'haltReason' | 'counts' | 'devices'>,
+): ExitCodeValue {
   if (s.state === 'aborted' || s.state === 'failed') return ExitCode.halted;
   // Halted and not closed yet: paused on the halt, aborting after it, or the part decided it and
   // the rollout is about to hear of it.
   if (s.haltReason && s.state !== 'completed') return ExitCode.halted;
   if (s.state === 'completed') {
     const c = s.counts;
-    if (c.failed + c.unconfirmed + c.compensated > 0) return ExitCode.completedWithFailures;
+    if (c.failed + c.unconfirmed + c.compensated > 0 || s.devices.some(notReached))
+      return ExitCode.completedWithFailures;
     if (c.upgraded === 0) return ExitCode.nothingUpgraded;
   }
   return ExitCode.ok;

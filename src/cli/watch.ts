@@ -93,6 +93,14 @@ export async function watchRollout(
 }
 
 /**
+ * `--exit-on-halt`'s stop: the rollout halted (its failure budget or its credentials stopped it:
+ * paused, or aborting on a breach).
+ */
+export function halted(s: RolloutStatus): boolean {
+  return s.haltReason !== undefined;
+}
+
+/**
  * How `--watch` draws: bars redrawn in place on a terminal (Ctrl-C restores the cursor), plain
  * event lines otherwise, JSON documents with `--json`.
  */

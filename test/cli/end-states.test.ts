@@ -24,6 +24,8 @@ const MIXED = ['sag-em01', 'sag-em02', 'sag-em03', 'sag-em04'];
 const NOOP = ['sag-en01', 'sag-en02'];
 const HALT = ['sag-eh01', 'sag-eh02', 'sag-eh03', 'sag-eh04', 'sag-eh05', 'sag-eh06'];
 const ABORT = ['sag-ea01', 'sag-ea02', 'sag-ea03', 'sag-ea04'];
+/** The canary upgrades; every other device reverts, each time it is asked. */
+const HALT_WATCH = ['sag-ew01', 'sag-ew02', 'sag-ew03', 'sag-ew04'];
 /** The second one's upgrade call is answered 503 before the simulator processes it. */
 const UNSURE = ['sag-eu01', 'sag-eu02'];
 
@@ -55,6 +57,7 @@ beforeAll(async () => {
         ...HALT.map((id, i) => (i >= 1 ? reverts(id) : ok(id))),
         ...ABORT.map((id, i) => (i === 0 ? ok(id) : slow(id))),
         ...UNSURE.map(ok),
+        ...HALT_WATCH.map((id, i) => (i >= 1 ? reverts(id) : ok(id))),
       ],
     },
   });
@@ -194,6 +197,49 @@ describe('end states and exit codes', () => {
     expect(piped.code).toBe(5);
     expect(piped.stdout.split('\n')[0]).toMatch(/paused.*: halted: failure budget exceeded/);
     await run(['abort', id, '--yes', '--reason', 'test over']);
+  });
+
+  it('stops start --watch and retry-failed --watch on a halt with --exit-on-halt (exit 5)', async () => {
+    const strict = `failureBudget:
+  maxFailurePercent: 10
+  minFailures: 2
+  maxConsecutiveFailures: 0`;
+    const id = uniqueName('haltw');
+    const watched = await run([
+      ...startArgs(HALT_WATCH, strict, id),
+      '--watch',
+      '--exit-on-halt',
+      '--interval',
+      '0.2',
+    ]);
+    expect(watched.code, watched.stdout + watched.stderr).toBe(5);
+    expect(watched.stdout).toMatch(/halted: failure budget exceeded: 2\/\d failed/);
+    // Halted, not closed: the watch stopped without waiting for a resume.
+    const halted = await getRolloutStatus(stack.client, id);
+    expect(halted.closed).toBe(false);
+    expect(halted.haltReason).toMatch(/failure budget exceeded/);
+    const aborted = await run(['abort', id, '--yes', '--no-compensate', '--reason', 'test']);
+    expect(aborted.code, aborted.stderr).toBe(0);
+    await until(
+      async () => ((await getRolloutStatus(stack.client, id)).closed ? true : undefined),
+      30_000,
+      'the abort to close',
+    );
+    // Its follow-up retries the reverting devices: its canary reverts again and halts it.
+    const retried = await run([
+      'retry-failed',
+      id,
+      '--yes',
+      '--watch',
+      '--exit-on-halt',
+      '--interval',
+      '0.2',
+    ]);
+    expect(retried.code, retried.stdout + retried.stderr).toBe(5);
+    const followUp = await getRolloutStatus(stack.client, `${id}-retry-1`);
+    expect(followUp.closed).toBe(false);
+    expect(followUp.haltReason).toBeDefined();
+    await run(['abort', `${id}-retry-1`, '--yes', '--reason', 'test over']);
   });
 
   it('shows aborting while a device is in flight, then closes its waves as aborted and skipped', async () => {

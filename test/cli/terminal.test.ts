@@ -224,6 +224,7 @@ windows:
     );
     expect(text).toMatch(new RegExp(`^workers: 1 polling task queue ${stack.taskQueue}$`, 'm'));
     expect(text).toMatch(/^held: none/m);
+    expect(text).toMatch(/^running rollouts: none has a device of the inventory in its inventory$/m);
     expect(text).toMatch(/^ {2}sag-rollout plan with the same inventory and policy/m);
   }
 
@@ -310,6 +311,16 @@ windows:
         /^held: 2 of the devices, by running rollouts: reported HeldByAnotherRollout, not touched$/m,
       );
       expect(text).toMatch(new RegExp(`^ {2}rollout ${holder} holds 2 \\(sag-th01, sag-th02\\)$`, 'm'));
+      // The holding rollout has them in its inventory, to the same version: named under running rollouts.
+      expect(text).toMatch(
+        /^running rollouts: 1 rollout has devices of the inventory: the rollouts race for them/m,
+      );
+      expect(text).toMatch(
+        new RegExp(
+          `^ {2}rollout ${holder} \\(to 2\\.4\\.0\\.0\\) has 2 of the devices in its inventory$`,
+          'm',
+        ),
+      );
       expect(text).not.toMatch(/warning:/);
       tmux('send-keys', '-t', session, 'n', 'Enter');
       expect(await exited(session)).toBe(3);

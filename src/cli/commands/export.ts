@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { DeviceStatusOutcome } from '../../../domain/types';
 import {
-  DEFAULT_EXPORT_OUTCOMES,
+  DEFAULT_EXPORT_SELECTION,
   DEVICE_OUTCOMES,
   exportDevices,
+  selectionText,
+  type ExportSelection,
   type RolloutExport,
 } from '../../operator/export';
 import { action, globalsOf, withClient } from '../context';
@@ -25,23 +27,23 @@ export function registerExport(program: Command): void {
   program
     .command('export <rolloutId>')
     .description(
-      'write the devices of a rollout with given outcomes (default: failed, unconfirmed, compensated, pending) as an inventory file that start and plan accept',
+      `write the devices of a rollout with given outcomes (default: ${selectionText(DEFAULT_EXPORT_SELECTION)}) as an inventory file that start and plan accept`,
     )
     .option(
       '--outcome <list>',
-      `comma-separated outcomes: ${DEVICE_OUTCOMES.join(', ')} (default: ${DEFAULT_EXPORT_OUTCOMES.join(',')})`,
+      `comma-separated outcomes: ${DEVICE_OUTCOMES.join(', ')} (default: ${selectionText(DEFAULT_EXPORT_SELECTION)})`,
     )
     .option('--format <format>', 'csv or json (default: from the --out file name, else csv)')
     .option('--out <file>', 'write to this file (default: stdout)')
     .action(
       action(async (rolloutId: string, o: ExportFlags, cmd: Command) => {
-        const outcomes = parseOutcomes(o.outcome);
+        const select = parseOutcomes(o.outcome);
         const json = Boolean(globalsOf(cmd).json);
         const format = parseFormat(o.format, o.out, json);
-        const e = await withClient(cmd, ({ client }) => exportDevices(client, rolloutId, outcomes));
+        const e = await withClient(cmd, ({ client }) => exportDevices(client, rolloutId, select));
         if (e.devices.length === 0) {
           throw new CliError(
-            `rollout ${rolloutId} (${e.state}) has no device that is ${outcomes.join(', ')}: nothing was written`,
+            `rollout ${rolloutId} (${e.state}) has no device that is ${selectionText(select)}: nothing was written`,
             ExitCode.refused,
           );
         }
@@ -71,11 +73,15 @@ export function registerExport(program: Command): void {
 }
 
 /**
- * `--outcome failed,pending` as outcomes.
+ * `--outcome failed,pending` as a selection of exactly those outcomes; without it, the default.
  * @throws CliError (bad input) naming an unknown outcome and the known ones.
  */
-function parseOutcomes(list: string | undefined): DeviceStatusOutcome[] {
-  if (list === undefined) return [...DEFAULT_EXPORT_OUTCOMES];
+function parseOutcomes(list: string | undefined): ExportSelection {
+  if (list === undefined)
+    return {
+      outcomes: [...DEFAULT_EXPORT_SELECTION.outcomes],
+      notReached: DEFAULT_EXPORT_SELECTION.notReached,
+    };
   const items = list
     .split(',')
     .map((s) => s.trim())
@@ -86,7 +92,7 @@ function parseOutcomes(list: string | undefined): DeviceStatusOutcome[] {
       `--outcome: ${unknown.length > 0 ? unknown.map((s) => JSON.stringify(s)).join(', ') : 'nothing'} ${unknown.length > 1 ? 'are not outcomes' : 'is not an outcome'}; use a comma-separated list of ${DEVICE_OUTCOMES.join(', ')}`,
       ExitCode.badInput,
     );
-  return [...new Set(items)] as DeviceStatusOutcome[];
+  return { outcomes: [...new Set(items)] as DeviceStatusOutcome[], notReached: false };
 }
 
 /** The file format: `--format`, else the `--out` file's extension, else JSON with `--json` on stdout, else CSV. */

@@ -6,7 +6,7 @@ import { ExitCode, exitCodeForState, type ExitCodeValue } from '../errors';
 import { planFollowUp, renderFollowUp, startFollowUp } from '../follow-up';
 import { controlOptions, intervalOption } from '../options';
 import { confirm, info, out, outJson } from '../output';
-import { watchMode, watchRollout } from '../watch';
+import { halted, watchMode, watchRollout } from '../watch';
 import { cliIdentity } from '../identity';
 
 interface RetryFlags {
@@ -16,6 +16,7 @@ interface RetryFlags {
   watch?: boolean;
   interval: number;
   resendUnconfirmed?: boolean;
+  exitOnHalt?: boolean;
 }
 
 /**
@@ -33,7 +34,11 @@ export function registerRetryFailed(program: Command): void {
       '--resend-unconfirmed',
       'closed rollout: send the upgrade again to an unconfirmed device that shows no sign of it within the settle (noSignAfterSettle: resend for the follow-up)',
     )
-    .option('--watch', 'closed rollout: follow the follow-up until it closes (as status --watch)');
+    .option('--watch', 'closed rollout: follow the follow-up until it closes (as status --watch)')
+    .option(
+      '--exit-on-halt',
+      'with --watch: stop when the follow-up halts (exit 5) instead of waiting for a resume',
+    );
   intervalOption(cmd).action(
     action(async (id: string, o: RetryFlags, c: Command) => {
       if (!(await withClient(c, ({ client }) => isRolloutClosed(client, id))))
@@ -74,7 +79,10 @@ async function retryClosed(id: string, o: RetryFlags, cmd: Command): Promise<Exi
       if (!o.watch) info(`follow it: sag-rollout status ${r.followUp.rolloutId} --watch`);
     }
     if (!o.watch) return ExitCode.ok;
-    const final = await watchRollout(client, r.followUp.rolloutId, watchMode(Boolean(g.json), o.interval));
+    const final = await watchRollout(client, r.followUp.rolloutId, {
+      ...watchMode(Boolean(g.json), o.interval),
+      ...(o.exitOnHalt ? { until: halted } : {}),
+    });
     return exitCodeForState(final);
   });
 }

@@ -5,7 +5,14 @@ import type { InventoryDevice } from '../../../domain/types';
 import { planEstimate } from '../../operator/plan-estimate';
 import { nextPlanWindow } from '../../operator/plan-window';
 import { isValidRolloutId, startRollout, type StartResult } from '../../operator/start';
-import { describeHeld, startChecks } from '../../operator/start-checks';
+import {
+  describeHeld,
+  describeOverlaps,
+  otherTargets,
+  rolloutsUnread,
+  startChecks,
+  type RolloutOverlap,
+} from '../../operator/start-checks';
 import { action, defaultOperator, globalsOf, withClient } from '../context';
 import { CliError, ExitCode, exitCodeForState, type ExitCodeValue } from '../errors';
 import { cliSagClient, loadInventoryFrom, loadPolicyFrom, validateAll, type InputFlags } from '../inputs';
@@ -13,7 +20,7 @@ import { intervalOption, policyOptions } from '../options';
 import { cliIdentity } from '../identity';
 import { confirm, info, out, outJson, summaryShown } from '../output';
 import { renderStartSummary, type StartSummary } from '../render/start-summary';
-import { watchMode, watchRollout } from '../watch';
+import { halted, watchMode, watchRollout } from '../watch';
 import { checkWebhooksBeforeStart } from '../webhooks';
 
 type StartFlags = InputFlags & {
@@ -22,6 +29,8 @@ type StartFlags = InputFlags & {
   watch?: boolean;
   interval: number;
   requireWorker?: boolean;
+  allowOtherTarget?: boolean;
+  exitOnHalt?: boolean;
 };
 
 /** `start`: starts a rollout of an inventory under a policy, after confirmation. */
@@ -36,7 +45,15 @@ export function registerStart(program: Command): void {
     .option('--operator <name>', 'who starts it (default: the OS user)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--watch', 'follow the rollout until it closes (as status --watch)')
-    .option('--require-worker', 'refuse to start when no worker polls the task queue (default: a warning)');
+    .option(
+      '--exit-on-halt',
+      'with --watch: stop when the rollout halts (exit 5) instead of waiting for a resume',
+    )
+    .option('--require-worker', 'refuse to start when no worker polls the task queue (default: a warning)')
+    .option(
+      '--allow-other-target',
+      'start even when a running rollout to another target version has devices of the inventory (default: refused)',
+    );
   intervalOption(cmd).action(action(start));
 }
 
@@ -55,18 +72,42 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       client,
       taskQueue,
       inventory.map((d) => d.smartAgId),
+      id,
     );
-    // On a terminal the summary names the workers and the held devices; elsewhere these warnings do.
+    // On a terminal the summary names the workers, the held devices and the running rollouts;
+    // elsewhere these warnings do.
     const summarised = summaryShown(o.yes);
     if (checks.workers === 0) {
       const what = `no worker polls task queue ${taskQueue}: the rollout would wait until one starts (sag-rollout worker --task-queue ${taskQueue})`;
       if (o.requireWorker) throw new CliError(`refused: ${what}`, ExitCode.refused);
       if (!summarised) info(`warning: ${what}`);
     }
-    if (checks.held.length > 0 && !summarised)
-      info(
-        `warning: ${checks.held.length} of the devices are held by running rollouts and will be reported HeldByAnotherRollout, not touched: ${describeHeld(checks.held).join('; ')}`,
+    const others = otherTargets(checks, policy.targetVersion, policy.versionType);
+    if (others.length > 0 && !o.allowOtherTarget)
+      throw new CliError(
+        `refused: ${others.map((r) => otherTargetText(r, policy.targetVersion)).join('; ')} (--allow-other-target starts it anyway)`,
+        ExitCode.refused,
       );
+    if (!summarised) {
+      if (checks.heldUnknown !== undefined)
+        info(`warning: the held devices are unknown (${checks.heldUnknown})`);
+      else if (checks.held.length > 0)
+        info(
+          `warning: ${checks.held.length} of the devices are held by running rollouts and will be reported HeldByAnotherRollout, not touched: ${describeHeld(checks.held).join('; ')}`,
+        );
+      if (checks.rolloutsUnknown !== undefined)
+        info(`warning: the running rollouts are unknown (${checks.rolloutsUnknown})`);
+      const shared = describeOverlaps(checks, policy.targetVersion, policy.versionType);
+      checks.rollouts.overlaps.forEach((r, k) =>
+        info(
+          others.includes(r)
+            ? `warning: ANOTHER TARGET VERSION: ${otherTargetText(r, policy.targetVersion)}`
+            : `warning: running ${shared[k]}: the two rollouts race for them (whichever reaches a device first upgrades it; the other reports it HeldByAnotherRollout or finds it on the target)`,
+        ),
+      );
+      const unread = rolloutsUnread(checks);
+      if (unread !== undefined) info(`warning: running rollouts: ${unread}`);
+    }
     const summary = startSummary(inventory, {
       rolloutId: id,
       policy,
@@ -96,9 +137,17 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       if (r.started && !o.watch) info(`follow it: sag-rollout status ${r.rolloutId} --watch`);
     }
     if (!o.watch) return ExitCode.ok;
-    const final = await watchRollout(client, r.rolloutId, watchMode(Boolean(g.json), o.interval));
+    const final = await watchRollout(client, r.rolloutId, {
+      ...watchMode(Boolean(g.json), o.interval),
+      ...(o.exitOnHalt ? { until: halted } : {}),
+    });
     return exitCodeForState(final);
   });
+}
+
+/** A running rollout to another version that shares devices, and what that does to them. */
+function otherTargetText(r: RolloutOverlap, targetVersion: string): string {
+  return `running rollout ${r.rolloutId} targets ${r.targetVersion}, not ${targetVersion}, and has ${r.devices} of the devices in its inventory: a device both rollouts reach ends on whichever version reached it last`;
 }
 
 /**
@@ -134,7 +183,11 @@ function confirmation(s: StartSummary): string {
       ? 'workers unknown'
       : `${checks.workers} worker${checks.workers === 1 ? '' : 's'} polling`;
   const held = checks.held.length > 0 ? `; ${checks.held.length} held by other rollouts` : '';
-  return `start rollout ${s.rolloutId}: ${s.devices} device${s.devices === 1 ? '' : 's'} to ${policy.targetVersion} (${policy.versionType}) in ${waves}; ${workers}${held}`;
+  const shared =
+    checks.rollouts.overlaps.length > 0
+      ? `; ${describeOverlaps(checks, policy.targetVersion, policy.versionType).join('; ')}`
+      : '';
+  return `start rollout ${s.rolloutId}: ${s.devices} device${s.devices === 1 ? '' : 's'} to ${policy.targetVersion} (${policy.versionType}) in ${waves}; ${workers}${held}${shared}`;
 }
 
 function renderStarted(r: StartResult): string {
