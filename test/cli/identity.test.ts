@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sameOperator } from '../../domain/commands';
+import { sameOperator, sharedAccount } from '../../domain/commands';
 import { certIdentity, osIdentity } from '../../src/cli/identity';
 import { approveUpdate, auditQuery, progressQuery } from '../../workflows/messages';
 import { rolloutWorkflow } from '../../workflows/rollout';
@@ -94,6 +94,10 @@ describe('operator identity', () => {
       '--yes',
     ]);
     expect(started.code).toBe(0);
+    // Started as a shared OS account (root, as in a container), the start says no approval would pass.
+    expect(started.stderr.includes('warning: approverMustDiffer: the rollout would be started as')).toBe(
+      sharedAccount(osIdentity()),
+    );
     const h = stack.client.workflow.getHandle(`rollout/${id}`);
     await until(
       async () => ((await h.query(progressQuery)).state === 'waiting-approval' ? true : undefined),

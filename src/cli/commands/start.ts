@@ -1,3 +1,4 @@
+import { sharedAccount } from '../../../domain/commands';
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { planWaves } from '../../../domain/plan';
@@ -108,6 +109,11 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       const unread = rolloutsUnread(checks);
       if (unread !== undefined) info(`warning: running rollouts: ${unread}`);
     }
+    const identity = cliIdentity(target);
+    if (policy.approverMustDiffer && sharedAccount(identity))
+      info(
+        `warning: approverMustDiffer: the rollout would be started as ${identity}, a shared OS account that names no one, so no approval of its gates would be accepted; start it with a Temporal client certificate (cert:<subject>)`,
+      );
     const summary = startSummary(inventory, {
       rolloutId: id,
       policy,
@@ -125,7 +131,7 @@ async function start(o: StartFlags, cmd: Command): Promise<ExitCodeValue> {
       inventory,
       policy,
       operator,
-      operatorIdentity: cliIdentity(target),
+      operatorIdentity: identity,
       ticket: o.ticket,
       taskQueue,
     });
