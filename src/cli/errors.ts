@@ -26,7 +26,7 @@ export const ExitCode = {
    * not reached (the deadline passed, or another rollout held them).
    */
   completedWithFailures: 6,
-  /** The rollout completed without upgrading any device (all skipped or excluded), and none failed. */
+  /** The rollout completed without upgrading any device (all skipped as needing nothing, or excluded), and none failed or went unreached. */
   nothingUpgraded: 7,
 } as const;
 
