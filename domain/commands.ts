@@ -86,16 +86,26 @@ export function sharedAccount(identity: string | undefined): boolean {
   return /^(root|administrator)$/i.test(user) || user.endsWith('(uid 0)');
 }
 
+/** Which sides of a decision refuse a shared OS account (see `sharedAccountRefusal`). */
+export interface SharedAccountRule {
+  starter: boolean;
+  approver: boolean;
+}
+
 /**
  * Why approverMustDiffer cannot tell the approver from the starter: either of them is known only
  * as a shared OS account. Undefined when both are people (or unauthenticated display names).
  */
-export function sharedAccountRefusal(ids: Identities): string | undefined {
-  const who = sharedAccount(ids.operator)
-    ? `the rollout was started as ${ids.operator}`
-    : sharedAccount(ids.by)
-      ? `the approval comes from ${ids.by}`
-      : undefined;
+export function sharedAccountRefusal(
+  ids: Identities,
+  rule: SharedAccountRule = { starter: true, approver: true },
+): string | undefined {
+  const who =
+    rule.starter && sharedAccount(ids.operator)
+      ? `the rollout was started as ${ids.operator}`
+      : rule.approver && sharedAccount(ids.by)
+        ? `the approval comes from ${ids.by}`
+        : undefined;
   if (!who) return undefined;
   return `approverMustDiffer needs people: ${who}, a shared OS account that names no one; start and approve with a Temporal client certificate (cert:<subject>) or the dashboard's per-operator tokens`;
 }
@@ -112,8 +122,8 @@ export function decideApproval(
   operator: string,
   approverMustDiffer: boolean,
   ids: Identities = {},
-  /** Refuse shared OS accounts (see `sharedAccountRefusal`); off for rollouts decided before the rule. */
-  sharedAccounts = true,
+  /** Which sides refuse shared OS accounts; off for approvals decided before the rule. */
+  sharedAccounts: SharedAccountRule = { starter: true, approver: true },
 ): Decision<{ wave: number }> {
   if (!gate || gate.kind !== 'approval') return { accepted: false, message: 'no approval gate is waiting' };
   if (wave !== undefined && wave !== gate.wave)
@@ -124,7 +134,7 @@ export function decideApproval(
       message: `the approver must differ from the operator who started the rollout (${starterText(operator, ids)})`,
     };
   }
-  const shared = approverMustDiffer && sharedAccounts ? sharedAccountRefusal(ids) : undefined;
+  const shared = approverMustDiffer ? sharedAccountRefusal(ids, sharedAccounts) : undefined;
   if (shared) return { accepted: false, message: shared };
   return { accepted: true, wave: gate.wave };
 }
@@ -136,7 +146,7 @@ export function decidePromotion(
   operator: string,
   approverMustDiffer: boolean,
   ids: Identities = {},
-  sharedAccounts = true,
+  sharedAccounts: SharedAccountRule = { starter: true, approver: true },
 ): Decision<{ kind: 'bake' | 'approval'; wave: number }> {
   if (!gate || (gate.kind !== 'bake' && gate.kind !== 'approval'))
     return { accepted: false, message: 'no bake or gate is waiting' };
@@ -144,7 +154,7 @@ export function decidePromotion(
     return { accepted: false, message: 'promoting past an approval gate needs a different approver' };
   }
   const shared =
-    gate.kind === 'approval' && approverMustDiffer && sharedAccounts ? sharedAccountRefusal(ids) : undefined;
+    gate.kind === 'approval' && approverMustDiffer ? sharedAccountRefusal(ids, sharedAccounts) : undefined;
   if (shared) return { accepted: false, message: `promoting past an approval gate: ${shared}` };
   return { accepted: true, kind: gate.kind, wave: gate.wave };
 }

@@ -345,6 +345,11 @@ export interface RolloutInput {
   operator: string;
   /** Who started it as authenticated (see `OperatorCommand.identity`); absent from older starts. */
   operatorIdentity?: string;
+  /**
+   * Started under the rule that `approverMustDiffer` refuses a starter known only as a shared OS
+   * account (root, Administrator, uid 0); rollouts started before it keep an approvable starter.
+   */
+  sharedAccountRule?: boolean;
   ticket?: string;
   /** Task queue for the children (defaults to the rollout's own). */
   taskQueue?: string;

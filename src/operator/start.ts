@@ -59,6 +59,7 @@ export async function startRollout(
     policy: args.policy,
     operator: args.operator,
     ...(args.operatorIdentity ? { operatorIdentity: args.operatorIdentity } : {}),
+    sharedAccountRule: true,
     taskQueue: args.taskQueue,
     ...(args.ticket ? { ticket: args.ticket } : {}),
     ...(args.followUpOf ? { followUpOf: args.followUpOf } : {}),

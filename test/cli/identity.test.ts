@@ -139,6 +139,7 @@ describe('operator identity', () => {
           policy: fastRolloutPolicy({ approval: 'canary', approverMustDiffer: true }),
           operator: 'alice',
           operatorIdentity: 'os:root@ctr-a',
+          sharedAccountRule: true,
           taskQueue: stack.taskQueue,
         },
       ],
@@ -163,5 +164,41 @@ describe('operator identity', () => {
     expect((await h.query(auditQuery, 0)).filter((e) => e.kind === 'approve-refused')).toHaveLength(2);
     expect(stack.sim.upgrades().filter((u) => ROOTS.includes(u.SmartAGId))).toHaveLength(1);
     await h.terminate('test over');
+
+    // A rollout started as root before the rule: a person may still approve it, root may not.
+    const before = uniqueName('idr');
+    const h2 = await stack.client.workflow.start(rolloutWorkflow, {
+      workflowId: `rollout/${before}`,
+      taskQueue: stack.taskQueue,
+      args: [
+        {
+          rolloutId: before,
+          inventory: ROOTS.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
+          policy: fastRolloutPolicy({ approval: 'canary', approverMustDiffer: true }),
+          operator: 'alice',
+          operatorIdentity: 'os:root@ctr-a',
+          taskQueue: stack.taskQueue,
+        },
+      ],
+    });
+    await until(
+      async () => ((await h2.query(progressQuery)).state === 'waiting-approval' ? true : undefined),
+      30_000,
+      'the canary gate of the older rollout',
+    );
+    const byRoot = await h2.executeUpdate(approveUpdate, {
+      args: [{ by: 'bob', identity: 'os:root@ctr-b', requestId: uniqueName('req'), reason: 'ok' }],
+    });
+    expect(byRoot).toMatchObject({
+      accepted: false,
+      message: expect.stringMatching(/the approval comes from os:root@ctr-b/) as unknown,
+    });
+    const byBob = await h2.executeUpdate(approveUpdate, {
+      args: [{ by: 'bob', identity: 'dashboard:bob', requestId: uniqueName('req'), reason: 'ok' }],
+    });
+    expect(byBob.accepted).toBe(true);
+    await stack.run(() => h2.result());
+    // The canary device was upgraded once, by the first rollout; the second upgraded the other.
+    expect(stack.sim.upgrades().filter((u) => ROOTS.includes(u.SmartAGId))).toHaveLength(2);
   });
 });

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import { abortSignal, auditQuery, devicesQuery, progressQuery, resumeUpdate } from '../../workflows/messages';
+import {
+  abortSignal,
+  auditQuery,
+  devicesQuery,
+  excludeUpdate,
+  progressQuery,
+  resumeUpdate,
+} from '../../workflows/messages';
 import type { RolloutPolicy, RolloutProgress } from '../../domain/types';
 import { untilProgress } from '../helpers/progress';
 import { instance, startRolloutOf, startStack, VERSIONS, type Stack } from '../helpers/stack';
@@ -19,6 +26,7 @@ const group = (prefix: string, n: number) =>
 const EXPIRY = group('crx', 10);
 const DISABLED = group('crd', 6);
 const ABORTED = group('cra', 8);
+const KEPT = group('crk', 8);
 // Slow enough that several devices are in flight, in verify, when the credentials fail.
 const slow = { simulation: { downloadSeconds: 0.3, upgradeSeconds: 1.2, outcome: 'ok' as const } };
 
@@ -27,7 +35,7 @@ beforeAll(async () => {
     {
       fleet: {
         versions: VERSIONS,
-        instances: [...EXPIRY, ...DISABLED, ...ABORTED].map((id) => instance(id, slow)),
+        instances: [...EXPIRY, ...DISABLED, ...ABORTED, ...KEPT].map((id) => instance(id, slow)),
       },
       credentials: [STS],
     },
@@ -188,5 +196,47 @@ describe('credentials that stop working mid-rollout', () => {
     }
     expect(devices.some((d) => d.outcome === 'unconfirmed')).toBe(true);
     expect(Math.max(...Object.values(ledger(ABORTED)))).toBe(1);
+  });
+
+  it('keeps in a device whose interrupted upgrade may still flash when an operator excludes it, and verifies it on resume', async () => {
+    const h = await start(KEPT, POLICY);
+    await until(h, (p) => p.currentWave === 1);
+    await untilSim(
+      async () => Object.keys(ledger(KEPT)).length >= 3 && (await h.query(progressQuery)).counts.upgraded < 3,
+    );
+    stack.sim.updateCredential(STS.accessKeyId, { expired: true });
+    await until(
+      h,
+      (p) => p.state === 'paused' && p.haltReason !== undefined && p.counts['in-progress'] === 0,
+    );
+    // Interrupted devices wait, pending, some with an upgrade the simulator accepted; others were
+    // never asked anything.
+    const sent = new Set(stack.sim.upgrades().map((u) => u.SmartAGId));
+    const asked = new Set(stack.sim.requests(5000).map((q) => q.smartAgId));
+    const devices = (await h.query(devicesQuery, { limit: 100 })).devices;
+    const interrupted = devices
+      .filter((d) => d.outcome === 'pending' && sent.has(d.smartAgId))
+      .map((d) => d.smartAgId);
+    expect(interrupted.length).toBeGreaterThan(0);
+    const untouched = devices
+      .filter((d) => d.outcome === 'pending' && !asked.has(d.smartAgId))
+      .map((d) => d.smartAgId);
+    expect(untouched.length).toBeGreaterThan(0);
+    const others = devices
+      .filter((d) => d.outcome === 'pending' && asked.has(d.smartAgId) && !sent.has(d.smartAgId))
+      .map((d) => d.smartAgId);
+    await h.executeUpdate(excludeUpdate, {
+      args: [{ ...cmd('alice', 'branch closed'), smartAgIds: [...interrupted, ...others, ...untouched] }],
+    });
+    stack.sim.updateCredential(STS.accessKeyId, { expired: false });
+    await h.executeUpdate(resumeUpdate, { args: [cmd('alice', 'credentials fixed')] });
+    const r = await stack.run(() => h.result());
+    const end = new Map((await h.query(devicesQuery, { limit: 100 })).devices.map((d) => [d.smartAgId, d]));
+    // The interrupted ones were verified where their accepted call took them; the others stayed out.
+    for (const id of interrupted) expect(end.get(id)!.outcome, id).toBe('upgraded');
+    for (const id of untouched) expect(end.get(id)!.outcome, id).toBe('excluded');
+    expect(r.counts.excluded).toBe(untouched.length);
+    expect(Math.max(...Object.values(ledger(KEPT)))).toBe(1);
+    for (const id of untouched) expect(stack.sim.upgrades().some((u) => u.SmartAGId === id)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { patched } from '@temporalio/workflow';
 import type { DevicesPage, DevicesPageQuery, PartControl, PartProgress } from '../messages';
 import { addCounts, countDevice, emptyBudget, evaluateBudget, type BudgetCount } from '../../domain/budget';
 import { seededResult } from '../../domain/compensation';
@@ -102,6 +103,10 @@ export class PartState {
         for (const id of c.smartAgIds) {
           const idx = this.devices.findIndex((d) => d.smartAgId === id);
           if (idx < 0 || this.statuses[idx]!.outcome !== 'pending') continue;
+          // A device pending with an earlier run's record (interrupted by a credential halt, or
+          // resumed or retried) that left an upgrade that may still flash or a pinned auto-upgrade
+          // policy has started: it stays in, so that run is verified and its policies restored.
+          if (leftOpen(this.priors[id]) && patched('exclude-keeps-open-runs')) continue;
           this.statuses[idx]!.outcome = 'excluded';
           unschedule(this.schedule, idx);
         }
@@ -312,4 +317,9 @@ export class PartState {
       consecutive: 0,
     };
   }
+}
+
+/** Whether an earlier run left something a later run must finish: a send, or a pinned policy. */
+function leftOpen(prior: PriorRecord | undefined): boolean {
+  return prior !== undefined && (prior.openSends.length > 0 || (prior.pinned?.length ?? 0) > 0);
 }

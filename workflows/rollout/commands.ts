@@ -23,6 +23,7 @@ import {
   decideApproval,
   decidePromotion,
   planExclusion,
+  type SharedAccountRule,
   rememberCommand,
   validateCommand,
   validateExclude,
@@ -142,6 +143,16 @@ function resume(r: Rollout, cmd: OperatorCommand): CommandResult {
   });
 }
 
+/**
+ * Which sides of an approval refuse a shared OS account: none for approvals decided before the
+ * rule (they replay as decided), the starter only in rollouts started under it (a rollout started
+ * as root before could never be approved again), the approver always.
+ */
+function sharedAccountRule(r: Rollout): SharedAccountRule {
+  const rule = patched('shared-account-approvers');
+  return { starter: rule && r.input.sharedAccountRule === true, approver: rule };
+}
+
 /** A wave as every screen names it (`canary`, `wave-1`), not by its index. */
 export function waveName(r: Rollout, wave: number): string {
   return r.st.plan[wave]?.name ?? `wave ${wave}`;
@@ -157,8 +168,7 @@ function approve(r: Rollout, cmd: ApproveCommand): CommandResult {
       input.operator,
       policy.approverMustDiffer,
       { by: cmd.identity, operator: input.operatorIdentity },
-      // Approvals decided before shared OS accounts were refused replay as they were decided.
-      patched('shared-account-approvers'),
+      sharedAccountRule(r),
     );
     if (!d.accepted) return d;
     st.approvals[String(d.wave)] = { by: cmd.by, at: Date.now() };
@@ -175,7 +185,7 @@ function promote(r: Rollout, cmd: OperatorCommand): CommandResult {
       input.operator,
       policy.approverMustDiffer,
       { by: cmd.identity, operator: input.operatorIdentity },
-      patched('shared-account-approvers'),
+      sharedAccountRule(r),
     );
     if (!d.accepted) return d;
     st.promoted[String(d.wave)] = true;
@@ -195,6 +205,7 @@ function exclude(r: Rollout, cmd: ExcludeCommand): CommandResult {
       st.devices[id]!.outcome = 'excluded';
       st.devices[id]!.message = cmd.reason;
     }
+    for (const id of asked) (st.excludeAsked ??= {})[id] = cmd.reason;
     const forward = [...done, ...asked];
     const msg = [
       `excluded ${done.length}`,

@@ -40,8 +40,9 @@ export function recheckFailed(r: Rollout, wave: number, err: unknown): void {
   st.haltReason = `${f.code} in the health re-check after ${waveName(r, wave)}: ${f.policy.class === 'rollout' ? "the rollout's credentials or permissions are wrong" : f.message}`;
   r.audit('health-recheck-failed', { wave, reason: st.haltReason, detail: { code: f.code } });
   if (f.policy.class === 'rollout') st.haltCredentials = true;
-  // A re-check that could not run breaches no budget.
-  st.haltBudget = false;
+  // A re-check that could not run breaches no budget (rollouts halted before this was recorded
+  // keep the reading they had).
+  if (patched('halt-budget-kind')) st.haltBudget = false;
   r.pauseForOperator();
   notify(r, 'halted', { reason: st.haltReason, wave });
 }
@@ -122,8 +123,10 @@ export async function waveQueryCheck(r: Rollout, w: PlannedWave): Promise<void> 
     return;
   }
   st.haltReason = reason;
-  // The operator's own measure, not the failure budget: the budget's count stands after a resume.
-  st.haltBudget = false;
+  // The operator's own measure, not the failure budget: the budget's count stands after a resume
+  // (a rollout halted before this was recorded counted it a breach, and still does).
+  if (patched('halt-budget-kind')) st.haltBudget = false;
+  else st.breaches = (st.breaches ?? 0) + 1;
   r.audit('halted', { wave: w.index, reason: st.haltReason, detail: { code: 'WaveQueryBreached' } });
   r.pauseForOperator();
   notify(r, 'halted', { reason: st.haltReason, wave: w.index });

@@ -154,6 +154,14 @@ function recordPart(
     r.setState('aborting');
   }
   for (const d of result.devices) st.devices[d.smartAgId] = mergePartDevice(st.devices[d.smartAgId], d, wave);
+  // An exclusion handed to this part that it returns still pending (the signal came too late).
+  for (const [id, reason] of Object.entries(st.excludeAsked ?? {})) {
+    const d = st.devices[id];
+    if (d?.outcome !== 'pending') continue;
+    d.outcome = 'excluded';
+    d.message = reason;
+  }
+  st.excludeAsked = undefined;
   if (result.budget) {
     // The part's own count, the one its halt decisions evaluated (a resume after a breach started
     // it afresh, as it did the rollout's).

@@ -55,6 +55,11 @@ export interface RolloutCarried {
    * credentials counts as a breach there.
    */
   haltBudget?: boolean;
+  /**
+   * Devices an exclusion handed to the running part (by SmartAGId, with its reason): any that part
+   * returns still pending is excluded when it ends, even if the signal missed it.
+   */
+  excludeAsked?: Record<string, string | undefined>;
   gate?: RolloutProgress['gate'];
 }
 
