@@ -8,7 +8,7 @@ import { info, out, outJson } from '../output';
 import { statusJson } from '../render/json';
 import { lastSeenJson, renderLastSeenText } from '../render/last-seen';
 import { renderRolloutText } from '../render/rollout-text';
-import { watchMode, watchRollout } from '../watch';
+import { halted, watchMode, watchRollout } from '../watch';
 
 interface StatusFlags {
   watch?: boolean;
@@ -37,11 +37,6 @@ export function registerStatus(program: Command): void {
       'with --watch: stop when the rollout halts (exit 5) instead of waiting for a resume',
     )
     .action(action(status));
-}
-
-/** Halted: the failure budget or the credentials stopped it (paused, or aborting on a breach). */
-function halted(s: RolloutStatus): boolean {
-  return s.haltReason !== undefined;
 }
 
 async function status(rolloutId: string, o: StatusFlags, cmd: Command): Promise<ExitCodeValue> {
