@@ -172,6 +172,7 @@ describe('retry-failed on a closed rollout', () => {
       ticket: 'CHG-2',
       taskQueue: stack.taskQueue,
       followUpOf: id,
+      sharedAccountRule: true,
     });
     expect(followUp.inventory).toEqual([
       { smartAgId: REV, regionId: 'cn-shanghai', serialNumbers: ['snfureva'], group: 'stores' },

@@ -235,7 +235,20 @@ describe('credentials that stop working mid-rollout', () => {
     // The interrupted ones were verified where their accepted call took them; the others stayed out.
     for (const id of interrupted) expect(end.get(id)!.outcome, id).toBe('upgraded');
     for (const id of untouched) expect(end.get(id)!.outcome, id).toBe('excluded');
-    expect(r.counts.excluded).toBe(untouched.length);
+    // Asked but left nothing open (no send, no pinned policy): out as well; the rest ran to the end.
+    for (const id of others) expect(['excluded', 'upgraded'], id).toContain(end.get(id)!.outcome);
+    // An excluded one had no auto-upgrade policy changed: nothing was left to restore.
+    const pinnedOnSim = (id: string) =>
+      stack.sim
+        .requests(5000)
+        .some(
+          (q) => q.action === 'ModifyDeviceAutoUpgradePolicy' && q.smartAgId === id && q.code === undefined,
+        );
+    for (const id of others.filter((x) => end.get(x)!.outcome === 'excluded'))
+      expect(pinnedOnSim(id), id).toBe(false);
+    expect(r.counts.excluded).toBe(
+      untouched.length + others.filter((id) => end.get(id)!.outcome === 'excluded').length,
+    );
     expect(Math.max(...Object.values(ledger(KEPT)))).toBe(1);
     for (const id of untouched) expect(stack.sim.upgrades().some((u) => u.SmartAGId === id)).toBe(false);
   });
