@@ -14,3 +14,13 @@ export function deviceWorkflowId(smartAgId: string): string {
 export function rolloutChildId(rolloutId: string, name: string): string {
   return `${rolloutWorkflowId(rolloutId)}/${name}`;
 }
+
+/**
+ * The rollout a workflow ID belongs to: `rollout/<id>` and its children `rollout/<id>/<name>`
+ * (rollout IDs hold no `/`); undefined for an ID not named so.
+ */
+export function rolloutOfWorkflowId(workflowId: string): string | undefined {
+  const prefix = rolloutWorkflowId('');
+  if (!workflowId.startsWith(prefix)) return undefined;
+  return workflowId.slice(prefix.length).split('/')[0] || undefined;
+}

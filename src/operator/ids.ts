@@ -1,12 +1,10 @@
 /** Workflow IDs as the operator client reads them: the project's naming, and its inverse. */
 
-import { deviceWorkflowId, rolloutWorkflowId } from '../../domain/ids';
+import { deviceWorkflowId, rolloutOfWorkflowId, rolloutWorkflowId } from '../../domain/ids';
 
 export { deviceWorkflowId, rolloutWorkflowId };
 
-const ROLLOUT_PREFIX = rolloutWorkflowId('');
-
 /** The rollout ID a rollout's workflow ID names (an ID not named that way is returned as it is). */
 export function rolloutIdOf(workflowId: string): string {
-  return workflowId.startsWith(ROLLOUT_PREFIX) ? workflowId.slice(ROLLOUT_PREFIX.length) : workflowId;
+  return rolloutOfWorkflowId(workflowId) ?? workflowId;
 }

@@ -86,14 +86,15 @@ export async function runningRollouts(
   ownId?: string,
   max = MAX_ROLLOUTS_READ,
 ): Promise<RunningRollouts> {
-  const ids: string[] = [];
+  const listed = new Set<string>();
   const running = client.workflow.list({
     query: `WorkflowType = 'rolloutWorkflow' AND ExecutionStatus = 'Running'`,
   });
   for await (const w of running) {
     const id = rolloutIdOf(w.workflowId);
-    if (id !== ownId && !ids.includes(id)) ids.push(id);
+    if (id !== ownId) listed.add(id);
   }
+  const ids = [...listed];
   const wanted = new Set(smartAgIds);
   const toRead = ids.slice(0, max);
   const overlaps: RolloutOverlap[] = [];

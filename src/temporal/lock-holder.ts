@@ -4,10 +4,8 @@
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { rolloutWorkflowId } from '../../domain/ids';
+import { rolloutOfWorkflowId } from '../../domain/ids';
 import { SA_ROLLOUT_ID } from '../../workflows/search-attributes';
-
-const ROLLOUT_PREFIX = rolloutWorkflowId('');
 
 /**
  * The rollout a device workflow runs for: its `SagRolloutId` search attribute, else the rollout
@@ -20,8 +18,7 @@ export function rolloutOfDeviceRun(
   const tagged = run.typedSearchAttributes.get(SA_ROLLOUT_ID);
   if (tagged) return tagged;
   const parent = run.parentExecution?.workflowId;
-  if (!parent?.startsWith(ROLLOUT_PREFIX)) return undefined;
-  return parent.slice(ROLLOUT_PREFIX.length).split('/')[0] || undefined;
+  return parent ? rolloutOfWorkflowId(parent) : undefined;
 }
 
 /**
