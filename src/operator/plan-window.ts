@@ -41,12 +41,7 @@ export function nextPlanWindow(
     end: new Date(opening.end).toISOString(),
     ...(w ? { window: w.name ?? `windows[${opening.window}]` } : {}),
     ...(timeZone
-      ? { timeZone, localStart: wallTime(opening.start, timeZone), localEnd: wallTime(opening.end, timeZone) }
+      ? { timeZone, localStart: wallText(timeZone, opening.start), localEnd: wallText(timeZone, opening.end) }
       : {}),
   };
-}
-
-/** `2026-11-30 02:00` as the wall clock of `timeZone` shows the instant. */
-function wallTime(ms: number, timeZone: string): string {
-  return wallText(timeZone, ms);
 }
