@@ -8,7 +8,7 @@
 
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { withCount } from '../../domain/budget';
-import { countOutcomes, emptyCounts } from '../../domain/counts';
+import { countOutcomes } from '../../domain/counts';
 import { estimateEnd } from '../../domain/eta';
 import type { DeviceStatus, OutcomeCounts, RolloutProgress } from '../../domain/types';
 import { devicesQuery, partProgressQuery, progressQuery, type PartProgress } from '../../workflows/messages';
@@ -125,15 +125,11 @@ export function overlayPart(
   const devices = [...merged.values()];
   const part = active?.part;
 
-  const counts = emptyCounts();
-  const byWave = new Map<number, OutcomeCounts>();
-  for (const d of devices) {
-    counts[d.outcome]++;
-    const c = byWave.get(d.wave) ?? emptyCounts();
-    c[d.outcome]++;
-    byWave.set(d.wave, c);
-  }
-  const waves = progress.waves.map((w) => ({ ...w, counts: byWave.get(w.index) ?? w.counts }));
+  const counts = countOutcomes(devices);
+  const waves = progress.waves.map((w) => {
+    const of = devices.filter((d) => d.wave === w.index);
+    return { ...w, counts: of.length > 0 ? countOutcomes(of) : w.counts };
+  });
 
   // A compensation-only part (wave -1) counts nothing in the budget.
   const live = part && part.wave >= 0 && !closed ? part : undefined;
