@@ -10,6 +10,7 @@
  *   npm run bench:night                         10,000 devices
  *   npm run bench:night -- --devices 1000       the quick variant
  *   ... --per-device                             today's design: every device polls on its own
+ *   ... --sequential-parts                       the levers, but a wave's parts one after another
  *
  * Prints the figures on stderr and the whole result as JSON on stdout. Figures that the scale does
  * not change (calls per device, ratios, history sizes, memory) are reported as measured; durations
@@ -49,6 +50,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     sample: { type: 'string', default: '200' },
     'per-device': { type: 'boolean', default: false },
+    'sequential-parts': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -104,7 +106,11 @@ function nightPolicy(): RolloutPolicy {
     errorOverrides: {},
     webhooks: [],
   };
-  return args['per-device'] ? base : { ...base, ...nightLevers({ scale: SCALE, budget: BUDGET }) };
+  if (args['per-device']) return base;
+  return {
+    ...base,
+    ...nightLevers({ scale: SCALE, budget: BUDGET, sequentialParts: args['sequential-parts'] }),
+  };
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -129,7 +135,9 @@ async function run(tmp: string): Promise<void> {
   writeFileSync(fleetFile, JSON.stringify(fleet));
   const inventory = nightInventory(fleet, TARGET);
   const policy = nightPolicy();
-  const design = args['per-device'] ? 'per-device polling' : 'levers';
+  const design = args['per-device']
+    ? 'per-device polling'
+    : `levers, ${args['sequential-parts'] ? 'sequential' : 'overlapping'} parts`;
   log(
     `night: ${N} devices, x${SCALE}, window ${args['window-hours']} h, budget ${BUDGET}/s (${BUDGET * SCALE}/s real), concurrency ${CONCURRENCY}, ${design}; nproc ${os.cpus().length}, Node ${process.version}, load ${os
       .loadavg()

@@ -79,6 +79,20 @@ export function splitParts<T>(items: T[], maxPartSize: number): T[][] {
 }
 
 /**
+ * The next slice of a wave's devices (`wave`) still pending in `statuses`, at most `maxPartSize`
+ * of them as `splitParts` cuts them; undefined when none is pending.
+ */
+export function nextSlice(
+  statuses: Record<string, { outcome: string } | undefined>,
+  wave: string[],
+  maxPartSize: number,
+): string[] | undefined {
+  const pending = wave.filter((id) => statuses[id]?.outcome === 'pending');
+  if (pending.length === 0) return undefined;
+  return splitParts(pending, maxPartSize)[0]!;
+}
+
+/**
  * The name of a wave's part (its child workflow ID's last segment): the wave's own name when the
  * wave fits one part, else numbered; `retry` parts run an operator's retry, numbered by run.
  */

@@ -146,6 +146,11 @@ export interface RolloutPolicy {
   waves: { cumulativePercents?: number[]; sizes?: number[] };
   /** Largest slice of a wave one child workflow runs (Temporal history and pending-child limits). */
   maxPartSize: number;
+  /**
+   * A wave's next part starts while the previous one's last devices are still watched, on the
+   * slots they free (see domain/overlap.ts). Absent or false: parts run one after another.
+   */
+  overlapParts?: boolean;
   /** Devices in flight at once across the rollout. */
   concurrency: number;
   /** Devices started per minute (AWS IoT Jobs' maximumPerMinute). */
@@ -471,6 +476,11 @@ export interface RolloutProgress {
   eta?: number;
   /** Workflow ID of the wave part running now; its `partProgress` and `devices` queries are live. */
   activePart?: string;
+  /**
+   * With `overlapParts`, every wave part running now (the one started last is `activePart`);
+   * absent while none or, without overlap, only `activePart` runs.
+   */
+  activeParts?: string[];
 }
 
 /** One audit entry of a rollout-level decision or operator action. */

@@ -94,11 +94,36 @@ export const deviceProgressQuery = defineQuery<DeviceProgress>('deviceProgress')
 /** Rollout → wave part: operator controls forwarded, applied in order of `seq`. */
 export type PartControl =
   | { kind: 'pause' }
-  | { kind: 'resume' }
+  | { kind: 'resume'; fresh?: boolean }
   | { kind: 'abort'; compensate: boolean }
   | { kind: 'exclude'; smartAgIds: string[] }
-  | { kind: 'pace'; concurrency?: number; maxPerMinute?: number };
+  | { kind: 'pace'; concurrency?: number; maxPerMinute?: number }
+  | PartShareControl;
 export const partControlSignal = defineSignal<[PartControl & { seq: number }]>('partControl');
+
+/**
+ * Rollout → overlapping wave part (`overlapParts`): what the other running parts counted in the
+ * failure budget (in budget epoch `epoch`) and, while the part still starts devices, the slots
+ * it may hold. Absolute figures: a newer one replaces an older one.
+ */
+export interface PartShareControl {
+  kind: 'share';
+  epoch: number;
+  others?: { failed: number; finished: number };
+  concurrency?: number;
+}
+
+/**
+ * Overlapping wave part → rollout: the part has nothing left to start and now holds `holds`
+ * slots (it gave the rest back); its own budget count in budget epoch `epoch`.
+ */
+export interface PartShareReport {
+  workflowId: string;
+  holds: number;
+  own: { failed: number; finished: number; consecutive: number };
+  epoch: number;
+}
+export const partShareSignal = defineSignal<[PartShareReport]>('partShare');
 
 /** Wave part → rollout: the part halted (failure budget or a rollout-class error). */
 export interface PartHalted {
@@ -112,6 +137,9 @@ export interface PartHalted {
   devices: import('../domain/types').DeviceStatus[];
   /** The budget count that decided the halt (absent from parts that ran before it existed). */
   budget?: { failed: number; finished: number; consecutive: number };
+  /** Overlapping parts: the part's workflow ID, its own count and budget epoch (see `PartShareReport`). */
+  workflowId?: string;
+  own?: { failed: number; finished: number; consecutive: number; epoch: number };
 }
 export const partHaltedSignal = defineSignal<[PartHalted]>('partHalted');
 

@@ -23,8 +23,14 @@ export interface LiveRollout {
   progress: RolloutProgress;
   /** One entry per instance of the inventory, in inventory order. */
   devices: DeviceStatus[];
-  /** The live state of the wave part running now, if any answered. */
+  /** The live state of the wave part running now (started last, with `overlapParts`), if it answered. */
   part?: PartProgress;
+}
+
+/** A running part as read: its progress and devices. */
+export interface LivePart {
+  part: PartProgress;
+  devices: DeviceStatus[];
 }
 
 /** How {@link readLiveRollout} reads. */
@@ -52,8 +58,15 @@ export async function readLiveRollout(
   const ask = asker(client, options.queryTimeoutMs);
   const progress = await ask(() => handle.query(progressQuery));
   const devices = await allDevices(handle, ask);
-  const active = progress.activePart ? await readPart(client, progress.activePart, ask) : undefined;
-  return overlayPart(progress, devices, active, options.closed);
+  const ids = progress.activeParts ?? (progress.activePart ? [progress.activePart] : []);
+  const parts: (LivePart & { workflowId: string })[] = [];
+  for (const workflowId of ids) {
+    const p = await readPart(client, workflowId, ask);
+    if (p) parts.push({ ...p, workflowId });
+  }
+  const active = parts.find((p) => p.workflowId === progress.activePart) ?? parts.at(-1);
+  const others = parts.filter((p) => p !== active);
+  return overlayPart(progress, devices, active, options.closed, Date.now(), others);
 }
 
 type Ask = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -106,17 +119,20 @@ function sameCounts(a: OutcomeCounts, b: OutcomeCounts): boolean {
  * Lays the part running now over the rollout: its devices over the rollout's (an exclusion the
  * rollout recorded stands while the part has not applied it yet), counts recomputed from the
  * merged devices, the failure budget as the part counts it and its halt decision (the rollout
- * hears of a halt only once the devices in flight finished and the batch was compensated). Pure.
+ * hears of a halt only once the devices in flight finished and the batch was compensated).
+ * With `overlapParts`, the wave's other running parts (`others`) lay their devices and a halt
+ * decision over it too; the budget is the one the part started last counts. Pure.
  */
 export function overlayPart(
   progress: RolloutProgress,
   rolloutDevices: DeviceStatus[],
-  active: { part: PartProgress; devices: DeviceStatus[] } | undefined,
+  active: LivePart | undefined,
   closed: boolean,
   now = Date.now(),
+  others: LivePart[] = [],
 ): LiveRollout {
   const merged = new Map(rolloutDevices.map((d) => [d.smartAgId, d]));
-  for (const d of active?.devices ?? []) {
+  for (const d of [...others, ...(active ? [active] : [])].flatMap((p) => p.devices)) {
     const before = merged.get(d.smartAgId);
     // An exclusion recorded by the rollout stands even if the part has not applied it yet.
     if (before?.outcome === 'excluded' && d.outcome === 'pending') continue;
@@ -134,9 +150,10 @@ export function overlayPart(
   // A compensation-only part (wave -1) counts nothing in the budget.
   const live = part && part.wave >= 0 && !closed ? part : undefined;
   let failureBudget = live?.budget ? withCount(progress.failureBudget, live.budget) : progress.failureBudget;
-  const haltReason = progress.haltReason ?? live?.halted?.reason;
+  const halted = closed ? undefined : [live, ...others.map((o) => o.part)].find((p) => p?.halted)?.halted;
+  const haltReason = progress.haltReason ?? halted?.reason;
   // A credential halt is no breach of the budget.
-  if (!progress.haltReason && live?.halted && !live.halted.credentials)
+  if (!progress.haltReason && halted && !halted.credentials)
     failureBudget = { ...failureBudget, breached: true };
   const state =
     progress.state === 'running' && part?.state === 'waiting-window' ? 'waiting-window' : progress.state;

@@ -4,8 +4,15 @@ import {
   getExternalWorkflowHandle,
   patched,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
-import { devicesQuery, partControlSignal, partHaltedSignal, partProgressQuery } from '../messages';
+import {
+  devicesQuery,
+  partControlSignal,
+  partHaltedSignal,
+  partProgressQuery,
+  partShareSignal,
+} from '../messages';
 import { takeWaiting, waiting } from '../../domain/schedule';
 import { compensate } from './compensate';
 import { nextStart, startDevice, Windows } from './scheduler';
@@ -66,6 +73,7 @@ async function runPart(input: WavePartInput, root: CancellationScope): Promise<W
         s.errorCode = 'DeadlinePassed';
       }
     }
+    if (input.overlap) releaseSpare(part);
     if (waiting(part.schedule) === 0) {
       if (part.schedule.inFlight === 0) break;
       part.state = 'running';
@@ -153,6 +161,23 @@ async function stopOrResume(part: PartState): Promise<'stop' | 'go on'> {
   return 'go on';
 }
 
+/**
+ * Overlapping parts: the slots this part no longer needs go back to the rollout for the wave's
+ * next part, with the part's own budget count.
+ */
+function releaseSpare(part: PartState): void {
+  if (part.releaseSpare() === 0) return;
+  const { epoch, ...own } = part.own();
+  void getExternalWorkflowHandle(part.input.parentWorkflowId)
+    .signal(partShareSignal, {
+      workflowId: workflowInfo().workflowId,
+      holds: part.pace.concurrency,
+      own,
+      epoch,
+    })
+    .catch(() => undefined);
+}
+
 /** Tells the rollout the part halted, once its in-flight devices finished and it compensated. */
 async function reportHalt(part: PartState): Promise<void> {
   const { halted, input } = part;
@@ -168,6 +193,7 @@ async function reportHalt(part: PartState): Promise<void> {
       devices: part.statuses,
       // The count that decided the halt: the rollout shows this figure beside the reason.
       budget: part.shownBudget(),
+      ...(input.overlap ? { workflowId: workflowInfo().workflowId, own: part.own() } : {}),
     })
     .catch(() => undefined);
 }

@@ -16,6 +16,7 @@ import {
 } from '../../domain/schedule';
 import type { DeviceStatus, DeviceUpgradeResult, InventoryDevice, PriorRecord } from '../../domain/types';
 import { windowZoneOf } from '../../domain/window-zone';
+import { spareSlots } from '../../domain/overlap';
 import { heldMessage } from './held';
 import type { WavePartInput, WavePartResult } from './types';
 
@@ -49,6 +50,10 @@ export class PartState {
   /** Bumped by every change the main loop may wait on. */
   changes = 0;
   private lastSeq = -1;
+  /** Overlapping parts: the part has nothing left to start and gave slots back. */
+  draining = false;
+  /** Overlapping parts: how often the rollout's budget started afresh (see `PartShareControl`). */
+  epoch: number;
 
   constructor(readonly input: WavePartInput) {
     this.devices = input.devices;
@@ -69,6 +74,7 @@ export class PartState {
     this.priors = { ...input.priors };
     this.count = { failed: 0, finished: 0, consecutive: input.budget.consecutiveBefore };
     this.base = { failed: input.budget.failedBefore, finished: input.budget.finishedBefore };
+    this.epoch = input.budget.epoch ?? 0;
   }
 
   /** A control forwarded by the rollout; a repeated or stale one (by `seq`) changes nothing. */
@@ -94,6 +100,12 @@ export class PartState {
       case 'resume':
         this.paused = false;
         if (this.halted) this.resumed = true;
+        // Overlapping parts: the rollout's budget started afresh, this part's count with it.
+        else if (c.fresh) this.freshBudget();
+        break;
+      case 'share':
+        if (c.epoch === this.epoch && c.others) this.base = { ...c.others };
+        if (c.concurrency !== undefined && !this.draining) this.pace.concurrency = c.concurrency;
         break;
       case 'abort':
         this.aborted = true;
@@ -271,12 +283,34 @@ export class PartState {
    * so the count goes on.
    */
   resume(): void {
-    if (!this.halted?.credentials) {
-      this.count = emptyBudget();
-      this.base = { failed: 0, finished: 0 };
-    }
+    if (!this.halted?.credentials) this.freshBudget();
     this.halted = undefined;
     this.resumed = false;
+  }
+
+  private freshBudget(): void {
+    this.count = emptyBudget();
+    this.base = { failed: 0, finished: 0 };
+    if (this.input.overlap) this.epoch++;
+  }
+
+  /**
+   * Overlapping parts: the slots this part gives back now (see `spareSlots`), taken off its own
+   * concurrency; 0 when it keeps them all.
+   */
+  releaseSpare(): number {
+    const step = this.input.overlap?.step;
+    if (!step) return 0;
+    const spare = spareSlots(this.schedule, this.pace.concurrency, step);
+    if (spare === 0) return 0;
+    this.draining = true;
+    this.pace.concurrency -= spare;
+    return spare;
+  }
+
+  /** The part's own count with its budget epoch, as the rollout adds overlapping parts up. */
+  own(): BudgetCount & { epoch: number } {
+    return { ...this.count, epoch: this.epoch };
   }
 
   /** A compensation-only part: its devices as the rollout recorded their failed runs; nothing starts. */
@@ -302,6 +336,7 @@ export class PartState {
       finished: this.count.finished,
       consecutive: this.count.consecutive,
       budget: this.shownBudget(),
+      ...(this.input.overlap ? { epoch: this.epoch } : {}),
     };
   }
 

@@ -17,6 +17,8 @@ export interface PartBudget {
   failedBefore: number;
   finishedBefore: number;
   consecutiveBefore: number;
+  /** Overlapping parts: how often the rollout's budget started afresh before this part. */
+  epoch?: number;
 }
 
 export interface WavePartInput {
@@ -54,6 +56,11 @@ export interface WavePartInput {
   priors?: Record<string, PriorRecord>;
   /** The devices are retried at an operator's request (see `DeviceUpgradeInput.operatorRetry`). */
   operatorRetry?: boolean;
+  /**
+   * The wave's parts overlap (`overlapParts`): once nothing is left to start, the part gives back
+   * its free slots `step` at a time (see domain/overlap.ts).
+   */
+  overlap?: { step: number };
 }
 
 export interface WavePartResult {
@@ -76,4 +83,6 @@ export interface WavePartResult {
    * ran before it existed and from compensation parts.
    */
   budget?: { failed: number; finished: number; consecutive: number };
+  /** Overlapping parts: the budget epoch `failed`/`finished`/`consecutive` were counted in. */
+  epoch?: number;
 }

@@ -29,7 +29,8 @@ import {
   validateExclude,
   validatePace,
 } from '../../domain/commands';
-import { sendToPart } from './parts';
+import { sendToPart } from './forward';
+import { freshShares, tellParts } from './shares';
 import type { Rollout } from './state';
 
 /** Commands remembered by requestId, for idempotency across retries of the CLI and across runs. */
@@ -128,18 +129,23 @@ function resume(r: Rollout, cmd: OperatorCommand): CommandResult {
     if (!st.paused) return { accepted: true, message: 'not paused' };
     st.paused = false;
     // A resume after a halt starts a fresh failure budget for the rest of the rollout.
-    if (
+    const fresh =
       st.haltReason !== undefined &&
       patched('resume-fresh-budget') &&
       !st.haltCredentials &&
-      st.haltBudget !== false
-    )
+      st.haltBudget !== false;
+    if (fresh) {
       st.budget = emptyBudget();
+      st.budgetEpoch = (st.budgetEpoch ?? 0) + 1;
+      freshShares(r);
+    }
     st.haltCredentials = undefined;
     st.haltBudget = undefined;
     st.haltReason = undefined;
     r.setState('running');
-    return { accepted: true, message: 'resumed', fwd: { kind: 'resume' } };
+    // Overlapping parts that did not halt start their own count afresh too.
+    const overlapping = fresh && r.shares.size > 0;
+    return { accepted: true, message: 'resumed', fwd: { kind: 'resume', ...(overlapping ? { fresh } : {}) } };
   });
 }
 
@@ -199,7 +205,8 @@ function exclude(r: Rollout, cmd: ExcludeCommand): CommandResult {
   return once(r, 'exclude', cmd, () => {
     // Devices of the running part that it may not have started yet: it decides (an exclusion
     // refused them before it could).
-    const partAsks = r.activePart !== undefined && patched('exclude-asks-running-part');
+    const partAsks =
+      (r.activePart !== undefined || r.shares.size > 0) && patched('exclude-asks-running-part');
     const { exclude: ids, done, asked, refused } = planExclusion(st.devices, cmd.smartAgIds, partAsks);
     for (const id of ids) {
       st.devices[id]!.outcome = 'excluded';
@@ -248,10 +255,18 @@ function setPace(r: Rollout, cmd: PaceCommand): CommandResult {
     if (cmd.concurrency !== undefined) st.pace.concurrency = cmd.concurrency;
     if (cmd.maxPerMinute !== undefined)
       st.pace.maxPerMinute = cmd.maxPerMinute > 0 ? cmd.maxPerMinute : undefined;
+    const overlapping = r.shares.size > 0;
+    // Overlapping parts share the concurrency: the part still starting devices is given what the
+    // others leave of it.
+    if (overlapping) tellParts(r);
     return {
       accepted: true,
       message: `pace: ${st.pace.concurrency} in flight, ${st.pace.maxPerMinute ?? 'no'} per-minute cap`,
-      fwd: { kind: 'pace', concurrency: cmd.concurrency, maxPerMinute: cmd.maxPerMinute },
+      fwd: {
+        kind: 'pace',
+        concurrency: overlapping ? undefined : cmd.concurrency,
+        maxPerMinute: cmd.maxPerMinute,
+      },
     };
   });
 }

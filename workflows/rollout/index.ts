@@ -9,13 +9,14 @@ import {
 } from '@temporalio/workflow';
 import { rolloutStep } from '../activity-options';
 import { durationMs } from '../durations';
-import { auditQuery, devicesQuery, partHaltedSignal, progressQuery } from '../messages';
+import { auditQuery, devicesQuery, partHaltedSignal, partShareSignal, progressQuery } from '../messages';
 import { SA_ROLLOUT_ID, SA_ROLLOUT_STATE, SA_TARGET_VERSION } from '../search-attributes';
 import { resolveCodePolicy } from '../../domain/error-policy';
 import type { RolloutInput } from '../../domain/types';
 import { abort, setCommandHandlers } from './commands';
 import { notify } from './notifications';
 import { onPartHalted } from './parts';
+import { onPartShare } from './shares';
 import { Rollout, type RolloutResult } from './state';
 import { runWaves } from './waves';
 
@@ -50,6 +51,7 @@ async function runRollout(input: RolloutInput, root: CancellationScope): Promise
   // Handlers are set in this order: commands buffered before they exist run as each is set.
   setCommandHandlers(r);
   setHandler(partHaltedSignal, (h) => onPartHalted(r, h));
+  setHandler(partShareSignal, (rep) => onPartShare(r, rep));
   setHandler(progressQuery, () => r.progress());
   setHandler(devicesQuery, (q) => r.devicesPage(q));
   setHandler(auditQuery, (since) => r.auditSince(since));

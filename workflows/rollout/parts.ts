@@ -1,22 +1,17 @@
-import {
-  CancellationScope,
-  ParentClosePolicy,
-  WorkflowIdReusePolicy,
-  executeChild,
-  getExternalWorkflowHandle,
-  patched,
-  sleep,
-} from '@temporalio/workflow';
+import { ParentClosePolicy, WorkflowIdReusePolicy, executeChild, patched } from '@temporalio/workflow';
 import { durationMs } from '../durations';
-import { partControlSignal, type PartControl, type PartHalted } from '../messages';
+import type { PartHalted } from '../messages';
 import { wavePartWorkflow, type WavePartInput, type WavePartResult } from '../part';
 import { SA_ROLLOUT_ID } from '../search-attributes';
 import { budgetPace, withReads } from '../../domain/api-budget';
 import { addCounts, budgetRules, emptyBudget } from '../../domain/budget';
 import { mergePartDevice } from '../../domain/device-status';
 import { rolloutChildId } from '../../domain/ids';
+import { releaseStep } from '../../domain/overlap';
 import type { InventoryDevice, PriorRecord } from '../../domain/types';
+import { sendToPart } from './forward';
 import { notify } from './notifications';
+import { absorb, addShare, endShare } from './shares';
 import type { Rollout } from './state';
 
 /**
@@ -33,10 +28,18 @@ export function partChildOptions(r: Rollout, workflowId: string) {
   };
 }
 
+/** How a part runs beside others: `slots` it starts with when the wave's parts overlap. */
+export interface PartRun {
+  priors?: Record<string, PriorRecord>;
+  operatorRetry?: boolean;
+  slots?: number;
+}
+
 /**
  * Runs `ids` (those still pending) as the part `name` of `wave` and merges what it reports: its
  * devices, its failure count, and an abort when the part closed without a result or aborted itself.
  * Returns the part's result, or nothing when no device was pending or the part closed without one.
+ * With `run.slots` it runs beside the wave's other parts (see shares.ts).
  */
 export async function runPart(
   r: Rollout,
@@ -44,8 +47,7 @@ export async function runPart(
   name: string,
   ids: string[],
   zeroTolerance: boolean,
-  priors?: Record<string, PriorRecord>,
-  operatorRetry = false,
+  run: PartRun = {},
 ): Promise<WavePartResult | undefined> {
   const { st } = r;
   const devices = ids
@@ -54,12 +56,18 @@ export async function runPart(
   if (devices.length === 0) return undefined;
   const workflowId = rolloutChildId(r.input.rolloutId, name);
   r.activePart = workflowId;
+  if (run.slots !== undefined) addShare(r, workflowId, run.slots);
   for (const d of devices) st.devices[d.smartAgId]!.outcome = 'in-progress';
   const result = await executeChild(wavePartWorkflow, {
     // The rollout decides about its parts: a part that closed without a result is handled below.
     ...partChildOptions(r, workflowId),
-    args: [partInput(r, wave, devices, zeroTolerance, priors, operatorRetry)],
+    args: [partInput(r, wave, devices, zeroTolerance, run)],
   }).catch((err: unknown) => partFailed(r, wave, name, workflowId, devices, err));
+  if (run.slots !== undefined) {
+    if (result) recordPart(r, wave, name, workflowId, result);
+    endShare(r, workflowId);
+    return result;
+  }
   r.activePart = undefined;
   if (!result) return undefined;
   recordPart(r, wave, name, workflowId, result);
@@ -71,10 +79,11 @@ function partInput(
   wave: number,
   devices: InventoryDevice[],
   zeroTolerance: boolean,
-  priors: Record<string, PriorRecord> | undefined,
-  operatorRetry: boolean,
+  run: PartRun,
 ): WavePartInput {
   const { st, policy, input } = r;
+  const { priors, operatorRetry, slots } = run;
+  const pace = budgetPace(st.pace, policy.apiBudget);
   return {
     rolloutId: input.rolloutId,
     parentWorkflowId: r.workflowId,
@@ -83,13 +92,14 @@ function partInput(
     devices,
     // A policy without an API budget passes both through unchanged, as before the budget existed.
     devicePolicy: withReads(r.devicePolicy, policy.apiBudget, input.rolloutId),
-    pace: budgetPace(st.pace, policy.apiBudget),
+    pace: slots !== undefined ? { ...pace, concurrency: slots } : pace,
     caps: policy.caps,
     budget: {
       ...budgetRules(policy.failureBudget, zeroTolerance),
       failedBefore: st.budget.failed,
       finishedBefore: st.budget.finished,
       consecutiveBefore: st.budget.consecutive,
+      ...(slots !== undefined ? { epoch: st.budgetEpoch ?? 0 } : {}),
     },
     expectedUpgradeMs: durationMs(policy.expectedUpgradeTime, 15 * 60_000),
     offlineRetryDelayMs: durationMs(policy.offlineRetryDelay, 10 * 60_000),
@@ -101,6 +111,7 @@ function partInput(
     ...(st.aborted ? { aborted: { compensate: st.abortCompensate } } : {}),
     ...(priors && Object.keys(priors).length > 0 ? { priors } : {}),
     ...(operatorRetry ? { operatorRetry } : {}),
+    ...(slots !== undefined ? { overlap: { step: releaseStep(st.pace.concurrency) } } : {}),
     excluded: Object.values(st.devices)
       .filter((d) => d.outcome === 'excluded')
       .map((d) => d.smartAgId),
@@ -161,8 +172,13 @@ function recordPart(
     d.outcome = 'excluded';
     d.message = reason;
   }
-  st.excludeAsked = undefined;
-  if (result.budget) {
+  st.excludeAsked = r.shares.size > 1 ? othersAsked(st.excludeAsked, result) : undefined;
+  const share = r.shares.get(workflowId);
+  if (share) {
+    // Overlapping parts: the part's own count joins the others'.
+    const own = { failed: result.failed, finished: result.finished, consecutive: result.consecutive };
+    absorb(r, share, own, result.epoch ?? 0);
+  } else if (result.budget) {
     // The part's own count, the one its halt decisions evaluated (a resume after a breach started
     // it afresh, as it did the rollout's).
     st.budget = { ...result.budget };
@@ -183,6 +199,17 @@ function recordPart(
   });
 }
 
+/** The exclusions asked of parts other than the one that returned `result`. */
+function othersAsked(
+  asked: Record<string, string | undefined> | undefined,
+  result: WavePartResult,
+): Record<string, string | undefined> | undefined {
+  if (!asked) return undefined;
+  const mine = new Set(result.devices.map((d) => d.smartAgId));
+  const rest = Object.entries(asked).filter(([id]) => !mine.has(id));
+  return rest.length > 0 ? Object.fromEntries(rest) : undefined;
+}
+
 /**
  * A part halted (failure budget, or credentials that failed): its devices as it shows them, an
  * audit entry, then a pause for the operator, or an abort with compensation when the policy says
@@ -197,6 +224,12 @@ export function onPartHalted(r: Rollout, h: PartHalted): void {
   st.haltBudget = h.credentials !== true;
   // The figure shown beside the reason is the count that decided it.
   if (h.budget) st.budget = { ...h.budget };
+  const share = h.workflowId ? r.shares.get(h.workflowId) : undefined;
+  if (share && h.own) {
+    // Overlapping parts: that count holds the halted part's own; it is not added again.
+    const { epoch, ...own } = h.own;
+    if (epoch === (st.budgetEpoch ?? 0)) share.seen = own;
+  }
   for (const d of h.devices) {
     if (st.devices[d.smartAgId]?.outcome !== 'excluded')
       st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
@@ -212,6 +245,8 @@ export function onPartHalted(r: Rollout, h: PartHalted): void {
     sendToPart(r, { kind: 'abort', compensate: true });
   } else {
     r.pauseForOperator();
+    // Overlapping parts: the others start nothing more either.
+    if (r.shares.size > 1) sendToPart(r, { kind: 'pause' });
   }
   notify(r, 'halted', {
     reason: h.reason,
@@ -219,34 +254,4 @@ export function onPartHalted(r: Rollout, h: PartHalted): void {
     name: st.plan[h.wave]?.name,
     ...(h.budget ? { budgetFailed: h.budget.failed, budgetFinished: h.budget.finished } : {}),
   });
-}
-
-/**
- * Sends a control to the running part. A signal that does not arrive (the part's start is still
- * under way) is sent again while that part is the active one, so a pause or an abort is never
- * lost; a part that starts after an abort is told so in its input.
- */
-async function forward(r: Rollout, c: PartControl): Promise<void> {
-  if (!r.activePart) return;
-  r.st.controlSeq += 1;
-  const target = r.activePart;
-  const seq = r.st.controlSeq;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await getExternalWorkflowHandle(target).signal(partControlSignal, { ...c, seq });
-      return;
-    } catch {
-      if (r.activePart !== target || !patched('forward-until-delivered')) return;
-      await sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
-      if (r.activePart !== target) return;
-    }
-  }
-}
-
-/**
- * Forwards a control without awaiting it, in a scope of its own: handlers run in the root scope,
- * which a Temporal cancellation marks cancelled, and the forwarding must outlive that.
- */
-export function sendToPart(r: Rollout, c: PartControl): void {
-  CancellationScope.nonCancellable(() => forward(r, c)).catch(() => undefined);
 }

@@ -5,6 +5,7 @@ import { durationMs } from '../durations';
 import { SA_ROLLOUT_STATE } from '../search-attributes';
 import { budgetFigure } from '../../domain/budget';
 import { countOutcomes } from '../../domain/counts';
+import type { PartShare } from '../../domain/overlap';
 import { pendingStatus } from '../../domain/device-status';
 import { planWaves, type PlannedWave } from '../../domain/plan';
 import type {
@@ -60,6 +61,8 @@ export interface RolloutCarried {
    * returns still pending is excluded when it ends, even if the signal missed it.
    */
   excludeAsked?: Record<string, string | undefined>;
+  /** How often the failure budget started afresh after a breach (overlapping parts tell their counts apart by it). */
+  budgetEpoch?: number;
   gate?: RolloutProgress['gate'];
 }
 
@@ -160,8 +163,13 @@ export class Rollout {
   readonly policy: RolloutPolicy;
   readonly devicePolicy: DeviceUpgradePolicy;
   readonly inventoryById: Record<string, InventoryDevice> = {};
-  /** Workflow ID of the wave part running now. */
+  /** Workflow ID of the wave part running now (with `overlapParts`, the one started last). */
   activePart: string | undefined;
+  /**
+   * With `overlapParts`, every running part of the wave by workflow ID and the slots it holds.
+   * Empty whenever the rollout may continue as new, so it is never carried.
+   */
+  readonly shares = new Map<string, PartShare>();
   /** How often a part puts an offline device back before it fails (set as the run starts). */
   maxDeferrals = 1;
 
@@ -255,6 +263,7 @@ export class Rollout {
       haltReason: st.haltReason,
       eta: estimateEnd(c, st.startedAt, Date.now()),
       activePart: this.activePart,
+      ...(this.shares.size > 0 ? { activeParts: [...this.shares.keys()] } : {}),
     };
   }
 

@@ -2,12 +2,14 @@ import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } 
 import { rolloutStep } from '../activity-options';
 import { needsApproval } from '../../domain/commands';
 import { pendingStatus, retryable, retryPrior } from '../../domain/device-status';
-import { partName, retryPartName, splitParts, type PlannedWave } from '../../domain/plan';
+import { nextSlice, partName, retryPartName, splitParts, type PlannedWave } from '../../domain/plan';
 import type { PriorRecord, RolloutInput } from '../../domain/types';
 import { closedWaveState } from '../../domain/wave-state';
 import { compensateFailed } from './compensation';
 import { recheckFailed, recheckInput, recheckUnhealthy, waveQueryCheck } from './health';
 import { notify, notifyClosing } from './notifications';
+import { pausedGate } from './gates';
+import { runOverlapped } from './overlap';
 import { runPart } from './parts';
 import type { Rollout, RolloutResult } from './state';
 
@@ -41,21 +43,24 @@ export async function runWaves(r: Rollout, bakeMs: number): Promise<RolloutResul
     // Each pass runs the next slice of the wave's still-pending devices, so a run that continued
     // as new picks up exactly where the previous one stopped. `currentPart` counts parts for names.
     const single = w.devices.length <= policy.maxPartSize;
-    for (;;) {
-      await pausedGate(r);
-      if (st.aborted) break;
-      const slice = nextSlice(r, w);
-      if (!slice) break;
-      st.currentPart++;
-      await runPart(r, w.index, partName(w.index, st.currentPart, single), slice, w.name === 'canary');
+    if (policy.overlapParts) {
+      // The wave's parts overlap: continue-as-new only once all of them ended.
+      await runOverlapped(r, w, single);
       await runRetries(r, w.index);
-      // A part that returns with devices still pending was aborted; never loop on it.
-      if (slice.every((id) => st.devices[id]?.outcome === 'pending')) break;
-      if (shouldContinueAsNew(r)) {
-        await condition(allHandlersFinished);
-        await continueAsNew<(input: RolloutInput) => Promise<RolloutResult>>(r.continuation());
+      if (!st.aborted) await continueIfSuggested(r);
+    } else
+      for (;;) {
+        await pausedGate(r);
+        if (st.aborted) break;
+        const slice = nextSlice(st.devices, w.devices, policy.maxPartSize);
+        if (!slice) break;
+        st.currentPart++;
+        await runPart(r, w.index, partName(w.index, st.currentPart, single), slice, w.name === 'canary');
+        await runRetries(r, w.index);
+        // A part that returns with devices still pending was aborted; never loop on it.
+        if (slice.every((id) => st.devices[id]?.outcome === 'pending')) break;
+        await continueIfSuggested(r);
       }
-    }
     if (st.aborted) break;
     if (bakeMs > 0 && w.index < st.plan.length - 1)
       await gateWait(r, 'bake', w.index, startBake(r, w, bakeMs));
@@ -107,16 +112,12 @@ function waveStarted(r: Rollout, w: PlannedWave): void {
   ws.startedAt ??= Date.now();
 }
 
-/** The next slice of the wave's still-pending devices, or none when none is pending. */
-function nextSlice(r: Rollout, w: PlannedWave): string[] | undefined {
-  const pending = w.devices.filter((id) => r.st.devices[id]?.outcome === 'pending');
-  if (pending.length === 0) return undefined;
-  return splitParts(pending, r.policy.maxPartSize)[0]!;
-}
-
-/** When Temporal suggests it and the state fits one payload (see `CARRY_LIMIT_BYTES`). */
-function shouldContinueAsNew(r: Rollout): boolean {
-  return workflowInfo().continueAsNewSuggested && JSON.stringify(r.continuation()).length < CARRY_LIMIT_BYTES;
+/** Continues as new when Temporal suggests it and the state fits one payload (see `CARRY_LIMIT_BYTES`). */
+async function continueIfSuggested(r: Rollout): Promise<void> {
+  if (!workflowInfo().continueAsNewSuggested || JSON.stringify(r.continuation()).length >= CARRY_LIMIT_BYTES)
+    return;
+  await condition(allHandlersFinished);
+  await continueAsNew<(input: RolloutInput) => Promise<RolloutResult>>(r.continuation());
 }
 
 /** The wave bakes until the instant returned. */
@@ -156,16 +157,6 @@ async function gateWait(r: Rollout, kind: 'approval' | 'bake', wave: number, unt
   if (!st.aborted && !st.paused) r.setState('running');
 }
 
-/** Waits while the rollout is paused (an operator's pause or a halt), unless it is aborted. */
-async function pausedGate(r: Rollout): Promise<void> {
-  const { st } = r;
-  if (st.paused && !st.aborted) {
-    st.gate = { kind: 'pause', wave: st.currentWave, detail: st.haltReason };
-    await condition(() => !st.paused || st.aborted);
-    st.gate = undefined;
-  }
-}
-
 /**
  * Runs the devices an operator's `retry-failed` queued, in parts of their own within `wave`; what
  * their failed runs left open goes to the next run.
@@ -179,7 +170,7 @@ async function runRetries(r: Rollout, wave: number): Promise<void> {
     for (const [k, chunk] of splitParts(ids, r.policy.maxPartSize).entries()) {
       await pausedGate(r);
       if (st.aborted) break;
-      await runPart(r, wave, retryPartName(st.retryRuns, k), chunk, false, priors, true);
+      await runPart(r, wave, retryPartName(st.retryRuns, k), chunk, false, { priors, operatorRetry: true });
     }
   }
 }

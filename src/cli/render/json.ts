@@ -25,6 +25,7 @@ export function statusJson(s: RolloutStatus): Record<string, unknown> {
     failureBudget: s.failureBudget,
     pace: s.pace,
     activePart: s.activePart,
+    activeParts: s.activeParts,
     followUpOf: s.followUpOf,
     followUps: s.followUps?.map((f) => f.rolloutId),
     waves: s.waves.map((w) => ({

@@ -235,6 +235,7 @@ export const policySchema = z.strictObject({
     }, wavesObject)
     .default({ cumulativePercents: [10, 50, 100] }),
   maxPartSize: z.int().default(500),
+  overlapParts: bool.optional(),
   concurrency: z.int().default(50),
   maxPerMinute: z.int().optional(),
   caps: z
