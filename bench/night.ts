@@ -232,6 +232,15 @@ async function run(tmp: string): Promise<void> {
   const mem = memoryMiB(pids.worker);
   peakRss = Math.max(peakRss, mem.hwm, mem.rss);
 
+  // Each wave's start and end in simulated minutes from the rollout's start.
+  const simMin = (at: number | undefined) =>
+    at === undefined ? undefined : round(((at - started) * SCALE) / 60_000);
+  const waves = ((await handle.query(progressQuery).catch(() => undefined))?.waves ?? []).map((w) => ({
+    name: w.name,
+    size: w.size,
+    startMin: simMin(w.startedAt),
+    endMin: simMin(w.finishedAt),
+  }));
   const stats = await getJson<SimulatorStats>(`${simInfo.endpoint}/_admin/stats`);
   const requests = await getJson<RequestLogEntry[]>(`${simInfo.endpoint}/_admin/requests`);
   const rows = await getJson<DeviceRow[]>(`${simInfo.endpoint}/_admin/devices`);
@@ -263,6 +272,7 @@ async function run(tmp: string): Promise<void> {
     deviceTimeBoundMinutes: round(boundMs / 60_000),
     durationOverBound: round(simulatedMs / boundMs, 2),
     devicesPerHour: round(finished / (simulatedMs / 3600_000)),
+    waves,
     apiCalls: {
       total: stats.totalRequests,
       byAction: stats.byAction,
@@ -289,6 +299,9 @@ async function run(tmp: string): Promise<void> {
     `vs the device-time bound ${result.durationOverBound} of ${result.deviceTimeBoundMinutes} min (${N} x ${UPGRADE_MS / 60_000} min / ${CONCURRENCY})`,
   );
   log(`devices/hour             ${result.devicesPerHour}`);
+  log(
+    `waves (simulated min)    ${waves.map((w) => `${w.name} (${w.size}) ${w.startMin ?? '-'}→${w.endMin ?? '-'}`).join(', ')}`,
+  );
   log(
     `calls per upgraded single device ${calls.total} over ${calls.devices}: ${JSON.stringify(calls.byAction)}`,
   );

@@ -94,7 +94,7 @@ export const deviceProgressQuery = defineQuery<DeviceProgress>('deviceProgress')
 /** Rollout → wave part: operator controls forwarded, applied in order of `seq`. */
 export type PartControl =
   | { kind: 'pause' }
-  | { kind: 'resume'; fresh?: boolean }
+  | { kind: 'resume'; fresh?: boolean; epoch?: number }
   | { kind: 'abort'; compensate: boolean }
   | { kind: 'exclude'; smartAgIds: string[] }
   | { kind: 'pace'; concurrency?: number; maxPerMinute?: number }
@@ -114,11 +114,13 @@ export interface PartShareControl {
 }
 
 /**
- * Overlapping wave part → rollout: the part has nothing left to start and now holds `holds`
- * slots (it gave the rest back); its own budget count in budget epoch `epoch`.
+ * Overlapping wave part → rollout: its own budget count in budget epoch `epoch`, when one of its
+ * devices failed or it gave slots back; `draining`: it has nothing left to start and now holds
+ * `holds` slots.
  */
 export interface PartShareReport {
   workflowId: string;
+  draining?: boolean;
   holds: number;
   own: { failed: number; finished: number; consecutive: number };
   epoch: number;

@@ -149,14 +149,24 @@ export function overlayPart(
 
   // A compensation-only part (wave -1) counts nothing in the budget.
   const live = part && part.wave >= 0 && !closed ? part : undefined;
-  let failureBudget = live?.budget ? withCount(progress.failureBudget, live.budget) : progress.failureBudget;
-  const halted = closed ? undefined : [live, ...others.map((o) => o.part)].find((p) => p?.halted)?.halted;
+  // A part that decided a halt speaks for the budget: its figure is the one its reason quotes.
+  const haltedPart = closed ? undefined : [live, ...others.map((o) => o.part)].find((p) => p?.halted);
+  const counting = haltedPart ?? live;
+  let failureBudget = counting?.budget
+    ? withCount(progress.failureBudget, counting.budget)
+    : progress.failureBudget;
+  const halted = haltedPart?.halted;
   const haltReason = progress.haltReason ?? halted?.reason;
   // A credential halt is no breach of the budget.
   if (!progress.haltReason && halted && !halted.credentials)
     failureBudget = { ...failureBudget, breached: true };
-  const state =
-    progress.state === 'running' && part?.state === 'waiting-window' ? 'waiting-window' : progress.state;
+  // Waiting for a change window: the parts still to start devices all wait for one.
+  const starting = [...others.map((o) => o.part), ...(part ? [part] : [])].filter(
+    (p) => p.state !== 'done' && p.inFlight + p.counts.pending > 0,
+  );
+  const waitingWindow =
+    part?.state === 'waiting-window' && starting.every((p) => p.state === 'waiting-window');
+  const state = progress.state === 'running' && waitingWindow ? 'waiting-window' : progress.state;
   // From the devices as they finish, not as parts end; none while a halt plays out or anything waits.
   const eta =
     state === 'running' && haltReason === undefined

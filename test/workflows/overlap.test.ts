@@ -19,6 +19,15 @@ const TAIL = Array.from({ length: 12 }, (_, i) => `sag-ovt${String(i + 1).padSta
 // Part 1 (the first four) holds the slow device; part 2 (the next four) a quick revert.
 const SHARED = Array.from({ length: 8 }, (_, i) => `sag-ovb${String(i + 1).padStart(2, '0')}`);
 const PAUSED = Array.from({ length: 12 }, (_, i) => `sag-ovp${String(i + 1).padStart(2, '0')}`);
+// Parts of eight: part 1's last device reverts late; part 2 (slower devices, one slot) fails its
+// first device early and is still starting devices when part 1's fails.
+const SPREAD = Array.from({ length: 16 }, (_, i) => `sag-ovs${String(i + 1).padStart(2, '0')}`);
+const paced = { simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.6, outcome: 'ok' as const } };
+const lateRevert = { simulation: { downloadSeconds: 0.05, upgradeSeconds: 6, outcome: 'revert' as const } };
+const slowish = { simulation: { downloadSeconds: 0.05, upgradeSeconds: 2, outcome: 'ok' as const } };
+// The first device of part 1 reverts at once: the part halts with two devices not started, and
+// the last of them is still flashing when the resumed part gives a slot back.
+const HALTED = Array.from({ length: 8 }, (_, i) => `sag-ovh${String(i + 1).padStart(2, '0')}`);
 
 beforeAll(async () => {
   stack = await startStack({
@@ -28,6 +37,10 @@ beforeAll(async () => {
         ...TAIL.map((id, i) => instance(id, i === 0 ? slow : fast)),
         ...SHARED.map((id, i) => instance(id, i === 0 ? slowRevert : i === 4 ? quickRevert : fast)),
         ...PAUSED.map((id, i) => instance(id, i === 0 ? slow : fast)),
+        ...SPREAD.map((id, i) =>
+          instance(id, i === 7 ? lateRevert : i === 8 ? quickRevert : i < 8 ? fast : paced),
+        ),
+        ...HALTED.map((id, i) => instance(id, i === 0 ? quickRevert : i === 3 ? slowish : fast)),
       ],
     },
   });
@@ -152,5 +165,68 @@ describe('overlapping wave parts', () => {
     const done = await h.result();
     expect(done.counts.upgraded).toBe(12);
     for (const id of PAUSED) expect(stack.sim.upgrades({ smartAgId: id }).length, id).toBe(1);
+  });
+
+  it('halt on a breach spread over a part still starting devices and an older one', async () => {
+    const h = await startRolloutOf(
+      stack,
+      SPREAD,
+      {
+        ...policy,
+        maxPartSize: 8,
+        concurrency: 2,
+        failureBudget: {
+          maxFailurePercent: 10,
+          minFailures: 2,
+          maxConsecutiveFailures: 0,
+          onBreach: 'pause',
+        },
+      },
+      'overlap-spread',
+    );
+    // Each part alone has one failure; only their sum reaches `minFailures`.
+    const halted = await untilProgress(h, 'the halt', (p) => p.haltReason !== undefined, 45_000);
+    expect(halted.haltReason).toMatch(/^failure budget exceeded: 2\/\d+ failed/);
+    expect(halted.failureBudget).toMatchObject({ failed: 2, breached: true });
+    for (const id of [SPREAD[7]!, SPREAD[8]!]) {
+      expect(stack.sim.upgrades({ smartAgId: id }).length, id).toBe(1);
+      expect(onTarget(id), id).toBe(false);
+    }
+    await h.terminate('test over');
+  });
+
+  it('resume a halted part without handing its devices not started to another part', async () => {
+    const h = await startRolloutOf(
+      stack,
+      HALTED,
+      {
+        ...policy,
+        concurrency: 2,
+        failureBudget: {
+          maxFailurePercent: 10,
+          minFailures: 1,
+          maxConsecutiveFailures: 0,
+          onBreach: 'pause',
+        },
+      },
+      'overlap-halted',
+    );
+    await untilProgress(h, 'the halt', (p) => p.state === 'paused' && p.haltReason !== undefined, 30_000);
+    await h.executeUpdate('resumeRollout', { args: [{ by: 'alice', requestId: 'overlap-halted-resume' }] });
+    const done = await h.result();
+    expect(done.state).toBe('completed');
+    // Every other device upgraded once, by its own part: none recorded as skipped by a second part.
+    expect(done.counts).toMatchObject({ upgraded: 7, skipped: 0 });
+    for (const id of HALTED.slice(1)) {
+      expect(stack.sim.upgrades({ smartAgId: id }).length, id).toBe(1);
+      expect(onTarget(id), id).toBe(true);
+    }
+    const parts: string[] = [];
+    const rolloutId = h.workflowId.slice('rollout/'.length);
+    for await (const w of stack.client.workflow.list({
+      query: `SagRolloutId = "${rolloutId}" AND WorkflowType = "wavePartWorkflow"`,
+    }))
+      parts.push(w.workflowId);
+    expect(parts, parts.join(', ')).toHaveLength(2);
   });
 });

@@ -73,7 +73,7 @@ async function runPart(input: WavePartInput, root: CancellationScope): Promise<W
         s.errorCode = 'DeadlinePassed';
       }
     }
-    if (input.overlap) releaseSpare(part);
+    if (input.overlap) reportShare(part);
     if (waiting(part.schedule) === 0) {
       if (part.schedule.inFlight === 0) break;
       part.state = 'running';
@@ -163,14 +163,18 @@ async function stopOrResume(part: PartState): Promise<'stop' | 'go on'> {
 
 /**
  * Overlapping parts: the slots this part no longer needs go back to the rollout for the wave's
- * next part, with the part's own budget count.
+ * next part, and the part's own budget count goes with them and after each failure, so the other
+ * parts decide on it too.
  */
-function releaseSpare(part: PartState): void {
-  if (part.releaseSpare() === 0) return;
+function reportShare(part: PartState): void {
+  const released = part.releaseSpare() > 0;
+  if (!released && !part.failedSinceReport()) return;
   const { epoch, ...own } = part.own();
+  part.reportedFailed = own.failed;
   void getExternalWorkflowHandle(part.input.parentWorkflowId)
     .signal(partShareSignal, {
       workflowId: workflowInfo().workflowId,
+      ...(part.draining ? { draining: true } : {}),
       holds: part.pace.concurrency,
       own,
       epoch,
@@ -182,6 +186,7 @@ function releaseSpare(part: PartState): void {
 async function reportHalt(part: PartState): Promise<void> {
   const { halted, input } = part;
   if (!halted) return;
+  part.haltReported = true;
   await getExternalWorkflowHandle(input.parentWorkflowId)
     .signal(partHaltedSignal, {
       wave: input.wave,

@@ -52,6 +52,11 @@ export class PartState {
   private lastSeq = -1;
   /** Overlapping parts: the part has nothing left to start and gave slots back. */
   draining = false;
+  /** Overlapping parts: the rollout heard of this part's halt (a resume before that is not for it). */
+  haltReported = false;
+  /** Overlapping parts: the failures last reported to the rollout. */
+  reportedFailed = 0;
+  private lastShareSeq = -1;
   /** Overlapping parts: how often the rollout's budget started afresh (see `PartShareControl`). */
   epoch: number;
 
@@ -79,8 +84,14 @@ export class PartState {
 
   /** A control forwarded by the rollout; a repeated or stale one (by `seq`) changes nothing. */
   control(c: PartControl & { seq: number }): void {
-    if (c.seq <= this.lastSeq) return;
-    this.lastSeq = c.seq;
+    // Shares are numbered apart: a newer share must not make an older pause or abort look stale.
+    if (c.kind === 'share') {
+      if (c.seq <= this.lastShareSeq) return;
+      this.lastShareSeq = c.seq;
+    } else {
+      if (c.seq <= this.lastSeq) return;
+      this.lastSeq = c.seq;
+    }
     this.apply(c);
     this.changes++;
   }
@@ -99,13 +110,24 @@ export class PartState {
         break;
       case 'resume':
         this.paused = false;
-        if (this.halted) this.resumed = true;
-        // Overlapping parts: the rollout's budget started afresh, this part's count with it.
-        else if (c.fresh) this.freshBudget();
+        if (!this.input.overlap) {
+          if (this.halted) this.resumed = true;
+          break;
+        }
+        // Overlapping parts follow the rollout's decision: its budget started afresh (after a
+        // breach, whichever part's), and every part's count with it. A halt the rollout has not
+        // heard of yet is not resumed: it is reported, and waits for a resume of its own.
+        if (c.fresh) this.freshBudget(c.epoch);
+        if (this.halted && this.haltReported) this.resumed = true;
         break;
       case 'share':
-        if (c.epoch === this.epoch && c.others) this.base = { ...c.others };
-        if (c.concurrency !== undefined && !this.draining) this.pace.concurrency = c.concurrency;
+        if (c.epoch === this.epoch && c.others) {
+          this.base = { ...c.others };
+          this.checkBudget('a device of another part', undefined);
+        }
+        // A draining part is only ever given less (the operator lowered the concurrency).
+        if (c.concurrency !== undefined && (!this.draining || c.concurrency < this.pace.concurrency))
+          this.pace.concurrency = c.concurrency;
         break;
       case 'abort':
         this.aborted = true;
@@ -283,15 +305,18 @@ export class PartState {
    * so the count goes on.
    */
   resume(): void {
-    if (!this.halted?.credentials) this.freshBudget();
+    // Overlapping parts started afresh when the resume arrived, if the rollout did.
+    if (!this.input.overlap && !this.halted?.credentials) this.freshBudget();
     this.halted = undefined;
     this.resumed = false;
+    this.haltReported = false;
   }
 
-  private freshBudget(): void {
+  /** The failure budget starts afresh (in the rollout's budget epoch `epoch`, overlapping parts). */
+  private freshBudget(epoch?: number): void {
     this.count = emptyBudget();
     this.base = { failed: 0, finished: 0 };
-    if (this.input.overlap) this.epoch++;
+    if (epoch !== undefined) this.epoch = epoch;
   }
 
   /**
@@ -311,6 +336,11 @@ export class PartState {
   /** The part's own count with its budget epoch, as the rollout adds overlapping parts up. */
   own(): BudgetCount & { epoch: number } {
     return { ...this.count, epoch: this.epoch };
+  }
+
+  /** Overlapping parts: a failure since the last report, which the other parts must hear of. */
+  failedSinceReport(): boolean {
+    return this.count.failed !== this.reportedFailed;
   }
 
   /** A compensation-only part: its devices as the rollout recorded their failed runs; nothing starts. */

@@ -134,18 +134,23 @@ function resume(r: Rollout, cmd: OperatorCommand): CommandResult {
       patched('resume-fresh-budget') &&
       !st.haltCredentials &&
       st.haltBudget !== false;
-    if (fresh) {
-      st.budget = emptyBudget();
+    if (fresh) st.budget = emptyBudget();
+    // Overlapping parts start their counts afresh with the rollout's, in a new budget epoch.
+    const overlapping = r.shares.size > 0;
+    if (fresh && overlapping) {
       st.budgetEpoch = (st.budgetEpoch ?? 0) + 1;
       freshShares(r);
     }
     st.haltCredentials = undefined;
     st.haltBudget = undefined;
     st.haltReason = undefined;
+    st.haltCount = undefined;
     r.setState('running');
-    // Overlapping parts that did not halt start their own count afresh too.
-    const overlapping = fresh && r.shares.size > 0;
-    return { accepted: true, message: 'resumed', fwd: { kind: 'resume', ...(overlapping ? { fresh } : {}) } };
+    return {
+      accepted: true,
+      message: 'resumed',
+      fwd: { kind: 'resume', ...(fresh && overlapping ? { fresh, epoch: st.budgetEpoch } : {}) },
+    };
   });
 }
 

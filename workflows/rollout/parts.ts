@@ -222,17 +222,24 @@ export function onPartHalted(r: Rollout, h: PartHalted): void {
   if (!h.credentials) st.breaches = (st.breaches ?? 0) + 1;
   st.haltCredentials = h.credentials === true ? true : undefined;
   st.haltBudget = h.credentials !== true;
-  // The figure shown beside the reason is the count that decided it.
-  if (h.budget) st.budget = { ...h.budget };
   const share = h.workflowId ? r.shares.get(h.workflowId) : undefined;
-  if (share && h.own) {
-    // Overlapping parts: that count holds the halted part's own; it is not added again.
-    const { epoch, ...own } = h.own;
-    if (epoch === (st.budgetEpoch ?? 0)) share.seen = own;
+  if (share) {
+    // Overlapping parts: the halted part's own count joins the others'; the count that decided
+    // the halt is shown beside its reason.
+    if (h.own) {
+      const { epoch, ...own } = h.own;
+      absorb(r, share, own, epoch);
+    }
+    if (h.budget) st.haltCount = { ...h.budget };
+  } else if (h.budget) {
+    // The figure shown beside the reason is the count that decided it.
+    st.budget = { ...h.budget };
   }
   for (const d of h.devices) {
-    if (st.devices[d.smartAgId]?.outcome !== 'excluded')
-      st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
+    if (st.devices[d.smartAgId]?.outcome === 'excluded') continue;
+    // A running overlapping part's devices not started yet stay its own, never another part's.
+    if (share && d.outcome === 'pending') continue;
+    st.devices[d.smartAgId] = { ...d, wave: st.devices[d.smartAgId]?.wave ?? h.wave };
   }
   r.audit('halted', {
     wave: h.wave,

@@ -27,12 +27,14 @@ export function endShare(r: Rollout, workflowId: string): void {
   tellParts(r);
 }
 
-/** A part has nothing left to start: it holds `holds` slots now and counted `own`. */
+/** A part reported its count `own`; when draining, it holds `holds` slots now. */
 export function onPartShare(r: Rollout, rep: PartShareReport): void {
   const s = r.shares.get(rep.workflowId);
   if (!s) return;
-  s.feeding = false;
-  s.held = rep.holds;
+  if (rep.draining) {
+    s.feeding = false;
+    s.held = rep.holds;
+  }
   absorb(r, s, rep.own, rep.epoch);
   tellParts(r);
 }
@@ -56,24 +58,32 @@ export function freshShares(r: Rollout): void {
 }
 
 /**
- * Tells each running part what changed for it: what the other parts counted, and to the part
- * still starting devices the slots the others leave free (the concurrency may have changed).
+ * Tells each running part what changed for it: what the other parts counted; to the part still
+ * starting devices, the slots the others leave free; to the others, fewer slots when the
+ * concurrency was lowered below what they hold (the oldest first).
  */
 export function tellParts(r: Rollout): void {
   const all = [...r.shares.values()];
   const epoch = r.st.budgetEpoch ?? 0;
+  let over = -r.st.pace.concurrency;
+  for (const s of all) if (!s.feeding) over += s.held;
   for (const [id, s] of r.shares) {
     const others = othersCount(r.st.budget, s);
-    const concurrency = s.feeding ? feedingSlots(r.st.pace.concurrency, all, s) : undefined;
+    let concurrency: number | undefined;
+    if (s.feeding) concurrency = feedingSlots(r.st.pace.concurrency, all, s);
+    else if (over > 0) {
+      concurrency = Math.max(0, s.held - over);
+      over -= s.held - concurrency;
+    }
     if (concurrency !== undefined) s.held = concurrency;
     const told = s.told;
     if (
       told?.failed === others.failed &&
       told.finished === others.finished &&
-      told.concurrency === concurrency
+      (concurrency === undefined || told.concurrency === concurrency)
     )
       continue;
-    s.told = { ...others, concurrency };
+    s.told = { ...others, concurrency: concurrency ?? told?.concurrency };
     sendToPart(r, { kind: 'share', epoch, others, ...(concurrency !== undefined ? { concurrency } : {}) }, [
       id,
     ]);

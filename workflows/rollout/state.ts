@@ -63,6 +63,11 @@ export interface RolloutCarried {
   excludeAsked?: Record<string, string | undefined>;
   /** How often the failure budget started afresh after a breach (overlapping parts tell their counts apart by it). */
   budgetEpoch?: number;
+  /**
+   * Overlapping parts: the count that decided the halt, shown beside its reason while `budget`
+   * goes on adding up what the parts count.
+   */
+  haltCount?: { failed: number; finished: number; consecutive: number };
   gate?: RolloutProgress['gate'];
 }
 
@@ -254,7 +259,7 @@ export class Rollout {
       currentWave: st.currentWave,
       waves,
       gate: st.gate,
-      failureBudget: budgetFigure(st.budget, policy.failureBudget, {
+      failureBudget: budgetFigure(st.haltCount ?? st.budget, policy.failureBudget, {
         // A halt on credentials or permissions is no breach of the budget.
         breached: st.haltReason !== undefined && (st.haltBudget ?? !st.haltCredentials),
         breaches: st.breaches ?? 0,
