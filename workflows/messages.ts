@@ -93,7 +93,7 @@ export const deviceProgressQuery = defineQuery<DeviceProgress>('deviceProgress')
 
 /** Rollout → wave part: operator controls forwarded, applied in order of `seq`. */
 export type PartControl =
-  | { kind: 'pause' }
+  | { kind: 'pause'; forHalt?: boolean }
   | { kind: 'resume'; fresh?: boolean; epoch?: number }
   | { kind: 'abort'; compensate: boolean }
   | { kind: 'exclude'; smartAgIds: string[] }
@@ -111,6 +111,8 @@ export interface PartShareControl {
   epoch: number;
   others?: { failed: number; finished: number };
   concurrency?: number;
+  /** A part decided a halt the rollout has not heard in full yet: the count decides no other. */
+  halting?: boolean;
 }
 
 /**
@@ -121,6 +123,8 @@ export interface PartShareControl {
 export interface PartShareReport {
   workflowId: string;
   draining?: boolean;
+  /** The part decided a halt: the others stop starting devices until the halt is resolved. */
+  halting?: boolean;
   holds: number;
   own: { failed: number; finished: number; consecutive: number };
   epoch: number;

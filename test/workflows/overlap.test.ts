@@ -27,6 +27,11 @@ const lateRevert = { simulation: { downloadSeconds: 0.05, upgradeSeconds: 6, out
 const slowish = { simulation: { downloadSeconds: 0.05, upgradeSeconds: 2, outcome: 'ok' as const } };
 // The first device of part 1 reverts at once: the part halts with two devices not started, and
 // the last of them is still flashing when the resumed part gives a slot back.
+// Part 1: a slow device, a revert after a second, two quick ones; part 2: four 4-second devices.
+const HALTING = Array.from({ length: 8 }, (_, i) => `sag-ovg${String(i + 1).padStart(2, '0')}`);
+const secondRevert = { simulation: { downloadSeconds: 0.05, upgradeSeconds: 1, outcome: 'revert' as const } };
+const tenSeconds = { simulation: { downloadSeconds: 0.05, upgradeSeconds: 10, outcome: 'ok' as const } };
+const fourSeconds = { simulation: { downloadSeconds: 0.05, upgradeSeconds: 4, outcome: 'ok' as const } };
 const HALTED = Array.from({ length: 8 }, (_, i) => `sag-ovh${String(i + 1).padStart(2, '0')}`);
 
 beforeAll(async () => {
@@ -39,6 +44,9 @@ beforeAll(async () => {
         ...PAUSED.map((id, i) => instance(id, i === 0 ? slow : fast)),
         ...SPREAD.map((id, i) =>
           instance(id, i === 7 ? lateRevert : i === 8 ? quickRevert : i < 8 ? fast : paced),
+        ),
+        ...HALTING.map((id, i) =>
+          instance(id, i === 0 ? tenSeconds : i === 2 ? secondRevert : i < 4 ? fast : fourSeconds),
         ),
         ...HALTED.map((id, i) => instance(id, i === 0 ? quickRevert : i === 3 ? slowish : fast)),
       ],
@@ -137,6 +145,9 @@ describe('overlapping wave parts', () => {
     const halted = await untilProgress(h, 'the halt', (p) => p.haltReason !== undefined, 45_000);
     expect(halted.haltReason).toBe('failure budget exceeded: 2/8 failed (25.0% > 10%)');
     expect(halted.failureBudget).toMatchObject({ failed: 2, finished: 8, breached: true });
+    // The parts overlapped: part 2's first call came before part 1's slow device was back.
+    const firstOf = (id: string) => Date.parse(stack.sim.upgrades({ smartAgId: id })[0]!.time);
+    expect(firstOf(SHARED[4]!)).toBeLessThan(firstOf(SHARED[0]!) + 5000);
     // The simulator: both failing devices were asked once and stayed on their old version; the
     // others were asked once and upgraded.
     for (const [i, id] of SHARED.entries()) {
@@ -228,5 +239,34 @@ describe('overlapping wave parts', () => {
     }))
       parts.push(w.workflowId);
     expect(parts, parts.join(', ')).toHaveLength(2);
+  });
+
+  it('stop the other parts as soon as one decides a halt, not once its devices in flight finished', async () => {
+    const h = await startRolloutOf(
+      stack,
+      HALTING,
+      {
+        ...policy,
+        failureBudget: {
+          maxFailurePercent: 10,
+          minFailures: 1,
+          maxConsecutiveFailures: 0,
+          onBreach: 'pause',
+        },
+      },
+      'overlap-halting',
+    );
+    // Part 1 decides the halt about a second in, and reports it once its slow device is back
+    // (~10 s); part 2 had started two devices on the slots part 1 gave back.
+    await untilProgress(h, 'the halt', (p) => p.state === 'paused' && p.haltReason !== undefined, 45_000);
+    const part2 = HALTING.slice(4);
+    const called = () => part2.filter((id) => stack.sim.upgrades({ smartAgId: id }).length > 0);
+    expect(called(), 'part 2 went on starting devices after part 1 decided the halt').toHaveLength(2);
+    await h.executeUpdate('resumeRollout', { args: [{ by: 'alice', requestId: 'overlap-halting-resume' }] });
+    await untilProgress(h, 'the end', (p) => p.state === 'completed', 30_000);
+    const done = await h.result();
+    expect(done.counts.upgraded).toBe(7);
+    expect(called()).toHaveLength(4);
+    for (const id of HALTING) expect(stack.sim.upgrades({ smartAgId: id }).length, id).toBe(1);
   });
 });

@@ -57,6 +57,7 @@ async function runPart(input: WavePartInput, root: CancellationScope): Promise<W
 
   for (;;) {
     const now = Date.now();
+    if (input.overlap && part.halted && !part.haltAnnounced) announceHalt(part);
     if (part.aborted || part.halted) {
       if ((await stopOrResume(part)) === 'stop') break;
       continue;
@@ -168,13 +169,27 @@ async function stopOrResume(part: PartState): Promise<'stop' | 'go on'> {
  */
 function reportShare(part: PartState): void {
   const released = part.releaseSpare() > 0;
-  if (!released && !part.failedSinceReport()) return;
+  if (!released && !part.countsToReport()) return;
+  sendShare(part, false);
+}
+
+/**
+ * Overlapping parts: the part decided a halt. The rollout hears it at once, with the count, and
+ * stops the other parts; the halt itself is reported once this part's devices in flight finished.
+ */
+function announceHalt(part: PartState): void {
+  part.haltAnnounced = true;
+  sendShare(part, true);
+}
+
+function sendShare(part: PartState, halting: boolean): void {
   const { epoch, ...own } = part.own();
-  part.reportedFailed = own.failed;
+  part.reported = { failed: own.failed, finished: own.finished };
   void getExternalWorkflowHandle(part.input.parentWorkflowId)
     .signal(partShareSignal, {
       workflowId: workflowInfo().workflowId,
       ...(part.draining ? { draining: true } : {}),
+      ...(halting ? { halting: true } : {}),
       holds: part.pace.concurrency,
       own,
       epoch,

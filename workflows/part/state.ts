@@ -8,6 +8,7 @@ import { resolveCodePolicy } from '../../domain/error-policy';
 import {
   defer,
   dequeue,
+  waiting,
   newSchedule,
   requeueFirst,
   unschedule,
@@ -54,8 +55,15 @@ export class PartState {
   draining = false;
   /** Overlapping parts: the rollout heard of this part's halt (a resume before that is not for it). */
   haltReported = false;
-  /** Overlapping parts: the failures last reported to the rollout. */
-  reportedFailed = 0;
+  /** Overlapping parts: the count last reported to the rollout. */
+  reported = { failed: 0, finished: 0 };
+  /** Overlapping parts: the rollout was told this part decided a halt. */
+  haltAnnounced = false;
+  /**
+   * Overlapping parts: paused because another part decided a halt. Its failures still count, but
+   * decide no halt of their own: that breach is decided, and the resume starts the count afresh.
+   */
+  private pausedForHalt = false;
   private lastShareSeq = -1;
   /** Overlapping parts: how often the rollout's budget started afresh (see `PartShareControl`). */
   epoch: number;
@@ -107,9 +115,11 @@ export class PartState {
     switch (c.kind) {
       case 'pause':
         this.paused = true;
+        if (c.forHalt) this.pausedForHalt = true;
         break;
       case 'resume':
         this.paused = false;
+        this.pausedForHalt = false;
         if (!this.input.overlap) {
           if (this.halted) this.resumed = true;
           break;
@@ -123,11 +133,14 @@ export class PartState {
       case 'share':
         if (c.epoch === this.epoch && c.others) {
           this.base = { ...c.others };
-          this.checkBudget('a device of another part', undefined);
+          // While another part's halt is under way its breach is decided: no second halt on it.
+          if (!c.halting) this.checkBudget('a device of another part', undefined);
         }
-        // A draining part is only ever given less (the operator lowered the concurrency).
-        if (c.concurrency !== undefined && (!this.draining || c.concurrency < this.pace.concurrency))
-          this.pace.concurrency = c.concurrency;
+        // A draining part is only ever given less (the operator lowered the concurrency), and
+        // keeps a slot while devices of its own wait to start (it is given none back later).
+        if (c.concurrency !== undefined && !this.draining) this.pace.concurrency = c.concurrency;
+        else if (c.concurrency !== undefined && c.concurrency < this.pace.concurrency)
+          this.pace.concurrency = Math.max(c.concurrency, waiting(this.schedule) > 0 ? 1 : 0);
         break;
       case 'abort':
         this.aborted = true;
@@ -290,7 +303,7 @@ export class PartState {
   }
 
   private checkBudget(smartAgId: string, code: string | undefined): void {
-    if (this.halted) return;
+    if (this.halted || this.pausedForHalt) return;
     const verdict = evaluateBudget(this.budget(), this.input.budget, { smartAgId, code });
     if (verdict.breached) this.halt(verdict.reason, code);
   }
@@ -310,12 +323,14 @@ export class PartState {
     this.halted = undefined;
     this.resumed = false;
     this.haltReported = false;
+    this.haltAnnounced = false;
   }
 
   /** The failure budget starts afresh (in the rollout's budget epoch `epoch`, overlapping parts). */
   private freshBudget(epoch?: number): void {
     this.count = emptyBudget();
     this.base = { failed: 0, finished: 0 };
+    this.reported = { failed: 0, finished: 0 };
     if (epoch !== undefined) this.epoch = epoch;
   }
 
@@ -338,9 +353,13 @@ export class PartState {
     return { ...this.count, epoch: this.epoch };
   }
 
-  /** Overlapping parts: a failure since the last report, which the other parts must hear of. */
-  failedSinceReport(): boolean {
-    return this.count.failed !== this.reportedFailed;
+  /**
+   * Overlapping parts: a failure since the last report, or a step's worth of finished devices,
+   * which the other parts must hear of.
+   */
+  countsToReport(): boolean {
+    const step = this.input.overlap?.step ?? 1;
+    return this.count.failed !== this.reported.failed || this.count.finished - this.reported.finished >= step;
   }
 
   /** A compensation-only part: its devices as the rollout recorded their failed runs; nothing starts. */

@@ -31,8 +31,9 @@ export async function runOverlapped(r: Rollout, w: PlannedWave, single: boolean)
   await Promise.all(parts);
 }
 
-/** No running part still starts devices of its own slice, and slots are free. */
+/** No running part still starts devices of its own slice or decided a halt, and slots are free. */
 function mayStartPart(r: Rollout): boolean {
+  if (r.halting.size > 0) return false;
   for (const s of r.shares.values()) if (s.feeding) return false;
   return freeSlots(r.st.pace.concurrency, r.shares.values()) > 0;
 }

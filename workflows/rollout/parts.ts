@@ -217,12 +217,16 @@ function othersAsked(
  */
 export function onPartHalted(r: Rollout, h: PartHalted): void {
   const { st, policy } = r;
+  const share = h.workflowId ? r.shares.get(h.workflowId) : undefined;
+  // Overlapping parts: a halt on the budget stays one while others halt (on credentials) before
+  // the resume, so the resume starts the budget afresh.
+  const breachBefore = share !== undefined && st.haltReason !== undefined && st.haltBudget === true;
+  if (h.workflowId) r.halting.delete(h.workflowId);
   st.haltReason = h.reason;
   // Credentials or permissions that failed are no budget breach: the operator fixes them and resumes.
   if (!h.credentials) st.breaches = (st.breaches ?? 0) + 1;
-  st.haltCredentials = h.credentials === true ? true : undefined;
-  st.haltBudget = h.credentials !== true;
-  const share = h.workflowId ? r.shares.get(h.workflowId) : undefined;
+  st.haltCredentials = h.credentials === true && !breachBefore ? true : undefined;
+  st.haltBudget = h.credentials !== true || breachBefore;
   if (share) {
     // Overlapping parts: the halted part's own count joins the others'; the count that decided
     // the halt is shown beside its reason.
@@ -253,7 +257,7 @@ export function onPartHalted(r: Rollout, h: PartHalted): void {
   } else {
     r.pauseForOperator();
     // Overlapping parts: the others start nothing more either.
-    if (r.shares.size > 1) sendToPart(r, { kind: 'pause' });
+    if (r.shares.size > 1) sendToPart(r, { kind: 'pause', forHalt: true });
   }
   notify(r, 'halted', {
     reason: h.reason,

@@ -23,6 +23,7 @@ export function addShare(r: Rollout, workflowId: string, slots: number): void {
 /** Part `workflowId` ended: its slots are free, the part started last is the active one. */
 export function endShare(r: Rollout, workflowId: string): void {
   r.shares.delete(workflowId);
+  r.halting.delete(workflowId);
   r.activePart = [...r.shares.keys()].at(-1);
   tellParts(r);
 }
@@ -36,6 +37,13 @@ export function onPartShare(r: Rollout, rep: PartShareReport): void {
     s.held = rep.holds;
   }
   absorb(r, s, rep.own, rep.epoch);
+  if (rep.halting) {
+    // The part decided a halt: the others start nothing more (the rollout pauses once it hears
+    // the halt, after that part's devices in flight finished), and no part starts.
+    r.halting.add(rep.workflowId);
+    const others = [...r.shares.keys()].filter((id) => id !== rep.workflowId);
+    if (!r.st.paused && others.length > 0) sendToPart(r, { kind: 'pause', forHalt: true }, others);
+  }
   tellParts(r);
 }
 
@@ -84,8 +92,16 @@ export function tellParts(r: Rollout): void {
     )
       continue;
     s.told = { ...others, concurrency: concurrency ?? told?.concurrency };
-    sendToPart(r, { kind: 'share', epoch, others, ...(concurrency !== undefined ? { concurrency } : {}) }, [
-      id,
-    ]);
+    sendToPart(
+      r,
+      {
+        kind: 'share',
+        epoch,
+        others,
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(r.halting.size > 0 ? { halting: true } : {}),
+      },
+      [id],
+    );
   }
 }

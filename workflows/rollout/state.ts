@@ -175,6 +175,8 @@ export class Rollout {
    * Empty whenever the rollout may continue as new, so it is never carried.
    */
   readonly shares = new Map<string, PartShare>();
+  /** With `overlapParts`, running parts that decided a halt the rollout has not heard in full yet. */
+  readonly halting = new Set<string>();
   /** How often a part puts an offline device back before it fails (set as the run starts). */
   maxDeferrals = 1;
 
