@@ -5,8 +5,10 @@
  * completion), one on the safety paths (an unconfirmed device, a credential halt and resume, an
  * abort at a gate with compensation), and one that continues as new between parts (a pace change
  * repeated in a later run, a pause and resume there, an abort that compensates a device that
- * failed in an earlier run). Files of earlier recordings stay: they guard the histories of
- * rollouts started by earlier code. Run: `npx tsx scripts/record-histories.ts`.
+ * failed in an earlier run), and a fourth with overlapping parts (`overlapParts`: a halt while two
+ * parts run, a resume, a pace change, completion). Files of earlier recordings stay: they guard
+ * the histories of rollouts started by earlier code. Run: `npx tsx scripts/record-histories.ts`
+ * for all four, `... overlap` for the fourth alone.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,10 @@ import { fastRolloutPolicy, haInstance, instance, VERSIONS } from '../test/helpe
 async function main(): Promise<void> {
   const out = path.resolve(__dirname, '../test/fixtures/histories');
   mkdirSync(out, { recursive: true });
+  if (process.argv[2] === 'overlap') {
+    process.stderr.write(`recorded ${await recordOverlap(out)} histories into ${out}\n`);
+    return;
+  }
   const server = await startDevServer({ dbFile: ':memory:', uiPort: false });
   const ids = ['sag-rec01', 'sag-rec02', 'sag-rec03', 'sag-rec04', 'sag-rec05', 'sag-rec06'];
   const sim = await startSimulator({
@@ -211,6 +217,7 @@ async function main(): Promise<void> {
   await sim.stop();
   await server.stop();
   n += await recordContinueAsNew(out);
+  n += await recordOverlap(out);
   process.stderr.write(`recorded ${n} histories into ${out}\n`);
 }
 
@@ -312,6 +319,97 @@ async function recordContinueAsNew(out: string): Promise<number> {
     await latest.executeUpdate(abortUpdate, { args: [{ ...cmd('alice'), compensate: true }] });
     const r = await latest.result();
     if (r.state !== 'aborted') throw new Error(`replay-3 ended ${r.state}, not aborted`);
+  });
+  await worker.shutdown();
+  const n = await save(client, `SagRolloutId = '${rolloutId}'`, out);
+  await connection.close();
+  await sim.stop();
+  await server.stop();
+  return n;
+}
+
+/**
+ * Fourth rollout, with overlapping parts of four devices at concurrency 2: part 1 holds a slow
+ * device while part 2 starts on the slot its quick devices freed; part 2's revert halts the
+ * rollout (part 1 is told at once), the operator resumes, raises the concurrency, and the rollout
+ * completes.
+ */
+async function recordOverlap(out: string): Promise<number> {
+  const server = await startDevServer({ dbFile: ':memory:', uiPort: false });
+  const ids = Array.from({ length: 12 }, (_, i) => `sag-rec4${String(i + 1).padStart(2, '0')}`);
+  const sim = await startSimulator({
+    fleet: {
+      versions: VERSIONS,
+      instances: ids.map((id, i) => {
+        if (i === 0)
+          return instance(id, { simulation: { downloadSeconds: 0.05, upgradeSeconds: 3, outcome: 'ok' } });
+        if (i === 5)
+          return instance(id, {
+            simulation: { downloadSeconds: 0.05, upgradeSeconds: 0.1, outcome: 'revert' },
+          });
+        return instance(id);
+      }),
+    },
+  });
+  const taskQueue = 'record-histories-overlap';
+  const worker = await createRolloutWorker({
+    target: { connectionOptions: { address: server.address }, namespace: 'default' },
+    taskQueue,
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
+    },
+    sagEndpoint: sim.endpoint,
+    apiRate: 200,
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const rolloutId = 'replay-4';
+  const handle = await client.workflow.start(rolloutWorkflow, {
+    workflowId: `rollout/${rolloutId}`,
+    taskQueue,
+    args: [
+      {
+        rolloutId,
+        inventory: ids.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
+        policy: fastRolloutPolicy({
+          canary: { count: 0 },
+          waves: { cumulativePercents: [100] },
+          maxPartSize: 4,
+          concurrency: 2,
+          overlapParts: true,
+          healthRecheck: false,
+          verify: { timeout: 20_000, pollInterval: 100, consecutivePolls: 2 },
+          failureBudget: {
+            maxFailurePercent: 10,
+            minFailures: 1,
+            maxConsecutiveFailures: 0,
+            onBreach: 'pause',
+          },
+        }),
+        operator: 'alice',
+        ticket: 'CHG-REPLAY-4',
+        taskQueue,
+      },
+    ],
+  });
+  const cmd = (by: string) => ({ by, reason: 'recording', requestId: randomUUID() });
+  const until = async (what: string, pred: () => Promise<boolean>) => {
+    const deadline = Date.now() + 120_000;
+    while (!(await pred())) {
+      if (Date.now() > deadline) throw new Error(`replay-4: timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await worker.worker.runUntil(async () => {
+    await until('the halt', async () => {
+      const p = await handle.query(progressQuery);
+      return p.state === 'paused' && p.haltReason !== undefined;
+    });
+    await handle.executeUpdate(resumeUpdate, { args: [cmd('alice')] });
+    await handle.executeUpdate(setPaceUpdate, { args: [{ ...cmd('alice'), concurrency: 3 }] });
+    const r = await handle.result();
+    if (r.state !== 'completed') throw new Error(`replay-4 ended ${r.state}, not completed`);
   });
   await worker.shutdown();
   const n = await save(client, `SagRolloutId = '${rolloutId}'`, out);

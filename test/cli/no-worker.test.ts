@@ -76,7 +76,13 @@ describe('status after the worker died', () => {
         {
           rolloutId,
           inventory: IDS.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
-          policy: fastRolloutPolicy({ concurrency: 1, healthRecheck: false }),
+          // The device in flight when the worker dies is verified by the next worker: its verify
+          // deadline outlasts the time without one.
+          policy: fastRolloutPolicy({
+            concurrency: 1,
+            healthRecheck: false,
+            verify: { timeout: 180_000, pollInterval: 100, consecutivePolls: 2 },
+          }),
           operator: 'alice',
           taskQueue,
         },

@@ -96,8 +96,11 @@ export class PartState {
     if (c.kind === 'share') {
       if (c.seq <= this.lastShareSeq) return;
       this.lastShareSeq = c.seq;
+    } else if (c.seq <= this.lastSeq) {
+      // An exclusion overtaken by a later control (a resume sent right after it) still applies: it
+      // only takes out devices not started yet, so applying it late is never wrong.
+      if (c.kind !== 'exclude' || !patched('late-exclude-applies')) return;
     } else {
-      if (c.seq <= this.lastSeq) return;
       this.lastSeq = c.seq;
     }
     this.apply(c);
