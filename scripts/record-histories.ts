@@ -59,16 +59,7 @@ async function main(): Promise<void> {
     },
   });
   const taskQueue = 'record-histories';
-  const worker = await createRolloutWorker({
-    target: { connectionOptions: { address: server.address }, namespace: 'default' },
-    taskQueue,
-    credentials: {
-      getCredentials: () =>
-        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
-    },
-    sagEndpoint: sim.endpoint,
-    apiRate: 200,
-  });
+  const worker = await recordingWorker(server.address, sim, taskQueue);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const rolloutId = 'replay-1';
@@ -221,6 +212,24 @@ async function main(): Promise<void> {
   process.stderr.write(`recorded ${n} histories into ${out}\n`);
 }
 
+/** A worker on `taskQueue` of the server at `address`, calling the simulator `sim`. */
+function recordingWorker(
+  address: string,
+  sim: { accessKeyId: string; accessKeySecret: string; endpoint: string },
+  taskQueue: string,
+) {
+  return createRolloutWorker({
+    target: { connectionOptions: { address }, namespace: 'default' },
+    taskQueue,
+    credentials: {
+      getCredentials: () =>
+        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
+    },
+    sagEndpoint: sim.endpoint,
+    apiRate: 200,
+  });
+}
+
 /** Writes the history of every workflow run the visibility query finds; returns how many. */
 async function save(client: Client, query: string, out: string): Promise<number> {
   let n = 0;
@@ -258,16 +267,7 @@ async function recordContinueAsNew(out: string): Promise<number> {
     },
   });
   const taskQueue = 'record-histories-can';
-  const worker = await createRolloutWorker({
-    target: { connectionOptions: { address: server.address }, namespace: 'default' },
-    taskQueue,
-    credentials: {
-      getCredentials: () =>
-        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
-    },
-    sagEndpoint: sim.endpoint,
-    apiRate: 200,
-  });
+  const worker = await recordingWorker(server.address, sim, taskQueue);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const rolloutId = 'replay-3';
@@ -352,16 +352,7 @@ async function recordOverlap(out: string): Promise<number> {
     },
   });
   const taskQueue = 'record-histories-overlap';
-  const worker = await createRolloutWorker({
-    target: { connectionOptions: { address: server.address }, namespace: 'default' },
-    taskQueue,
-    credentials: {
-      getCredentials: () =>
-        Promise.resolve({ accessKeyId: sim.accessKeyId, accessKeySecret: sim.accessKeySecret }),
-    },
-    sagEndpoint: sim.endpoint,
-    apiRate: 200,
-  });
+  const worker = await recordingWorker(server.address, sim, taskQueue);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const rolloutId = 'replay-4';
