@@ -76,12 +76,14 @@ describe('status after the worker died', () => {
         {
           rolloutId,
           inventory: IDS.map((smartAgId) => ({ smartAgId, regionId: 'cn-shanghai' })),
-          // The device in flight when the worker dies is verified by the next worker: its verify
-          // deadline outlasts the time without one.
+          // The device in flight when the worker dies is finished by the next worker: its verify
+          // deadline outlasts the time without one, and an upgrade call that died with the worker
+          // before it reached the simulator is sent again after the settle (no sign of it).
           policy: fastRolloutPolicy({
             concurrency: 1,
             healthRecheck: false,
             verify: { timeout: 180_000, pollInterval: 100, consecutivePolls: 2 },
+            noSignAfterSettle: 'resend',
           }),
           operator: 'alice',
           taskQueue,
