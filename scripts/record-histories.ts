@@ -212,6 +212,15 @@ async function main(): Promise<void> {
   process.stderr.write(`recorded ${n} histories into ${out}\n`);
 }
 
+/** Polls `pred` every 50 ms until it holds; throws after two minutes, naming `rollout` and `what`. */
+async function waitFor(rollout: string, what: string, pred: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`${rollout}: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A worker on `taskQueue` of the server at `address`, calling the simulator `sim`. */
 function recordingWorker(
   address: string,
@@ -297,13 +306,7 @@ async function recordContinueAsNew(out: string): Promise<number> {
   });
   const cmd = (by: string) => ({ by, reason: 'recording', requestId: randomUUID() });
   const latest = client.workflow.getHandle<typeof rolloutWorkflow>(`rollout/${rolloutId}`);
-  const until = async (what: string, pred: () => Promise<boolean>) => {
-    const deadline = Date.now() + 120_000;
-    while (!(await pred())) {
-      if (Date.now() > deadline) throw new Error(`replay-3: timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const until = (what: string, pred: () => Promise<boolean>) => waitFor('replay-3', what, pred);
   await worker.worker.runUntil(async () => {
     const pace = { ...cmd('alice'), concurrency: 1 };
     await handle.executeUpdate(setPaceUpdate, { args: [pace] });
@@ -385,13 +388,7 @@ async function recordOverlap(out: string): Promise<number> {
     ],
   });
   const cmd = (by: string) => ({ by, reason: 'recording', requestId: randomUUID() });
-  const until = async (what: string, pred: () => Promise<boolean>) => {
-    const deadline = Date.now() + 120_000;
-    while (!(await pred())) {
-      if (Date.now() > deadline) throw new Error(`replay-4: timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const until = (what: string, pred: () => Promise<boolean>) => waitFor('replay-4', what, pred);
   await worker.worker.runUntil(async () => {
     await until('the halt', async () => {
       const p = await handle.query(progressQuery);
