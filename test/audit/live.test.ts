@@ -155,4 +155,41 @@ describe('the live view of a rollout', () => {
     expect(halting.progress.haltReason).toBeDefined();
     expect(halting.progress.eta).toBeUndefined();
   });
+
+  it("lays every overlapping part over the rollout; the budget is the halting part's, else the newest's", () => {
+    const older = {
+      part: part({
+        part: 1,
+        halted: undefined,
+        budget: { failed: 0, finished: 1, consecutive: 0 },
+        counts: countOutcomes([dev('a', 1, 'upgraded')]),
+      }),
+      devices: [dev('a', 1, 'upgraded')],
+    };
+    const newer = {
+      part: part({
+        part: 2,
+        halted: undefined,
+        budget: { failed: 1, finished: 2, consecutive: 1 },
+        counts: countOutcomes([dev('b', 1, 'failed')]),
+      }),
+      devices: [dev('b', 1, 'failed')],
+    };
+    const v = overlayPart(progress(), rolloutDevices, newer, false, 0, [older]);
+    expect(v.devices.map((d) => [d.smartAgId, d.outcome])).toEqual([
+      ['c', 'upgraded'],
+      ['a', 'upgraded'],
+      ['b', 'failed'],
+      ['x', 'excluded'],
+    ]);
+    expect(v.progress.failureBudget).toMatchObject({ failed: 1, finished: 2, breached: false });
+    // The older part decided a halt: its count, the one its reason quotes, is shown.
+    const halting = {
+      ...older,
+      part: { ...older.part, budget: { failed: 3, finished: 9, consecutive: 0 }, halted: { reason: 'r' } },
+    };
+    const h = overlayPart(progress(), rolloutDevices, newer, false, 0, [halting]);
+    expect(h.progress.haltReason).toBe('r');
+    expect(h.progress.failureBudget).toMatchObject({ failed: 3, finished: 9, breached: true });
+  });
 });
